@@ -1,0 +1,230 @@
+"""Change detection on merged views (RootFS), naive and upper-dir based.
+
+`changes_rootfs` is moby's naive algorithm (ChangesDirs) on two merged views: compare every
+path of the layer's view with its parent's. `upper_changes` gives the same answers for a
+union whose lower layers are the parent, but reads only the upper folder (plus lookups in the
+lower view), so a diff costs what the RW layer holds, not what the image holds.
+
+moby: pkg/archive/changes.go (ChangesDirs, addChanges, statDifferent), daemon/graphdriver/fsdiff.go
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import BinaryIO
+
+from dockerlayers.archive import Change, ChangeKind
+from dockerlayers.archive.whiteouts import WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
+from dockerlayers.graphdriver.rootfs import RootFS, _join, _split
+
+
+def same_fs_time(a_ns: int, b_ns: int) -> bool:
+    """Equal, or the same second with one side lacking nanoseconds (tar keeps seconds).
+
+    moby: pkg/archive/changes.go sameFsTimeSpec
+    """
+    if a_ns == b_ns:
+        return True
+    return a_ns // 1_000_000_000 == b_ns // 1_000_000_000 and (
+        a_ns % 1_000_000_000 == 0 or b_ns % 1_000_000_000 == 0
+    )
+
+
+def stat_different(old: os.stat_result, new: os.stat_result) -> bool:
+    """moby's statDifferent on Linux: mode, owner, rdev; mtime and size for non-folders only.
+
+    moby: pkg/archive/changes_unix.go statDifferent
+    """
+    if (
+        old.st_mode != new.st_mode
+        or old.st_uid != new.st_uid
+        or old.st_gid != new.st_gid
+        or old.st_rdev != new.st_rdev
+    ):
+        return True
+    if stat.S_ISDIR(new.st_mode):
+        return False
+    return not same_fs_time(old.st_mtime_ns, new.st_mtime_ns) or old.st_size != new.st_size
+
+
+def _capability(fs: RootFS, path: str) -> bytes | None:
+    host = fs.host_path(path)
+    if host is None:
+        return None
+    try:
+        return os.getxattr(host, "security.capability", follow_symlinks=False)
+    except OSError:
+        return None
+
+
+def _add_parent_dirs(changes: dict[str, ChangeKind]) -> list[Change]:
+    """Insert a Modify for every folder above a change that is not itself recorded
+    (moby: "needed to properly save and restore filesystem permissions"), sorted by path."""
+    result = dict(changes)
+    for path in changes:
+        parent = _split(path)[0]
+        while parent != "/" and parent not in result:
+            result[parent] = ChangeKind.MODIFY
+            parent = _split(parent)[0]
+    return [Change(p, k) for p, k in sorted(result.items())]
+
+
+def changes_rootfs(new: RootFS, old: RootFS | None) -> list[Change]:
+    """Naive changes of merged view `new` against merged view `old` (None: all Add).
+
+    moby: pkg/archive/changes.go ChangesDirs
+    """
+    found: dict[str, ChangeKind] = {}
+
+    def added(path: str) -> None:
+        found[path] = ChangeKind.ADD
+        st = new.lstat(path)
+        if stat.S_ISDIR(st.st_mode):
+            for name in new.listdir(path):
+                added(_join(path, name))
+
+    def compare(path: str) -> None:
+        new_names = new.listdir(path)
+        old_names = set(old.listdir(path)) if old is not None else set()
+        for name in new_names:
+            child = _join(path, name)
+            if name not in old_names:
+                added(child)
+                continue
+            old_names.discard(name)
+            nst, ost = new.lstat(child), old.lstat(child)  # type: ignore[union-attr]
+            if stat_different(ost, nst) or _capability(new, child) != _capability(old, child):  # type: ignore[arg-type]
+                found[child] = ChangeKind.MODIFY
+            if stat.S_ISDIR(nst.st_mode):
+                if stat.S_ISDIR(ost.st_mode):
+                    compare(child)
+                else:
+                    for sub in new.listdir(child):
+                        added(_join(child, sub))
+        for name in old_names:
+            found[_join(path, name)] = ChangeKind.DELETE
+
+    compare("/")
+    return _add_parent_dirs(found)
+
+
+def upper_changes(upper: str, lower: RootFS) -> list[Change]:
+    """Changes of a union layer from its upper folder alone, against the lower merged view.
+
+    Gives the answers of `changes_rootfs(union, lower)`, reading only what the upper layer
+    holds: entries there are Add (absent below) or Modify (stat differs); whiteouts are
+    Delete (when the lower view has the name); an opaque folder deletes what it hides.
+    """
+    from dockerlayers.graphdriver.union import _is_char_whiteout, layer_dir_is_opaque
+
+    found: dict[str, ChangeKind] = {}
+
+    def all_added(path: str, host: str) -> None:
+        found[path] = ChangeKind.ADD
+        if os.path.isdir(host) and not os.path.islink(host):
+            for name in _visible_names(host):
+                all_added(_join(path, name), os.path.join(host, name))
+
+    def walk(path: str, host: str) -> None:
+        upper_names: set[str] = set()
+        with os.scandir(host) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            name = entry.name
+            if name.startswith(WHITEOUT_META_PREFIX):
+                continue
+            if name.startswith(WHITEOUT_PREFIX):
+                target = _join(path, name[len(WHITEOUT_PREFIX) :])
+                if lower.lexists(target):
+                    found[target] = ChangeKind.DELETE
+                continue
+            child = _join(path, name)
+            st = entry.stat(follow_symlinks=False)
+            if _is_char_whiteout(st):
+                if lower.lexists(child):
+                    found[child] = ChangeKind.DELETE
+                continue
+            upper_names.add(name)
+            try:
+                ost = lower.lstat(child)
+            except OSError:
+                all_added(child, entry.path)
+                continue
+            cap_new = _xattr(entry.path, "security.capability")
+            if stat_different(ost, st) or cap_new != _capability(lower, child):
+                found[child] = ChangeKind.MODIFY
+            if stat.S_ISDIR(st.st_mode):
+                if stat.S_ISDIR(ost.st_mode):
+                    if layer_dir_is_opaque(entry.path):
+                        for old_name in lower.listdir(child):
+                            if old_name not in _visible_names(entry.path):
+                                found[_join(child, old_name)] = ChangeKind.DELETE
+                    walk(child, entry.path)
+                else:
+                    for sub in _visible_names(entry.path):
+                        all_added(_join(child, sub), os.path.join(entry.path, sub))
+        if path == "/" and layer_dir_is_opaque(host):
+            for old_name in lower.listdir("/"):
+                if old_name not in upper_names:
+                    found[_join("/", old_name)] = ChangeKind.DELETE
+
+    walk("/", upper)
+    return _add_parent_dirs(found)
+
+
+def _visible_names(host: str) -> list[str]:
+    """Names in a layer folder that are real entries (not whiteouts or markers)."""
+    from dockerlayers.graphdriver.union import _is_char_whiteout
+
+    names = []
+    with os.scandir(host) as it:
+        for entry in it:
+            if entry.name.startswith(WHITEOUT_PREFIX):
+                continue
+            if entry.is_char_device() and _is_char_whiteout(entry.stat(follow_symlinks=False)):
+                continue
+            names.append(entry.name)
+    return sorted(names)
+
+
+def _xattr(host: str, name: str) -> bytes | None:
+    try:
+        return os.getxattr(host, name, follow_symlinks=False)
+    except OSError:
+        return None
+
+
+def changes_size_rootfs(fs: RootFS, changes: list[Change]) -> int:
+    """Bytes of the Add/Modify non-folders, each inode once; deletes count 0.
+
+    moby: pkg/archive/changes.go ChangesSize
+    """
+    size = 0
+    seen: set[tuple[int, int]] = set()
+    for change in changes:
+        if change.kind not in (ChangeKind.ADD, ChangeKind.MODIFY):
+            continue
+        try:
+            st = fs.lstat(change.path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            continue
+        if st.st_nlink > 1:
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                continue
+            seen.add(key)
+        size += st.st_size
+    return size
+
+
+def export_changes_rootfs(fs: RootFS, changes: list[Change], out: BinaryIO) -> None:
+    """Write `changes` as a layer tar read from the merged view `fs` (Delete -> `.wh.`).
+
+    moby: pkg/archive/changes.go ExportChanges
+    """
+    from dockerlayers.archive.tar import export_changes_from
+
+    export_changes_from(fs.host_path, changes, out)

@@ -1,0 +1,46 @@
+"""The layer store's errors, with moby's texts.
+
+moby: layer/layer.go (ErrLayerDoesNotExist, ...)
+"""
+
+from __future__ import annotations
+
+
+class LayerError(Exception):
+    """Base of the layer store's errors; `str()` is moby's message."""
+
+    message = "layer error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+
+class LayerDoesNotExist(LayerError):
+    message = "layer does not exist"
+
+
+class LayerNotRetained(LayerError):
+    message = "layer not retained"
+
+
+class MountDoesNotExist(LayerError):
+    message = "mount does not exist"
+
+
+class MountNameConflict(LayerError):
+    message = "mount already exists with name"
+
+
+class MaxDepthExceeded(LayerError):
+    message = "max depth exceeded"
+
+
+class VerificationError(LayerError):
+    """The reassembled tar stream does not hash to the layer's DiffID."""
+
+    def __init__(self, chain_id: str) -> None:
+        super().__init__(
+            f"could not verify layer data for: {chain_id}. This may be because internal files "
+            "in the layer store were modified. Re-pulling or rebuilding this image may resolve "
+            "the issue"
+        )

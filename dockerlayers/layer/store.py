@@ -1,0 +1,438 @@
+"""LayerStore: image layers by ChainID and container RW layers by name, on a graph driver.
+
+moby: layer/layer_store.go
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import BinaryIO
+
+from dockerlayers.archive.tarsplit import make_tar_split, write_tar_split
+from dockerlayers.digest import create_chain_id_from_parent
+from dockerlayers.graphdriver import Driver
+from dockerlayers.graphdriver.rootfs import RootFS
+from dockerlayers.layer.errors import (
+    LayerDoesNotExist,
+    LayerNotRetained,
+    MaxDepthExceeded,
+    MountDoesNotExist,
+    MountNameConflict,
+)
+from dockerlayers.layer.filestore import FileMetadataStore
+from dockerlayers.layer.mounted import MountedLayer, RWLayer
+from dockerlayers.layer.ro import Layer, Metadata, RoLayer
+from dockerlayers.stringid import IDGenerator
+
+log = logging.getLogger(__name__)
+
+#: 127 layers fit in one overlay mount; two go to the container's init and RW layers.
+MAX_LAYER_DEPTH = 125
+
+InitFunc = Callable[[RootFS], None]
+TarInput = BinaryIO | bytes | str
+
+
+def _spool(data: TarInput, tmp_dir: str) -> tuple[BinaryIO, str]:
+    """Copy the whole input (to EOF, padding included) into a temp file; return it and its
+    sha256 digest (the DiffID)."""
+    out = tempfile.TemporaryFile(dir=tmp_dir)
+    digester = hashlib.sha256()
+    if isinstance(data, bytes):
+        digester.update(data)
+        out.write(data)
+    else:
+        src = open(data, "rb") if isinstance(data, str) else data
+        try:
+            while chunk := src.read(1 << 20):
+                digester.update(chunk)
+                out.write(chunk)
+        finally:
+            if isinstance(data, str):
+                src.close()
+    out.seek(0)
+    return out, "sha256:" + digester.hexdigest()  # type: ignore[return-value]
+
+
+class LayerStore:
+    """Layers registered from tars, reference-counted, kept in the layerdb on disk.
+
+    `root` is the daemon's root; the layerdb lives under `<root>/image/<driver>/layerdb`.
+    A new store on the same root restores every layer and mount.
+    """
+
+    def __init__(self, root: str, driver: Driver, *, ids: IDGenerator | None = None) -> None:
+        self.root = os.path.abspath(root)
+        self.driver = driver
+        self.ids = ids or IDGenerator()
+        self.store = FileMetadataStore(
+            os.path.join(self.root, "image", driver.name, "layerdb")
+        )
+        self.tmp_dir = os.path.join(self.root, "tmp")
+        os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)
+        self.layer_map: dict[str, RoLayer] = {}
+        self.mounts: dict[str, MountedLayer] = {}
+        self._lock = threading.RLock()
+        self._in_flight: set[str] = set()  # driver ids being made, not yet recorded
+        self._restore()
+
+    def __repr__(self) -> str:
+        return f"<LayerStore {self.store.root} {len(self.layer_map)} layers, {len(self.mounts)} mounts>"
+
+    # -- restore ---------------------------------------------------------------------------
+    def _restore(self) -> None:
+        """Load every layer and mount from disk and rebuild the reference counts; then clean
+        up what an interrupted operation left behind.
+
+        moby: layer/layer_store.go newStoreFromGraphDriver
+        """
+        chains, mounts = self.store.list()
+        for chain_id in chains:
+            try:
+                self._load_layer(chain_id)
+            except Exception as e:  # a damaged layer is skipped, not deleted (moby)
+                log.debug("Failed to load layer %s: %s", chain_id, e)
+        for layer in self.layer_map.values():
+            if layer.parent is not None:
+                layer.parent.reference_count += 1
+        for name in mounts:
+            try:
+                self._load_mount(name)
+            except Exception as e:
+                log.debug("Failed to load mount %s: %s", name, e)
+        self.cleanup()
+
+    def _load_layer(self, chain_id: str) -> RoLayer:
+        """moby: layer/layer_store.go loadLayer"""
+        layer = self.layer_map.get(chain_id)
+        if layer is not None:
+            return layer
+        diff_id = self.store.get_diff_id(chain_id)
+        size = self.store.get_size(chain_id)
+        cache_id = self.store.get_cache_id(chain_id)
+        parent_id = self.store.get_parent(chain_id)
+        parent = self._load_layer(parent_id) if parent_id else None
+        if not self.driver.exists(cache_id):
+            raise LayerDoesNotExist(f"failed to get cache id for {chain_id}: layer folder missing")
+        layer = RoLayer(self, chain_id, diff_id, parent, cache_id, size)
+        self.layer_map[chain_id] = layer
+        return layer
+
+    def _load_mount(self, name: str) -> None:
+        """moby: layer/layer_store.go loadMount"""
+        mount_id = self.store.get_mount_id(name)
+        init_id = self.store.get_init_id(name)
+        parent_id = self.store.get_mount_parent(name)
+        parent = None
+        if parent_id:
+            parent = self.layer_map.get(parent_id)
+            if parent is None:
+                raise LayerDoesNotExist()
+        if not self.driver.exists(mount_id):
+            raise MountDoesNotExist()
+        if parent is not None:
+            parent.reference_count += 1
+        self.mounts[name] = MountedLayer(self, name, mount_id, init_id, parent)
+
+    # -- image layers ------------------------------------------------------------------------
+    def register(self, tar: TarInput, parent: str | None = None) -> Layer:
+        """Extract a layer tar on top of the layer `parent` and record it; returns a handle.
+
+        The DiffID is the sha256 of the stream exactly as given (read to its end); the
+        ChainID follows from the parent's. Registering content that is already there
+        (same ChainID) hands out another reference to the existing layer.
+
+        moby: layer/layer_store.go registerWithDescriptor
+        """
+        p: RoLayer | None = None
+        if parent:
+            with self._lock:
+                p = self._get(parent)
+            if p.depth() >= MAX_LAYER_DEPTH:
+                self._release_parent(p)
+                raise MaxDepthExceeded()
+        cache_id = self.ids.generate_random_id()
+        self._in_flight.add(cache_id)
+        tx = None
+        created = False
+        try:
+            tx = self.store.start_transaction()
+            self.driver.create(cache_id, p.cache_id if p else None)
+            created = True
+            spooled, diff_id = _spool(tar, self.tmp_dir)
+            with spooled:
+                write_tar_split(make_tar_split(spooled), tx.tar_split_path())
+                spooled.seek(0)
+                size = self.driver.apply_diff(cache_id, p.cache_id if p else None, spooled)
+            chain_id = create_chain_id_from_parent(p.chain_id if p else None, diff_id)
+            tx.set_diff_id(diff_id)
+            tx.set_size(size)
+            tx.set_cache_id(cache_id)
+            if p is not None:
+                tx.set_parent(p.chain_id)
+            with self._lock:
+                existing = self.layer_map.get(chain_id)
+                if existing is not None:
+                    self.driver.remove(cache_id)
+                    tx.cancel()
+                    if p is not None:
+                        self._release_parent(p)
+                    return self._get_reference(existing, count=True)
+                tx.commit(chain_id)
+                layer = RoLayer(self, chain_id, diff_id, p, cache_id, size)
+                self.layer_map[chain_id] = layer
+                return self._get_reference(layer, count=True)
+        except BaseException:
+            if created:
+                self.driver.remove(cache_id)
+            if tx is not None:
+                tx.cancel()
+            if p is not None:
+                self._release_parent(p)
+            raise
+        finally:
+            self._in_flight.discard(cache_id)
+
+    def _release_parent(self, p: RoLayer) -> None:
+        with self._lock:
+            self._release_layer(p)
+
+    def _get(self, chain_id: str) -> RoLayer:
+        layer = self.layer_map.get(chain_id)
+        if layer is None:
+            raise LayerDoesNotExist()
+        layer.reference_count += 1
+        return layer
+
+    def _get_reference(self, layer: RoLayer, count: bool) -> Layer:
+        if count:
+            layer.reference_count += 1
+        handle = Layer(layer)
+        layer.references.add(handle)
+        return handle
+
+    def get(self, chain_id: str) -> Layer:
+        """A new handle on the layer `chain_id` (a reference to release).
+
+        moby: layer/layer_store.go Get
+        """
+        with self._lock:
+            layer = self.layer_map.get(chain_id)
+            if layer is None:
+                raise LayerDoesNotExist()
+            return self._get_reference(layer, count=True)
+
+    def map(self) -> dict[str, RoLayer]:
+        """Every loaded layer, without taking references (these cannot be released)."""
+        with self._lock:
+            return dict(self.layer_map)
+
+    def release(self, handle: Layer) -> list[Metadata]:
+        """Give back a handle; layers whose count reaches 0 are deleted, child first.
+
+        moby: layer/layer_store.go Release
+        """
+        with self._lock:
+            layer = self.layer_map.get(handle.chain_id)
+            if layer is None:
+                return []
+            if handle not in layer.references:
+                raise LayerNotRetained()
+            layer.references.discard(handle)
+            return self._release_layer(layer)
+
+    def _release_layer(self, layer: RoLayer) -> list[Metadata]:
+        """moby: layer/layer_store.go releaseLayer"""
+        removed: list[Metadata] = []
+        current: RoLayer | None = layer
+        while current is not None:
+            if current.reference_count == 0:
+                raise LayerNotRetained()
+            current.reference_count -= 1
+            if current.reference_count > 0:
+                break
+            if current.references:
+                raise RuntimeError("cannot delete referenced layer")
+            self.layer_map.pop(current.chain_id, None)
+            removed.append(self._delete_layer(current))
+            current = current.parent
+        return removed
+
+    def _delete_layer(self, layer: RoLayer) -> Metadata:
+        """Rename to `-removing`, remove the driver folder, then the metadata.
+
+        moby: layer/layer_store.go deleteLayer
+        """
+        while True:
+            try:
+                doomed = self.store.rename_for_removal(layer.chain_id, self.ids.generate_random_id())
+                break
+            except FileExistsError:
+                continue
+        self.driver.remove(layer.cache_id)
+        shutil.rmtree(doomed, ignore_errors=True)
+        return Metadata(layer.chain_id, layer.diff_id, layer.size(), layer.diff_size())
+
+    # -- RW layers ---------------------------------------------------------------------------
+    def create_rw_layer(
+        self, name: str, parent: str | None, init_func: InitFunc | None = None
+    ) -> RWLayer:
+        """Make the container's read-write layer on top of `parent`, with an init layer
+        below it when `init_func` is given; records it under `layerdb/mounts/<name>`.
+
+        moby: layer/layer_store.go CreateRWLayer
+        """
+        with self._lock:
+            if name in self.mounts:
+                raise MountNameConflict()
+            p = self._get(parent) if parent else None
+        mount_id = self.ids.generate_random_id()
+        init_id = ""
+        made: list[str] = []
+        self._in_flight.update((mount_id, f"{mount_id}-init"))
+        try:
+            pid = p.cache_id if p else None
+            if init_func is not None:
+                init_id = self.init_mount(mount_id, pid, init_func)
+                made.append(init_id)
+                pid = init_id
+            self.driver.create_read_write(mount_id, pid)
+            made.append(mount_id)
+            layer = MountedLayer(self, name, mount_id, init_id, p)
+            self.save_mount(layer)
+            with self._lock:
+                self.mounts[name] = layer
+                handle = RWLayer(layer)
+                layer.references.add(handle)
+                return handle
+        except BaseException:
+            for id in reversed(made):
+                self.driver.remove(id)
+            if os.path.isdir(self.store.mount_dir(name)) and name not in self.mounts:
+                shutil.rmtree(self.store.mount_dir(name), ignore_errors=True)
+            if p is not None:
+                self._release_parent(p)
+            raise
+        finally:
+            self._in_flight.difference_update((mount_id, f"{mount_id}-init"))
+
+    def init_mount(self, graph_id: str, parent: str | None, init_func: InitFunc) -> str:
+        """Create `<graph_id>-init` on `parent`, mount it, let `init_func` write into it.
+
+        moby: layer/layer_store.go initMount
+        """
+        init_id = f"{graph_id}-init"
+        self.driver.create_read_write(init_id, parent)
+        try:
+            fs = self.driver.get(init_id)
+            try:
+                init_func(fs)
+            finally:
+                self.driver.put(init_id)
+        except BaseException:
+            self.driver.remove(init_id)
+            raise
+        return init_id
+
+    def save_mount(self, layer: MountedLayer) -> None:
+        """Write mount-id, init-id and parent under layerdb/mounts/<name>.
+
+        moby: layer/layer_store.go saveMount
+        """
+        self.store.set_mount(
+            layer.name,
+            layer.mount_id,
+            layer.init_id,
+            layer.parent.chain_id if layer.parent else None,
+        )
+
+    def get_rw_layer(self, name: str) -> RWLayer:
+        """A new handle on the RW layer `name`.
+
+        moby: layer/layer_store.go GetRWLayer
+        """
+        with self._lock:
+            layer = self.mounts.get(name)
+            if layer is None:
+                raise MountDoesNotExist()
+            handle = RWLayer(layer)
+            layer.references.add(handle)
+            return handle
+
+    def get_mount_id(self, name: str) -> str:
+        """moby: layer/layer_store.go GetMountID"""
+        with self._lock:
+            layer = self.mounts.get(name)
+            if layer is None:
+                raise MountDoesNotExist()
+            return layer.mount_id
+
+    def release_rw_layer(self, handle: RWLayer) -> list[Metadata]:
+        """Give back an RW handle; the last one removes the RW and init folders and the
+        mount record, then releases the image layer below.
+
+        moby: layer/layer_store.go ReleaseRWLayer
+        """
+        with self._lock:
+            layer = self.mounts.get(handle.name)
+            if layer is None:
+                return []
+            if handle not in layer.references:
+                raise LayerNotRetained()
+            layer.references.discard(handle)
+            if layer.references:
+                return []
+            try:
+                self.driver.remove(layer.mount_id)
+                if layer.init_id:
+                    self.driver.remove(layer.init_id)
+                self.store.remove_mount(layer.name)
+            except BaseException:
+                layer.references.add(handle)
+                raise
+            del self.mounts[layer.name]
+            if layer.parent is None:
+                return []
+            return self._release_layer(layer.parent)
+
+    # -- upkeep ------------------------------------------------------------------------------
+    def cleanup(self) -> None:
+        """Remove what interrupted operations left: `-removing` layer folders, unfinished
+        write-sets, and driver folders that no layer or mount refers to.
+
+        moby: layer/layer_store.go Cleanup (orphans); the rest is ours, for crash safety
+        """
+        with self._lock:
+            for path, cache_id in self.store.get_orphans():
+                if cache_id and not self._cache_id_in_use(cache_id):
+                    self.driver.remove(cache_id)
+                shutil.rmtree(path, ignore_errors=True)
+            for path in self.store.stale_transactions():
+                shutil.rmtree(path, ignore_errors=True)
+            in_use = self._driver_ids_in_use()
+            for id in self.driver.list_ids():
+                if id not in in_use and self.driver.mount_count(id) == 0:
+                    self.driver.remove(id)
+
+    def _cache_id_in_use(self, cache_id: str) -> bool:
+        return cache_id in self._driver_ids_in_use()
+
+    def _driver_ids_in_use(self) -> set[str]:
+        ids = {layer.cache_id for layer in self.layer_map.values()} | self._in_flight
+        for mount in self.mounts.values():
+            ids.add(mount.mount_id)
+            if mount.init_id:
+                ids.add(mount.init_id)
+        return ids
+
+    def driver_status(self) -> list[tuple[str, str]]:
+        return self.driver.status()
+
+    def driver_name(self) -> str:
+        return self.driver.name
