@@ -27,3 +27,10 @@ class TarFormatError(LayerTarError):
 
 class TarSplitError(ValueError):
     """tar-split metadata and file contents do not reassemble into the original stream."""
+
+
+class DuplicatePathError(LayerTarError, TarSplitError):
+    """The layer tar names the same path twice, which tar-split (so moby) refuses.
+
+    vbatts/tar-split: tar/storage/packer.go ErrDuplicatePath
+    """

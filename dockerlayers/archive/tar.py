@@ -57,9 +57,7 @@ TYPE_GNU_LONGNAME = b"L"
 TYPE_GNU_LONGLINK = b"K"
 
 #: Types whose header carries no data even if its size field says otherwise.
-HEADER_ONLY_TYPES = frozenset(
-    {TYPE_LINK, TYPE_SYMLINK, TYPE_CHAR, TYPE_BLOCK, TYPE_DIR, TYPE_FIFO}
-)
+HEADER_ONLY_TYPES = frozenset({TYPE_LINK, TYPE_SYMLINK, TYPE_CHAR, TYPE_BLOCK, TYPE_DIR, TYPE_FIFO})
 
 PAX_SCHILY_XATTR = "SCHILY.xattr."
 _MAX_SPECIAL_FILE = 1 << 20  # Go: maxSpecialFileSize
@@ -541,14 +539,13 @@ class _Stream:
             n -= len(b)
 
 
-def iter_tar(fileobj: BinaryIO, *, skip_data: bool = True) -> Iterator[TarEntry]:
+def iter_tar(fileobj: BinaryIO) -> Iterator[TarEntry]:
     """Parse a tar stream header by header, with Go archive/tar's rules.
 
     Ends at two zero blocks, or at a clean EOF on a block boundary (Go accepts both);
     anything after the end marker is not read. Global PAX headers (`g`) are yielded
-    (size 0) like Go does. With `skip_data`, content is skipped (and its presence
-    checked); otherwise the caller must read exactly `data_size` bytes plus padding
-    itself before advancing.
+    (size 0) like Go does. Content is skipped (seeked over when the file can seek) and
+    its presence checked; offsets are relative to where the stream was at the start.
 
     Raises TarFormatError for bad checksums, bad numbers, or a stream that ends
     inside a header or inside an entry's content.
@@ -632,11 +629,7 @@ def iter_tar(fileobj: BinaryIO, *, skip_data: bool = True) -> Iterator[TarEntry]
             data_size = 0 if typeflag in HEADER_ONLY_TYPES else size
             entry = _entry(blk, name, linkname, typeflag, size, pax, raw_start, s.pos, data_size)
             yield entry
-            if skip_data:
-                s.skip(data_size + (-data_size % BLOCK_SIZE))
-            else:
-                # The caller has read data_size bytes + padding; account for them.
-                s.pos += data_size + (-data_size % BLOCK_SIZE)
+            s.skip(data_size + (-data_size % BLOCK_SIZE))
             break
 
 
@@ -789,12 +782,16 @@ class _Appender:
                     uid=hdr.uid,
                     gid=hdr.gid,
                 )
-        self.tw.write_header(hdr)
-        if extra is not None:
-            self.tw.write_header(extra)
-        if hdr.typeflag == TYPE_REG and hdr.size > 0:
-            with open(path, "rb") as f:
-                copy_exact(f, self.tw, hdr.size)
+        if hdr.typeflag != TYPE_REG or hdr.size == 0:
+            self.tw.write_header(hdr)
+            if extra is not None:
+                self.tw.write_header(extra)
+            return
+        # Open before writing the header: a file we cannot read must not leave a
+        # header without its content in the stream (moby would emit a broken tar).
+        with open(path, "rb") as f:
+            self.tw.write_header(hdr)
+            copy_exact(f, self.tw, hdr.size)
 
 
 def _walk_sorted(root: str, rel: str = "") -> Iterator[tuple[str, str, bool]]:

@@ -66,6 +66,7 @@ def native_whiteouts_supported(dir: str) -> bool:
     if cached is not None:
         return cached
     ok = False
+    before = os.stat(dir)
     try:
         probe = tempfile.mkdtemp(prefix=".whiteout-probe-", dir=dir)
     except OSError:
@@ -82,5 +83,9 @@ def native_whiteouts_supported(dir: str) -> bool:
         for name in os.listdir(probe):
             os.unlink(os.path.join(probe, name))
         os.rmdir(probe)
+        try:  # leave `dir` as found, times included
+            os.utime(dir, ns=(before.st_atime_ns, before.st_mtime_ns))
+        except OSError:
+            pass
     _probe_cache[dev] = ok
     return ok

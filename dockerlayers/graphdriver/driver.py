@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from typing import BinaryIO
 
 from dockerlayers.archive import Change, unpack_layer
@@ -157,15 +158,38 @@ class Driver:
 
         moby: daemon/graphdriver/fsdiff.go NaiveDiffDriver.Diff
         """
+        start = time.time()
         out = tempfile.TemporaryFile(dir=self._tmpdir())
         new = self.get(id)
         try:
             changes = self.changes(id, parent)
-            fsdiff.export_changes_rootfs(new, changes, out)
+            fsdiff.export_changes_rootfs(
+                new, changes, out, now=self.now() if self.now is not None else None
+            )
         finally:
             self.put(id)
         out.seek(0)
+        self._naive_diff_wait(start)
         return out  # type: ignore[return-value]
+
+    #: moby's mtime hack for naive diffs (see `_naive_diff_wait`); tests may turn it off.
+    naive_diff_wait = True
+
+    def _naive_diff_wait(self, start: float) -> None:
+        """Sleep until the second after `start`, like moby after every naive Diff.
+
+        Layers are extracted from tars, whose mtimes have whole seconds; a file rewritten
+        with the same size in that same second would look unchanged to the naive
+        comparison (moby issue 21555). Waiting makes later writes land in a later second.
+        With a virtual clock (`now` given) the daemon's clock decides mtimes instead.
+
+        moby: daemon/graphdriver/fsdiff.go NaiveDiffDriver.Diff
+        """
+        if not self.naive_diff_wait or self.now is not None:
+            return
+        delay = int(start) + 1 - time.time()
+        if delay > 0:
+            time.sleep(delay)
 
     def diff_size(self, id: str, parent: str | None) -> int:
         """Bytes the layer adds or modifies against `parent` (hard links counted once).

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from typing import BinaryIO
 
-from dockerlayers.archive import Change, ChangeKind
+from dockerlayers.archive import Change, ChangeKind, TarHeader, TarWriter, export_changes
+from dockerlayers.archive.tar import TYPE_LINK, TYPE_REG, copy_exact, file_info_header
 from dockerlayers.archive.whiteouts import WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from dockerlayers.graphdriver.rootfs import RootFS, _join, _split
 
@@ -175,14 +177,14 @@ def upper_changes(upper: str, lower: RootFS) -> list[Change]:
 
 def _visible_names(host: str) -> list[str]:
     """Names in a layer folder that are real entries (not whiteouts or markers)."""
-    from dockerlayers.graphdriver.union import _is_char_whiteout
+    from dockerlayers.graphdriver.union import _entry_is_whiteout
 
     names = []
     with os.scandir(host) as it:
         for entry in it:
             if entry.name.startswith(WHITEOUT_PREFIX):
                 continue
-            if entry.is_char_device() and _is_char_whiteout(entry.stat(follow_symlinks=False)):
+            if _entry_is_whiteout(entry):
                 continue
             names.append(entry.name)
     return sorted(names)
@@ -220,11 +222,48 @@ def changes_size_rootfs(fs: RootFS, changes: list[Change]) -> int:
     return size
 
 
-def export_changes_rootfs(fs: RootFS, changes: list[Change], out: BinaryIO) -> None:
+def export_changes_rootfs(
+    fs: RootFS, changes: list[Change], out: BinaryIO, *, now: float | None = None
+) -> None:
     """Write `changes` as a layer tar read from the merged view `fs` (Delete -> `.wh.`).
+
+    A view backed by one host folder is exported by the archive package directly; a
+    user-space union is read file by file from the layer folder that backs each path.
 
     moby: pkg/archive/changes.go ExportChanges
     """
-    from dockerlayers.archive.tar import export_changes_from
-
-    export_changes_from(fs.host_path, changes, out)
+    if fs.path is not None:
+        export_changes(fs.path, changes, out, now=now)
+        return
+    tw = TarWriter(out)
+    seen: dict[tuple[int, int], str] = {}
+    stamp = time.time() if now is None else now
+    for change in sorted(changes, key=lambda c: os.fsencode(c.path)):
+        name = change.path.lstrip("/")
+        if change.kind == ChangeKind.DELETE:
+            parent, base = _split(change.path)
+            wh = _join(parent, WHITEOUT_PREFIX + base).lstrip("/")
+            tw.write_header(TarHeader(name=wh, mtime=int(stamp + 0.5)))
+            continue
+        host = fs.host_path(change.path)
+        if host is None:
+            continue  # vanished meanwhile: moby logs and goes on
+        try:
+            st = os.lstat(host)
+        except FileNotFoundError:
+            continue
+        hdr = file_info_header(host, name, st)
+        if hdr is None:
+            continue
+        if not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1:
+            key = (st.st_dev, st.st_ino)
+            first = seen.get(key)
+            if first is not None:
+                hdr.typeflag, hdr.linkname, hdr.size = TYPE_LINK, first, 0
+            else:
+                seen[key] = hdr.name
+        tw.write_header(hdr)
+        if hdr.typeflag == TYPE_REG and hdr.size > 0:
+            with open(host, "rb") as f:
+                copy_exact(f, tw, hdr.size)
+    tw.close()

@@ -80,20 +80,32 @@ def index_option() -> str:
     return "index=off," if os.path.exists("/sys/module/overlay/parameters/index") else ""
 
 
-def mount_overlay(target: str, lowers: list[str], upper: str | None, work: str | None, home: str) -> None:
-    """Mount an overlay at `target`; falls back to paths relative to `home` (with a chdir,
-    like moby's mountFrom re-exec) when the option string does not fit in a page."""
+def mount_overlay(
+    target: str,
+    lowers: list[str],
+    upper: str | None,
+    work: str | None,
+    home: str,
+    rel_lowers: list[str] | None = None,
+) -> None:
+    """Mount an overlay at `target`. When the option string does not fit in a page, retry
+    with paths relative to `home` (`rel_lowers`: overlay2's short `l/<LINKID>` names) and a
+    chdir into it, like moby's mountFrom re-exec.
+
+    moby: daemon/graphdriver/overlay2/overlay.go Get, mount.go mountFrom
+    """
+    page = os.sysconf("SC_PAGE_SIZE")
     opts = index_option() + "lowerdir=" + ":".join(lowers)
     if upper is not None:
         opts += f",upperdir={upper},workdir={work}"
-    if len(opts) < os.sysconf("SC_PAGE_SIZE") - 1:
+    if len(opts) < page - 1:
         mount("overlay", target, "overlay", opts)
         return
-    rel = [os.path.relpath(p, home) for p in lowers]
+    rel = rel_lowers if rel_lowers is not None else [os.path.relpath(p, home) for p in lowers]
     opts = index_option() + "lowerdir=" + ":".join(rel)
     if upper is not None:
         opts += f",upperdir={os.path.relpath(upper, home)},workdir={os.path.relpath(work, home)}"
-    if len(opts) >= os.sysconf("SC_PAGE_SIZE") - 1:
+    if len(opts) >= page - 1:
         raise OSError(7, f"cannot mount layer, mount label too large {len(opts)}")
     with _chdir_lock:
         cwd = os.getcwd()

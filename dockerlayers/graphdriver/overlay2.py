@@ -175,12 +175,25 @@ class Overlay2Driver(Driver):
         os.makedirs(merged, mode=0o700, exist_ok=True)
         read_only = os.path.exists(os.path.join(path, "committed"))
         if self.use_kernel:
+            links = (self._read(id, LOWER_FILE) or "").split(":")
             try:
                 if read_only:
-                    kernel.mount_overlay(merged, [self.layer_dir(id), *lowers], None, None, self.home)
+                    kernel.mount_overlay(
+                        merged,
+                        [self.layer_dir(id), *lowers],
+                        None,
+                        None,
+                        self.home,
+                        rel_lowers=[f"{id}/{DIFF_DIR}", *links],
+                    )
                 else:
                     kernel.mount_overlay(
-                        merged, lowers, self.layer_dir(id), os.path.join(path, WORK_DIR), self.home
+                        merged,
+                        lowers,
+                        self.layer_dir(id),
+                        os.path.join(path, WORK_DIR),
+                        self.home,
+                        rel_lowers=links,
                     )
             except OSError as e:
                 os.rmdir(merged)

@@ -39,6 +39,13 @@ def _is_char_whiteout(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
+def _entry_is_whiteout(entry: os.DirEntry) -> bool:
+    """A 0/0 char device, told from a scandir entry (stat only for special files)."""
+    if entry.is_dir(follow_symlinks=False) or entry.is_file(follow_symlinks=False) or entry.is_symlink():
+        return False
+    return _is_char_whiteout(entry.stat(follow_symlinks=False))
+
+
 def _has_opaque_xattr(host: str) -> bool:
     try:
         return os.getxattr(host, OPAQUE_XATTR, follow_symlinks=False) == b"y"
@@ -167,7 +174,7 @@ class UnionRootFS(RootFS):
                         continue
                     if name in seen:
                         continue
-                    if entry.is_char_device() and _is_char_whiteout(entry.stat(follow_symlinks=False)):
+                    if _entry_is_whiteout(entry):
                         seen[name] = None
                         continue
                     seen[name] = i

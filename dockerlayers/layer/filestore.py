@@ -208,6 +208,25 @@ class FileMetadataStore:
             found.append((path, cache_id))
         return found
 
+    def referenced_driver_ids(self) -> set[str]:
+        """Every cache-id, mount-id and init-id recorded on disk, loadable or not (layers
+        being removed excepted)."""
+        found: set[str] = set()
+        for base, names in ((self.sha_dir, ("cache-id",)), (self.mounts_dir, ("mount-id", "init-id"))):
+            if not os.path.isdir(base):
+                continue
+            for entry in os.listdir(base):
+                if entry.endswith("-removing"):
+                    continue
+                for name in names:
+                    try:
+                        value = _read(os.path.join(base, entry, name))
+                    except OSError:
+                        continue
+                    if value:
+                        found.add(value)
+        return found
+
     def stale_transactions(self) -> list[str]:
         if not os.path.isdir(self.tmp_dir):
             return []

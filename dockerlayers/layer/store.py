@@ -424,11 +424,14 @@ class LayerStore:
         return cache_id in self._driver_ids_in_use()
 
     def _driver_ids_in_use(self) -> set[str]:
+        """Driver ids that a loaded layer or mount, or any layerdb record on disk (even one
+        that failed to load: moby skips those but never deletes them), refers to."""
         ids = {layer.cache_id for layer in self.layer_map.values()} | self._in_flight
         for mount in self.mounts.values():
             ids.add(mount.mount_id)
             if mount.init_id:
                 ids.add(mount.init_id)
+        ids |= self.store.referenced_driver_ids()
         return ids
 
     def driver_status(self) -> list[tuple[str, str]]:

@@ -132,7 +132,14 @@ class _Eval:
     def assign(self) -> int:
         t = self.peek()
         nxt = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
-        if t and t[0] == "var" and nxt and nxt[0] == "op" and nxt[1].endswith("=") and nxt[1] not in ("==", "!=", "<=", ">="):
+        if (
+            t
+            and t[0] == "var"
+            and nxt
+            and nxt[0] == "op"
+            and nxt[1].endswith("=")
+            and nxt[1] not in ("==", "!=", "<=", ">=")
+        ):
             self.i += 2
             value = self.assign()
             op = nxt[1][:-1]
@@ -207,8 +214,6 @@ class _Eval:
         raise ArithError("arithmetic syntax error")
 
 
-def evaluate(
-    text: str, get: Callable[[str], str | None], put: Callable[[str, str], None]
-) -> int:
+def evaluate(text: str, get: Callable[[str], str | None], put: Callable[[str, str], None]) -> int:
     """Evaluate an arithmetic expression; variables are read with `get`, assigned with `put`."""
     return _Eval(text, get, put).run()

@@ -13,7 +13,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .ast import AndOr, Case, For, FuncDef, Group, If, List, Loop, Pipeline, Redirected, Simple, Word
+from .ast import (
+    AndOr,
+    Case,
+    For,
+    FuncDef,
+    Group,
+    If,
+    List,
+    Loop,
+    Pipeline,
+    Redirected,
+    Simple,
+    Word,
+)
 from .parser import parse_program
 
 Instr = tuple
@@ -104,14 +117,13 @@ class _UnitCompiler:
         if not node.rest:
             self.node(node.first, cond)
             return
-        jumps = []
+        # ((a && b) || c): a failed `&&` skips b only; the `||` then tests the same status
         self.node(node.first, True)
         for i, (op, pipeline) in enumerate(node.rest):
-            jumps.append(self.emit("JF" if op == "&&" else "JT", None))
+            jump = self.emit("JF" if op == "&&" else "JT", None)
             last = i == len(node.rest) - 1
             self.node(pipeline, cond if last else True)
-        for j in jumps:
-            j[1] = self.here()
+            jump[1] = self.here()
 
     def c_Pipeline(self, node: Pipeline, cond: bool) -> None:
         inner_cond = cond or node.negate
@@ -124,11 +136,13 @@ class _UnitCompiler:
                 self.emit("PIPE", unit, i == 0, i == n - 1)
         if node.negate:
             self.emit("NOT")
-        if not inner_cond and not isinstance(node.cmds[-1], FuncDef):
-            if len(node.cmds) > 1 or isinstance(node.cmds[0], (Simple, Group)):
-                self.emit("ERREXIT")
-            elif isinstance(node.cmds[0], Redirected) and isinstance(node.cmds[0].cmd, Group):
-                self.emit("ERREXIT")
+        # set -e: checked after simple commands, pipelines and groups; compound commands
+        # (if/while/for/case) are checked inside, on their own commands
+        head = node.cmds[0]
+        if isinstance(head, Redirected):
+            head = head.cmd
+        if not inner_cond and (len(node.cmds) > 1 or isinstance(head, (Simple, Group))):
+            self.emit("ERREXIT")
 
     def _subs(self, words: list[Word]) -> int:
         subs = collect_subs(words, [])

@@ -83,8 +83,10 @@ class Expander:
             return value  # type: ignore[return-value]
         if base == "?":
             if missing:
-                msg = self.string(arg) if arg else (
-                    "parameter not set or null" if colon else "parameter not set"
+                msg = (
+                    self.string(arg)
+                    if arg
+                    else ("parameter not set or null" if colon else "parameter not set")
                 )
                 raise ExpandError(f"{name}: {msg}")
             return value  # type: ignore[return-value]
@@ -210,9 +212,7 @@ class Expander:
 
     def _glob(self, segs: list[tuple[str, bool]]) -> list[str]:
         text = "".join(t for t, _ in segs)
-        if self.fs is None or not any(
-            not q and any(c in _GLOB_CHARS for c in t) for t, q in segs
-        ):
+        if self.fs is None or not any(not q and any(c in _GLOB_CHARS for c in t) for t, q in segs):
             return [text]
         pattern = "".join(escape_glob(t) if q else t for t, q in segs)
         matches = self._match(pattern)

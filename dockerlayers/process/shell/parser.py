@@ -28,7 +28,24 @@ from .ast import (
 )
 
 RESERVED = frozenset(
-    "if then else elif fi do done case esac while until for in { } !".split()
+    [
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "do",
+        "done",
+        "case",
+        "esac",
+        "while",
+        "until",
+        "for",
+        "in",
+        "{",
+        "}",
+        "!",
+    ]
 )
 _OPS = ("&&", "||", ";;", ";", "&", "|", "(", ")")
 _REDIR_OPS = ("<<-", "<<", ">>", ">|", ">&", "<&", "<>", ">", "<")
@@ -256,7 +273,9 @@ class Parser:
         buf = []
         while True:
             if self.pos >= len(s):
-                raise ShellSyntaxError('syntax error: unexpected end of file (expecting "`")', self.line)
+                raise ShellSyntaxError(
+                    'syntax error: unexpected end of file (expecting "`")', self.line
+                )
             c = s[self.pos]
             if c == "`":
                 self.pos += 1
@@ -283,7 +302,9 @@ class Parser:
             start = self.pos
             while True:
                 if self.pos >= len(s):
-                    raise ShellSyntaxError('syntax error: unexpected end of file (expecting "))")', self.line)
+                    raise ShellSyntaxError(
+                        'syntax error: unexpected end of file (expecting "))")', self.line
+                    )
                 c = s[self.pos]
                 if c == "(":
                     depth += 1
@@ -343,7 +364,10 @@ class Parser:
                 j += 1
         name = s[i:j]
         if not name or j >= len(s):
-            raise ShellSyntaxError("syntax error: missing '}'" if j >= len(s) else "syntax error: bad substitution", self.line)
+            raise ShellSyntaxError(
+                "syntax error: missing '}'" if j >= len(s) else "syntax error: bad substitution",
+                self.line,
+            )
         if length:
             if s[j] != "}":
                 raise ShellSyntaxError("syntax error: bad substitution", self.line)
@@ -421,7 +445,9 @@ class Parser:
             if quoted:
                 redir.target[:] = [("lit", body, True)]
             else:
-                redir.target[:] = Parser(body, 0, self.line)._lex_dquoted(None) or [("lit", "", True)]
+                redir.target[:] = Parser(body, 0, self.line)._lex_dquoted(None) or [
+                    ("lit", "", True)
+                ]
         self._heredocs = []
 
     # -- grammar -----------------------------------------------------------------------

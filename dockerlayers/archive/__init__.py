@@ -1,0 +1,90 @@
+"""Layer tars the way moby's pkg/archive makes and applies them.
+
+Deterministic tar writing (`tar_directory`, `export_changes`, `TarWriter`), safe
+application (`unpack_layer`), Docker's A/C/D change detection (`changes_dirs`,
+`changes_aufs`, `changes_size`, `directory_size`), whiteouts in both on-disk forms,
+and tar-split for byte-identical reassembly of registered layers.
+
+moby: pkg/archive (28.1+: github.com/moby/go-archive), vbatts/tar-split
+"""
+
+from dockerlayers.archive.apply import WHITEOUT_FORMATS, unpack_layer
+from dockerlayers.archive.changes import (
+    Change,
+    ChangeKind,
+    changes_aufs,
+    changes_dirs,
+    changes_size,
+    directory_size,
+)
+from dockerlayers.archive.errors import (
+    BreakoutError,
+    DuplicatePathError,
+    LayerTarError,
+    TarFormatError,
+    TarSplitError,
+)
+from dockerlayers.archive.tar import (
+    TarEntry,
+    TarHeader,
+    TarWriter,
+    copy_with_hash,
+    encode_header,
+    export_changes,
+    file_info_header,
+    iter_tar,
+    tar_directory,
+)
+from dockerlayers.archive.tarsplit import (
+    make_tar_split,
+    read_tar_split,
+    reassemble,
+    write_tar_split,
+)
+from dockerlayers.archive.whiteouts import (
+    OPAQUE_XATTR,
+    WHITEOUT_LINK_DIR,
+    WHITEOUT_META_PREFIX,
+    WHITEOUT_OPAQUE_DIR,
+    WHITEOUT_PREFIX,
+    is_char_whiteout,
+    is_opaque_dir,
+    native_whiteouts_supported,
+)
+
+__all__ = [
+    "OPAQUE_XATTR",
+    "WHITEOUT_FORMATS",
+    "WHITEOUT_LINK_DIR",
+    "WHITEOUT_META_PREFIX",
+    "WHITEOUT_OPAQUE_DIR",
+    "WHITEOUT_PREFIX",
+    "BreakoutError",
+    "Change",
+    "ChangeKind",
+    "DuplicatePathError",
+    "LayerTarError",
+    "TarEntry",
+    "TarFormatError",
+    "TarHeader",
+    "TarSplitError",
+    "TarWriter",
+    "changes_aufs",
+    "changes_dirs",
+    "changes_size",
+    "copy_with_hash",
+    "directory_size",
+    "encode_header",
+    "export_changes",
+    "file_info_header",
+    "is_char_whiteout",
+    "is_opaque_dir",
+    "iter_tar",
+    "make_tar_split",
+    "native_whiteouts_supported",
+    "read_tar_split",
+    "reassemble",
+    "tar_directory",
+    "unpack_layer",
+    "write_tar_split",
+]

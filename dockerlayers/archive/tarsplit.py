@@ -1,0 +1,222 @@
+"""tar-split: keep a layer tar's exact bytes without keeping its file contents twice.
+
+When a layer is registered, moby records every byte of the tar that is not file content
+(headers, PAX / GNU long-name blocks, padding, the end blocks and anything after them)
+as "segment" entries, and each file's content as a "file" entry naming the path to read
+it from later. `TarStream()` replays the list, reading contents from the layer's
+directory, and gets the original stream back byte for byte, so the DiffID still
+matches. The file is `tar-split.json.gz`: gzip'd JSON lines, in vbatts/tar-split's
+shape:
+
+    {"type":2,"payload":"<base64 of raw bytes>","position":0}
+    {"type":1,"name":"etc/hosts","size":27,"payload":null,"position":1}
+
+File entries carry a CRC-64 (ISO) checksum of the content in `payload` only when asked
+(`crc64=True`; pure-Python and slow, so off by default: the DiffID check at the end of
+the stream is what moby relies on). Names that are not valid UTF-8 go to `name_raw`.
+
+moby: layer/layer_store.go (applyTar, assembleTarTo); vbatts/tar-split
+tar/asm/disassemble.go NewInputTarStream, tar/asm/assemble.go, tar/storage/entry.go
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+from collections.abc import Callable
+from typing import BinaryIO
+
+from dockerlayers.archive.errors import DuplicatePathError, TarSplitError
+from dockerlayers.archive.tar import _posix_clean, iter_tar
+
+FILE_TYPE = 1
+SEGMENT_TYPE = 2
+
+_CRC64_ISO_POLY = 0xD800000000000000
+_CRC_TABLE: list[int] = []
+
+
+def _crc_table() -> list[int]:
+    if not _CRC_TABLE:
+        for i in range(256):
+            crc = i
+            for _ in range(8):
+                crc = (crc >> 1) ^ _CRC64_ISO_POLY if crc & 1 else crc >> 1
+            _CRC_TABLE.append(crc)
+    return _CRC_TABLE
+
+
+def crc64_iso(data: bytes, crc: int = 0) -> int:
+    """Go's hash/crc64 with the ISO table (what tar-split stores for file contents)."""
+    table = _crc_table()
+    crc ^= 0xFFFFFFFFFFFFFFFF
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFFFFFFFFFF
+
+
+def _segment(payload: bytes) -> dict:
+    return {"type": SEGMENT_TYPE, "payload": base64.b64encode(payload).decode()}
+
+
+def make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> list[dict]:
+    """Disassemble the seekable tar `fileobj` into tar-split entries (read from its
+    current position; left at the end of the stream).
+
+    Like tar-split, a segment comes before every file entry (the previous entry's
+    padding plus this entry's header blocks), every header gets a file entry (size 0
+    for directories, links, ...), then one segment for the end-of-archive blocks and
+    one for whatever follows them.
+
+    Bad input is a LayerTarError, like for `unpack_layer`: a malformed or truncated
+    stream raises TarFormatError, a path named twice DuplicatePathError (tar-split's
+    "duplicates of file paths not supported").
+
+    moby: vbatts/tar-split tar/asm/disassemble.go NewInputTarStream
+    """
+    start = fileobj.tell()
+    entries = list(iter_tar(fileobj))
+    end = fileobj.tell() - start
+
+    def raw(a: int, b: int) -> bytes:
+        fileobj.seek(start + a)
+        data = fileobj.read(b - a)
+        if len(data) != b - a:
+            raise TarSplitError("unexpected EOF while reading the tar stream")
+        return data
+
+    out: list[dict] = []
+    seen: set[str] = set()
+    prev = 0
+    for e in entries:
+        out.append(_segment(raw(prev, e.data_offset)))
+        clean = _posix_clean(e.name)
+        if clean in seen:
+            raise DuplicatePathError("duplicates of file paths not supported")
+        seen.add(clean)
+        entry: dict = {"type": FILE_TYPE}
+        try:
+            entry["name"] = e.name_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            entry["name_raw"] = base64.b64encode(e.name_bytes).decode()
+        if e.data_size:
+            entry["size"] = e.data_size
+        payload = None
+        if crc64 and e.data_size:
+            fileobj.seek(start + e.data_offset)
+            crc, left = 0, e.data_size
+            while left:
+                chunk = fileobj.read(min(left, 1 << 20))
+                if not chunk:
+                    raise TarSplitError("unexpected EOF while reading the tar stream")
+                crc = crc64_iso(chunk, crc)
+                left -= len(chunk)
+            payload = base64.b64encode(crc.to_bytes(8, "big")).decode()
+        entry["payload"] = payload
+        out.append(entry)
+        prev = e.data_offset + e.data_size
+    out.append(_segment(raw(prev, end)))
+    fileobj.seek(start + end)
+    out.append(_segment(fileobj.read()))
+    for i, entry in enumerate(out):
+        entry["position"] = i
+    return out
+
+
+def _go_json(entry: dict) -> str:
+    """One JSON line the way Go's encoding/json writes it (HTML-safe escapes)."""
+    s = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    for ch, esc in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        s = s.replace(ch, esc)
+    return s
+
+
+def write_tar_split(entries: list[dict], path: str) -> None:
+    """Write `entries` as gzip'd JSON lines (the layer's `tar-split.json.gz`).
+
+    moby: layer/filestore.go fileMetadataTransaction.TarSplitWriter
+    """
+    with gzip.open(path, "wb") as f:
+        for entry in entries:
+            f.write(_go_json(entry).encode() + b"\n")
+
+
+def read_tar_split(path: str) -> list[dict]:
+    """Read a `tar-split.json.gz` back into entries (checked for shape).
+
+    moby: layer/filestore.go fileMetadataStore.TarSplitReader
+    """
+    out: list[dict] = []
+    try:
+        with gzip.open(path, "rb") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                if not isinstance(entry, dict) or entry.get("type") not in (
+                    FILE_TYPE,
+                    SEGMENT_TYPE,
+                ):
+                    raise TarSplitError(f"{path}: invalid tar-split entry {line[:80]!r}")
+                out.append(entry)
+    except (OSError, EOFError, ValueError) as e:
+        if isinstance(e, TarSplitError):
+            raise
+        raise TarSplitError(f"{path}: cannot read tar-split data: {e}") from e
+    return out
+
+
+def entry_name(entry: dict) -> str:
+    """The path a file entry names (`name_raw` wins when present), fs-decoded."""
+    raw = entry.get("name_raw")
+    if raw:
+        return os.fsdecode(base64.b64decode(raw))
+    return entry.get("name", "")
+
+
+def reassemble(entries: list[dict], open_file: Callable[[str], BinaryIO], out: BinaryIO) -> None:
+    """Write the original tar stream to `out`: segments as recorded, each file's
+    content (exactly `size` bytes) from `open_file(name)`. A file shorter or longer
+    than recorded, or with a different CRC-64 when one was recorded, is an error.
+    The caller verifies the digest of what was written.
+
+    moby: vbatts/tar-split tar/asm/assemble.go NewOutputTarStream
+    """
+    for entry in entries:
+        kind = entry.get("type")
+        if kind == SEGMENT_TYPE:
+            out.write(base64.b64decode(entry.get("payload") or ""))
+            continue
+        if kind != FILE_TYPE:
+            raise TarSplitError(f"unknown tar-split entry type {kind!r}")
+        size = int(entry.get("size") or 0)
+        if size == 0:
+            continue
+        name = entry_name(entry)
+        crc = 0
+        with open_file(name) as fh:
+            left = size
+            while left:
+                chunk = fh.read(min(left, 1 << 20))
+                if not chunk:
+                    raise TarSplitError(
+                        f"file {name!r} is shorter than recorded: {size - left} of {size} bytes"
+                    )
+                if entry.get("payload"):
+                    crc = crc64_iso(chunk, crc)
+                out.write(chunk)
+                left -= len(chunk)
+            if fh.read(1):
+                raise TarSplitError(f"file {name!r} is longer than recorded ({size} bytes)")
+        if entry.get("payload"):
+            expected = int.from_bytes(base64.b64decode(entry["payload"]), "big")
+            if crc != expected:
+                raise TarSplitError(f"file integrity checksum failed for {name!r}")

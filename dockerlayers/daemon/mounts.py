@@ -1,0 +1,115 @@
+"""A container's filesystem with its volumes: the RW layer's view plus mounted folders.
+
+Paths under a mount point go to the volume's folder (or the bind-mounted host folder),
+everything else to the container's layers, so what is written to a volume never lands in
+the RW layer. Symlinks are still resolved with the container root as `/`.
+
+moby: container/mounts_unix.go, daemon/volumes.go (what runc then mounts)
+"""
+
+from __future__ import annotations
+
+import errno
+
+from dockerlayers.graphdriver.rootfs import RootFS, _err
+
+
+class ContainerFS(RootFS):
+    """`base` (the layers) with `mounts` (container path -> RootFS) laid over it."""
+
+    def __init__(self, base: RootFS, mounts: dict[str, tuple[RootFS, bool]], now=None) -> None:
+        super().__init__(now=now)
+        self.base = base
+        self.mounts = dict(sorted(mounts.items(), key=lambda kv: -len(kv[0])))
+        self.read_only = base.read_only
+        self.path = base.path if not mounts else None
+
+    def __repr__(self) -> str:
+        return f"ContainerFS({self.base!r}, mounts={list(self.mounts)})"
+
+    def _route(self, p: str) -> tuple[RootFS, str, bool]:
+        for point, (fs, rw) in self.mounts.items():
+            if p == point or p.startswith(point + "/"):
+                return fs, "/" + p[len(point) :].lstrip("/"), rw
+        return self.base, p, True
+
+    def _w(self, p: str) -> tuple[RootFS, str]:
+        fs, sub, rw = self._route(p)
+        if not rw:
+            raise _err(errno.EROFS, p)
+        return fs, sub
+
+    def _lstat(self, p):
+        fs, sub, _ = self._route(p)
+        return fs._lstat(sub)
+
+    def _readlink(self, p):
+        fs, sub, _ = self._route(p)
+        return fs._readlink(sub)
+
+    def _listdir(self, p):
+        fs, sub, _ = self._route(p)
+        return fs._listdir(sub)
+
+    def _open(self, p, flags, mode):
+        import os
+
+        if flags & (os.O_WRONLY | os.O_RDWR):
+            fs, sub = self._w(p)
+        else:
+            fs, sub, _ = self._route(p)
+        return fs._open(sub, flags, mode)
+
+    def _host_path_for_write(self, p):
+        fs, sub, _ = self._route(p)
+        return fs._host_path_for_write(sub)
+
+    def host_path(self, path):
+        fs, sub, _ = self._route(self.resolve(path, follow=False))
+        return fs.host_path(sub)
+
+    def _mkdir(self, p, mode):
+        fs, sub = self._w(p)
+        fs._mkdir(sub, mode)
+
+    def _unlink(self, p):
+        fs, sub = self._w(p)
+        fs._unlink(sub)
+
+    def _rmdir(self, p):
+        if p in self.mounts:
+            raise _err(errno.EBUSY, p)
+        fs, sub = self._w(p)
+        fs._rmdir(sub)
+
+    def _rename(self, src, dst):
+        if src in self.mounts or dst in self.mounts:
+            raise _err(errno.EBUSY, src)
+        fs1, s1 = self._w(src)
+        fs2, s2 = self._w(dst)
+        if fs1 is not fs2:
+            raise _err(errno.EXDEV, src)
+        fs1._rename(s1, s2)
+
+    def _symlink(self, target, p):
+        fs, sub = self._w(p)
+        fs._symlink(target, sub)
+
+    def _link(self, src, dst):
+        fs1, s1 = self._w(src)
+        fs2, s2 = self._w(dst)
+        if fs1 is not fs2:
+            raise _err(errno.EXDEV, src)
+        fs1._link(s1, s2)
+
+    def _chmod(self, p, mode):
+        fs, sub = self._w(p)
+        fs._chmod(sub, mode)
+
+    def _chown(self, p, uid, gid):
+        fs, sub = self._w(p)
+        fs._chown(sub, uid, gid)
+
+    def _utime(self, p, times):
+        fs, sub = self._w(p)
+        fs._utime(sub, times)

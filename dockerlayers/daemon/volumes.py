@@ -1,0 +1,139 @@
+"""Named and anonymous volumes of the `local` driver: folders under `<root>/volumes`.
+
+A volume lives outside every layer: what a container writes there is in no diff, no commit,
+and survives `docker rm` (unless `rm -v` removes an anonymous one).
+
+moby: volume/local/local.go (layout), volume/service (create/get/list/remove/prune)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from dockerlayers.errors import Conflict, InvalidParameter, NotFound
+from dockerlayers.ioutils import atomic_write_file
+from dockerlayers.process.clock import format_rfc3339nano
+from dockerlayers.stringid import IDGenerator
+
+_META = "metadata.json"
+
+
+class VolumeStore:
+    """Volumes under `<root>/volumes/<name>/_data`, with their metadata in one JSON file."""
+
+    def __init__(self, root: str, ids: IDGenerator, now: Callable[[], float]) -> None:
+        self.root = os.path.join(root, "volumes")
+        os.makedirs(self.root, mode=0o701, exist_ok=True)
+        self.ids = ids
+        self.now = now
+        self._lock = threading.RLock()
+        self._meta: dict[str, dict[str, Any]] = {}
+        path = os.path.join(self.root, _META)
+        if os.path.exists(path):
+            with open(path) as f:
+                self._meta = json.load(f)
+        # A folder without metadata (a crash after mkdir) is still a volume, like moby.
+        for name in os.listdir(self.root):
+            if name != _META and os.path.isdir(os.path.join(self.root, name)):
+                self._meta.setdefault(name, {"CreatedAt": format_rfc3339nano(self.now()), "Labels": {}, "Anonymous": False})
+
+    def _save(self) -> None:
+        data = json.dumps(self._meta, sort_keys=True).encode()
+        atomic_write_file(os.path.join(self.root, _META), data, 0o600)
+
+    def mountpoint(self, name: str) -> str:
+        return os.path.join(self.root, name, "_data")
+
+    def create(self, name: str | None = None, labels: dict[str, str] | None = None, anonymous: bool = False) -> dict[str, Any]:
+        """Create (or return the existing) volume `name`; no name = an anonymous volume."""
+        with self._lock:
+            if name is None:
+                name, anonymous = self.ids.generate_random_id(), True
+            if not _valid_volume_name(name):
+                raise InvalidParameter(
+                    f'"{name}" includes invalid characters for a local volume name, only '
+                    '"[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host '
+                    "directory, use absolute path"
+                )
+            if name not in self._meta:
+                os.makedirs(os.path.join(self.root, name), mode=0o755, exist_ok=True)
+                os.makedirs(self.mountpoint(name), mode=0o755, exist_ok=True)
+                self._meta[name] = {
+                    "CreatedAt": format_rfc3339nano(self.now()),
+                    "Labels": dict(labels or {}),
+                    "Anonymous": anonymous,
+                }
+                self._save()
+            return self.inspect(name)
+
+    def exists(self, name: str) -> bool:
+        return name in self._meta
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        meta = self._meta.get(name)
+        if meta is None:
+            raise NotFound(f"get {name}: no such volume")
+        return {
+            "CreatedAt": meta["CreatedAt"],
+            "Driver": "local",
+            "Labels": meta.get("Labels") or None,
+            "Mountpoint": self.mountpoint(name),
+            "Name": name,
+            "Options": None,
+            "Scope": "local",
+        }
+
+    def is_anonymous(self, name: str) -> bool:
+        return bool(self._meta.get(name, {}).get("Anonymous"))
+
+    def list(self) -> list[dict[str, Any]]:
+        return [self.inspect(n) for n in sorted(self._meta)]
+
+    def remove(self, name: str, users: list[str], force: bool = False) -> None:
+        """Remove a volume no container uses.
+
+        moby: volume/service/service.go Remove
+        """
+        with self._lock:
+            if name not in self._meta:
+                if force:
+                    return
+                raise NotFound(f"get {name}: no such volume")
+            if users:
+                raise Conflict(f"remove {name}: volume is in use - [{', '.join(users)}]")
+            shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
+            del self._meta[name]
+            self._save()
+
+    def prune(self, in_use: set[str]) -> dict[str, Any]:
+        """Remove every volume no container uses (Docker 20.10 semantics)."""
+        deleted, reclaimed = [], 0
+        for name in sorted(self._meta):
+            if name in in_use:
+                continue
+            reclaimed += _tree_size(os.path.join(self.root, name))
+            self.remove(name, [])
+            deleted.append(name)
+        return {"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+
+def _valid_volume_name(name: str) -> bool:
+    import re
+
+    return bool(re.match(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$", name))
+
+
+def _tree_size(path: str) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total

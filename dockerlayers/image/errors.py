@@ -1,0 +1,31 @@
+"""Errors of the image store, tags, import and load; `str()` is Docker's message.
+
+Each is also the matching error of the public API (`dockerlayers.errors`), so callers of
+the daemon and the client see one family of errors with HTTP-like status codes.
+
+moby: errdefs (NotFound, Conflict, InvalidParameter), daemon/images/errors.go
+"""
+
+from __future__ import annotations
+
+from dockerlayers import errors as api
+
+
+class ImageError(api.APIError):
+    """Base of the image package's errors (a server error unless a subclass says)."""
+
+
+class ImageNotFound(ImageError, api.ImageNotFound):
+    """`No such image: ...` (errdefs.NotFound)."""
+
+
+class InvalidReference(ImageError, api.InvalidParameter, ValueError):
+    """A malformed image name or tag (errdefs.InvalidParameter)."""
+
+
+class ConflictError(ImageError, api.Conflict):
+    """A tag or delete conflict (errdefs.Conflict)."""
+
+
+class LoadError(ImageError, api.InvalidParameter, ValueError):
+    """An archive or layout that cannot be loaded; nothing was changed."""

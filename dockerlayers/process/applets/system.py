@@ -1,0 +1,256 @@
+"""System applets: sleep date hostname true false test/[ env printenv pwd id whoami uname
+kill tee busybox. Time comes from the process's clock, never the host's."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+from .context import AppletContext, Block, Exec
+from .registry import APPLETS, applet, usage
+
+_SLEEP_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@applet("sleep")
+def sleep(ctx: AppletContext, argv: list[str]) -> int | Block:
+    """busybox sleep: the sum of its arguments, each N[.N][smhd], or `infinity`."""
+    if len(argv) < 2:
+        usage(ctx, "sleep [N]...")
+        return 1
+    total = 0.0
+    for arg in argv[1:]:
+        m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)([smhd]?)", arg)
+        if arg in ("inf", "infinity"):
+            total = math.inf
+            continue
+        if not m:
+            ctx.error(f"invalid number '{arg}'")
+            return 1
+        total += float(m.group(1)) * _SLEEP_UNITS.get(m.group(2) or "s", 1)
+    if total <= 0:
+        return 0
+    return Block(ctx.now + total)
+
+
+def strftime(fmt: str, t: float) -> str:
+    """C strftime in UTC, plus %s (epoch seconds) and %N (nanoseconds)."""
+    tm = time.gmtime(t)
+    frac = int(round((t - math.floor(t)) * 1e9)) % 1_000_000_000
+    out, i = [], 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c == "%" and i + 1 < len(fmt):
+            d = fmt[i + 1]
+            i += 2
+            if d == "s":
+                out.append(str(int(math.floor(t))))
+            elif d == "N":
+                out.append(f"{frac:09d}")
+            elif d == "Z":
+                out.append("UTC")
+            elif d == "z":
+                out.append("+0000")
+            elif d == "e":
+                out.append(f"{tm.tm_mday:2d}")
+            elif d == "%":
+                out.append("%")
+            else:
+                out.append(time.strftime("%" + d, tm))
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+@applet("date")
+def date(ctx: AppletContext, argv: list[str]) -> int:
+    """date [-u] [-d @SECONDS] [+FORMAT]; the container's TZ is UTC."""
+    t = ctx.now
+    fmt = "%a %b %e %H:%M:%S %Z %Y"
+    args = argv[1:]
+    while args:
+        a = args.pop(0)
+        if a in ("-u", "-R"):
+            if a == "-R":
+                fmt = "%a, %d %b %Y %H:%M:%S %z"
+        elif a == "-I":
+            fmt = "%Y-%m-%d"
+        elif a in ("-d", "-D") and args:
+            spec = args.pop(0)
+            if spec.startswith("@"):
+                try:
+                    t = float(spec[1:])
+                except ValueError:
+                    ctx.error(f"invalid date '{spec}'")
+                    return 1
+            else:
+                ctx.error(f"invalid date '{spec}'")
+                return 1
+        elif a.startswith("+"):
+            fmt = a[1:]
+        else:
+            ctx.error(f"invalid date '{a}'")
+            return 1
+    ctx.out(strftime(fmt, t) + "\n")
+    return 0
+
+
+@applet("hostname")
+def hostname(ctx: AppletContext, argv: list[str]) -> int:
+    """The container's UTS hostname (the one Docker also writes to /etc/hostname)."""
+    name = ctx.hostname
+    if not name:
+        try:
+            name = ctx.rootfs.read_text("/etc/hostname").strip()
+        except OSError:
+            name = "localhost"
+    if "-s" in argv[1:]:
+        name = name.split(".")[0]
+    ctx.out(name + "\n")
+    return 0
+
+
+@applet("true")
+def true(ctx: AppletContext, argv: list[str]) -> int:
+    return 0
+
+
+@applet("false")
+def false(ctx: AppletContext, argv: list[str]) -> int:
+    return 1
+
+
+@applet("pwd")
+def pwd(ctx: AppletContext, argv: list[str]) -> int:
+    ctx.out(ctx.cwd + "\n")
+    return 0
+
+
+@applet("env")
+def env(ctx: AppletContext, argv: list[str]) -> int | Exec:
+    """env [-i] [-u NAME] [NAME=VALUE]... [COMMAND [ARG]...]"""
+    args = argv[1:]
+    new = dict(ctx.env)
+    while args and args[0].startswith("-"):
+        a = args.pop(0)
+        if a in ("-i", "-"):
+            new = {}
+        elif a == "-u" and args:
+            new.pop(args.pop(0), None)
+        elif a == "--":
+            break
+    while args and "=" in args[0] and not args[0].startswith("="):
+        k, _, v = args.pop(0).partition("=")
+        new[k] = v
+    if args:
+        return Exec(args, new)
+    ctx.out("".join(f"{k}={v}\n" for k, v in new.items()))
+    return 0
+
+
+@applet("printenv")
+def printenv(ctx: AppletContext, argv: list[str]) -> int:
+    if len(argv) == 1:
+        ctx.out("".join(f"{k}={v}\n" for k, v in ctx.env.items()))
+        return 0
+    status = 0
+    for name in argv[1:]:
+        if name in ctx.env:
+            ctx.out(ctx.env[name] + "\n")
+        else:
+            status = 1
+    return status
+
+
+def _lookup(ctx: AppletContext, path: str, ident: int) -> str | None:
+    try:
+        for line in ctx.rootfs.read_text(path).splitlines():
+            f = line.split(":")
+            if len(f) > 2 and f[2] == str(ident):
+                return f[0]
+    except (OSError, UnicodeDecodeError):
+        pass
+    return None
+
+
+@applet("id")
+def id_(ctx: AppletContext, argv: list[str]) -> int:
+    """id [-u|-g|-n]: the process runs as uid/gid 0 unless the daemon says otherwise."""
+    user = _lookup(ctx, "/etc/passwd", ctx.uid)
+    group = _lookup(ctx, "/etc/group", ctx.gid)
+    opts = "".join(a[1:] for a in argv[1:] if a.startswith("-"))
+    if "u" in opts or "g" in opts:
+        ident, name = (ctx.uid, user) if "u" in opts else (ctx.gid, group)
+        ctx.out((name if "n" in opts and name else str(ident)) + "\n")
+        return 0
+    u = f"uid={ctx.uid}" + (f"({user})" if user else "")
+    g = f"gid={ctx.gid}" + (f"({group})" if group else "")
+    ctx.out(f"{u} {g}\n")
+    return 0
+
+
+@applet("whoami")
+def whoami(ctx: AppletContext, argv: list[str]) -> int:
+    name = _lookup(ctx, "/etc/passwd", ctx.uid)
+    if name is None:
+        ctx.error(f"unknown uid {ctx.uid}")
+        return 1
+    ctx.out(name + "\n")
+    return 0
+
+
+#: What a simulated kernel reports.
+UNAME = {
+    "s": "Linux",
+    "r": "6.1.0-dockerlayers",
+    "v": "#1 SMP PREEMPT_DYNAMIC",
+    "m": "x86_64",
+    "o": "GNU/Linux",
+}
+
+
+@applet("uname")
+def uname(ctx: AppletContext, argv: list[str]) -> int:
+    opts = "".join(a[1:] for a in argv[1:] if a.startswith("-")) or "s"
+    if "a" in opts:
+        opts = "snrvmo"
+    values = dict(UNAME, n=ctx.hostname or "localhost", p="unknown", i="unknown")
+    order = "snrvmpio"
+    ctx.out(" ".join(values[c] for c in order if c in opts) + "\n")
+    return 0
+
+
+@applet("kill")
+def kill(ctx: AppletContext, argv: list[str]) -> int:
+    from ..shell.builtins import kill_command  # noqa: PLC0415 - shared with the builtin
+
+    return kill_command(ctx.write, argv, "kill: ", ctx.kill)
+
+
+@applet("tee")
+def tee(ctx: AppletContext, argv: list[str]) -> int:
+    append = "-a" in argv[1:]
+    files = [a for a in argv[1:] if not a.startswith("-")]
+    data = ctx.stdin()
+    status = 0
+    for f in files:
+        try:
+            with ctx.rootfs.open(ctx.path(f), "ab" if append else "wb") as fh:
+                fh.write(data)
+        except OSError as err:
+            ctx.error(f"{f}: {err.strerror}")
+            status = 1
+    ctx.out(data)
+    return status
+
+
+@applet("busybox")
+def busybox(ctx: AppletContext, argv: list[str]) -> int:
+    """`busybox` alone lists its applets (running `busybox APPLET` is the machine's job)."""
+    names = sorted(set(APPLETS) | {"sh", "ash"})
+    ctx.out(
+        f"BusyBox v1.36.1 multi-call binary.\nCurrently defined functions:\n\t{', '.join(names)}\n"
+    )
+    return 0

@@ -1,0 +1,162 @@
+"""tar-split: byte-identical reassembly of layer tars from metadata plus file contents."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import os
+import tarfile
+
+import pytest
+
+from dockerlayers.archive import (
+    DuplicatePathError,
+    LayerTarError,
+    TarFormatError,
+    TarHeader,
+    TarSplitError,
+    iter_tar,
+    make_tar_split,
+    read_tar_split,
+    reassemble,
+    tar_directory,
+    write_tar_split,
+)
+from dockerlayers.archive.tarsplit import crc64_iso
+
+from .helpers import build_tar, d, f, gnu_longname, hard, sym
+
+
+def contents(data: bytes) -> dict[str, bytes]:
+    """Each file's content by name, as a driver would serve it."""
+    out = {}
+    for e in iter_tar(io.BytesIO(data)):
+        out[e.name] = data[e.data_offset : e.data_offset + e.data_size]
+    return out
+
+
+def roundtrip(data: bytes, **kw) -> list[dict]:
+    entries = make_tar_split(io.BytesIO(data), **kw)
+    files = contents(data)
+    out = io.BytesIO()
+    reassemble(entries, lambda name: io.BytesIO(files[name]), out)
+    assert out.getvalue() == data
+    return entries
+
+
+def _python_tar(fmt: int, **kw) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt, **kw) as t:
+        for name, body in [("a" * 150 + "/long", b"L" * 700), ("ünï/x", b"u"), ("e", b"")]:
+            ti = tarfile.TarInfo(name)
+            ti.size = len(body)
+            t.addfile(ti, io.BytesIO(body))
+        link = tarfile.TarInfo("hl")
+        link.type, link.linkname = tarfile.LNKTYPE, "e"
+        t.addfile(link)
+    return buf.getvalue()  # padded to 10240 bytes: trailing zeros after the end blocks
+
+
+CORPUS = {
+    "empty": b"\0" * 1024,
+    "ours": build_tar(
+        d("dir/"),
+        f("dir/file", b"hello" * 300),
+        hard("dir/link", "dir/file"),
+        sym("dir/sym", "file"),
+        f("x" * 120, b"pax long name"),
+        f("ünï", b"pax utf-8"),
+        (TarHeader(name="caps", size=1, xattrs={"security.capability": b"\x01\x00"}), b"c"),
+        f("empty"),
+    ),
+    "gnu-longname": gnu_longname(b"g/" + b"n" * 200) + build_tar(f("short", b"gnu")),
+    "python-gnu": _python_tar(tarfile.GNU_FORMAT),
+    "python-pax-global": _python_tar(tarfile.PAX_FORMAT, pax_headers={"comment": "global"}),
+    "trailing-garbage": build_tar(f("a", b"1")) + b"garbage after the end\n",
+    "no-end-blocks": build_tar(f("a", b"1"), end=False),
+    "one-end-block": build_tar(f("a", b"1"), end=False) + b"\0" * 512,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_reassembly_is_byte_identical(name):
+    roundtrip(CORPUS[name])
+    roundtrip(CORPUS[name], crc64=True)
+
+
+def test_entry_shape():
+    data = build_tar(f("a", b"abc"), d("b/"))
+    entries = roundtrip(data)
+    assert [e["type"] for e in entries] == [2, 1, 2, 1, 2, 2]
+    assert [e["position"] for e in entries] == list(range(6))
+    assert entries[1] == {"type": 1, "name": "a", "size": 3, "payload": None, "position": 1}
+    assert entries[3] == {"type": 1, "name": "b/", "payload": None, "position": 3}
+    assert base64.b64decode(entries[0]["payload"]) == data[:512]  # the first header
+    empty = roundtrip(b"\0" * 1024)
+    assert [e["type"] for e in empty] == [2, 2]
+
+
+def test_crc64_matches_go_iso_table():
+    assert crc64_iso(b"123456789") == 0xB90956C775A41001
+    entries = make_tar_split(io.BytesIO(build_tar(f("a", b"abc"))), crc64=True)
+    assert entries[1]["payload"] is not None
+
+
+def test_directory_layer_reassembles_from_disk(tmp_path):
+    root = tmp_path / "layer"
+    os.makedirs(root / "d")
+    (root / "d" / "f").write_bytes(b"data" * 1000)
+    os.link(root / "d" / "f", root / "hl")
+    os.symlink("d/f", root / "s")
+    bad = os.fsdecode(b"bad-\xff-name")
+    (root / bad).write_bytes(b"raw name")
+    buf = io.BytesIO()
+    tar_directory(str(root), buf)
+    data = buf.getvalue()
+    entries = make_tar_split(io.BytesIO(data))
+    raw = [e for e in entries if e.get("name_raw")]
+    assert len(raw) == 1 and "name" not in raw[0]
+    path = str(tmp_path / "tar-split.json.gz")
+    write_tar_split(entries, path)
+    assert read_tar_split(path) == entries
+    out = io.BytesIO()
+    reassemble(read_tar_split(path), lambda n: open(os.path.join(root, n), "rb"), out)  # noqa: SIM115
+    assert out.getvalue() == data
+
+
+def test_json_lines_like_go(tmp_path):
+    entries = make_tar_split(io.BytesIO(build_tar(f("a<b>&c", b"x"))))
+    path = str(tmp_path / "ts.json.gz")
+    write_tar_split(entries, path)
+    with gzip.open(path) as fh:
+        lines = fh.read().decode().splitlines()
+    assert lines[0].startswith('{"type":2,"payload":"') and lines[0].endswith(',"position":0}')
+    assert lines[1] == (
+        '{"type":1,"name":"a\\u003cb\\u003e\\u0026c","size":1,"payload":null,"position":1}'
+    )
+
+
+def test_wrong_content_length_fails():
+    data = build_tar(f("a", b"abcdef"))
+    entries = make_tar_split(io.BytesIO(data))
+    with pytest.raises(TarSplitError, match="shorter"):
+        reassemble(entries, lambda n: io.BytesIO(b"abc"), io.BytesIO())
+    with pytest.raises(TarSplitError, match="longer"):
+        reassemble(entries, lambda n: io.BytesIO(b"abcdefg"), io.BytesIO())
+    entries = make_tar_split(io.BytesIO(data), crc64=True)
+    with pytest.raises(TarSplitError, match="checksum"):
+        reassemble(entries, lambda n: io.BytesIO(b"abcdeX"), io.BytesIO())
+
+
+def test_duplicates_and_malformed_input_refused(tmp_path):
+    with pytest.raises(DuplicatePathError, match="duplicates of file paths not supported"):
+        make_tar_split(io.BytesIO(build_tar(f("a", b"1"), f("./a", b"2"))))
+    with pytest.raises(TarFormatError, match="EOF"):
+        make_tar_split(io.BytesIO(build_tar(f("a", b"1" * 1000))[:900]))
+    assert issubclass(DuplicatePathError, LayerTarError)
+    assert issubclass(DuplicatePathError, TarSplitError)
+    path = tmp_path / "bad.json.gz"
+    path.write_bytes(gzip.compress(b'{"type":7}\n'))
+    with pytest.raises(TarSplitError):
+        read_tar_split(str(path))

@@ -1,0 +1,26 @@
+"""Fixtures for the graph driver suites: a driver of each kind on a fresh root."""
+
+from __future__ import annotations
+
+import pytest
+from gdtest import IMPLS, make
+
+
+@pytest.fixture
+def drivers(tmp_path):
+    """Factory: drivers(impl, sub="") -> a driver under tmp_path/sub; all cleaned up after."""
+    made = []
+
+    def factory(impl: str, sub: str = "root"):
+        d = make(impl, str(tmp_path / sub))
+        made.append(d)
+        return d
+
+    yield factory
+    for d in made:
+        d.cleanup()
+
+
+@pytest.fixture(params=IMPLS)
+def driver(request, drivers):
+    return drivers(request.param)

@@ -1,0 +1,524 @@
+"""docker save / docker load in every format, hostile archives, and real tools."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+
+import pytest
+
+from dockerlayers.image import LoadError
+from tests.image.conftest import (
+    build_image,
+    host_view,
+    layer_tar,
+    merged_view,
+    tree_hash,
+    warm,
+)
+
+FORMATS = ["docker", "docker-legacy", "oci", "oci-gzip", "oci-dir"]
+
+
+def rich_image(service, tag="rich:1"):
+    """Several layers: files, modes, symlinks, hard links, a deletion, a replaced
+    folder, a metadata-only step and a DiffID used twice."""
+    again = layer_tar({"same": b"same"})
+    layers = [
+        layer_tar(
+            {
+                "bin/": ("dir",),
+                "bin/tool": ("file", b"#!/bin/sh\n", 0o755),
+                "etc/": ("dir",),
+                "etc/conf": b"v1",
+                "etc/old": b"to delete",
+                "data/": ("dir",),
+                "data/a": b"a",
+                "data/sub/": ("dir",),
+                "data/sub/b": b"b",
+                "link": ("symlink", "etc/conf"),
+                "hard": ("link", "etc/conf"),
+            }
+        ),
+        again,
+        None,
+        layer_tar(
+            {
+                "etc/": ("dir",),
+                "etc/.wh.old": b"",
+                "etc/conf": ("file", b"v2", 0o600),
+                "data/": ("dir",),
+                "data/.wh..wh..opq": b"",
+                "data/new": b"new",
+                "abs": ("symlink", "/etc/conf"),
+            }
+        ),
+        again,
+    ]
+    return build_image(service, layers, tag=tag)
+
+
+def save_bytes(service, names, fmt, tmp_path):
+    if fmt == "oci-dir":
+        out = str(tmp_path / "layout")
+        service.save(names, out, "oci-dir")
+        return out
+    buf = io.BytesIO()
+    if fmt == "oci-gzip":
+        service.save(names, buf, "oci", gzip_layers=True)
+    else:
+        service.save(names, buf, fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_round_trip(service, other, tmp_path, fmt):
+    id = rich_image(service)
+    view = merged_view(service, id)
+    assert view["/etc/conf"] == ("file", 0o600, b"v2")
+    assert "/etc/old" not in view and "/data/a" not in view and "/data/new" in view
+    data = save_bytes(service, ["rich:1"], fmt, tmp_path)
+    lines = other.load(data)
+    assert lines == ["Loaded image: rich:1"]
+    loaded = other.get_image("rich:1")
+    assert loaded.id == id
+    assert loaded.rootfs.diff_ids == service.get_image(id).rootfs.diff_ids
+    assert merged_view(other, id) == view
+    # loading again changes nothing and says so
+    assert other.load(data) == ["Loaded image: rich:1"]
+
+
+def test_docker_archive_layout(service, tmp_path):
+    id = rich_image(service)
+    img = service.get_image(id)
+    legacy = tarfile.open(fileobj=io.BytesIO(save_bytes(service, [id], "docker-legacy", tmp_path)))
+    names = legacy.getnames()
+    manifest = json.load(legacy.extractfile("manifest.json"))
+    assert manifest[0]["Config"] == f"{id[7:]}.json" and manifest[0]["RepoTags"] is None
+    assert len(manifest[0]["Layers"]) == 4 and f"{id[7:]}.json" in names
+    first, last = manifest[0]["Layers"][0], manifest[0]["Layers"][3]
+    assert legacy.getmember(last).issym()  # DiffID used twice: relative symlink
+    assert legacy.getmember(last).linkname.startswith("../")
+    assert legacy.extractfile(first.replace("layer.tar", "VERSION")).read() == b"1.0"
+    assert legacy.getmember("manifest.json").mtime == 0
+    created = legacy.getmember(f"{id[7:]}.json").mtime
+    assert created > 0 and legacy.getmember(first).mtime == created
+    top = json.load(legacy.extractfile(last.replace("layer.tar", "json")))
+    assert top["id"] == last.split("/")[0] and "parent" in top and top["os"] == "linux"
+    new = tarfile.open(fileobj=io.BytesIO(save_bytes(service, ["rich:1"], "docker", tmp_path)))
+    index = json.load(new.extractfile("index.json"))
+    assert new.extractfile("oci-layout").read() == b'{"imageLayoutVersion": "1.0.0"}'
+    desc = index["manifests"][0]
+    assert desc["annotations"] == {
+        "io.containerd.image.name": "docker.io/library/rich:1",
+        "org.opencontainers.image.ref.name": "1",
+    }
+    man = json.load(new.extractfile("blobs/sha256/" + desc["digest"][7:]))
+    assert man["config"]["digest"] == id
+    assert [d["digest"] for d in man["layers"]] == img.rootfs.diff_ids
+    assert json.load(new.extractfile("repositories")) == {
+        "rich": {"1": img.rootfs.diff_ids[-1][7:]}
+    }
+    assert json.load(new.extractfile("manifest.json"))[0]["Layers"][0].startswith("blobs/sha256/")
+
+
+def test_load_renames_tag_and_prints_ids(service, other, tmp_path):
+    old = build_image(other, [layer_tar({"x": b"old"})], tag="rich:1")
+    id = rich_image(service)
+    lines = other.load(save_bytes(service, ["rich:1"], "docker", tmp_path))
+    assert lines == [
+        f"The image rich:1 already exists, renaming the old one with ID {old} to empty string",
+        "Loaded image: rich:1",
+    ]
+    untagged = build_image(service, [layer_tar({"u": b"u"})])
+    assert other.load(save_bytes(service, [untagged], "docker", tmp_path)) == [
+        f"Loaded image ID: {untagged}"
+    ]
+    assert id in other.image_store
+
+
+def test_parent_links_kept_within_archive(service, other, tmp_path):
+    child = build_image(service, [layer_tar({"a": b"1"}), layer_tar({"b": b"2"})], tag="c")
+    parent = service.image_store.get_parent(child)
+    service.tag(parent, "p")
+    other.load(save_bytes(service, ["c", "p"], "docker", tmp_path))
+    assert other.image_store.get_parent(child) == parent
+
+
+def _members(data: bytes) -> dict[str, object]:
+    out: dict[str, object] = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        for m in tf.getmembers():
+            if m.isdir():
+                out[m.name] = ("dir",)
+            elif m.issym():
+                out[m.name] = ("symlink", m.linkname)
+            else:
+                out[m.name] = tf.extractfile(m).read()
+    return out
+
+
+def _pack(members: dict[str, object]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, spec in members.items():
+            info = tarfile.TarInfo(name)
+            if isinstance(spec, bytes):
+                info.size = len(spec)
+                tf.addfile(info, io.BytesIO(spec))
+                continue
+            kind = spec[0]
+            if kind == "dir":
+                info.type = tarfile.DIRTYPE
+            elif kind == "symlink":
+                info.type, info.linkname = tarfile.SYMTYPE, spec[1]
+            elif kind == "fifo":
+                info.type = tarfile.FIFOTYPE
+            tf.addfile(info)
+    return buf.getvalue()
+
+
+def _legacy_without_manifest(service, tmp_path, id, name=None):
+    m = _members(save_bytes(service, [name or id], "docker-legacy", tmp_path))
+    del m["manifest.json"]
+    del m[f"{id[7:]}.json"]
+    return m
+
+
+def test_legacy_manifestless_load(service, other, tmp_path):
+    id = build_image(service, [layer_tar({"a": b"1"}), layer_tar({"b": b"2"})], tag="old:1")
+    m = _legacy_without_manifest(service, tmp_path, id, "old:1")
+    lines = other.load(_pack(m))
+    assert lines == ["Loaded image: old:1"]
+    loaded = other.get_image("old:1")
+    assert loaded.rootfs.diff_ids == service.get_image(id).rootfs.diff_ids
+    assert merged_view(other, loaded.id) == merged_view(service, id)
+    assert other.image_store.get_parent(loaded.id)  # one image per legacy layer
+
+
+def _docker(service, tmp_path):
+    return _members(save_bytes(service, ["rich:1"], "docker", tmp_path))
+
+
+def _blob(m, digest):
+    return "blobs/sha256/" + digest[7:]
+
+
+def _case(name):
+    """Hostile archive makers: (service, tmp_path, id) -> archive bytes."""
+    return name
+
+
+def _hostile_cases():
+    def config_tampered(s, t, id):
+        m = _docker(s, t)
+        m[_blob(m, id)] = m[_blob(m, id)].replace(b'"os":"linux"', b'"os":"linux" ')
+        return m
+
+    def layer_tampered(s, t, id):
+        m = _docker(s, t)
+        diff = s.get_image(id).rootfs.diff_ids[0]
+        m[_blob(m, diff)] = m[_blob(m, diff)][:-1] + b"\1"
+        return m
+
+    def layer_missing(s, t, id):
+        m = _docker(s, t)
+        del m[_blob(m, s.get_image(id).rootfs.diff_ids[1])]
+        return m
+
+    def manifest_malformed(s, t, id):
+        m = _docker(s, t)
+        m["manifest.json"] = b"[{"
+        return m
+
+    def manifest_null(s, t, id):
+        m = _docker(s, t)
+        m["manifest.json"] = b"null"
+        return m
+
+    def manifest_oversized(s, t, id):
+        m = _docker(s, t)
+        m["manifest.json"] = b"[" + b" " * (17 << 20) + b"]"
+        return m
+
+    def layers_mismatch(s, t, id):
+        m = _docker(s, t)
+        doc = json.loads(m["manifest.json"])
+        doc[0]["Layers"] = doc[0]["Layers"][:-1]
+        m["manifest.json"] = json.dumps(doc).encode()
+        return m
+
+    def bad_tag(s, t, id):
+        m = _docker(s, t)
+        doc = json.loads(m["manifest.json"])
+        doc[0]["RepoTags"] = ["rich"]
+        m["manifest.json"] = json.dumps(doc).encode()
+        return m
+
+    def diff_id_mismatch(s, t, id):
+        m = _docker(s, t)
+        doc = json.loads(m["manifest.json"])
+        doc[0]["Layers"][0], doc[0]["Layers"][3] = doc[0]["Layers"][3], doc[0]["Layers"][0]
+        m["manifest.json"] = json.dumps(doc).encode()
+        return m
+
+    def escaping_member(s, t, id):
+        m = _docker(s, t)
+        m["../escape"] = b"x"
+        return m
+
+    def absolute_member(s, t, id):
+        m = _docker(s, t)
+        m["/etc/evil"] = b"x"
+        return m
+
+    def symlink_out(s, t, id):
+        m = _docker(s, t)
+        m["manifest.json"] = ("symlink", "../../../../etc/passwd")
+        return m
+
+    def fifo_member(s, t, id):
+        m = _docker(s, t)
+        m["fifo"] = ("fifo",)
+        return m
+
+    def duplicate_member(s, t, id):
+        m = _pack(_docker(s, t))
+        extra = _pack({"manifest.json": b"[]"})
+        return m[: -1024 * 2].rstrip(b"\0") and None or _concat(m, extra)
+
+    def hostile_layer_member(s, t, id):
+        m = _docker(s, t)
+        evil = layer_tar({"../../outside": b"pwned"})
+        diff = "sha256:" + hashlib.sha256(evil).hexdigest()
+        cfg = json.loads(m[_blob(m, id)])
+        old = cfg["rootfs"]["diff_ids"][1]
+        cfg["rootfs"]["diff_ids"][1] = diff
+        raw = json.dumps(cfg, separators=(",", ":")).encode()
+        new_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+        m[_blob(m, new_id)] = raw
+        m[_blob(m, diff)] = evil
+        doc = json.loads(m["manifest.json"])
+        doc[0]["Config"] = _blob(m, new_id)
+        doc[0]["Layers"][1] = _blob(m, diff)
+        assert old
+        m["manifest.json"] = json.dumps(doc).encode()
+        return m
+
+    def second_image_fails(s, t, id):
+        m = _docker(s, t)
+        doc = json.loads(m["manifest.json"])
+        bad = dict(doc[0], Config="blobs/sha256/" + "0" * 64, RepoTags=["other:1"])
+        m["manifest.json"] = json.dumps([doc[0], bad]).encode()
+        return m
+
+    def truncated(s, t, id):
+        return _pack(_docker(s, t))[:5000]
+
+    def oci_wrong_media_type(s, t, id):
+        m = _members(save_bytes(s, ["rich:1"], "oci", t))
+        idx = json.loads(m["index.json"])
+        idx["manifests"][0]["mediaType"] = "application/x-evil"
+        m["index.json"] = json.dumps(idx).encode()
+        return m
+
+    def oci_layer_media_type(s, t, id):
+        m = _members(save_bytes(s, ["rich:1"], "oci", t))
+        idx = json.loads(m["index.json"])
+        d = idx["manifests"][0]
+        man = json.loads(m[_blob(m, d["digest"])])
+        man["layers"][0]["mediaType"] = "text/plain"
+        raw = json.dumps(man).encode()
+        d["digest"] = "sha256:" + hashlib.sha256(raw).hexdigest()
+        d["size"] = len(raw)
+        m[_blob(m, d["digest"])] = raw
+        m["index.json"] = json.dumps(idx).encode()
+        return m
+
+    def oci_size_mismatch(s, t, id):
+        m = _members(save_bytes(s, ["rich:1"], "oci", t))
+        idx = json.loads(m["index.json"])
+        idx["manifests"][0]["size"] += 1
+        m["index.json"] = json.dumps(idx).encode()
+        return m
+
+    def legacy_parent_cycle(s, t, id):
+        m = _legacy_without_manifest(s, t, id)
+        dirs = sorted({n.split("/")[0] for n in m if n.endswith("/json")})
+        for i, d in enumerate(dirs):
+            doc = json.loads(m[f"{d}/json"])
+            doc["parent"] = dirs[(i + 1) % len(dirs)]
+            m[f"{d}/json"] = json.dumps(doc).encode()
+        return m
+
+    return {f.__name__: f for f in locals().values() if callable(f)}
+
+
+def _concat(a: bytes, b: bytes) -> bytes:
+    """Two tar streams as one (a's end marker dropped): a duplicate member name."""
+    end = len(a)
+    while end >= 512 and a[end - 512 : end] == b"\0" * 512:
+        end -= 512
+    return a[:end] + b
+
+
+HOSTILE = _hostile_cases()
+
+
+def test_enough_hostile_cases():
+    assert len(HOSTILE) >= 15
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_archive_changes_nothing(service, tmp_path, case):
+    keep = build_image(service, [layer_tar({"k": b"k"})], tag="rich:1")
+    id = rich_image(service, tag="src:1")
+    service.tag(id, "rich:1")
+    archive = HOSTILE[case](service, tmp_path, id)
+    data = archive if isinstance(archive, bytes) else _pack(archive)
+    service.tag(keep, "rich:1")  # the archive would move this tag
+    service.remove("src:1")  # deletes the image and its untagged parents
+    assert id not in service.image_store
+    warm(service)
+    before = tree_hash(service.root)
+    with pytest.raises(LoadError) as e:
+        service.load(data)
+    assert str(e.value)
+    assert tree_hash(service.root) == before
+    assert service.get_image("rich:1").id == keep
+    assert not os.listdir(service.layer_store.tmp_dir)
+
+
+def test_specific_messages(service, other, tmp_path):
+    id = rich_image(service)
+    cases = _hostile_cases()
+    for case, message in [
+        ("manifest_null", "invalid manifest, manifest cannot be null (but can be [])"),
+        ("layers_mismatch", "invalid manifest, layers length mismatch: expected 3, got 4"),
+        ("bad_tag", 'invalid tag "rich"'),
+        ("diff_id_mismatch", 'invalid diffID for layer 0: expected "sha256:'),
+    ]:
+        with pytest.raises(LoadError) as e:
+            other.load(_pack(cases[case](service, tmp_path, id)))
+        assert str(e.value).startswith(message), (case, str(e.value))
+
+
+# -- real tools ------------------------------------------------------------------------------
+def _tool(name):
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (apt-get install {name})")
+    return path
+
+
+def _run(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, timeout=60, **kw)
+
+
+def test_skopeo_inspects_docker_archives(service, tmp_path):
+    skopeo = _tool("skopeo")
+    id = rich_image(service)
+    diff_ids = service.get_image(id).rootfs.diff_ids
+    for fmt in ("docker", "docker-legacy"):
+        path = tmp_path / f"{fmt}.tar"
+        service.save(["rich:1"], str(path), fmt)
+        out = json.loads(_run(skopeo, "inspect", f"docker-archive:{path}").stdout)
+        assert out["Layers"] == diff_ids
+        cfg = json.loads(_run(skopeo, "inspect", "--config", f"docker-archive:{path}").stdout)
+        assert cfg["rootfs"]["diff_ids"] == diff_ids
+
+
+def test_skopeo_inspects_oci(service, tmp_path):
+    skopeo = _tool("skopeo")
+    id = rich_image(service)
+    service.save(["rich:1"], str(tmp_path / "layout"), "oci-dir", gzip_layers=True)
+    out = json.loads(_run(skopeo, "inspect", f"oci:{tmp_path / 'layout'}:1").stdout)
+    assert len(out["Layers"]) == 4
+    raw = _run(skopeo, "inspect", "--raw", f"oci:{tmp_path / 'layout'}:1").stdout
+    assert json.loads(raw)["config"]["digest"] == id
+    service.save(["rich:1"], str(tmp_path / "img.tar"), "oci")
+    out = json.loads(_run(skopeo, "inspect", f"oci-archive:{tmp_path / 'img.tar'}:1").stdout)
+    assert out["Layers"] == service.get_image(id).rootfs.diff_ids
+
+
+def _comparable(view):
+    """Views compared with umoci's: a rootless unpack cannot keep every permission bit of
+    folders it must write into, so folders compare by kind only."""
+    return {p: (k, None if k == "dir" else m, c) for p, (k, m, c) in view.items()}
+
+
+def test_umoci_unpacks_our_oci_like_our_merged_view(service, tmp_path):
+    umoci = _tool("umoci")
+    id = rich_image(service)
+    for gz in (False, True):
+        layout = tmp_path / f"layout{gz}"
+        service.save(["rich:1"], str(layout), "oci-dir", gzip_layers=gz)
+        bundle = tmp_path / f"bundle{gz}"
+        _run(umoci, "unpack", "--rootless", "--image", f"{layout}:1", str(bundle))
+        assert _comparable(host_view(str(bundle / "rootfs"))) == _comparable(
+            merged_view(service, id)
+        )
+
+
+def test_image_made_by_umoci_loads(service, tmp_path):
+    umoci = _tool("umoci")
+    layout, bundle = tmp_path / "oci", tmp_path / "bundle"
+    _run(umoci, "init", "--layout", str(layout))
+    _run(umoci, "new", "--image", f"{layout}:t")
+
+    def step(edit):
+        if bundle.exists():
+            shutil.rmtree(bundle)
+        _run(umoci, "unpack", "--rootless", "--image", f"{layout}:t", str(bundle))
+        edit(bundle / "rootfs")
+        _run(umoci, "repack", "--image", f"{layout}:t", str(bundle))
+
+    def first(r):
+        (r / "etc").mkdir()
+        (r / "etc" / "conf").write_text("v1")
+        (r / "etc" / "gone").write_text("x")
+        (r / "dir").mkdir()
+        (r / "dir" / "old").write_text("old")
+        (r / "bin").mkdir()
+        (r / "bin" / "tool").write_text("#!/bin/sh\n")
+        os.chmod(r / "bin" / "tool", 0o750)
+        os.symlink("etc/conf", r / "link")
+        os.link(r / "etc" / "conf", r / "hard")
+
+    def second(r):
+        (r / "etc" / "gone").unlink()
+        shutil.rmtree(r / "dir")
+        (r / "dir").mkdir()
+        (r / "dir" / "new").write_text("new")
+        os.chmod(r / "etc" / "conf", 0o600)
+        os.symlink("/etc/conf", r / "abs")
+
+    def third(r):
+        (r / "etc" / "more").write_bytes(b"\0" * 3000)
+
+    for edit in (first, second, third):
+        step(edit)
+    warm(service)
+    lines = service.load(str(layout))
+    assert len(lines) == 1 and lines[0].startswith("Loaded image ID: sha256:")
+    id = lines[0].split(": ", 1)[1]
+    img = service.get_image(id)
+    assert len(img.rootfs.diff_ids) == 3
+    shutil.rmtree(bundle)
+    _run(umoci, "unpack", "--rootless", "--image", f"{layout}:t", str(bundle))
+    ours = merged_view(service, id)
+    assert "/etc/gone" not in ours and "/dir/old" not in ours and ours["/dir/new"][2] == b"new"
+    assert _comparable(ours) == _comparable(host_view(str(bundle / "rootfs")))
+    # and as a tar of the layout, gzip layers and all
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        tf.add(str(layout), arcname=".")
+    other_id = service.load(buf.getvalue())
+    assert other_id == lines
+    assert gzip  # layers in umoci layouts are gzip

@@ -1,0 +1,31 @@
+"""Fixtures for the layer store suites: stores on vfs (as moby runs them) and every driver."""
+
+from __future__ import annotations
+
+import pytest
+from layertest import DRIVERS, make_store
+
+
+@pytest.fixture
+def stores(tmp_path):
+    made = []
+
+    def factory(driver_name: str = "vfs", sub: str = "root", mounts: str = "user"):
+        s = make_store(tmp_path / sub, driver_name, mounts)
+        made.append(s)
+        return s
+
+    yield factory
+    for s in made:
+        s.driver.cleanup()
+
+
+@pytest.fixture
+def store(stores):
+    """moby's newTestStore: a layer store on vfs."""
+    return stores("vfs")
+
+
+@pytest.fixture(params=DRIVERS)
+def any_store(request, stores):
+    return stores(request.param)
