@@ -1068,7 +1068,22 @@ class Daemon:
             self._write_state()
 
     def _remove(self, c: Container, force: bool, remove_volumes: bool) -> None:
-        """moby: daemon/delete.go cleanupContainer"""
+        """moby: daemon/delete.go ContainerRm + cleanupContainer (20.10)
+
+        A removal that fails after the container was marked Dead (the driver could not
+        remove the RW layer) leaves it `dead`, with the error in State.Error; `docker rm`
+        can be tried again.
+        """
+        if c.state.set_removal_in_progress():
+            raise Conflict(f"removal of container {c.name.lstrip('/')} is already in progress")
+        try:
+            self._cleanup_container(c, force, remove_volumes)
+        finally:
+            c.state.reset_removal_in_progress()
+            if c.id in self.containers:
+                c.checkpoint()
+
+    def _cleanup_container(self, c: Container, force: bool, remove_volumes: bool) -> None:
         if c.state.running:
             if not force:
                 state = c.state.state_string()
@@ -1077,15 +1092,25 @@ class Daemon:
                     procedure = "Unpause and then " + procedure[0].lower() + procedure[1:]
                 raise Conflict(f"You cannot remove a {state} container {c.id}. {procedure}")
             self._kill_with_signal(c, SIGKILL)
-        c.state.set_removal_in_progress()
         if c.state.running:
             self._container_stop(c, 3)
+        # Mark it dead first, so that a crash from here on leaves a dead container, not a
+        # live one (moby checkpoints at this point).
         c.state.dead = True
         c.checkpoint()
-        rw = self._rw.pop(c.id, None)
+        rw = self._rw.get(c.id)
         self._unmount_container(c)
         if rw is not None:
-            self.layer_store.release_rw_layer(rw)
+            try:
+                self.layer_store.release_rw_layer(rw)
+            except OSError as e:
+                message = (
+                    f"container {c.id}: driver {self.driver.name!r} failed to remove root "
+                    f"filesystem: {_go_error(e)}"
+                ).replace("'", '"')
+                c.state.error = message
+                raise APIError(message, 500) from None
+            del self._rw[c.id]
         shutil.rmtree(c.root, ignore_errors=True)
         self.containers.pop(c.id, None)
         self._runtime.pop(c.id, None)
@@ -1488,6 +1513,18 @@ class Daemon:
                 "Metadata": {"LastTagTime": svc.image_store.get_last_updated(img.id) or "0001-01-01T00:00:00Z"},
             }
 
+    def build(self, path: str, tag: str | list[str] | None = None, dockerfile: str = "Dockerfile", **kwargs: Any) -> tuple[str, list[str]]:
+        """`docker build` with the legacy builder: (image ID, output lines).
+
+        moby: builder/dockerfile (each step a container, committed)
+        """
+        from dockerlayers.builder import build
+
+        with self._lock:
+            self._check_open()
+            tags = [tag] if isinstance(tag, str) else list(tag or [])
+            return build(self, path, tags=tags, dockerfile=dockerfile, **kwargs)
+
     def import_image(self, tar, repository: str | None = None, tag: str | None = None, changes: list[str] | None = None, message: str | None = None) -> str:
         """`docker import`: one layer, DiffID = sha256 of the tar exactly as given."""
         with self._lock:
@@ -1616,6 +1653,14 @@ class Daemon:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _go_error(e: OSError) -> str:
+    """An OSError as Go prints a *PathError: `unlinkat /path: device or resource busy`."""
+    text = (e.strerror or str(e)).lower() if e.strerror else str(e)
+    if e.filename:
+        return f"unlinkat {e.filename}: {text}"
+    return text
+
+
 def _write(path: str, text: str, mode: int) -> None:
     with open(path, "w") as f:
         f.write(text)

@@ -143,6 +143,11 @@ class RootFS:
     def _rename(self, src: str, dst: str) -> None:
         raise NotImplementedError
 
+    def _check_rename(self, src: str, st: os.stat_result) -> None:
+        """Refuse a rename the file system cannot do (a union: EXDEV for merged folders).
+        Called after the type checks and before the target-not-empty check, the kernel's
+        order."""
+
     def _symlink(self, target: str, p: str) -> None:
         raise NotImplementedError
 
@@ -423,8 +428,11 @@ class RootFS:
                 raise _err(errno.ENOTDIR, dst)
             if not stat.S_ISDIR(sst.st_mode) and stat.S_ISDIR(dst_st.st_mode):
                 raise _err(errno.EISDIR, dst)
-            if stat.S_ISDIR(dst_st.st_mode) and self._listdir(d):
-                raise _err(errno.ENOTEMPTY, dst)
+            if (sst.st_dev, sst.st_ino) == (dst_st.st_dev, dst_st.st_ino):
+                return  # two names of one file: rename(2) does nothing
+        self._check_rename(s, sst)
+        if dst_st is not None and stat.S_ISDIR(dst_st.st_mode) and self._listdir(d):
+            raise _err(errno.ENOTEMPTY, dst)
         self._rename(s, d)
         self._touch(_split(s)[0], _split(d)[0])
 

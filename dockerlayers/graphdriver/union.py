@@ -412,17 +412,25 @@ class UnionRootFS(RootFS):
         self._forget(p)
         self._entries(parent).pop(name, None)
 
+    def _check_rename(self, src: str, st: os.stat_result) -> None:
+        """overlayfs without redirect_dir refuses to rename a folder that has a lower
+        copy (merged or lower-only); `mv` then copies and deletes. Pure upper and opaque
+        folders move.
+
+        kernel: fs/overlayfs/dir.c ovl_rename (ovl_can_move)
+        """
+        if not stat.S_ISDIR(st.st_mode):
+            return
+        i = self._locate(src)
+        if i != 0 or any(j != 0 for j in self._dirlayers(src)):
+            raise _err(errno.EXDEV, src)
+
     def _rename(self, src: str, dst: str) -> None:
         i = self._locate(src)
         if i is None:
             raise _err(errno.ENOENT, src)
         st = os.lstat(self._h(i, src))
-        if stat.S_ISDIR(st.st_mode) and any(j != 0 for j in self._dirlayers(src)):
-            # overlayfs without redirect_dir refuses to rename a merged folder; `mv` then
-            # copies and deletes.
-            raise _err(errno.EXDEV, src)
-        if stat.S_ISDIR(st.st_mode) and i != 0:
-            raise _err(errno.EXDEV, src)
+        self._check_rename(src, st)
         self._copy_up(src)
         src_opaque_needed = False
         if self._locate(dst) is not None:

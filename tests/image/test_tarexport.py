@@ -18,6 +18,7 @@ from tests.image.conftest import (
     build_image,
     host_view,
     layer_tar,
+    make_service,
     merged_view,
     tree_hash,
     warm,
@@ -79,6 +80,17 @@ def save_bytes(service, names, fmt, tmp_path):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_round_trip(service, other, tmp_path, fmt):
+    _round_trip(service, other, tmp_path, fmt)
+
+
+@pytest.mark.parametrize("driver", ["vfs", "aufs"])
+def test_round_trip_other_drivers(tmp_path, driver):
+    a = make_service(str(tmp_path / "a"), driver)
+    b = make_service(str(tmp_path / "b"), driver, seed=5)
+    _round_trip(a, b, tmp_path, "docker")
+
+
+def _round_trip(service, other, tmp_path, fmt):
     id = rich_image(service)
     view = merged_view(service, id)
     assert view["/etc/conf"] == ("file", 0o600, b"v2")
@@ -97,7 +109,7 @@ def test_round_trip(service, other, tmp_path, fmt):
 def test_docker_archive_layout(service, tmp_path):
     id = rich_image(service)
     img = service.get_image(id)
-    legacy = tarfile.open(fileobj=io.BytesIO(save_bytes(service, [id], "docker-legacy", tmp_path)))
+    legacy = _tar(save_bytes(service, [id], "docker-legacy", tmp_path))
     names = legacy.getnames()
     manifest = json.load(legacy.extractfile("manifest.json"))
     assert manifest[0]["Config"] == f"{id[7:]}.json" and manifest[0]["RepoTags"] is None
@@ -111,7 +123,7 @@ def test_docker_archive_layout(service, tmp_path):
     assert created > 0 and legacy.getmember(first).mtime == created
     top = json.load(legacy.extractfile(last.replace("layer.tar", "json")))
     assert top["id"] == last.split("/")[0] and "parent" in top and top["os"] == "linux"
-    new = tarfile.open(fileobj=io.BytesIO(save_bytes(service, ["rich:1"], "docker", tmp_path)))
+    new = _tar(save_bytes(service, ["rich:1"], "docker", tmp_path))
     index = json.load(new.extractfile("index.json"))
     assert new.extractfile("oci-layout").read() == b'{"imageLayoutVersion": "1.0.0"}'
     desc = index["manifests"][0]
@@ -149,6 +161,10 @@ def test_parent_links_kept_within_archive(service, other, tmp_path):
     service.tag(parent, "p")
     other.load(save_bytes(service, ["c", "p"], "docker", tmp_path))
     assert other.image_store.get_parent(child) == parent
+
+
+def _tar(data: bytes) -> tarfile.TarFile:
+    return tarfile.open(fileobj=io.BytesIO(data))  # noqa: SIM115 (in memory)
 
 
 def _members(data: bytes) -> dict[str, object]:
@@ -210,12 +226,9 @@ def _blob(m, digest):
     return "blobs/sha256/" + digest[7:]
 
 
-def _case(name):
-    """Hostile archive makers: (service, tmp_path, id) -> archive bytes."""
-    return name
-
-
 def _hostile_cases():
+    """Hostile archive makers: (service, tmp_path, image id) -> members or bytes."""
+
     def config_tampered(s, t, id):
         m = _docker(s, t)
         m[_blob(m, id)] = m[_blob(m, id)].replace(b'"os":"linux"', b'"os":"linux" ')
@@ -289,9 +302,7 @@ def _hostile_cases():
         return m
 
     def duplicate_member(s, t, id):
-        m = _pack(_docker(s, t))
-        extra = _pack({"manifest.json": b"[]"})
-        return m[: -1024 * 2].rstrip(b"\0") and None or _concat(m, extra)
+        return _concat(_pack(_docker(s, t)), _pack({"manifest.json": b"[]"}))
 
     def hostile_layer_member(s, t, id):
         m = _docker(s, t)
@@ -312,10 +323,12 @@ def _hostile_cases():
         return m
 
     def second_image_fails(s, t, id):
-        m = _docker(s, t)
-        doc = json.loads(m["manifest.json"])
-        bad = dict(doc[0], Config="blobs/sha256/" + "0" * 64, RepoTags=["other:1"])
-        m["manifest.json"] = json.dumps([doc[0], bad]).encode()
+        """The first image loads and moves rich:1, then the second's layer is hostile:
+        the image, its layers and the tag move are all undone."""
+        good = json.loads(_docker(s, t)["manifest.json"])[0]
+        m = hostile_layer_member(s, t, id)
+        bad = dict(json.loads(m["manifest.json"])[0], RepoTags=["other:1"])
+        m["manifest.json"] = json.dumps([good, bad]).encode()
         return m
 
     def truncated(s, t, id):

@@ -84,9 +84,9 @@ class _Transaction:
 def load(ex: TarExporter, data: BinaryIO | bytes | str) -> list[str]:
     """moby: image/tarexport/load.go Load"""
     with open_source(data, ex.tmp_dir) as src:
-        if src.exists(MANIFEST_FILE):
+        if src.lexists(MANIFEST_FILE):
             plans = _plan_manifest(ex, src)
-        elif src.exists(oci.IMAGE_INDEX_FILE):
+        elif src.lexists(oci.IMAGE_INDEX_FILE):
             plans = _plan_oci(ex, src)
         else:
             return _legacy_load(ex, src)

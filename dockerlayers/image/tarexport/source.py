@@ -147,6 +147,10 @@ class Source:
         except LoadError:
             return False
 
+    def lexists(self, path: str) -> bool:
+        """Whether `path` itself is there (a link counts, even a dangling one)."""
+        raise NotImplementedError
+
     def top_dirs(self) -> list[str]:
         raise NotImplementedError
 
@@ -250,6 +254,9 @@ class TarSource(Source):
             raise LoadError(f"{path}: not a regular file")
         return io.BufferedReader(_Section(self._f, m.offset, m.size))  # type: ignore[return-value]
 
+    def lexists(self, path: str) -> bool:
+        return clean_member_name(path) in self._members
+
     def top_dirs(self) -> list[str]:
         return sorted(n for n, m in self._members.items() if "/" not in n and m.kind == "dir")
 
@@ -282,6 +289,9 @@ class DirSource(Source):
     def open(self, path: str) -> BinaryIO:
         self.size(path)
         return open(self._path(path), "rb")
+
+    def lexists(self, path: str) -> bool:
+        return os.path.lexists(os.path.join(self.root, clean_member_name(path)))
 
     def top_dirs(self) -> list[str]:
         return sorted(

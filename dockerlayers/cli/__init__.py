@@ -1,0 +1,46 @@
+"""`dockerlayers ...`: a command line shaped like the docker 20.10 CLI, on the model.
+
+    dockerlayers run -d --name web busybox sh -c 'while true; do sleep 1; done'
+    dockerlayers ps
+    DOCKERLAYERS_CLOCK=virtual dockerlayers clock advance 10s
+
+State lives in the root (`--root`, `$DOCKERLAYERS_ROOT`, else `~/.local/share/dockerlayers`)
+and persists between invocations. `$DOCKERLAYERS_CLOCK=virtual` keeps a persisted virtual
+clock (moved by `dockerlayers clock advance`), `$DOCKERLAYERS_SEED` makes IDs and names
+reproducible, `$DOCKERLAYERS_MOUNTS` picks the union (auto, user, kernel).
+
+docker/cli: cmd/docker/docker.go, cli/command/commands/commands.go
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, Any
+
+from dockerlayers.cli.app import PROG, Command, run_main
+
+__all__ = ["PROG", "build_root", "main"]
+
+
+def build_root() -> Command:
+    """The command tree: top-level commands plus `container`, `image`, `volume`, `clock`."""
+    from dockerlayers.cli.commands.container import container_commands, container_management
+    from dockerlayers.cli.commands.image import image_commands, image_management
+    from dockerlayers.cli.commands.system import clock_management, system_commands, volume_management
+
+    root = Command(f"{PROG} [OPTIONS] COMMAND", "A model of Docker's storage and container lifecycle")
+    for cmd in [*container_commands(), *image_commands(), *system_commands()]:
+        root.add(cmd)
+    for group in (container_management(), image_management(), volume_management(), clock_management()):
+        root.add(group)
+    return root
+
+
+def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None, stdin: IO[Any] | None = None) -> int:
+    """Run one command; returns the exit code (the console script exits with it)."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    code = run_main(build_root(), list(sys.argv[1:] if argv is None else argv), out, err, stdin if stdin is not None else sys.stdin)
+    out.flush()
+    err.flush()
+    return code

@@ -1,0 +1,1 @@
+"""The commands, grouped as docker/cli groups them (container, image, volume, system)."""

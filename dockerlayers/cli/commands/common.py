@@ -1,0 +1,136 @@
+"""Helpers the commands share: error wording, per-item loops, timestamps, waiting.
+
+docker/cli: cli/command/container/utils.go (waitExitOrRemoved), opts/ (GetTimestamp),
+client/errors.go (objectNotFoundError: `Error: No such container: x`)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from dockerlayers.cli.app import CLIError, Env, daemon_error
+from dockerlayers.cli.flags import parse_go_duration
+from dockerlayers.errors import DockerException, NotFound
+
+
+def not_found(kind: str, ref: str, e: DockerException) -> str:
+    """The client's wording for calls that wrap a 404 (rm, inspect, logs, exec, start -a)."""
+    if isinstance(e, NotFound) and not str(e).startswith("multiple IDs"):
+        return f"Error: No such {kind}: {ref}"
+    return daemon_error(e)
+
+
+def each(env: Env, refs: list[str], op: Callable[[str], None], wrap: str | None = None) -> int:
+    """Run `op` on every ref, printing the ref on success; then fail with every error
+    joined (docker's stop/kill/rm/pause/... loops)."""
+    errs = []
+    for ref in refs:
+        try:
+            op(ref)
+        except DockerException as e:
+            errs.append(not_found(wrap, ref, e) if wrap else daemon_error(e))
+            continue
+        env.print(ref)
+    if errs:
+        raise CLIError("\n".join(errs))
+    return 0
+
+
+def get_timestamp(value: str, now: float) -> float:
+    """opts/GetTimestamp: a Go duration before now (`10m`), Unix seconds, or an RFC 3339
+    date (`2024-01-01`, `2024-01-01T10:00:00`, local time unless a zone is given)."""
+    from calendar import timegm
+
+    try:
+        return now - parse_go_duration(value)
+    except ValueError:
+        pass
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    m = re.fullmatch(
+        r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?", value
+    )
+    if not m:
+        raise CLIError(f'failed to parse value as time or duration: "{value}"')
+    y, mo, d, hh, mm, ss, frac, zone = m.groups()
+    fields = (int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), 0, 0, -1)
+    if zone:
+        offset = 0 if zone == "Z" else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+        t = timegm(fields) - offset
+    else:
+        t = time.mktime(fields)
+    return t + float(frac or 0)
+
+
+def go_json(value: Any, indent: bool = False) -> str:
+    """JSON as Go's encoder writes it (`<`, `>`, `&` escaped; non-ASCII kept)."""
+    text = json.dumps(value, ensure_ascii=False, indent=4 if indent else None, separators=None if indent else (",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def die_events(client: Any, cid: str) -> list[dict[str, Any]]:
+    return client.daemon.events.list(filters={"container": [cid], "event": ["die"]})
+
+
+class Attachment:
+    """Follow a container's output and its next exit, like `docker run`/`start -a`:
+    output is read from the daemon's log as it grows; the exit code is that of the first
+    `die` event after `dies_before` (so an exit that happened during start is not missed).
+    """
+
+    def __init__(self, env: Env, cid: str, dies_before: int, tty: bool = False) -> None:
+        self.env = env
+        self.cid = cid
+        self.dies_before = dies_before
+        self.tty = tty
+        self.offsets = {"stdout": 0, "stderr": 0}
+
+    def pump(self, client: Any) -> None:
+        """Write the output produced since the last call."""
+        for stream in ("stdout", "stderr"):
+            try:
+                data = client.daemon.logs(self.cid, stdout=stream == "stdout", stderr=stream == "stderr")
+            except NotFound:
+                return
+            new = data[self.offsets[stream] :]
+            self.offsets[stream] = len(data)
+            if new:
+                target = self.env.out if stream == "stdout" or self.tty else self.env.err
+                target.write(new.decode("utf-8", errors="replace"))
+                target.flush()
+
+    def exit_code(self, client: Any) -> int | None:
+        dies = die_events(client, self.cid)
+        if len(dies) > self.dies_before:
+            return int(dies[self.dies_before]["Actor"]["Attributes"].get("exitCode", "0"))
+        try:
+            client.daemon.inspect(self.cid)
+        except NotFound:
+            return 125  # removed without a die event we could see
+        return None
+
+    def wait(self, client: Any) -> int:
+        """Block until the exit: in the session with a virtual clock (time jumps to the
+        exit), else by polling in fresh sessions so other invocations can use the root."""
+        code = self.exit_code(client)
+        if code is None and self.env.virtual:
+            client.daemon.wait(self.cid, condition="next-exit")
+            code = self.exit_code(client)
+        self.pump(client)
+        if code is not None:
+            return code
+        return -1  # caller polls
+
+    def poll(self) -> int:
+        while True:
+            time.sleep(0.1)
+            with self.env.client() as client:
+                client.daemon.tick()
+                code = self.exit_code(client)
+                self.pump(client)
+                if code is not None:
+                    return code

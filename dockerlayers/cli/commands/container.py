@@ -1,0 +1,550 @@
+"""Container commands: run, create, start, stop, restart, kill, pause, unpause, rm, exec,
+diff, ps, logs, commit, rename, wait, container prune.
+
+docker/cli 20.10: cli/command/container/{run,create,start,stop,restart,kill,pause,unpause,
+rm,exec,diff,list,logs,commit,rename,wait,prune,opts,utils}.go
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from dockerlayers.cli.app import CLIError, Command, Env, StatusError, daemon_error
+from dockerlayers.cli.commands.common import Attachment, die_events, each, get_timestamp, not_found
+from dockerlayers.cli.flags import Flag, Parsed
+from dockerlayers.cli.formatter import CONTAINER_HEADER, TABLE, ContainerContext, container_format, human_size, render
+from dockerlayers.cli.templates import TemplateError, parse
+from dockerlayers.errors import DockerException, ImageNotFound, NotFound
+
+#: What pulling says here: the model has no registry, like a daemon without network.
+PULL_ERROR = 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
+
+
+# -- create / run ---------------------------------------------------------------------------------
+def _container_flags() -> list[Flag]:
+    """The subset of containerOptions (cli/command/container/opts.go) the model acts on."""
+    return [
+        Flag("name", kind="string", help="Assign a name to the container"),
+        Flag("env", "e", "list", help="Set environment variables"),
+        Flag("workdir", "w", "string", help="Working directory inside the container"),
+        Flag("entrypoint", kind="string", help="Overwrite the default ENTRYPOINT of the image"),
+        Flag("hostname", "h", "string", help="Container host name"),
+        Flag("label", "l", "list", help="Set meta data on a container"),
+        Flag("restart", kind="string", default="no", help="Restart policy to apply when a container exits"),
+        Flag("rm", help="Automatically remove the container when it exits"),
+        Flag("stop-signal", kind="string", default="SIGTERM", help="Signal to stop a container"),
+        Flag("stop-timeout", kind="int", help="Timeout (in seconds) to stop a container"),
+        Flag("user", "u", "string", help="Username or UID (format: <name|uid>[:<group|gid>])"),
+        Flag("volume", "v", "list", help="Bind mount a volume"),
+        Flag("tty", "t", help="Allocate a pseudo-TTY"),
+        Flag("interactive", "i", help="Keep STDIN open even if not attached"),
+    ]
+
+
+def _parse_env(values: list[str]) -> list[str]:
+    """opts.ValidateEnv: `KEY` alone takes the host's value when it has one."""
+    out = []
+    for v in values:
+        if "=" not in v and v in os.environ:
+            v = f"{v}={os.environ[v]}"
+        out.append(v)
+    return out
+
+
+def _parse_restart(policy: str) -> dict[str, Any]:
+    """runconfig/opts ParseRestartPolicy."""
+    parts = policy.split(":")
+    if len(parts) > 2:
+        raise ValueError("invalid restart policy format")
+    count = 0
+    if len(parts) == 2:
+        try:
+            count = int(parts[1])
+        except ValueError:
+            raise ValueError("maximum retry count must be an integer") from None
+    return {"Name": parts[0], "MaximumRetryCount": count}
+
+
+def _report(env: Env, name: str, text: str, with_help: bool) -> None:
+    """reportError: `dockerlayers: <error>.` (+ `See 'dockerlayers run --help'.`)."""
+    text = text.removesuffix(".") + "."
+    if with_help:
+        text += f"\nSee '{env_prog()} {name} --help'."
+    env.eprint(f"{env_prog()}: {text}")
+
+
+def env_prog() -> str:
+    from dockerlayers.cli.app import PROG
+
+    return PROG
+
+
+def _create_kwargs(p: Parsed, auto_remove: bool) -> dict[str, Any]:
+    """cli/command/container/opts.go parse: flags to the daemon's create arguments."""
+    try:
+        policy = _parse_restart(p.restart)
+    except ValueError as e:
+        raise _ParseError(str(e)) from None
+    if p.rm and policy["Name"] not in ("", "no"):
+        raise _ParseError("Conflicting options: --restart and --rm")
+    labels = {}
+    for item in p.label:
+        k, _, v = item.partition("=")
+        labels[k] = v
+    kwargs: dict[str, Any] = {
+        "name": p.name or None,
+        "environment": _parse_env(p.env) or None,
+        "working_dir": p.workdir or None,
+        "hostname": p.hostname or None,
+        "user": p.user or None,
+        "labels": labels or None,
+        "restart_policy": policy,
+        "auto_remove": auto_remove,
+        "volumes": list(p.volume) or None,
+        "tty": p.tty,
+    }
+    if p.entrypoint:
+        kwargs["entrypoint"] = [p.entrypoint]
+    elif "entrypoint" in p.changed:
+        kwargs["entrypoint"] = [""]
+    if "stop_signal" in p.changed:
+        kwargs["stop_signal"] = p.stop_signal
+    if "stop_timeout" in p.changed:
+        kwargs["stop_timeout"] = p.stop_timeout
+    return kwargs
+
+
+class _ParseError(Exception):
+    pass
+
+
+def _image_ref(image: str) -> str:
+    """reference.FamiliarString of a name without a tag: `busybox` -> `busybox:latest`."""
+    last = image.rsplit("/", 1)[-1]
+    if "@" in image or ":" in last:
+        return image
+    return image + ":latest"
+
+
+def _create(env: Env, client: Any, image: str, command: list[str] | None, kwargs: dict[str, Any], name: str) -> str:
+    """createContainer: create, and if the image is missing say so and try to pull."""
+    try:
+        return client.daemon.create(image, command, **kwargs).id
+    except ImageNotFound:
+        env.err.write(f"Unable to find image '{_image_ref(image)}' locally\n")
+        raise DockerException(f"Error response from daemon: {PULL_ERROR}") from None
+
+
+def _start_error_code(text: str) -> int:
+    """runStartContainerErr: 127 for not found, 126 for permission denied, else 125."""
+    t = text.removeprefix("Error response from daemon: ")
+    if "executable file not found" in t or "no such file or directory" in t or "system cannot find the file specified" in t:
+        return 127
+    if "permission denied" in t or "is a directory" in t:
+        return 126
+    return 125
+
+
+def run_create(env: Env, p: Parsed) -> int:
+    """`create`: print the new container's ID."""
+    image, command = p.args[0], p.args[1:] or None
+    try:
+        kwargs = _create_kwargs(p, auto_remove=p.rm)
+    except _ParseError as e:
+        _report(env, "create", str(e), True)
+        raise StatusError(125) from None
+    with env.client() as client:
+        try:
+            cid = _create(env, client, image, command, kwargs, "create")
+        except DockerException as e:
+            text = str(e) if str(e).startswith("Error response") else daemon_error(e)
+            raise CLIError(text) from None
+    env.print(cid)
+    return 0
+
+
+def run_run(env: Env, p: Parsed) -> int:
+    """`run`: create + start; detached prints the ID, attached follows the output and
+    exits with the container's code (`--rm` removes it after)."""
+    image, command = p.args[0], p.args[1:] or None
+    try:
+        kwargs = _create_kwargs(p, auto_remove=p.rm and p.detach)
+    except _ParseError as e:
+        _report(env, "run", str(e), True)
+        raise StatusError(125) from None
+    with env.client() as client:
+        try:
+            cid = _create(env, client, image, command, kwargs, "run")
+        except DockerException as e:
+            text = str(e) if str(e).startswith("Error response") else daemon_error(e)
+            _report(env, "run", text, True)
+            raise StatusError(_start_error_code(text)) from None
+        if p.detach:
+            env.print(cid)
+        att = Attachment(env, cid, 0, tty=p.tty)
+        try:
+            client.daemon.start(cid)
+        except DockerException as e:
+            text = daemon_error(e)
+            _report(env, "run", text, False)
+            if p.rm:
+                _remove_quietly(client, cid)
+            raise StatusError(_start_error_code(text)) from None
+        if p.detach:
+            return 0
+        code = att.wait(client)
+        if code >= 0 and p.rm:
+            _remove_quietly(client, cid)
+    if code < 0:
+        code = att.poll()
+        if p.rm:
+            with env.client() as client:
+                _remove_quietly(client, cid)
+    if code:
+        raise StatusError(code)
+    return 0
+
+
+def _remove_quietly(client: Any, cid: str) -> None:
+    try:
+        client.daemon.remove(cid, force=True, v=True)
+    except DockerException:
+        pass
+
+
+# -- start / stop / ... -------------------------------------------------------------------------
+def run_start(env: Env, p: Parsed) -> int:
+    """`start`: each container, or one attached (`-a`) with its exit code."""
+    if p.attach or p.interactive:
+        if len(p.args) > 1:
+            raise CLIError("you cannot start and attach multiple containers at once")
+        ref = p.args[0]
+        with env.client() as client:
+            try:
+                info = client.daemon.inspect(ref)
+            except DockerException as e:
+                raise CLIError(not_found("container", ref, e)) from None
+            cid = info["Id"]
+            att = Attachment(env, cid, len(die_events(client, cid)), tty=bool(info["Config"].get("Tty")))
+            att.pump(client)
+            client.daemon.start(cid)
+            code = att.wait(client)
+        if code < 0:
+            code = att.poll()
+        if code:
+            raise StatusError(code)
+        return 0
+    failed = []
+    with env.client() as client:
+        for ref in p.args:
+            try:
+                client.daemon.start(ref)
+            except DockerException as e:
+                env.eprint(daemon_error(e))
+                failed.append(ref)
+                continue
+            env.print(ref)
+    if failed:
+        raise CLIError(f"Error: failed to start containers: {', '.join(failed)}")
+    return 0
+
+
+def run_stop(env: Env, p: Parsed) -> int:
+    timeout = p.time if "time" in p.changed else None
+    with env.client() as client:
+        return each(env, p.args, lambda ref: client.daemon.stop(ref, timeout))
+
+
+def run_restart(env: Env, p: Parsed) -> int:
+    timeout = p.time if "time" in p.changed else None
+    with env.client() as client:
+        return each(env, p.args, lambda ref: client.daemon.restart(ref, timeout))
+
+
+def run_kill(env: Env, p: Parsed) -> int:
+    with env.client() as client:
+        return each(env, p.args, lambda ref: client.daemon.kill(ref, p.signal))
+
+
+def run_pause(env: Env, p: Parsed) -> int:
+    with env.client() as client:
+        return each(env, p.args, client.daemon.pause)
+
+
+def run_unpause(env: Env, p: Parsed) -> int:
+    with env.client() as client:
+        return each(env, p.args, client.daemon.unpause)
+
+
+def run_rm(env: Env, p: Parsed) -> int:
+    def op(ref: str) -> None:
+        ref = ref.strip("/")
+        if not ref:
+            raise DockerException("Container name cannot be empty")
+        client.daemon.remove(ref, force=p.force, v=p.volumes)
+
+    with env.client() as client:
+        return each(env, p.args, op, wrap="container")
+
+
+def run_rename(env: Env, p: Parsed) -> int:
+    old, new = p.args[0].strip(), p.args[1].strip()
+    if not old or not new:
+        raise CLIError("Error: Neither old nor new names may be empty")
+    with env.client() as client:
+        client.daemon.rename(old, new)
+    return 0
+
+
+def run_wait(env: Env, p: Parsed) -> int:
+    """`wait`: block until each container stops, print its exit code."""
+    errs = []
+    for ref in p.args:
+        with env.client() as client:
+            try:
+                info = client.daemon.inspect(ref)
+            except DockerException as e:
+                errs.append(daemon_error(e))
+                continue
+            if env.virtual or not info["State"]["Running"]:
+                try:
+                    result = client.daemon.wait(ref)
+                except DockerException as e:
+                    errs.append(daemon_error(e))
+                    continue
+                env.print(str(result["StatusCode"]))
+                continue
+        while True:  # real clock: poll, letting go of the root in between
+            import time
+
+            time.sleep(0.1)
+            with env.client() as client:
+                client.daemon.tick()
+                try:
+                    state = client.daemon.inspect(ref)["State"]
+                except NotFound:
+                    env.print("0")
+                    break
+                if not state["Running"]:
+                    env.print(str(state["ExitCode"]))
+                    break
+    if errs:
+        raise CLIError("\n".join(errs))
+    return 0
+
+
+def run_exec(env: Env, p: Parsed) -> int:
+    """`exec`: run a command in a running container; exit with its code."""
+    ref, cmd = p.args[0], p.args[1:]
+    with env.client() as client:
+        try:
+            client.daemon.inspect(ref)
+        except DockerException as e:
+            raise CLIError(not_found("container", ref, e)) from None
+        code, out, err = client.daemon.exec_run(
+            ref, cmd, environment=_parse_env(p.env) or None, workdir=p.workdir or None, user=p.user or None
+        )
+    if not p.detach:
+        env.out.write(out.decode("utf-8", errors="replace"))
+        (env.out if p.tty else env.err).write(err.decode("utf-8", errors="replace"))
+    if code:
+        raise StatusError(code)
+    return 0
+
+
+def run_diff(env: Env, p: Parsed) -> int:
+    kinds = {0: "C", 1: "A", 2: "D"}
+    with env.client() as client:
+        changes = client.daemon.changes(p.args[0])
+    for ch in changes:
+        env.print(f"{kinds.get(ch['Kind'], '?')} {ch['Path']}")
+    return 0
+
+
+def run_logs(env: Env, p: Parsed) -> int:
+    ref = p.args[0]
+    with env.client() as client:
+        try:
+            info = client.daemon.inspect(ref)
+        except DockerException as e:
+            raise CLIError(not_found("container", ref, e)) from None
+        now = client.daemon.clock.now()
+        kwargs: dict[str, Any] = {"timestamps": p.timestamps, "tail": p.tail if p.tail != "all" else "all"}
+        if p.since:
+            kwargs["since"] = get_timestamp(p.since, now)
+        if p.until:
+            kwargs["until"] = get_timestamp(p.until, now)
+        if kwargs["tail"] != "all":
+            try:
+                kwargs["tail"] = int(kwargs["tail"])
+            except ValueError:
+                kwargs["tail"] = "all"
+        out = client.daemon.logs(info["Id"], stdout=True, stderr=False, **kwargs)
+        err = client.daemon.logs(info["Id"], stdout=False, stderr=True, **kwargs)
+    env.out.write(out.decode("utf-8", errors="replace"))
+    (env.out if info["Config"].get("Tty") else env.err).write(err.decode("utf-8", errors="replace"))
+    return 0
+
+
+def run_commit(env: Env, p: Parsed) -> int:
+    ref = p.args[0]
+    repo, tag = None, None
+    if len(p.args) > 1:
+        repo, tag = split_repo_tag(p.args[1])
+    with env.client() as client:
+        image_id = client.daemon.commit(
+            ref, repository=repo, tag=tag, comment=p.message or None, author=p.author or None,
+            changes=list(p.change) or None, pause=p.pause,
+        )
+    env.print(image_id if str(image_id).startswith("sha256:") else f"sha256:{image_id}")
+    return 0
+
+
+def split_repo_tag(ref: str) -> tuple[str, str | None]:
+    """`repo:tag` -> (repo, tag); the tag is after the last `:` that follows the last `/`."""
+    name, sep, tag = ref.rpartition(":")
+    if sep and "/" not in tag:
+        return name, tag
+    return ref, None
+
+
+# -- ps --------------------------------------------------------------------------------------------
+def parse_filters(values: list[str]) -> dict[str, list[str]]:
+    """opts.FilterOpt: `key=value` pairs; a bad one is `bad format of filter (expected name=value)`."""
+    out: dict[str, list[str]] = {}
+    for v in values:
+        if "=" not in v:
+            raise CLIError("bad format of filter (expected name=value)")
+        k, _, val = v.partition("=")
+        out.setdefault(k.strip().lower(), []).append(val.strip())
+    return out
+
+
+def run_ps(env: Env, p: Parsed) -> int:
+    """`ps`: the container table (20.10 list.go: a custom format wins over -q)."""
+    fmt = p.format
+    size = p.size
+    if fmt and not size:
+        try:
+            probe = ContainerContext({"Id": "", "Names": []}, True, 0)
+            parse(fmt[len(TABLE) :] if fmt.startswith(TABLE) else fmt).execute(probe)
+            size = probe.size_used
+        except TemplateError as e:
+            raise CLIError(f"failed to parse template: {e}") from None
+    limit = p.last
+    if p.latest and limit == -1:
+        limit = 1
+    filters = parse_filters(p.filter)
+    with env.client() as client:
+        rows = client.daemon.list(all=p.all or limit > 0, size=size, filters=filters or None, limit=limit)
+        now = client.daemon.clock.now()
+    fmt = container_format(fmt or TABLE, p.quiet, size)
+    try:
+        env.out.write(render(fmt, [ContainerContext(r, not p.no_trunc, now) for r in rows], CONTAINER_HEADER))
+    except TemplateError as e:
+        raise CLIError(str(e)) from None
+    return 0
+
+
+def run_container_prune(env: Env, p: Parsed) -> int:
+    warning = "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"
+    from dockerlayers.cli.commands.system import confirm
+
+    if not p.force and not confirm(env, warning):
+        env.print("Total reclaimed space: 0B")
+        return 0
+    with env.client() as client:
+        report = client.daemon.prune()
+    deleted = report.get("ContainersDeleted") or []
+    if deleted:
+        env.print("Deleted Containers:\n" + "".join(f"{d}\n" for d in deleted))
+    env.print(f"Total reclaimed space: {human_size(report.get('SpaceReclaimed') or 0) if deleted else '0B'}")
+    return 0
+
+
+# -- the commands ------------------------------------------------------------------------------
+def container_commands() -> list[Command]:
+    """Fresh Command objects (a command may sit under `dockerlayers` and `container`)."""
+    run_flags = [
+        Flag("detach", "d", help="Run container in background and print container ID"),
+        *_container_flags(),
+    ]
+    return [
+        Command("run [OPTIONS] IMAGE [COMMAND] [ARG...]", "Run a command in a new container", run_run, run_flags, (1, None), interspersed=False, help_shorthand=False),
+        Command("create [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", run_create, _container_flags(), (1, None), interspersed=False, help_shorthand=False),
+        Command("start [OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", run_start, [
+            Flag("attach", "a", help="Attach STDOUT/STDERR and forward signals"),
+            Flag("interactive", "i", help="Attach container's STDIN"),
+        ], (1, None)),
+        Command("stop [OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", run_stop, [
+            Flag("time", "t", "int", 10, "Seconds to wait for stop before killing it"),
+        ], (1, None)),
+        Command("restart [OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", run_restart, [
+            Flag("time", "t", "int", 10, "Seconds to wait for stop before killing the container"),
+        ], (1, None)),
+        Command("kill [OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", run_kill, [
+            Flag("signal", "s", "string", "KILL", "Signal to send to the container"),
+        ], (1, None)),
+        Command("pause CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", run_pause, [], (1, None)),
+        Command("unpause CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", run_unpause, [], (1, None)),
+        Command("rm [OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", run_rm, [
+            Flag("force", "f", help="Force the removal of a running container (uses SIGKILL)"),
+            Flag("volumes", "v", help="Remove anonymous volumes associated with the container"),
+            Flag("link", "l", help="Remove the specified link"),
+        ], (1, None)),
+        Command("rename CONTAINER NEW_NAME", "Rename a container", run_rename, [], (2, 2)),
+        Command("wait CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", run_wait, [], (1, None)),
+        Command("exec [OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container", run_exec, [
+            Flag("detach", "d", help="Detached mode: run command in the background"),
+            Flag("env", "e", "list", help="Set environment variables"),
+            Flag("interactive", "i", help="Keep STDIN open even if not attached"),
+            Flag("tty", "t", help="Allocate a pseudo-TTY"),
+            Flag("user", "u", "string", help="Username or UID (format: <name|uid>[:<group|gid>])"),
+            Flag("workdir", "w", "string", help="Working directory inside the container"),
+            Flag("privileged", help="Give extended privileges to the command"),
+        ], (2, None), interspersed=False),
+        Command("diff CONTAINER", "Inspect changes to files or directories on a container's filesystem", run_diff, [], (1, 1)),
+        Command("logs [OPTIONS] CONTAINER", "Fetch the logs of a container", run_logs, [
+            Flag("details", help="Show extra details provided to logs"),
+            Flag("follow", "f", help="Follow log output"),
+            Flag("since", kind="string", help='Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)'),
+            Flag("tail", "n", "string", "all", "Number of lines to show from the end of the logs"),
+            Flag("timestamps", "t", help="Show timestamps"),
+            Flag("until", kind="string", help='Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)'),
+        ], (1, 1)),
+        Command("commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", run_commit, [
+            Flag("author", "a", "string", help='Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'),
+            Flag("change", "c", "list", help="Apply Dockerfile instruction to the created image"),
+            Flag("message", "m", "string", help="Commit message"),
+            Flag("pause", "p", default=True, help="Pause container during commit"),
+        ], (1, 2)),
+        Command("ps [OPTIONS]", "List containers", run_ps, _ps_flags(), (0, 0)),
+    ]
+
+
+def _ps_flags() -> list[Flag]:
+    return [
+        Flag("all", "a", help="Show all containers (default shows just running)"),
+        Flag("filter", "f", "list", type_name="filter", help="Filter output based on conditions provided"),
+        Flag("format", kind="string", help="Pretty-print containers using a Go template"),
+        Flag("last", "n", "int", -1, "Show n last created containers (includes all states)"),
+        Flag("latest", "l", help="Show the latest created container (includes all states)"),
+        Flag("no-trunc", help="Don't truncate output"),
+        Flag("quiet", "q", help="Only display container IDs"),
+        Flag("size", "s", help="Display total file sizes"),
+    ]
+
+
+def container_management() -> Command:
+    """`dockerlayers container ...` (ls/list/ps, prune, and every container command)."""
+    group = Command("container", "Manage containers")
+    for cmd in container_commands():
+        if cmd.name == "ps":
+            cmd = Command("ls [OPTIONS]", "List containers", run_ps, _ps_flags(), (0, 0), aliases=("ps", "list"))
+        group.add(cmd)
+    group.add(Command("prune [OPTIONS]", "Remove all stopped containers", run_container_prune, [
+        Flag("filter", kind="list", type_name="filter", help="Provide filter values (e.g. 'until=<timestamp>')"),
+        Flag("force", "f", help="Do not prompt for confirmation"),
+    ], (0, 0)))
+    return group

@@ -1,0 +1,256 @@
+"""Image commands: images, history, rmi, tag, save, load, import, build.
+
+docker/cli 20.10: cli/command/image/{list,history,remove,tag,save,load,import,build}.go
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from typing import Any
+
+from dockerlayers.cli.app import CLIError, Command, Env, StatusError
+from dockerlayers.cli.commands.common import not_found
+from dockerlayers.cli.commands.container import parse_filters, split_repo_tag
+from dockerlayers.cli.flags import Flag, Parsed
+from dockerlayers.cli.formatter import (
+    HISTORY_HEADER,
+    IMAGE_HEADER,
+    TABLE,
+    HistoryContext,
+    history_format,
+    image_format,
+    image_rows,
+    render,
+)
+from dockerlayers.cli.templates import TemplateError
+from dockerlayers.errors import BuildError, DockerException
+
+
+def _write_bytes(env: Env, data: bytes) -> None:
+    buf = getattr(env.out, "buffer", None)
+    if buf is not None:
+        env.out.flush()
+        buf.write(data)
+        buf.flush()
+    else:
+        env.out.write(data.decode("latin-1"))
+
+
+def _read_input(env: Env, path: str) -> bytes:
+    if path and path != "-":
+        with open(path, "rb") as f:
+            return f.read()
+    src = env.stdin if env.stdin is not None else sys.stdin
+    buf = getattr(src, "buffer", src)
+    data = buf.read()
+    return data.encode("latin-1") if isinstance(data, str) else data
+
+
+def run_images(env: Env, p: Parsed) -> int:
+    filters = parse_filters(p.filter)
+    with env.client() as client:
+        images = client.daemon.image_service.images(name=p.args[0] if p.args else None, all=p.all, filters=filters or None)
+        now = client.daemon.clock.now()
+    fmt = image_format(p.format or TABLE, p.quiet, p.digests)
+    rows = image_rows(images, not p.no_trunc, now, p.digests or "{{.Digest}}" in fmt)
+    try:
+        env.out.write(render(fmt, rows, IMAGE_HEADER))
+    except TemplateError as e:
+        raise CLIError(str(e)) from None
+    return 0
+
+
+def run_history(env: Env, p: Parsed) -> int:
+    with env.client() as client:
+        try:
+            history = client.daemon.image_service.history(p.args[0])
+        except DockerException as e:
+            raise CLIError(not_found("image", p.args[0], e)) from None
+        now = client.daemon.clock.now()
+    fmt = history_format(p.format or TABLE, p.quiet, p.human)
+    rows = [HistoryContext(h, not p.no_trunc, p.human, now) for h in history]
+    try:
+        env.out.write(render(fmt, rows, HISTORY_HEADER))
+    except TemplateError as e:
+        raise CLIError(str(e)) from None
+    return 0
+
+
+def run_rmi(env: Env, p: Parsed) -> int:
+    errs = []
+    with env.client() as client:
+        for ref in p.args:
+            try:
+                dels = client.daemon.remove_image(ref, force=p.force, prune=not p.no_prune)
+            except DockerException as e:
+                errs.append(not_found("image", ref, e))
+                continue
+            for d in dels or []:
+                if d.get("Deleted"):
+                    env.print(f"Deleted: {d['Deleted']}")
+                else:
+                    env.print(f"Untagged: {d.get('Untagged', '')}")
+    if errs:
+        raise CLIError("\n".join(errs))
+    return 0
+
+
+def run_tag(env: Env, p: Parsed) -> int:
+    repo, tag = split_repo_tag(p.args[1])
+    with env.client() as client:
+        client.daemon.image_service.tag(p.args[0], repo, tag or "latest")
+    return 0
+
+
+def run_save(env: Env, p: Parsed) -> int:
+    if not p.output and env.out.isatty():
+        raise CLIError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    with env.client() as client:
+        data = client.daemon.save(list(p.args))
+    if p.output:
+        with open(p.output, "wb") as f:
+            f.write(data)
+    else:
+        _write_bytes(env, data)
+    return 0
+
+
+def run_load(env: Env, p: Parsed) -> int:
+    if not p.input and (env.stdin is None or (hasattr(env.stdin, "isatty") and env.stdin.isatty())):
+        raise CLIError("requested load from stdin, but stdin is empty")
+    data = _read_input(env, p.input)
+    with env.client() as client:
+        loaded = client.daemon.load(data)
+        for item in loaded or []:
+            _print_loaded(env, client, item)
+    return 0
+
+
+def _print_loaded(env: Env, client: Any, item: Any) -> None:
+    """The daemon's load stream: `Loaded image: name:tag` or `Loaded image ID: sha256:…`."""
+    if isinstance(item, dict):
+        text = item.get("stream") or item.get("status") or ""
+        if text:
+            env.out.write(text if text.endswith("\n") else text + "\n")
+        return
+    text = str(item)
+    if text.startswith("Loaded image"):
+        env.print(text)
+        return
+    try:
+        tags = [t for t in client.daemon.image_service.inspect(text).get("RepoTags") or [] if t != "<none>:<none>"]
+    except DockerException:
+        tags = []
+    if tags:
+        for t in tags:
+            env.print(f"Loaded image: {t}")
+    else:
+        env.print(f"Loaded image ID: {text}")
+
+
+def run_import(env: Env, p: Parsed) -> int:
+    source = p.args[0]
+    if source != "-" and "://" in source:
+        raise CLIError("Error response from daemon: importing from a URL is not supported by this model")
+    data = _read_input(env, source)
+    repo, tag = split_repo_tag(p.args[1]) if len(p.args) > 1 else (None, None)
+    with env.client() as client:
+        image_id = client.daemon.import_image(data, repo, tag, changes=list(p.change) or None, message=p.message or None)
+    env.print(image_id)
+    return 0
+
+
+def run_build(env: Env, p: Parsed) -> int:
+    path = p.args[0]
+    if not os.path.isdir(path):
+        raise CLIError(f'unable to prepare context: path "{path}" not found')
+    dockerfile = p.file or "Dockerfile"
+    tags = list(p.tag)
+    with env.client() as client:
+        try:
+            image_id, log = client.daemon.build(path, tag=tags[0] if tags else None, dockerfile=dockerfile)
+        except BuildError as e:
+            _print_build_log(env, e.build_log)
+            code = 1
+            for entry in e.build_log or []:
+                if isinstance(entry, dict) and entry.get("errorDetail"):
+                    code = int(entry["errorDetail"].get("code") or 1)
+            raise StatusError(code, e.msg) from None
+        _print_build_log(env, log)
+        for extra in tags[1:]:
+            repo, tag = split_repo_tag(extra)
+            client.daemon.image_service.tag(image_id, repo, tag or "latest")
+            env.print(f"Successfully tagged {repo}:{tag or 'latest'}")
+    return 0
+
+
+def _print_build_log(env: Env, log: Any) -> None:
+    for entry in log or []:
+        if isinstance(entry, dict):
+            text = entry.get("stream") or entry.get("status") or ""
+        else:
+            text = str(entry)
+        if text:
+            env.out.write(text)
+    env.out.flush()
+
+
+def _images_flags() -> list[Flag]:
+    return [
+        Flag("all", "a", help="Show all images (default hides intermediate images)"),
+        Flag("digests", help="Show digests"),
+        Flag("filter", "f", "list", type_name="filter", help="Filter output based on conditions provided"),
+        Flag("format", kind="string", help="Pretty-print images using a Go template"),
+        Flag("no-trunc", help="Don't truncate output"),
+        Flag("quiet", "q", help="Only show image IDs"),
+    ]
+
+
+def image_commands() -> list[Command]:
+    return [
+        Command("images [OPTIONS] [REPOSITORY[:TAG]]", "List images", run_images, _images_flags(), (0, 1)),
+        Command("history [OPTIONS] IMAGE", "Show the history of an image", run_history, [
+            Flag("format", kind="string", help="Pretty-print images using a Go template"),
+            Flag("human", "H", default=True, help="Print sizes and dates in human readable format"),
+            Flag("no-trunc", help="Don't truncate output"),
+            Flag("quiet", "q", help="Only show image IDs"),
+        ], (1, 1)),
+        Command("rmi [OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", run_rmi, [
+            Flag("force", "f", help="Force removal of the image"),
+            Flag("no-prune", help="Do not delete untagged parents"),
+        ], (1, None)),
+        Command("tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", run_tag, [], (2, 2)),
+        Command("save [OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", run_save, [
+            Flag("output", "o", "string", help="Write to a file, instead of STDOUT"),
+        ], (1, None)),
+        Command("load [OPTIONS]", "Load an image from a tar archive or STDIN", run_load, [
+            Flag("input", "i", "string", help="Read from tar archive file, instead of STDIN"),
+            Flag("quiet", "q", help="Suppress the load output"),
+        ], (0, 0)),
+        Command("import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", run_import, [
+            Flag("change", "c", "list", help="Apply Dockerfile instruction to the created image"),
+            Flag("message", "m", "string", help="Set commit message for imported image"),
+        ], (1, 2)),
+        Command("build [OPTIONS] PATH | URL | -", "Build an image from a Dockerfile", run_build, [
+            Flag("file", "f", "string", help="Name of the Dockerfile (Default is 'PATH/Dockerfile')"),
+            Flag("tag", "t", "list", help="Name and optionally a tag in the 'name:tag' format"),
+            Flag("quiet", "q", help="Suppress the build output and print image ID on success"),
+            Flag("no-cache", help="Do not use cache when building the image"),
+        ], (1, 1)),
+    ]
+
+
+def image_management() -> Command:
+    group = Command("image", "Manage images")
+    names = {"images": ("ls [OPTIONS] [REPOSITORY[:TAG]]", ("images", "list")), "rmi": ("rm [OPTIONS] IMAGE [IMAGE...]", ("rmi", "remove"))}
+    for cmd in image_commands():
+        if cmd.name in names:
+            use, aliases = names[cmd.name]
+            cmd = Command(use, cmd.short, cmd.run, cmd.flags, cmd.args, aliases=aliases)
+        group.add(cmd)
+    return group
+
+
+__all__ = ["image_commands", "image_management", "io"]

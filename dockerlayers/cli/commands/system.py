@@ -1,0 +1,333 @@
+"""inspect, events, info, version, volume, and the model's own `clock` command.
+
+docker/cli 20.10: cli/command/system/{inspect,events,info,version}.go,
+cli/command/inspect/inspector.go, cli/command/volume/*.go, cli/command/utils.go
+(PromptForConfirmation)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockerlayers.cli.app import PROG, CLIError, Command, Env, StatusError, daemon_error
+from dockerlayers.cli.commands.common import get_timestamp, go_json, not_found
+from dockerlayers.cli.commands.container import parse_filters
+from dockerlayers.cli.flags import Flag, Parsed, parse_go_duration
+from dockerlayers.cli.formatter import TABLE, VOLUME_HEADER, VolumeContext, human_size, render, rfc3339_nano_fixed, volume_format
+from dockerlayers.cli.templates import BASIC_FUNCS, TemplateError, parse
+from dockerlayers.errors import DockerException, NotFound
+from dockerlayers.process.clock import format_rfc3339nano
+
+
+def confirm(env: Env, message: str) -> bool:
+    """command.PromptForConfirmation: `<message> [y/N] `, yes only for y/Y."""
+    env.out.write(f"{message} [y/N] ")
+    env.out.flush()
+    line = env.stdin.readline() if env.stdin is not None else ""
+    if isinstance(line, bytes):
+        line = line.decode()
+    return line.strip() in ("y", "Y")
+
+
+# -- inspect ------------------------------------------------------------------------------------
+def _inspect_items(env: Env, refs: list[str], getter: Any, fmt: str) -> int:
+    """inspect.Inspect: every element through the template (or indented JSON), then the
+    errors joined (exit 1)."""
+    tmpl = None
+    if fmt:
+        try:
+            tmpl = parse(fmt)
+        except TemplateError as e:
+            raise StatusError(1, f"Template parsing error: {e}") from None
+    elements, errs = [], []
+    for ref in refs:
+        try:
+            element = getter(ref)
+        except DockerException as e:
+            errs.append(str(e))
+            continue
+        if tmpl is not None:
+            try:
+                env.out.write(tmpl.execute(element, BASIC_FUNCS) + "\n")
+            except TemplateError as e:
+                errs.append(f"Template parsing error: {e}")
+        else:
+            elements.append(element)
+    if tmpl is None:
+        env.out.write((go_json(elements, indent=True) if elements else "[]") + "\n")
+    if errs:
+        raise StatusError(1, "\n".join(errs))
+    return 0
+
+
+class _Missing(DockerException):
+    pass
+
+
+def run_inspect(env: Env, p: Parsed) -> int:
+    kinds = {"": ("container", "image", "volume"), "container": ("container",), "image": ("image",), "volume": ("volume",)}
+    if p.type not in kinds:
+        raise CLIError(f'"{p.type}" is not a valid value for --type')
+    with env.client() as client:
+
+        def get(ref: str) -> Any:
+            for kind in kinds[p.type]:
+                try:
+                    if kind == "container":
+                        return client.daemon.inspect(ref, size=p.size)
+                    if kind == "image":
+                        return client.daemon.image_service.inspect(ref)
+                    return client.daemon.volumes.inspect(ref)
+                except NotFound:
+                    continue
+                except DockerException as e:
+                    raise _Missing(daemon_error(e)) from None
+            raise _Missing(f"Error: No such {p.type or 'object'}: {ref}")
+
+        return _inspect_items(env, p.args, get, p.format)
+
+
+# -- events -------------------------------------------------------------------------------------
+def run_events(env: Env, p: Parsed) -> int:
+    """`events`: the events between --since and --until (default: until now; the model
+    does not follow a live stream)."""
+    filters = parse_filters(p.filter)
+    with env.client() as client:
+        now = client.daemon.clock.now()
+        since = get_timestamp(p.since, now) if p.since else None
+        until = get_timestamp(p.until, now) if p.until else now
+        events = client.daemon.events.list(since=since, until=until, filters=filters or None)
+    if p.format:
+        try:
+            env.out.write(render(p.format, events))
+        except TemplateError as e:
+            raise CLIError(str(e)) from None
+        return 0
+    for ev in events:
+        line = f"{rfc3339_nano_fixed(ev['timeNano'])} {ev['Type']} {ev['Action']} {ev['Actor']['ID']}"
+        attrs = ev["Actor"].get("Attributes") or {}
+        if attrs:
+            line += " (" + ", ".join(f"{k}={attrs[k]}" for k in sorted(attrs)) + ")"
+        env.print(line)
+    return 0
+
+
+# -- info / version -------------------------------------------------------------------------------
+def run_info(env: Env, p: Parsed) -> int:
+    with env.client() as client:
+        info = dict(client.daemon.info() or {}) if hasattr(client.daemon, "info") else {}
+        containers = client.daemon.list(all=True)
+        images = client.daemon.image_service.images()
+        driver = client.daemon.driver.name
+        root = client.daemon.root
+    states = [c["State"] for c in containers]
+    info.setdefault("Containers", len(containers))
+    info.setdefault("ContainersRunning", sum(s in ("running", "restarting") for s in states))
+    info.setdefault("ContainersPaused", states.count("paused"))
+    info.setdefault("ContainersStopped", len(states) - info["ContainersRunning"] - info["ContainersPaused"])
+    info.setdefault("Images", len(images))
+    info.setdefault("Driver", driver)
+    info.setdefault("DockerRootDir", root)
+    if p.format:
+        try:
+            env.out.write(parse(p.format).execute(info, BASIC_FUNCS) + "\n")
+        except TemplateError as e:
+            raise CLIError(f"template parsing error: {e}") from None
+        return 0
+    from dockerlayers import __version__
+
+    lines = [
+        "Client:",
+        " Context:    default",
+        " Debug Mode: false",
+        "",
+        "Server:",
+        f" Containers: {info['Containers']}",
+        f"  Running: {info['ContainersRunning']}",
+        f"  Paused: {info['ContainersPaused']}",
+        f"  Stopped: {info['ContainersStopped']}",
+        f" Images: {info['Images']}",
+        f" Server Version: {info.get('ServerVersion') or __version__ + ' (dockerlayers)'}",
+        f" Storage Driver: {info['Driver']}",
+    ]
+    for k, v in info.get("DriverStatus") or []:
+        lines.append(f"  {k}: {v}")
+    lines += [
+        " Logging Driver: json-file",
+        " Cgroup Driver: none",
+        " Runtimes: dockerlayers (simulated processes)",
+        " Default Runtime: dockerlayers",
+        f" Operating System: {info.get('OperatingSystem') or 'dockerlayers model'}",
+        f" OSType: {info.get('OSType') or 'linux'}",
+        f" Docker Root Dir: {info['DockerRootDir']}",
+        f" Clock: {'virtual' if env.virtual else 'real'}",
+    ]
+    env.out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def run_version(env: Env, p: Parsed) -> int:
+    import platform
+
+    from dockerlayers import __version__
+
+    env.out.write(
+        "Client:\n"
+        f" Version:           {__version__}\n"
+        " API version:       1.41\n"
+        f" Python version:    {platform.python_version()}\n"
+        f" OS/Arch:           {platform.system().lower()}/{platform.machine()}\n"
+        " Context:           default\n"
+        "\n"
+        "Server: dockerlayers (a model of Docker Engine 20.10)\n"
+        " Engine:\n"
+        f"  Version:          {__version__}\n"
+        "  API version:      1.41 (minimum version 1.12)\n"
+    )
+    return 0
+
+
+# -- volumes --------------------------------------------------------------------------------------
+def run_volume_create(env: Env, p: Parsed) -> int:
+    labels = dict(item.partition("=")[::2] for item in p.label)
+    name = p.args[0] if p.args else (p.name or None)
+    with env.client() as client:
+        vol = client.daemon.volumes.create(name, labels or None)
+    env.print(vol["Name"])
+    return 0
+
+
+def run_volume_ls(env: Env, p: Parsed) -> int:
+    with env.client() as client:
+        vols = client.daemon.volumes.list()
+    fmt = volume_format(p.format or TABLE, p.quiet)
+    try:
+        env.out.write(render(fmt, [VolumeContext(v) for v in sorted(vols, key=lambda v: v["Name"])], VOLUME_HEADER))
+    except TemplateError as e:
+        raise CLIError(str(e)) from None
+    return 0
+
+
+def run_volume_inspect(env: Env, p: Parsed) -> int:
+    with env.client() as client:
+
+        def get(ref: str) -> Any:
+            try:
+                return client.daemon.volumes.inspect(ref)
+            except DockerException as e:
+                raise _Missing(not_found("volume", ref, e)) from None
+
+        return _inspect_items(env, p.args, get, p.format)
+
+
+def run_volume_rm(env: Env, p: Parsed) -> int:
+    errs = []
+    with env.client() as client:
+        for name in p.args:
+            try:
+                client.daemon.volumes.remove(name, client.daemon.volume_users(name), p.force)
+            except DockerException as e:
+                errs.append(daemon_error(e))
+                continue
+            env.print(name)
+    if errs:
+        raise CLIError("\n".join(errs))
+    return 0
+
+
+def run_volume_prune(env: Env, p: Parsed) -> int:
+    warning = "WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?"
+    if not p.force and not confirm(env, warning):
+        env.print("Total reclaimed space: 0B")
+        return 0
+    with env.client() as client:
+        report = client.volumes.prune()
+    deleted = report.get("VolumesDeleted") or []
+    if deleted:
+        env.print("Deleted Volumes:\n" + "".join(f"{d}\n" for d in deleted))
+    env.print(f"Total reclaimed space: {human_size(report.get('SpaceReclaimed') or 0) if deleted else '0B'}")
+    return 0
+
+
+def volume_management() -> Command:
+    group = Command("volume", "Manage volumes")
+    group.add(Command("create [OPTIONS] [VOLUME]", "Create a volume", run_volume_create, [
+        Flag("driver", "d", "string", "local", "Specify volume driver name"),
+        Flag("label", kind="list", help="Set metadata for a volume"),
+        Flag("name", kind="string", help="Specify volume name", hidden=True),
+        Flag("opt", "o", "list", type_name="map", help="Set driver specific options"),
+    ], (0, 1)))
+    group.add(Command("ls [OPTIONS]", "List volumes", run_volume_ls, [
+        Flag("filter", "f", "list", type_name="filter", help="Provide filter values (e.g. 'dangling=true')"),
+        Flag("format", kind="string", help="Pretty-print volumes using a Go template"),
+        Flag("quiet", "q", help="Only display volume names"),
+    ], (0, 0), aliases=("list",)))
+    group.add(Command("inspect [OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes", run_volume_inspect, [
+        Flag("format", "f", "string", help="Format the output using the given Go template"),
+    ], (1, None)))
+    group.add(Command("rm [OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes", run_volume_rm, [
+        Flag("force", "f", help="Force the removal of one or more volumes"),
+    ], (1, None), aliases=("remove",)))
+    group.add(Command("prune [OPTIONS]", "Remove all unused local volumes", run_volume_prune, [
+        Flag("filter", kind="list", type_name="filter", help="Provide filter values (e.g. 'label=<label>')"),
+        Flag("force", "f", help="Do not prompt for confirmation"),
+    ], (0, 0)))
+    return group
+
+
+# -- clock (the model's own) ----------------------------------------------------------------------
+def run_clock_show(env: Env, p: Parsed) -> int:
+    with env.client() as client:
+        now = client.daemon.clock.now()
+    env.print(f"{format_rfc3339nano(now)} ({'virtual' if env.virtual else 'real'})")
+    return 0
+
+
+def run_clock_advance(env: Env, p: Parsed) -> int:
+    if not env.virtual:
+        raise CLIError(f"{PROG}: the clock is real; set DOCKERLAYERS_CLOCK=virtual to move time by hand")
+    try:
+        seconds = parse_go_duration(p.args[0])
+    except ValueError:
+        try:
+            seconds = float(p.args[0])
+        except ValueError:
+            raise CLIError(f'time: invalid duration "{p.args[0]}"') from None
+    if seconds < 0:
+        raise CLIError("a clock cannot go backwards")
+    with env.client() as client:
+        now = client.daemon.clock.advance(seconds)
+    env.print(format_rfc3339nano(now))
+    return 0
+
+
+def clock_management() -> Command:
+    group = Command("clock", "Show or move the model's clock (with DOCKERLAYERS_CLOCK=virtual)")
+    group.add(Command("show", "Print the daemon's current time", run_clock_show, [], (0, 0)))
+    group.add(Command("advance DURATION", "Move virtual time forward (e.g. 10s, 1m30s), running what falls due", run_clock_advance, [], (1, 1)))
+    return group
+
+
+def system_commands() -> list[Command]:
+    return [
+        Command("inspect [OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker objects", run_inspect, [
+            Flag("format", "f", "string", help="Format the output using the given Go template"),
+            Flag("size", "s", help="Display total file sizes if the type is container"),
+            Flag("type", kind="string", help="Return JSON for specified type"),
+        ], (1, None)),
+        Command("events [OPTIONS]", "Get real time events from the server", run_events, [
+            Flag("filter", "f", "list", type_name="filter", help="Filter output based on conditions provided"),
+            Flag("format", kind="string", help="Format the output using the given Go template"),
+            Flag("since", kind="string", help="Show all events created since timestamp"),
+            Flag("until", kind="string", help="Stream events until this timestamp"),
+        ], (0, 0)),
+        Command("info [OPTIONS]", "Display system-wide information", run_info, [
+            Flag("format", "f", "string", help="Format the output using the given Go template"),
+        ], (0, 0)),
+        Command("version [OPTIONS]", "Show the Docker version information", run_version, [
+            Flag("format", "f", "string", help="Format the output using the given Go template"),
+        ], (0, 0)),
+    ]
+
+
+__all__ = ["clock_management", "confirm", "system_commands", "volume_management"]

@@ -1,0 +1,206 @@
+"""Command-line flags the way spf13/pflag (which the docker CLI uses) parses them.
+
+`--name value`, `--name=value`, `-n value`, `-nvalue`, grouped booleans (`-aq`),
+`--bool=false`, `--` to end flags, repeated list flags (`-e A -e B`), and, for commands
+like `run` and `exec`, flag parsing that stops at the first positional argument. Errors
+carry pflag's exact words (`unknown flag: --x`, `flag needs an argument: 'n' in -n`, ...).
+
+docker/cli: vendor/github.com/spf13/pflag/flag.go, cli/cobra.go (usage layout)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class FlagError(Exception):
+    """A pflag parse error; the CLI adds `See '... --help'.` and exits 125."""
+
+
+@dataclass
+class Flag:
+    """One flag: `kind` is bool, string, int, list (repeatable), or duration (seconds)."""
+
+    name: str
+    short: str = ""
+    kind: str = "bool"
+    default: Any = None
+    help: str = ""
+    hidden: bool = False
+    type_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.default is None:
+            self.default = {"bool": False, "string": "", "int": 0, "list": [], "duration": 0.0}.get(self.kind)
+        if not self.type_name:
+            self.type_name = {"bool": "", "list": "list"}.get(self.kind, self.kind)
+
+    @property
+    def display(self) -> str:
+        return f"-{self.short}, --{self.name}" if self.short else f"--{self.name}"
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+
+@dataclass
+class Parsed:
+    """The result: flag values by dest, positionals, and which flags were set."""
+
+    values: dict[str, Any]
+    args: list[str]
+    changed: set[str] = field(default_factory=set)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+def _convert(flag: Flag, value: str) -> Any:
+    if flag.kind == "bool":
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise FlagError(
+            f'invalid argument "{value}" for "{flag.display}" flag: strconv.ParseBool: parsing "{value}": invalid syntax'
+        )
+    if flag.kind == "int":
+        try:
+            return int(value, 0) if value.lower().startswith(("0x", "0o", "0b")) else int(value)
+        except ValueError:
+            raise FlagError(
+                f'invalid argument "{value}" for "{flag.display}" flag: strconv.ParseInt: parsing "{value}": invalid syntax'
+            ) from None
+    if flag.kind == "duration":
+        try:
+            return parse_go_duration(value)
+        except ValueError:
+            raise FlagError(
+                f'invalid argument "{value}" for "{flag.display}" flag: time: invalid duration "{value}"'
+            ) from None
+    return value
+
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_go_duration(text: str) -> float:
+    """Go's time.ParseDuration (`1h30m`, `10s`, `1.5m`, `0`) in seconds."""
+    import re
+
+    s = text.strip()
+    sign = -1.0 if s.startswith("-") else 1.0
+    s = s.lstrip("+-")
+    if s == "0":
+        return 0.0
+    if not s:
+        raise ValueError(text)
+    total, pos = 0.0, 0
+    for m in re.finditer(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)", s):
+        if m.start() != pos:
+            raise ValueError(text)
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(s):
+        raise ValueError(text)
+    return sign * total
+
+
+def parse_flags(flags: list[Flag], argv: list[str], interspersed: bool = True) -> Parsed:
+    """Parse `argv` against `flags` (pflag semantics); raises FlagError."""
+    by_name = {f.name: f for f in flags}
+    by_short = {f.short: f for f in flags if f.short}
+    values: dict[str, Any] = {f.dest: (list(f.default) if f.kind == "list" else f.default) for f in flags}
+    changed: set[str] = set()
+    args: list[str] = []
+
+    def set_value(flag: Flag, raw: str) -> None:
+        value = _convert(flag, raw)
+        if flag.kind == "list":
+            if flag.dest not in changed:
+                values[flag.dest] = []
+            values[flag.dest].append(value)
+        else:
+            values[flag.dest] = value
+        changed.add(flag.dest)
+
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if a == "--":
+            args.extend(argv[i:])
+            break
+        if not a.startswith("-") or a == "-":
+            args.append(a)
+            if not interspersed:
+                args.extend(argv[i:])
+                break
+            continue
+        if a.startswith("--"):
+            name, eq, value = a[2:].partition("=")
+            flag = by_name.get(name)
+            if flag is None:
+                raise FlagError(f"unknown flag: --{name}")
+            if eq:
+                set_value(flag, value)
+            elif flag.kind == "bool":
+                set_value(flag, "true")
+            elif i < len(argv):
+                set_value(flag, argv[i])
+                i += 1
+            else:
+                raise FlagError(f"flag needs an argument: --{name}")
+            continue
+        shorts = a[1:]
+        while shorts:
+            c = shorts[0]
+            flag = by_short.get(c)
+            if flag is None:
+                raise FlagError(f"unknown shorthand flag: '{c}' in {a}")
+            if len(shorts) > 2 and shorts[1] == "=":
+                set_value(flag, shorts[2:])
+                break
+            if flag.kind == "bool":
+                set_value(flag, "true")
+                shorts = shorts[1:]
+                continue
+            if len(shorts) > 1:
+                set_value(flag, shorts[1:])
+            elif i < len(argv):
+                set_value(flag, argv[i])
+                i += 1
+            else:
+                raise FlagError(f"flag needs an argument: '{c}' in -{c}")
+            break
+    return Parsed(values, args, changed)
+
+
+def flag_usages(flags: list[Flag]) -> str:
+    """pflag FlagUsages: `  -a, --all    Show all ...` aligned, sorted by name."""
+    lines = []
+    for f in sorted(flags, key=lambda f: f.name):
+        if f.hidden:
+            continue
+        line = f"  -{f.short}, --{f.name}" if f.short else f"      --{f.name}"
+        if f.type_name:
+            line += " " + f.type_name
+        usage = f.help
+        if f.kind == "bool" and f.default:
+            usage += " (default true)"
+        elif f.kind == "string" and f.default:
+            usage += f' (default "{f.default}")'
+        elif f.kind == "int" and f.default:
+            usage += f" (default {f.default})"
+        lines.append((line, usage))
+    width = max((len(line) for line, _ in lines), default=0)
+    return "".join(f"{line}{' ' * (width - len(line) + 3)}{usage}\n" for line, usage in lines)

@@ -1,0 +1,105 @@
+"""Fixtures for the daemon suites: a client on a virtual clock, and ways to bring a container
+into each of Docker's states (created, running, paused, restarting, exited, dead)."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from dockerlayers import DockerClient
+from dockerlayers.graphdriver.kernel import overlay_supported
+
+#: (driver, mounts) pairs every per-driver test runs on; the kernel's overlayfs where allowed.
+DRIVER_PARAMS = [
+    pytest.param(("overlay2", "user"), id="overlay2-user"),
+    pytest.param(("aufs", "user"), id="aufs-user"),
+    pytest.param(("vfs", "user"), id="vfs-user"),
+    pytest.param(
+        ("overlay2", "kernel"),
+        id="overlay2-kernel",
+        marks=[
+            pytest.mark.kernel,
+            pytest.mark.skipif(not overlay_supported(), reason="needs root and overlayfs"),
+        ],
+    ),
+]
+
+SLEEPER = ["sh", "-c", "sleep 1000"]
+STATES = ("created", "running", "paused", "restarting", "exited", "dead")
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    """make_client(name="root", **kw) -> a DockerClient on tmp_path/name (virtual clock,
+    user-space mounts, seed 1 unless told otherwise); all are closed at teardown."""
+    made: list[DockerClient] = []
+
+    def factory(name: str = "root", **kw) -> DockerClient:
+        kw.setdefault("seed", 1)
+        kw.setdefault("clock", "virtual")
+        kw.setdefault("mounts", "user")
+        c = DockerClient(root=str(tmp_path / name), **kw)
+        made.append(c)
+        return c
+
+    yield factory
+    for c in made:
+        try:
+            c.close()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+@pytest.fixture
+def base(client):
+    return client.images.base()
+
+
+def fail_driver_remove(client, monkeypatch):
+    """Make the graph driver's remove fail like a busy mount (EBUSY)."""
+
+    def remove(*_a, **_k):
+        raise OSError(errno.EBUSY, "device or resource busy")
+
+    monkeypatch.setattr(client.daemon.driver, "remove", remove)
+
+
+def make_in_state(client, state: str, monkeypatch=None, name: str | None = None):
+    """A container (docker-py model) brought into `state` the way a user would get there."""
+    base = client.images.base()
+    if state == "created":
+        return client.containers.create(base, SLEEPER, name=name)
+    if state == "running":
+        return client.containers.run(base, SLEEPER, detach=True, name=name)
+    if state == "paused":
+        c = client.containers.run(base, SLEEPER, detach=True, name=name)
+        c.pause()
+        return c
+    if state == "restarting":
+        # exits at once; the policy waits its back-off (100 ms) before starting it again
+        c = client.containers.run(
+            base, ["sh", "-c", "exit 3"], detach=True, name=name, restart_policy={"Name": "always"}
+        )
+        assert c.status == "restarting", c.attrs["State"]
+        return c
+    if state == "exited":
+        c = client.containers.run(base, ["sh", "-c", "exit 3"], detach=True, name=name)
+        assert c.status == "exited"
+        return c
+    if state == "dead":
+        assert monkeypatch is not None, "dead needs monkeypatch (a removal that fails)"
+        c = client.containers.run(base, ["sh", "-c", "exit 3"], detach=True, name=name)
+        with monkeypatch.context() as m:
+            fail_driver_remove(client, m)
+            with pytest.raises(Exception, match="failed to remove root filesystem"):
+                c.remove()
+        c.reload()
+        assert c.status == "dead", c.attrs["State"]
+        return c
+    raise ValueError(state)
