@@ -13,7 +13,6 @@ usage template), cli/required.go (argument counts), cli/error.go (StatusError)
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,7 +69,11 @@ class Command:
     def use_line(self) -> str:
         """cobra UseLine: the path plus the Use line's arguments."""
         rest = self.use.split(" ", 1)[1] if " " in self.use else ""
-        return f"{self.parent.path} {self.name}" + (f" {rest}" if rest else "") if self.parent else self.use
+        return (
+            f"{self.parent.path} {self.name}" + (f" {rest}" if rest else "")
+            if self.parent
+            else self.use
+        )
 
     def add(self, cmd: Command) -> Command:
         cmd.parent = self
@@ -80,7 +83,10 @@ class Command:
         return cmd
 
     def all_flags(self) -> list[Flag]:
-        return [*self.flags, Flag("help", "h" if self.help_shorthand else "", help="Print usage", hidden=True)]
+        return [
+            *self.flags,
+            Flag("help", "h" if self.help_shorthand else "", help="Print usage", hidden=True),
+        ]
 
     def usage(self) -> str:
         """The usage text cobra prints for --help (docker's template, shortened)."""
@@ -95,7 +101,10 @@ class Command:
         if visible:
             out.append("\nOptions:\n" + flag_usages(visible).rstrip("\n") + "\n")
         if self.subcommands:
-            subs = sorted({c.name: c for c in self.subcommands.values() if not c.hidden}.values(), key=lambda c: c.name)
+            subs = sorted(
+                {c.name: c for c in self.subcommands.values() if not c.hidden}.values(),
+                key=lambda c: c.name,
+            )
             width = max(len(c.name) for c in subs)
             out.append("\nCommands:\n")
             out.extend(f"  {c.name.ljust(width)}   {c.short}\n" for c in subs)
@@ -119,7 +128,9 @@ class Command:
             raise CLIError(f'"{self.path}" requires exactly {lo} {_plural("argument", lo)}.{tail}')
         if lo == 0:
             raise CLIError(f'"{self.path}" requires at most {hi} {_plural("argument", hi)}.{tail}')
-        raise CLIError(f'"{self.path}" requires at least {lo} and at most {hi} {_plural("argument", hi)}.{tail}')
+        raise CLIError(
+            f'"{self.path}" requires at least {lo} and at most {hi} {_plural("argument", hi)}.{tail}'  # noqa: E501
+        )
 
 
 def _plural(word: str, n: int) -> str:
@@ -130,7 +141,9 @@ class Env:
     """What a command works with: the streams, the global options, and `client()` sessions
     on the root (each opens the daemon and detaches at the end)."""
 
-    def __init__(self, root: str, driver: str | None, out: IO[str], err: IO[str], stdin: IO[Any] | None) -> None:
+    def __init__(
+        self, root: str, driver: str | None, out: IO[str], err: IO[str], stdin: IO[Any] | None
+    ) -> None:
         self.root = root
         self.driver = driver
         self.out = out
@@ -164,7 +177,11 @@ class Env:
         while True:
             try:
                 client = DockerClient(
-                    root=self.root, driver=self.storage_driver(), seed=self.seed, clock=self.clock, mounts=self.mounts
+                    root=self.root,
+                    driver=self.storage_driver(),
+                    seed=self.seed,
+                    clock=self.clock,
+                    mounts=self.mounts,
                 )
                 break
             except RootInUse:
@@ -198,7 +215,9 @@ def default_root() -> str:
     env = os.environ.get("DOCKERLAYERS_ROOT")
     if env:
         return env
-    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return os.path.join(data, "dockerlayers")
 
 
@@ -209,13 +228,23 @@ def flag_error(cmd: Command, err: Exception) -> StatusError:
 
 
 ROOT_FLAGS = [
-    Flag("root", kind="string", help="Root folder of the model's state (default $DOCKERLAYERS_ROOT or ~/.local/share/dockerlayers)"),
-    Flag("driver", kind="string", help="Storage driver: overlay2, aufs or vfs (default: the root's, else overlay2)"),
+    Flag(
+        "root",
+        kind="string",
+        help="Root folder of the model's state (default $DOCKERLAYERS_ROOT or ~/.local/share/dockerlayers)",  # noqa: E501
+    ),
+    Flag(
+        "driver",
+        kind="string",
+        help="Storage driver: overlay2, aufs or vfs (default: the root's, else overlay2)",
+    ),
     Flag("version", "v", help="Print version information and quit"),
 ]
 
 
-def run_main(root_cmd: Command, argv: list[str], out: IO[str], err: IO[str], stdin: IO[Any] | None) -> int:
+def run_main(
+    root_cmd: Command, argv: list[str], out: IO[str], err: IO[str], stdin: IO[Any] | None
+) -> int:
     """Parse, dispatch, and turn every outcome into docker's output and exit code."""
     try:
         return _dispatch(root_cmd, argv, out, err, stdin)
@@ -230,7 +259,9 @@ def run_main(root_cmd: Command, argv: list[str], out: IO[str], err: IO[str], std
         return 130
 
 
-def _dispatch(root_cmd: Command, argv: list[str], out: IO[str], err: IO[str], stdin: IO[Any] | None) -> int:
+def _dispatch(
+    root_cmd: Command, argv: list[str], out: IO[str], err: IO[str], stdin: IO[Any] | None
+) -> int:
     from dockerlayers.daemon.daemon import RootInUse
     from dockerlayers.errors import DockerException
 
@@ -270,7 +301,9 @@ def _dispatch(root_cmd: Command, argv: list[str], out: IO[str], err: IO[str], st
     if cmd.run is None:
         # a management command without a subcommand: its usage (cobra ShowHelp)
         if parsed.args:
-            raise CLIError(f"{PROG}: '{cmd.name} {parsed.args[0]}' is not a {PROG} command.\nSee '{PROG} --help'")
+            raise CLIError(
+                f"{PROG}: '{cmd.name} {parsed.args[0]}' is not a {PROG} command.\nSee '{PROG} --help'"  # noqa: E501
+            )
         out.write(cmd.usage())
         return 0
     cmd.check_args(parsed.args)

@@ -32,7 +32,9 @@ class Flag:
 
     def __post_init__(self) -> None:
         if self.default is None:
-            self.default = {"bool": False, "string": "", "int": 0, "list": [], "duration": 0.0}.get(self.kind)
+            self.default = {"bool": False, "string": "", "int": 0, "list": [], "duration": 0.0}.get(
+                self.kind
+            )
         if not self.type_name:
             self.type_name = {"bool": "", "list": "list"}.get(self.kind, self.kind)
 
@@ -71,21 +73,21 @@ def _convert(flag: Flag, value: str) -> Any:
         if value in _FALSE:
             return False
         raise FlagError(
-            f'invalid argument "{value}" for "{flag.display}" flag: strconv.ParseBool: parsing "{value}": invalid syntax'
+            f'invalid argument "{value}" for "{flag.display}" flag: strconv.ParseBool: parsing "{value}": invalid syntax'  # noqa: E501
         )
     if flag.kind == "int":
         try:
             return int(value, 0) if value.lower().startswith(("0x", "0o", "0b")) else int(value)
         except ValueError:
             raise FlagError(
-                f'invalid argument "{value}" for "{flag.display}" flag: strconv.ParseInt: parsing "{value}": invalid syntax'
+                f'invalid argument "{value}" for "{flag.display}" flag: strconv.ParseInt: parsing "{value}": invalid syntax'  # noqa: E501
             ) from None
     if flag.kind == "duration":
         try:
             return parse_go_duration(value)
         except ValueError:
             raise FlagError(
-                f'invalid argument "{value}" for "{flag.display}" flag: time: invalid duration "{value}"'
+                f'invalid argument "{value}" for "{flag.display}" flag: time: invalid duration "{value}"'  # noqa: E501
             ) from None
     return value
 
@@ -119,7 +121,9 @@ def parse_flags(flags: list[Flag], argv: list[str], interspersed: bool = True) -
     """Parse `argv` against `flags` (pflag semantics); raises FlagError."""
     by_name = {f.name: f for f in flags}
     by_short = {f.short: f for f in flags if f.short}
-    values: dict[str, Any] = {f.dest: (list(f.default) if f.kind == "list" else f.default) for f in flags}
+    values: dict[str, Any] = {
+        f.dest: (list(f.default) if f.kind == "list" else f.default) for f in flags
+    }
     changed: set[str] = set()
     args: list[str] = []
 

@@ -65,7 +65,17 @@ def go_quote(s: str) -> str:
         elif ch == "\\":
             out.append("\\\\")
         elif ch in "\a\b\f\n\r\t\v":
-            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}[ch])
+            out.append(
+                {
+                    "\a": "\\a",
+                    "\b": "\\b",
+                    "\f": "\\f",
+                    "\n": "\\n",
+                    "\r": "\\r",
+                    "\t": "\\t",
+                    "\v": "\\v",
+                }[ch]
+            )
         elif o < 0x20 or o == 0x7F:
             out.append(f"\\x{o:02x}")
         elif not ch.isprintable() and ch != " ":
@@ -156,7 +166,9 @@ class _Context:
 
 
 # -- containers (docker ps) -------------------------------------------------------------------
-CONTAINER_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+CONTAINER_TABLE = (
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+)
 CONTAINER_HEADER = Header(
     ID="CONTAINER ID",
     Names="NAMES",
@@ -198,7 +210,22 @@ class ContainerContext(_Context):
     """One `docker ps` row, from the API's /containers/json entry."""
 
     GO_TYPE = "*formatter.ContainerContext"
-    FIELDS = ("Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names", "Networks", "Ports", "RunningFor", "Size", "State", "Status")
+    FIELDS = (
+        "Command",
+        "CreatedAt",
+        "ID",
+        "Image",
+        "Labels",
+        "LocalVolumes",
+        "Mounts",
+        "Names",
+        "Networks",
+        "Ports",
+        "RunningFor",
+        "Size",
+        "State",
+        "Status",
+    )
 
     def __init__(self, c: dict[str, Any], trunc: bool, now: float) -> None:
         self.c = c
@@ -287,7 +314,9 @@ def _familiar(ref: str) -> str:
 
 # -- images ------------------------------------------------------------------------------------
 IMAGE_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-IMAGE_TABLE_DIGEST = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+IMAGE_TABLE_DIGEST = (
+    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+)
 IMAGE_HEADER = Header(
     ID="IMAGE ID",
     Repository="REPOSITORY",
@@ -326,9 +355,23 @@ class ImageContext(_Context):
     """One `docker images` row: an image under one repository:tag."""
 
     GO_TYPE = "*formatter.imageContext"
-    FIELDS = ("Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository", "SharedSize", "Size", "Tag", "UniqueSize", "VirtualSize")
+    FIELDS = (
+        "Containers",
+        "CreatedAt",
+        "CreatedSince",
+        "Digest",
+        "ID",
+        "Repository",
+        "SharedSize",
+        "Size",
+        "Tag",
+        "UniqueSize",
+        "VirtualSize",
+    )
 
-    def __init__(self, i: dict[str, Any], repo: str, tag: str, digest: str, trunc: bool, now: float) -> None:
+    def __init__(
+        self, i: dict[str, Any], repo: str, tag: str, digest: str, trunc: bool, now: float
+    ) -> None:
         self.i = i
         self.repo = repo
         self.tag = tag
@@ -369,11 +412,16 @@ class ImageContext(_Context):
         return "N/A" if n == -1 else human_size(n)
 
     def UniqueSize(self) -> str:  # noqa: N802
-        size, shared = self.i.get("VirtualSize", self.i.get("Size", 0)), self.i.get("SharedSize", -1)
+        size, shared = (
+            self.i.get("VirtualSize", self.i.get("Size", 0)),
+            self.i.get("SharedSize", -1),
+        )
         return "N/A" if size == -1 or shared == -1 else human_size(size - shared)
 
 
-def image_rows(images: list[dict[str, Any]], trunc: bool, now: float, digest: bool) -> list[ImageContext]:
+def image_rows(
+    images: list[dict[str, Any]], trunc: bool, now: float, digest: bool
+) -> list[ImageContext]:
     """imageFormat: one row per repository:tag (or `<none> <none>` for a dangling image)."""
     rows = []
     for img in images:
@@ -393,7 +441,9 @@ def image_rows(images: list[dict[str, Any]], trunc: bool, now: float, digest: bo
             name, _, dgst = ref.partition("@")
             repo_digests.setdefault(_familiar(name), []).append(dgst)
         for repo, tag_list in repo_tags.items():
-            dl = repo_digests.pop(repo, []) if digest else (repo_digests.pop(repo, None) and [])
+            dl = repo_digests.pop(repo, [])
+            if not digest:
+                dl = []  # digests are not shown: one row per tag
             for tag in tag_list:
                 if not dl:
                     rows.append(ImageContext(img, repo, tag, "<none>", trunc, now))
@@ -411,7 +461,12 @@ def image_rows(images: list[dict[str, Any]], trunc: bool, now: float, digest: bo
 HISTORY_TABLE = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 HISTORY_TABLE_NON_HUMAN = "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 HISTORY_HEADER = Header(
-    ID="IMAGE", CreatedSince="CREATED", CreatedAt="CREATED AT", CreatedBy="CREATED BY", Size="SIZE", Comment="COMMENT"
+    ID="IMAGE",
+    CreatedSince="CREATED",
+    CreatedAt="CREATED AT",
+    CreatedBy="CREATED BY",
+    Size="SIZE",
+    Comment="COMMENT",
 )
 
 
@@ -461,7 +516,13 @@ class HistoryContext(_Context):
 # -- volumes -----------------------------------------------------------------------------------
 VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
 VOLUME_HEADER = Header(
-    Name="VOLUME NAME", Driver="DRIVER", Scope="SCOPE", Mountpoint="MOUNTPOINT", Labels="LABELS", Links="LINKS", Size="SIZE"
+    Name="VOLUME NAME",
+    Driver="DRIVER",
+    Scope="SCOPE",
+    Mountpoint="MOUNTPOINT",
+    Labels="LABELS",
+    Links="LINKS",
+    Size="SIZE",
 )
 
 

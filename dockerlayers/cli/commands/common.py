@@ -52,14 +52,19 @@ def get_timestamp(value: str, now: float) -> float:
     if re.fullmatch(r"\d+(\.\d+)?", value):
         return float(value)
     m = re.fullmatch(
-        r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?", value
+        r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?",
+        value,
     )
     if not m:
         raise CLIError(f'failed to parse value as time or duration: "{value}"')
     y, mo, d, hh, mm, ss, frac, zone = m.groups()
     fields = (int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), 0, 0, -1)
     if zone:
-        offset = 0 if zone == "Z" else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+        offset = (
+            0
+            if zone == "Z"
+            else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+        )
         t = timegm(fields) - offset
     else:
         t = time.mktime(fields)
@@ -68,7 +73,12 @@ def get_timestamp(value: str, now: float) -> float:
 
 def go_json(value: Any, indent: bool = False) -> str:
     """JSON as Go's encoder writes it (`<`, `>`, `&` escaped; non-ASCII kept)."""
-    text = json.dumps(value, ensure_ascii=False, indent=4 if indent else None, separators=None if indent else (",", ":"))
+    text = json.dumps(
+        value,
+        ensure_ascii=False,
+        indent=4 if indent else None,
+        separators=None if indent else (",", ":"),
+    )
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -89,11 +99,21 @@ class Attachment:
         self.tty = tty
         self.offsets = {"stdout": 0, "stderr": 0}
 
+    def skip_existing(self, client: Any) -> None:
+        """Start after what the log already holds (attaching shows only new output)."""
+        for stream in ("stdout", "stderr"):
+            data = client.daemon.logs(
+                self.cid, stdout=stream == "stdout", stderr=stream == "stderr"
+            )
+            self.offsets[stream] = len(data)
+
     def pump(self, client: Any) -> None:
         """Write the output produced since the last call."""
         for stream in ("stdout", "stderr"):
             try:
-                data = client.daemon.logs(self.cid, stdout=stream == "stdout", stderr=stream == "stderr")
+                data = client.daemon.logs(
+                    self.cid, stdout=stream == "stdout", stderr=stream == "stderr"
+                )
             except NotFound:
                 return
             new = data[self.offsets[stream] :]

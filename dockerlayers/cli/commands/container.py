@@ -8,17 +8,28 @@ rm,exec,diff,list,logs,commit,rename,wait,prune,opts,utils}.go
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
+from dockerlayers.baseimage import BASE_REFERENCE
 from dockerlayers.cli.app import CLIError, Command, Env, StatusError, daemon_error
 from dockerlayers.cli.commands.common import Attachment, die_events, each, get_timestamp, not_found
 from dockerlayers.cli.flags import Flag, Parsed
-from dockerlayers.cli.formatter import CONTAINER_HEADER, TABLE, ContainerContext, container_format, human_size, render
+from dockerlayers.cli.formatter import (
+    CONTAINER_HEADER,
+    TABLE,
+    ContainerContext,
+    container_format,
+    human_size,
+    render,
+)
 from dockerlayers.cli.templates import TemplateError, parse
 from dockerlayers.errors import DockerException, ImageNotFound, NotFound
 
 #: What pulling says here: the model has no registry, like a daemon without network.
-PULL_ERROR = 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
+PULL_ERROR = (
+    'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
+)
 
 
 # -- create / run ---------------------------------------------------------------------------------
@@ -31,7 +42,12 @@ def _container_flags() -> list[Flag]:
         Flag("entrypoint", kind="string", help="Overwrite the default ENTRYPOINT of the image"),
         Flag("hostname", "h", "string", help="Container host name"),
         Flag("label", "l", "list", help="Set meta data on a container"),
-        Flag("restart", kind="string", default="no", help="Restart policy to apply when a container exits"),
+        Flag(
+            "restart",
+            kind="string",
+            default="no",
+            help="Restart policy to apply when a container exits",
+        ),
         Flag("rm", help="Automatically remove the container when it exits"),
         Flag("stop-signal", kind="string", default="SIGTERM", help="Signal to stop a container"),
         Flag("stop-timeout", kind="int", help="Timeout (in seconds) to stop a container"),
@@ -127,19 +143,35 @@ def _image_ref(image: str) -> str:
     return image + ":latest"
 
 
-def _create(env: Env, client: Any, image: str, command: list[str] | None, kwargs: dict[str, Any], name: str) -> str:
+def _create(
+    env: Env, client: Any, image: str, command: list[str] | None, kwargs: dict[str, Any], name: str
+) -> str:
     """createContainer: create, and if the image is missing say so and try to pull."""
     try:
         return client.daemon.create(image, command, **kwargs).id
     except ImageNotFound:
-        env.err.write(f"Unable to find image '{_image_ref(image)}' locally\n")
-        raise DockerException(f"Error response from daemon: {PULL_ERROR}") from None
+        ref = _image_ref(image)
+        env.err.write(f"Unable to find image '{ref}' locally\n")
+        if ref not in (
+            BASE_REFERENCE,
+            f"library/{BASE_REFERENCE}",
+            f"docker.io/library/{BASE_REFERENCE}",
+        ):
+            raise DockerException(f"Error response from daemon: {PULL_ERROR}") from None
+    # the model's one "registry" image: the built-in base, made on first use
+    client.daemon.base_image()
+    env.err.write(f"Status: Downloaded newer image for {BASE_REFERENCE}\n")
+    return client.daemon.create(image, command, **kwargs).id
 
 
 def _start_error_code(text: str) -> int:
     """runStartContainerErr: 127 for not found, 126 for permission denied, else 125."""
     t = text.removeprefix("Error response from daemon: ")
-    if "executable file not found" in t or "no such file or directory" in t or "system cannot find the file specified" in t:
+    if (
+        "executable file not found" in t
+        or "no such file or directory" in t
+        or "system cannot find the file specified" in t
+    ):
         return 127
     if "permission denied" in t or "is a directory" in t:
         return 126
@@ -226,8 +258,10 @@ def run_start(env: Env, p: Parsed) -> int:
             except DockerException as e:
                 raise CLIError(not_found("container", ref, e)) from None
             cid = info["Id"]
-            att = Attachment(env, cid, len(die_events(client, cid)), tty=bool(info["Config"].get("Tty")))
-            att.pump(client)
+            att = Attachment(
+                env, cid, len(die_events(client, cid)), tty=bool(info["Config"].get("Tty"))
+            )
+            att.skip_existing(client)
             client.daemon.start(cid)
             code = att.wait(client)
         if code < 0:
@@ -316,8 +350,6 @@ def run_wait(env: Env, p: Parsed) -> int:
                 env.print(str(result["StatusCode"]))
                 continue
         while True:  # real clock: poll, letting go of the root in between
-            import time
-
             time.sleep(0.1)
             with env.client() as client:
                 client.daemon.tick()
@@ -343,7 +375,11 @@ def run_exec(env: Env, p: Parsed) -> int:
         except DockerException as e:
             raise CLIError(not_found("container", ref, e)) from None
         code, out, err = client.daemon.exec_run(
-            ref, cmd, environment=_parse_env(p.env) or None, workdir=p.workdir or None, user=p.user or None
+            ref,
+            cmd,
+            environment=_parse_env(p.env) or None,
+            workdir=p.workdir or None,
+            user=p.user or None,
         )
     if not p.detach:
         env.out.write(out.decode("utf-8", errors="replace"))
@@ -370,7 +406,10 @@ def run_logs(env: Env, p: Parsed) -> int:
         except DockerException as e:
             raise CLIError(not_found("container", ref, e)) from None
         now = client.daemon.clock.now()
-        kwargs: dict[str, Any] = {"timestamps": p.timestamps, "tail": p.tail if p.tail != "all" else "all"}
+        kwargs: dict[str, Any] = {
+            "timestamps": p.timestamps,
+            "tail": p.tail if p.tail != "all" else "all",
+        }
         if p.since:
             kwargs["since"] = get_timestamp(p.since, now)
         if p.until:
@@ -394,8 +433,13 @@ def run_commit(env: Env, p: Parsed) -> int:
         repo, tag = split_repo_tag(p.args[1])
     with env.client() as client:
         image_id = client.daemon.commit(
-            ref, repository=repo, tag=tag, comment=p.message or None, author=p.author or None,
-            changes=list(p.change) or None, pause=p.pause,
+            ref,
+            repository=repo,
+            tag=tag,
+            comment=p.message or None,
+            author=p.author or None,
+            changes=list(p.change) or None,
+            pause=p.pause,
         )
     env.print(image_id if str(image_id).startswith("sha256:") else f"sha256:{image_id}")
     return 0
@@ -411,7 +455,7 @@ def split_repo_tag(ref: str) -> tuple[str, str | None]:
 
 # -- ps --------------------------------------------------------------------------------------------
 def parse_filters(values: list[str]) -> dict[str, list[str]]:
-    """opts.FilterOpt: `key=value` pairs; a bad one is `bad format of filter (expected name=value)`."""
+    """opts.FilterOpt: `key=value` pairs; a bad one is `bad format of filter (expected name=value)`."""  # noqa: E501
     out: dict[str, list[str]] = {}
     for v in values:
         if "=" not in v:
@@ -437,18 +481,24 @@ def run_ps(env: Env, p: Parsed) -> int:
         limit = 1
     filters = parse_filters(p.filter)
     with env.client() as client:
-        rows = client.daemon.list(all=p.all or limit > 0, size=size, filters=filters or None, limit=limit)
+        rows = client.daemon.list(
+            all=p.all or limit > 0, size=size, filters=filters or None, limit=limit
+        )
         now = client.daemon.clock.now()
     fmt = container_format(fmt or TABLE, p.quiet, size)
     try:
-        env.out.write(render(fmt, [ContainerContext(r, not p.no_trunc, now) for r in rows], CONTAINER_HEADER))
+        env.out.write(
+            render(fmt, [ContainerContext(r, not p.no_trunc, now) for r in rows], CONTAINER_HEADER)
+        )
     except TemplateError as e:
         raise CLIError(str(e)) from None
     return 0
 
 
 def run_container_prune(env: Env, p: Parsed) -> int:
-    warning = "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"
+    warning = (
+        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"
+    )
     from dockerlayers.cli.commands.system import confirm
 
     if not p.force and not confirm(env, warning):
@@ -459,7 +509,9 @@ def run_container_prune(env: Env, p: Parsed) -> int:
     deleted = report.get("ContainersDeleted") or []
     if deleted:
         env.print("Deleted Containers:\n" + "".join(f"{d}\n" for d in deleted))
-    env.print(f"Total reclaimed space: {human_size(report.get('SpaceReclaimed') or 0) if deleted else '0B'}")
+    env.print(
+        f"Total reclaimed space: {human_size(report.get('SpaceReclaimed') or 0) if deleted else '0B'}"  # noqa: E501
+    )
     return 0
 
 
@@ -471,54 +523,164 @@ def container_commands() -> list[Command]:
         *_container_flags(),
     ]
     return [
-        Command("run [OPTIONS] IMAGE [COMMAND] [ARG...]", "Run a command in a new container", run_run, run_flags, (1, None), interspersed=False, help_shorthand=False),
-        Command("create [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", run_create, _container_flags(), (1, None), interspersed=False, help_shorthand=False),
-        Command("start [OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", run_start, [
-            Flag("attach", "a", help="Attach STDOUT/STDERR and forward signals"),
-            Flag("interactive", "i", help="Attach container's STDIN"),
-        ], (1, None)),
-        Command("stop [OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", run_stop, [
-            Flag("time", "t", "int", 10, "Seconds to wait for stop before killing it"),
-        ], (1, None)),
-        Command("restart [OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", run_restart, [
-            Flag("time", "t", "int", 10, "Seconds to wait for stop before killing the container"),
-        ], (1, None)),
-        Command("kill [OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", run_kill, [
-            Flag("signal", "s", "string", "KILL", "Signal to send to the container"),
-        ], (1, None)),
-        Command("pause CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", run_pause, [], (1, None)),
-        Command("unpause CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", run_unpause, [], (1, None)),
-        Command("rm [OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", run_rm, [
-            Flag("force", "f", help="Force the removal of a running container (uses SIGKILL)"),
-            Flag("volumes", "v", help="Remove anonymous volumes associated with the container"),
-            Flag("link", "l", help="Remove the specified link"),
-        ], (1, None)),
+        Command(
+            "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+            "Run a command in a new container",
+            run_run,
+            run_flags,
+            (1, None),
+            interspersed=False,
+            help_shorthand=False,
+        ),
+        Command(
+            "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+            "Create a new container",
+            run_create,
+            _container_flags(),
+            (1, None),
+            interspersed=False,
+            help_shorthand=False,
+        ),
+        Command(
+            "start [OPTIONS] CONTAINER [CONTAINER...]",
+            "Start one or more stopped containers",
+            run_start,
+            [
+                Flag("attach", "a", help="Attach STDOUT/STDERR and forward signals"),
+                Flag("interactive", "i", help="Attach container's STDIN"),
+            ],
+            (1, None),
+        ),
+        Command(
+            "stop [OPTIONS] CONTAINER [CONTAINER...]",
+            "Stop one or more running containers",
+            run_stop,
+            [
+                Flag("time", "t", "int", 10, "Seconds to wait for stop before killing it"),
+            ],
+            (1, None),
+        ),
+        Command(
+            "restart [OPTIONS] CONTAINER [CONTAINER...]",
+            "Restart one or more containers",
+            run_restart,
+            [
+                Flag(
+                    "time", "t", "int", 10, "Seconds to wait for stop before killing the container"
+                ),
+            ],
+            (1, None),
+        ),
+        Command(
+            "kill [OPTIONS] CONTAINER [CONTAINER...]",
+            "Kill one or more running containers",
+            run_kill,
+            [
+                Flag("signal", "s", "string", "KILL", "Signal to send to the container"),
+            ],
+            (1, None),
+        ),
+        Command(
+            "pause CONTAINER [CONTAINER...]",
+            "Pause all processes within one or more containers",
+            run_pause,
+            [],
+            (1, None),
+        ),
+        Command(
+            "unpause CONTAINER [CONTAINER...]",
+            "Unpause all processes within one or more containers",
+            run_unpause,
+            [],
+            (1, None),
+        ),
+        Command(
+            "rm [OPTIONS] CONTAINER [CONTAINER...]",
+            "Remove one or more containers",
+            run_rm,
+            [
+                Flag("force", "f", help="Force the removal of a running container (uses SIGKILL)"),
+                Flag("volumes", "v", help="Remove anonymous volumes associated with the container"),
+                Flag("link", "l", help="Remove the specified link"),
+            ],
+            (1, None),
+        ),
         Command("rename CONTAINER NEW_NAME", "Rename a container", run_rename, [], (2, 2)),
-        Command("wait CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", run_wait, [], (1, None)),
-        Command("exec [OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container", run_exec, [
-            Flag("detach", "d", help="Detached mode: run command in the background"),
-            Flag("env", "e", "list", help="Set environment variables"),
-            Flag("interactive", "i", help="Keep STDIN open even if not attached"),
-            Flag("tty", "t", help="Allocate a pseudo-TTY"),
-            Flag("user", "u", "string", help="Username or UID (format: <name|uid>[:<group|gid>])"),
-            Flag("workdir", "w", "string", help="Working directory inside the container"),
-            Flag("privileged", help="Give extended privileges to the command"),
-        ], (2, None), interspersed=False),
-        Command("diff CONTAINER", "Inspect changes to files or directories on a container's filesystem", run_diff, [], (1, 1)),
-        Command("logs [OPTIONS] CONTAINER", "Fetch the logs of a container", run_logs, [
-            Flag("details", help="Show extra details provided to logs"),
-            Flag("follow", "f", help="Follow log output"),
-            Flag("since", kind="string", help='Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)'),
-            Flag("tail", "n", "string", "all", "Number of lines to show from the end of the logs"),
-            Flag("timestamps", "t", help="Show timestamps"),
-            Flag("until", kind="string", help='Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)'),
-        ], (1, 1)),
-        Command("commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", run_commit, [
-            Flag("author", "a", "string", help='Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'),
-            Flag("change", "c", "list", help="Apply Dockerfile instruction to the created image"),
-            Flag("message", "m", "string", help="Commit message"),
-            Flag("pause", "p", default=True, help="Pause container during commit"),
-        ], (1, 2)),
+        Command(
+            "wait CONTAINER [CONTAINER...]",
+            "Block until one or more containers stop, then print their exit codes",
+            run_wait,
+            [],
+            (1, None),
+        ),
+        Command(
+            "exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+            "Run a command in a running container",
+            run_exec,
+            [
+                Flag("detach", "d", help="Detached mode: run command in the background"),
+                Flag("env", "e", "list", help="Set environment variables"),
+                Flag("interactive", "i", help="Keep STDIN open even if not attached"),
+                Flag("tty", "t", help="Allocate a pseudo-TTY"),
+                Flag(
+                    "user", "u", "string", help="Username or UID (format: <name|uid>[:<group|gid>])"
+                ),
+                Flag("workdir", "w", "string", help="Working directory inside the container"),
+                Flag("privileged", help="Give extended privileges to the command"),
+            ],
+            (2, None),
+            interspersed=False,
+        ),
+        Command(
+            "diff CONTAINER",
+            "Inspect changes to files or directories on a container's filesystem",
+            run_diff,
+            [],
+            (1, 1),
+        ),
+        Command(
+            "logs [OPTIONS] CONTAINER",
+            "Fetch the logs of a container",
+            run_logs,
+            [
+                Flag("details", help="Show extra details provided to logs"),
+                Flag("follow", "f", help="Follow log output"),
+                Flag(
+                    "since",
+                    kind="string",
+                    help="Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)",  # noqa: E501
+                ),
+                Flag(
+                    "tail", "n", "string", "all", "Number of lines to show from the end of the logs"
+                ),
+                Flag("timestamps", "t", help="Show timestamps"),
+                Flag(
+                    "until",
+                    kind="string",
+                    help="Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)",  # noqa: E501
+                ),
+            ],
+            (1, 1),
+        ),
+        Command(
+            "commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+            "Create a new image from a container's changes",
+            run_commit,
+            [
+                Flag(
+                    "author",
+                    "a",
+                    "string",
+                    help='Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")',
+                ),
+                Flag(
+                    "change", "c", "list", help="Apply Dockerfile instruction to the created image"
+                ),
+                Flag("message", "m", "string", help="Commit message"),
+                Flag("pause", "p", default=True, help="Pause container during commit"),
+            ],
+            (1, 2),
+        ),
         Command("ps [OPTIONS]", "List containers", run_ps, _ps_flags(), (0, 0)),
     ]
 
@@ -526,7 +688,13 @@ def container_commands() -> list[Command]:
 def _ps_flags() -> list[Flag]:
     return [
         Flag("all", "a", help="Show all containers (default shows just running)"),
-        Flag("filter", "f", "list", type_name="filter", help="Filter output based on conditions provided"),
+        Flag(
+            "filter",
+            "f",
+            "list",
+            type_name="filter",
+            help="Filter output based on conditions provided",
+        ),
         Flag("format", kind="string", help="Pretty-print containers using a Go template"),
         Flag("last", "n", "int", -1, "Show n last created containers (includes all states)"),
         Flag("latest", "l", help="Show the latest created container (includes all states)"),
@@ -541,10 +709,30 @@ def container_management() -> Command:
     group = Command("container", "Manage containers")
     for cmd in container_commands():
         if cmd.name == "ps":
-            cmd = Command("ls [OPTIONS]", "List containers", run_ps, _ps_flags(), (0, 0), aliases=("ps", "list"))
+            cmd = Command(
+                "ls [OPTIONS]",
+                "List containers",
+                run_ps,
+                _ps_flags(),
+                (0, 0),
+                aliases=("ps", "list"),
+            )
         group.add(cmd)
-    group.add(Command("prune [OPTIONS]", "Remove all stopped containers", run_container_prune, [
-        Flag("filter", kind="list", type_name="filter", help="Provide filter values (e.g. 'until=<timestamp>')"),
-        Flag("force", "f", help="Do not prompt for confirmation"),
-    ], (0, 0)))
+    group.add(
+        Command(
+            "prune [OPTIONS]",
+            "Remove all stopped containers",
+            run_container_prune,
+            [
+                Flag(
+                    "filter",
+                    kind="list",
+                    type_name="filter",
+                    help="Provide filter values (e.g. 'until=<timestamp>')",
+                ),
+                Flag("force", "f", help="Do not prompt for confirmation"),
+            ],
+            (0, 0),
+        )
+    )
     return group

@@ -5,8 +5,8 @@ docker/cli 20.10: cli/command/image/{list,history,remove,tag,save,load,import,bu
 
 from __future__ import annotations
 
-import io
 import os
+import re
 import sys
 from typing import Any
 
@@ -48,11 +48,54 @@ def _read_input(env: Env, path: str) -> bytes:
     return data.encode("latin-1") if isinstance(data, str) else data
 
 
+def summary(s: Any) -> dict[str, Any]:
+    """An image service ImageSummary as the API's /images/json entry."""
+    if isinstance(s, dict):
+        return s
+    return {
+        "Containers": s.containers,
+        "Created": s.created,
+        "Id": s.id,
+        "Labels": s.labels,
+        "ParentId": s.parent_id,
+        "RepoDigests": s.repo_digests,
+        "RepoTags": s.repo_tags,
+        "SharedSize": s.shared_size,
+        "Size": s.size,
+        "VirtualSize": s.size,
+    }
+
+
+def _matches_reference(img: dict[str, Any], pattern: str) -> bool:
+    """The `reference` filter (and `docker images REPO[:TAG]`): fnmatch on name and tag."""
+    from fnmatch import fnmatchcase
+
+    name, tag = split_repo_tag(pattern)
+    for ref in img.get("RepoTags") or []:
+        rname, _, rtag = ref.rpartition(":")
+        if fnmatchcase(rname, name) and (tag is None or fnmatchcase(rtag, tag)):
+            return True
+    return False
+
+
+def image_inspect(client: Any, ref: str) -> dict[str, Any]:
+    """`docker image inspect` (the daemon's image inspect)."""
+    return client.daemon.image_inspect(ref)
+
+
 def run_images(env: Env, p: Parsed) -> int:
     filters = parse_filters(p.filter)
+    dangling = None
+    if "dangling" in filters:
+        dangling = filters["dangling"][-1].lower() in ("true", "1")
+    refs = list(filters.get("reference", [])) + ([p.args[0]] if p.args else [])
     with env.client() as client:
-        images = client.daemon.image_service.images(name=p.args[0] if p.args else None, all=p.all, filters=filters or None)
+        images = [
+            summary(s) for s in client.daemon.image_service.images(all=p.all, dangling=dangling)
+        ]
         now = client.daemon.clock.now()
+    for pattern in refs:
+        images = [i for i in images if _matches_reference(i, pattern)]
     fmt = image_format(p.format or TABLE, p.quiet, p.digests)
     rows = image_rows(images, not p.no_trunc, now, p.digests or "{{.Digest}}" in fmt)
     try:
@@ -65,7 +108,7 @@ def run_images(env: Env, p: Parsed) -> int:
 def run_history(env: Env, p: Parsed) -> int:
     with env.client() as client:
         try:
-            history = client.daemon.image_service.history(p.args[0])
+            history = [_history_item(h) for h in client.daemon.image_service.history(p.args[0])]
         except DockerException as e:
             raise CLIError(not_found("image", p.args[0], e)) from None
         now = client.daemon.clock.now()
@@ -76,6 +119,19 @@ def run_history(env: Env, p: Parsed) -> int:
     except TemplateError as e:
         raise CLIError(str(e)) from None
     return 0
+
+
+def _history_item(h: Any) -> dict[str, Any]:
+    if isinstance(h, dict):
+        return h
+    return {
+        "Id": h.id,
+        "Created": h.created,
+        "CreatedBy": h.created_by,
+        "Tags": h.tags,
+        "Size": h.size,
+        "Comment": h.comment,
+    }
 
 
 def run_rmi(env: Env, p: Parsed) -> int:
@@ -98,9 +154,8 @@ def run_rmi(env: Env, p: Parsed) -> int:
 
 
 def run_tag(env: Env, p: Parsed) -> int:
-    repo, tag = split_repo_tag(p.args[1])
     with env.client() as client:
-        client.daemon.image_service.tag(p.args[0], repo, tag or "latest")
+        client.daemon.image_service.tag(p.args[0], p.args[1])
     return 0
 
 
@@ -123,7 +178,8 @@ def run_load(env: Env, p: Parsed) -> int:
     data = _read_input(env, p.input)
     with env.client() as client:
         loaded = client.daemon.load(data)
-        for item in loaded or []:
+        lines = getattr(client.daemon, "last_load_output", None)
+        for item in lines if lines is not None else loaded or []:
             _print_loaded(env, client, item)
     return 0
 
@@ -140,7 +196,7 @@ def _print_loaded(env: Env, client: Any, item: Any) -> None:
         env.print(text)
         return
     try:
-        tags = [t for t in client.daemon.image_service.inspect(text).get("RepoTags") or [] if t != "<none>:<none>"]
+        tags = client.daemon.image_service.repo_tags(text)
     except DockerException:
         tags = []
     if tags:
@@ -153,11 +209,15 @@ def _print_loaded(env: Env, client: Any, item: Any) -> None:
 def run_import(env: Env, p: Parsed) -> int:
     source = p.args[0]
     if source != "-" and "://" in source:
-        raise CLIError("Error response from daemon: importing from a URL is not supported by this model")
+        raise CLIError(
+            "Error response from daemon: importing from a URL is not supported by this model"
+        )
     data = _read_input(env, source)
     repo, tag = split_repo_tag(p.args[1]) if len(p.args) > 1 else (None, None)
     with env.client() as client:
-        image_id = client.daemon.import_image(data, repo, tag, changes=list(p.change) or None, message=p.message or None)
+        image_id = client.daemon.import_image(
+            data, repo, tag, changes=list(p.change) or None, message=p.message or None
+        )
     env.print(image_id)
     return 0
 
@@ -167,33 +227,33 @@ def run_build(env: Env, p: Parsed) -> int:
     if not os.path.isdir(path):
         raise CLIError(f'unable to prepare context: path "{path}" not found')
     dockerfile = p.file or "Dockerfile"
-    tags = list(p.tag)
+    if p.file and os.path.isabs(p.file):
+        dockerfile = os.path.relpath(p.file, path)
     with env.client() as client:
         try:
-            image_id, log = client.daemon.build(path, tag=tags[0] if tags else None, dockerfile=dockerfile)
+            image_id, log = client.daemon.build(
+                path, tag=list(p.tag) or None, dockerfile=dockerfile, nocache=p.no_cache
+            )
         except BuildError as e:
-            _print_build_log(env, e.build_log)
-            code = 1
-            for entry in e.build_log or []:
-                if isinstance(entry, dict) and entry.get("errorDetail"):
-                    code = int(entry["errorDetail"].get("code") or 1)
-            raise StatusError(code, e.msg) from None
+            lines = list(e.build_log or [])
+            if lines and lines[-1] == e.msg:
+                lines.pop()  # the error itself goes to stderr
+            if not p.quiet:
+                _print_build_log(env, lines)
+            m = re.search(r"returned a non-zero code: (\d+)$", e.msg)
+            raise StatusError(int(m.group(1)) if m and int(m.group(1)) else 1, e.msg) from None
+    if p.quiet:
+        env.print(image_id)
+    else:
         _print_build_log(env, log)
-        for extra in tags[1:]:
-            repo, tag = split_repo_tag(extra)
-            client.daemon.image_service.tag(image_id, repo, tag or "latest")
-            env.print(f"Successfully tagged {repo}:{tag or 'latest'}")
     return 0
 
 
 def _print_build_log(env: Env, log: Any) -> None:
+    """The legacy builder's stream: one line per entry."""
     for entry in log or []:
-        if isinstance(entry, dict):
-            text = entry.get("stream") or entry.get("status") or ""
-        else:
-            text = str(entry)
-        if text:
-            env.out.write(text)
+        text = (entry.get("stream") or "") if isinstance(entry, dict) else str(entry)
+        env.out.write(text if text.endswith("\n") else text + "\n")
     env.out.flush()
 
 
@@ -201,7 +261,13 @@ def _images_flags() -> list[Flag]:
     return [
         Flag("all", "a", help="Show all images (default hides intermediate images)"),
         Flag("digests", help="Show digests"),
-        Flag("filter", "f", "list", type_name="filter", help="Filter output based on conditions provided"),
+        Flag(
+            "filter",
+            "f",
+            "list",
+            type_name="filter",
+            help="Filter output based on conditions provided",
+        ),
         Flag("format", kind="string", help="Pretty-print images using a Go template"),
         Flag("no-trunc", help="Don't truncate output"),
         Flag("quiet", "q", help="Only show image IDs"),
@@ -210,41 +276,104 @@ def _images_flags() -> list[Flag]:
 
 def image_commands() -> list[Command]:
     return [
-        Command("images [OPTIONS] [REPOSITORY[:TAG]]", "List images", run_images, _images_flags(), (0, 1)),
-        Command("history [OPTIONS] IMAGE", "Show the history of an image", run_history, [
-            Flag("format", kind="string", help="Pretty-print images using a Go template"),
-            Flag("human", "H", default=True, help="Print sizes and dates in human readable format"),
-            Flag("no-trunc", help="Don't truncate output"),
-            Flag("quiet", "q", help="Only show image IDs"),
-        ], (1, 1)),
-        Command("rmi [OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", run_rmi, [
-            Flag("force", "f", help="Force removal of the image"),
-            Flag("no-prune", help="Do not delete untagged parents"),
-        ], (1, None)),
-        Command("tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", run_tag, [], (2, 2)),
-        Command("save [OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", run_save, [
-            Flag("output", "o", "string", help="Write to a file, instead of STDOUT"),
-        ], (1, None)),
-        Command("load [OPTIONS]", "Load an image from a tar archive or STDIN", run_load, [
-            Flag("input", "i", "string", help="Read from tar archive file, instead of STDIN"),
-            Flag("quiet", "q", help="Suppress the load output"),
-        ], (0, 0)),
-        Command("import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", run_import, [
-            Flag("change", "c", "list", help="Apply Dockerfile instruction to the created image"),
-            Flag("message", "m", "string", help="Set commit message for imported image"),
-        ], (1, 2)),
-        Command("build [OPTIONS] PATH | URL | -", "Build an image from a Dockerfile", run_build, [
-            Flag("file", "f", "string", help="Name of the Dockerfile (Default is 'PATH/Dockerfile')"),
-            Flag("tag", "t", "list", help="Name and optionally a tag in the 'name:tag' format"),
-            Flag("quiet", "q", help="Suppress the build output and print image ID on success"),
-            Flag("no-cache", help="Do not use cache when building the image"),
-        ], (1, 1)),
+        Command(
+            "images [OPTIONS] [REPOSITORY[:TAG]]",
+            "List images",
+            run_images,
+            _images_flags(),
+            (0, 1),
+        ),
+        Command(
+            "history [OPTIONS] IMAGE",
+            "Show the history of an image",
+            run_history,
+            [
+                Flag("format", kind="string", help="Pretty-print images using a Go template"),
+                Flag(
+                    "human",
+                    "H",
+                    default=True,
+                    help="Print sizes and dates in human readable format",
+                ),
+                Flag("no-trunc", help="Don't truncate output"),
+                Flag("quiet", "q", help="Only show image IDs"),
+            ],
+            (1, 1),
+        ),
+        Command(
+            "rmi [OPTIONS] IMAGE [IMAGE...]",
+            "Remove one or more images",
+            run_rmi,
+            [
+                Flag("force", "f", help="Force removal of the image"),
+                Flag("no-prune", help="Do not delete untagged parents"),
+            ],
+            (1, None),
+        ),
+        Command(
+            "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+            "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+            run_tag,
+            [],
+            (2, 2),
+        ),
+        Command(
+            "save [OPTIONS] IMAGE [IMAGE...]",
+            "Save one or more images to a tar archive (streamed to STDOUT by default)",
+            run_save,
+            [
+                Flag("output", "o", "string", help="Write to a file, instead of STDOUT"),
+            ],
+            (1, None),
+        ),
+        Command(
+            "load [OPTIONS]",
+            "Load an image from a tar archive or STDIN",
+            run_load,
+            [
+                Flag("input", "i", "string", help="Read from tar archive file, instead of STDIN"),
+                Flag("quiet", "q", help="Suppress the load output"),
+            ],
+            (0, 0),
+        ),
+        Command(
+            "import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+            "Import the contents from a tarball to create a filesystem image",
+            run_import,
+            [
+                Flag(
+                    "change", "c", "list", help="Apply Dockerfile instruction to the created image"
+                ),
+                Flag("message", "m", "string", help="Set commit message for imported image"),
+            ],
+            (1, 2),
+        ),
+        Command(
+            "build [OPTIONS] PATH | URL | -",
+            "Build an image from a Dockerfile",
+            run_build,
+            [
+                Flag(
+                    "file",
+                    "f",
+                    "string",
+                    help="Name of the Dockerfile (Default is 'PATH/Dockerfile')",
+                ),
+                Flag("tag", "t", "list", help="Name and optionally a tag in the 'name:tag' format"),
+                Flag("quiet", "q", help="Suppress the build output and print image ID on success"),
+                Flag("no-cache", help="Do not use cache when building the image"),
+            ],
+            (1, 1),
+        ),
     ]
 
 
 def image_management() -> Command:
     group = Command("image", "Manage images")
-    names = {"images": ("ls [OPTIONS] [REPOSITORY[:TAG]]", ("images", "list")), "rmi": ("rm [OPTIONS] IMAGE [IMAGE...]", ("rmi", "remove"))}
+    names = {
+        "images": ("ls [OPTIONS] [REPOSITORY[:TAG]]", ("images", "list")),
+        "rmi": ("rm [OPTIONS] IMAGE [IMAGE...]", ("rmi", "remove")),
+    }
     for cmd in image_commands():
         if cmd.name in names:
             use, aliases = names[cmd.name]
@@ -253,4 +382,4 @@ def image_management() -> Command:
     return group
 
 
-__all__ = ["image_commands", "image_management", "io"]
+__all__ = ["image_commands", "image_inspect", "image_management", "summary"]

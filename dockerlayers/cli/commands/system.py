@@ -12,8 +12,17 @@ from typing import Any
 from dockerlayers.cli.app import PROG, CLIError, Command, Env, StatusError, daemon_error
 from dockerlayers.cli.commands.common import get_timestamp, go_json, not_found
 from dockerlayers.cli.commands.container import parse_filters
+from dockerlayers.cli.commands.image import image_inspect
 from dockerlayers.cli.flags import Flag, Parsed, parse_go_duration
-from dockerlayers.cli.formatter import TABLE, VOLUME_HEADER, VolumeContext, human_size, render, rfc3339_nano_fixed, volume_format
+from dockerlayers.cli.formatter import (
+    TABLE,
+    VOLUME_HEADER,
+    VolumeContext,
+    human_size,
+    render,
+    rfc3339_nano_fixed,
+    volume_format,
+)
 from dockerlayers.cli.templates import BASIC_FUNCS, TemplateError, parse
 from dockerlayers.errors import DockerException, NotFound
 from dockerlayers.process.clock import format_rfc3339nano
@@ -65,7 +74,12 @@ class _Missing(DockerException):
 
 
 def run_inspect(env: Env, p: Parsed) -> int:
-    kinds = {"": ("container", "image", "volume"), "container": ("container",), "image": ("image",), "volume": ("volume",)}
+    kinds = {
+        "": ("container", "image", "volume"),
+        "container": ("container",),
+        "image": ("image",),
+        "volume": ("volume",),
+    }
     if p.type not in kinds:
         raise CLIError(f'"{p.type}" is not a valid value for --type')
     with env.client() as client:
@@ -76,7 +90,7 @@ def run_inspect(env: Env, p: Parsed) -> int:
                     if kind == "container":
                         return client.daemon.inspect(ref, size=p.size)
                     if kind == "image":
-                        return client.daemon.image_service.inspect(ref)
+                        return image_inspect(client, ref)
                     return client.daemon.volumes.inspect(ref)
                 except NotFound:
                     continue
@@ -104,7 +118,9 @@ def run_events(env: Env, p: Parsed) -> int:
             raise CLIError(str(e)) from None
         return 0
     for ev in events:
-        line = f"{rfc3339_nano_fixed(ev['timeNano'])} {ev['Type']} {ev['Action']} {ev['Actor']['ID']}"
+        line = (
+            f"{rfc3339_nano_fixed(ev['timeNano'])} {ev['Type']} {ev['Action']} {ev['Actor']['ID']}"
+        )
         attrs = ev["Actor"].get("Attributes") or {}
         if attrs:
             line += " (" + ", ".join(f"{k}={attrs[k]}" for k in sorted(attrs)) + ")"
@@ -118,13 +134,16 @@ def run_info(env: Env, p: Parsed) -> int:
         info = dict(client.daemon.info() or {}) if hasattr(client.daemon, "info") else {}
         containers = client.daemon.list(all=True)
         images = client.daemon.image_service.images()
+        info.setdefault("Images", len(images))
         driver = client.daemon.driver.name
         root = client.daemon.root
     states = [c["State"] for c in containers]
     info.setdefault("Containers", len(containers))
     info.setdefault("ContainersRunning", sum(s in ("running", "restarting") for s in states))
     info.setdefault("ContainersPaused", states.count("paused"))
-    info.setdefault("ContainersStopped", len(states) - info["ContainersRunning"] - info["ContainersPaused"])
+    info.setdefault(
+        "ContainersStopped", len(states) - info["ContainersRunning"] - info["ContainersPaused"]
+    )
     info.setdefault("Images", len(images))
     info.setdefault("Driver", driver)
     info.setdefault("DockerRootDir", root)
@@ -202,7 +221,13 @@ def run_volume_ls(env: Env, p: Parsed) -> int:
         vols = client.daemon.volumes.list()
     fmt = volume_format(p.format or TABLE, p.quiet)
     try:
-        env.out.write(render(fmt, [VolumeContext(v) for v in sorted(vols, key=lambda v: v["Name"])], VOLUME_HEADER))
+        env.out.write(
+            render(
+                fmt,
+                [VolumeContext(v) for v in sorted(vols, key=lambda v: v["Name"])],
+                VOLUME_HEADER,
+            )
+        )
     except TemplateError as e:
         raise CLIError(str(e)) from None
     return 0
@@ -236,7 +261,7 @@ def run_volume_rm(env: Env, p: Parsed) -> int:
 
 
 def run_volume_prune(env: Env, p: Parsed) -> int:
-    warning = "WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?"
+    warning = "WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?"  # noqa: E501
     if not p.force and not confirm(env, warning):
         env.print("Total reclaimed space: 0B")
         return 0
@@ -245,33 +270,88 @@ def run_volume_prune(env: Env, p: Parsed) -> int:
     deleted = report.get("VolumesDeleted") or []
     if deleted:
         env.print("Deleted Volumes:\n" + "".join(f"{d}\n" for d in deleted))
-    env.print(f"Total reclaimed space: {human_size(report.get('SpaceReclaimed') or 0) if deleted else '0B'}")
+    env.print(
+        f"Total reclaimed space: {human_size(report.get('SpaceReclaimed') or 0) if deleted else '0B'}"  # noqa: E501
+    )
     return 0
 
 
 def volume_management() -> Command:
     group = Command("volume", "Manage volumes")
-    group.add(Command("create [OPTIONS] [VOLUME]", "Create a volume", run_volume_create, [
-        Flag("driver", "d", "string", "local", "Specify volume driver name"),
-        Flag("label", kind="list", help="Set metadata for a volume"),
-        Flag("name", kind="string", help="Specify volume name", hidden=True),
-        Flag("opt", "o", "list", type_name="map", help="Set driver specific options"),
-    ], (0, 1)))
-    group.add(Command("ls [OPTIONS]", "List volumes", run_volume_ls, [
-        Flag("filter", "f", "list", type_name="filter", help="Provide filter values (e.g. 'dangling=true')"),
-        Flag("format", kind="string", help="Pretty-print volumes using a Go template"),
-        Flag("quiet", "q", help="Only display volume names"),
-    ], (0, 0), aliases=("list",)))
-    group.add(Command("inspect [OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes", run_volume_inspect, [
-        Flag("format", "f", "string", help="Format the output using the given Go template"),
-    ], (1, None)))
-    group.add(Command("rm [OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes", run_volume_rm, [
-        Flag("force", "f", help="Force the removal of one or more volumes"),
-    ], (1, None), aliases=("remove",)))
-    group.add(Command("prune [OPTIONS]", "Remove all unused local volumes", run_volume_prune, [
-        Flag("filter", kind="list", type_name="filter", help="Provide filter values (e.g. 'label=<label>')"),
-        Flag("force", "f", help="Do not prompt for confirmation"),
-    ], (0, 0)))
+    group.add(
+        Command(
+            "create [OPTIONS] [VOLUME]",
+            "Create a volume",
+            run_volume_create,
+            [
+                Flag("driver", "d", "string", "local", "Specify volume driver name"),
+                Flag("label", kind="list", help="Set metadata for a volume"),
+                Flag("name", kind="string", help="Specify volume name", hidden=True),
+                Flag("opt", "o", "list", type_name="map", help="Set driver specific options"),
+            ],
+            (0, 1),
+        )
+    )
+    group.add(
+        Command(
+            "ls [OPTIONS]",
+            "List volumes",
+            run_volume_ls,
+            [
+                Flag(
+                    "filter",
+                    "f",
+                    "list",
+                    type_name="filter",
+                    help="Provide filter values (e.g. 'dangling=true')",
+                ),
+                Flag("format", kind="string", help="Pretty-print volumes using a Go template"),
+                Flag("quiet", "q", help="Only display volume names"),
+            ],
+            (0, 0),
+            aliases=("list",),
+        )
+    )
+    group.add(
+        Command(
+            "inspect [OPTIONS] VOLUME [VOLUME...]",
+            "Display detailed information on one or more volumes",
+            run_volume_inspect,
+            [
+                Flag("format", "f", "string", help="Format the output using the given Go template"),
+            ],
+            (1, None),
+        )
+    )
+    group.add(
+        Command(
+            "rm [OPTIONS] VOLUME [VOLUME...]",
+            "Remove one or more volumes",
+            run_volume_rm,
+            [
+                Flag("force", "f", help="Force the removal of one or more volumes"),
+            ],
+            (1, None),
+            aliases=("remove",),
+        )
+    )
+    group.add(
+        Command(
+            "prune [OPTIONS]",
+            "Remove all unused local volumes",
+            run_volume_prune,
+            [
+                Flag(
+                    "filter",
+                    kind="list",
+                    type_name="filter",
+                    help="Provide filter values (e.g. 'label=<label>')",
+                ),
+                Flag("force", "f", help="Do not prompt for confirmation"),
+            ],
+            (0, 0),
+        )
+    )
     return group
 
 
@@ -285,7 +365,9 @@ def run_clock_show(env: Env, p: Parsed) -> int:
 
 def run_clock_advance(env: Env, p: Parsed) -> int:
     if not env.virtual:
-        raise CLIError(f"{PROG}: the clock is real; set DOCKERLAYERS_CLOCK=virtual to move time by hand")
+        raise CLIError(
+            f"{PROG}: the clock is real; set DOCKERLAYERS_CLOCK=virtual to move time by hand"
+        )
     try:
         seconds = parse_go_duration(p.args[0])
     except ValueError:
@@ -304,29 +386,67 @@ def run_clock_advance(env: Env, p: Parsed) -> int:
 def clock_management() -> Command:
     group = Command("clock", "Show or move the model's clock (with DOCKERLAYERS_CLOCK=virtual)")
     group.add(Command("show", "Print the daemon's current time", run_clock_show, [], (0, 0)))
-    group.add(Command("advance DURATION", "Move virtual time forward (e.g. 10s, 1m30s), running what falls due", run_clock_advance, [], (1, 1)))
+    group.add(
+        Command(
+            "advance DURATION",
+            "Move virtual time forward (e.g. 10s, 1m30s), running what falls due",
+            run_clock_advance,
+            [],
+            (1, 1),
+        )
+    )
     return group
 
 
 def system_commands() -> list[Command]:
     return [
-        Command("inspect [OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker objects", run_inspect, [
-            Flag("format", "f", "string", help="Format the output using the given Go template"),
-            Flag("size", "s", help="Display total file sizes if the type is container"),
-            Flag("type", kind="string", help="Return JSON for specified type"),
-        ], (1, None)),
-        Command("events [OPTIONS]", "Get real time events from the server", run_events, [
-            Flag("filter", "f", "list", type_name="filter", help="Filter output based on conditions provided"),
-            Flag("format", kind="string", help="Format the output using the given Go template"),
-            Flag("since", kind="string", help="Show all events created since timestamp"),
-            Flag("until", kind="string", help="Stream events until this timestamp"),
-        ], (0, 0)),
-        Command("info [OPTIONS]", "Display system-wide information", run_info, [
-            Flag("format", "f", "string", help="Format the output using the given Go template"),
-        ], (0, 0)),
-        Command("version [OPTIONS]", "Show the Docker version information", run_version, [
-            Flag("format", "f", "string", help="Format the output using the given Go template"),
-        ], (0, 0)),
+        Command(
+            "inspect [OPTIONS] NAME|ID [NAME|ID...]",
+            "Return low-level information on Docker objects",
+            run_inspect,
+            [
+                Flag("format", "f", "string", help="Format the output using the given Go template"),
+                Flag("size", "s", help="Display total file sizes if the type is container"),
+                Flag("type", kind="string", help="Return JSON for specified type"),
+            ],
+            (1, None),
+        ),
+        Command(
+            "events [OPTIONS]",
+            "Get real time events from the server",
+            run_events,
+            [
+                Flag(
+                    "filter",
+                    "f",
+                    "list",
+                    type_name="filter",
+                    help="Filter output based on conditions provided",
+                ),
+                Flag("format", kind="string", help="Format the output using the given Go template"),
+                Flag("since", kind="string", help="Show all events created since timestamp"),
+                Flag("until", kind="string", help="Stream events until this timestamp"),
+            ],
+            (0, 0),
+        ),
+        Command(
+            "info [OPTIONS]",
+            "Display system-wide information",
+            run_info,
+            [
+                Flag("format", "f", "string", help="Format the output using the given Go template"),
+            ],
+            (0, 0),
+        ),
+        Command(
+            "version [OPTIONS]",
+            "Show the Docker version information",
+            run_version,
+            [
+                Flag("format", "f", "string", help="Format the output using the given Go template"),
+            ],
+            (0, 0),
+        ),
     ]
 
 

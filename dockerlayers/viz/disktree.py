@@ -1,0 +1,190 @@
+"""The model's root laid out like /var/lib/docker, with what an action created, changed or
+removed marked (`+`, `~`, `-`) and each ID-named folder said in words (whose layer it is).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from dockerlayers.viz._model import container_name, daemon_of, image_label, image_ro_layers, short, shorten_path
+from dockerlayers.viz.filemap import human_size
+from dockerlayers.viz.snapshot import CHANGED, CREATED, REMOVED, Snapshot, diff_snapshots, is_internal, take_snapshot
+
+
+@dataclass(frozen=True)
+class TreeLine:
+    depth: int
+    path: str
+    name: str
+    is_dir: bool
+    mark: str = ""
+    note: str = ""
+
+
+@dataclass
+class DiskTree:
+    """The lines of the tree, in display order (the model behind `plot_disk_tree`)."""
+
+    driver: str
+    lines: list[TreeLine]
+
+    def marked(self, mark: str | None = None) -> list[str]:
+        return [ln.path for ln in self.lines if ln.mark and (mark is None or ln.mark == mark)]
+
+    def line(self, path: str) -> TreeLine:
+        for ln in self.lines:
+            if ln.path == path:
+                return ln
+        raise KeyError(path)
+
+    def to_text(self) -> str:
+        out = []
+        for ln in self.lines:
+            mark = ln.mark or " "
+            note = f"  # {ln.note}" if ln.note else ""
+            out.append(f"{mark} {'  ' * ln.depth}{ln.name}{'/' if ln.is_dir else ''}{note}")
+        return "\n".join(out)
+
+    def to_html(self) -> str:
+        colors = {CREATED: "#1a7f37", CHANGED: "#b35900", REMOVED: "#cf222e"}
+        rows = []
+        for ln in self.lines:
+            text = html.escape(f"{ln.mark or ' '} {'  ' * ln.depth}{ln.name}{'/' if ln.is_dir else ''}")
+            if ln.mark:
+                deco = "line-through" if ln.mark == REMOVED else "none"
+                text = f'<b style="color:{colors[ln.mark]};text-decoration:{deco}">{text}</b>'
+            if ln.note:
+                text += f'<span style="color:#6e7781">  # {html.escape(ln.note)}</span>'
+            rows.append(text)
+        return '<pre style="font-size:11px;line-height:1.25;margin:0">' + "\n".join(rows) + "</pre>"
+
+
+def _notes(daemon: Any) -> dict[str, str]:
+    """Words for ID-named entries: driver id / container id / chain id / image id -> note."""
+    notes: dict[str, str] = {}
+    names = {cid: container_name(c) for cid, c in daemon.containers.items()}
+    for cid, name in names.items():
+        notes[cid] = f"container {name}"
+    for cid, m in daemon.layer_store.mounts.items():
+        who = names.get(cid, short(cid))
+        notes[m.mount_id] = f"RW layer of {who} (mount-id)"
+        if m.init_id:
+            notes[m.init_id] = f"init layer of {who}"
+    for summary in daemon.image_service.images(all=True):
+        label = image_label(daemon, summary.id)
+        notes.setdefault(summary.id.split(":", 1)[-1], f"image {label}")
+        try:
+            layers = image_ro_layers(daemon, summary.id)
+        except Exception:
+            continue
+        for i, layer in enumerate(layers):
+            note = f"layer L{i} of {label}"
+            notes.setdefault(layer.cache_id, note + " (cache-id)")
+            notes.setdefault(layer.chain_id.split(":", 1)[-1], note + " (chain-id)")
+    return notes
+
+
+def disk_tree(
+    client: Any,
+    since: Snapshot | None = None,
+    *,
+    now: Snapshot | None = None,
+    prefix: str = "",
+    max_children: int = 8,
+    show_internal: bool = False,
+) -> DiskTree:
+    """The root as a tree; entries created/changed/removed since snapshot `since` marked.
+
+    Image-layer folders are one line each (their entry count and bytes); a folder lists at
+    most `max_children` unmarked children (marked ones always show). `prefix`: a subtree.
+    """
+    daemon = daemon_of(client)
+    now = now or take_snapshot(daemon)
+    marks: dict[str, str] = {}
+    entries = dict(now.entries)
+    if since is not None:
+        for ch in diff_snapshots(since, now):
+            marks[ch.path] = ch.mark
+            if ch.mark == REMOVED:
+                entries[ch.path] = ch.state
+    if not show_internal:
+        entries = {p: e for p, e in entries.items() if not is_internal(p)}
+    if prefix:
+        prefix = prefix.strip("/")
+        entries = {p: e for p, e in entries.items() if p == prefix or p.startswith(prefix + "/")}
+    children: dict[str, list[str]] = {}
+    for p in entries:
+        parent = p.rsplit("/", 1)[0] if "/" in p else ""
+        children.setdefault(parent, []).append(p)
+    # a folder holding a mark shows the way to it
+    marked_below: set[str] = set()
+    for p in marks:
+        while "/" in p:
+            p = p.rsplit("/", 1)[0]
+            marked_below.add(p)
+    notes = _notes(daemon)
+    lines: list[TreeLine] = []
+
+    def note_for(path: str, name: str, state: Any) -> str:
+        bits = []
+        key = name.removesuffix("-init") if name.endswith("-init") and name not in notes else name
+        if name in notes:
+            bits.append(notes[name])
+        elif key in notes:
+            bits.append(notes[key])
+        if state.kind == "t":
+            bits.append(f"{state.files} entries, {human_size(state.size)}")
+        elif state.kind == "l" and state.text:
+            bits.append("-> " + shorten_path(state.text))
+        elif state.kind == "f" and state.text and len(state.text) <= 80:
+            bits.append(shorten_path(state.text))
+        return "; ".join(bits)
+
+    def walk(parent: str, depth: int) -> None:
+        kids = sorted(children.get(parent, []))
+        shown = 0
+        hidden = 0
+        for p in kids:
+            important = p in marks or p in marked_below
+            if shown >= max_children and not important:
+                hidden += 1
+                continue
+            shown += 1
+            state = entries[p]
+            name = p.rsplit("/", 1)[-1]
+            is_dir = state.kind in ("d", "t")
+            lines.append(TreeLine(depth, p, shorten_path(name), is_dir, marks.get(p, ""), note_for(p, name, state)))
+            if state.kind == "d":
+                walk(p, depth + 1)
+        if hidden:
+            lines.append(TreeLine(depth, parent + "/…", f"… {hidden} more", False))
+
+    start = prefix.rsplit("/", 1)[0] if prefix and "/" in prefix else ""
+    if prefix:
+        state = entries.get(prefix)
+        if state is not None:
+            lines.append(TreeLine(0, prefix, shorten_path(prefix), state.kind in ("d", "t"), marks.get(prefix, ""), ""))
+            walk(prefix, 1)
+    else:
+        walk(start, 0)
+    return DiskTree(now.driver, lines)
+
+
+def plot_disk_tree(tree: DiskTree, max_lines: int = 120) -> Any:
+    """The tree as a figure (marks coloured). Returns a matplotlib Figure."""
+    from dockerlayers.viz._figure import new_figure
+
+    lines = tree.lines[:max_lines]
+    text_lines = tree.to_text().split("\n")[:max_lines]
+    width = 0.3 + 0.07 * max((len(t) for t in text_lines), default=10)
+    height = 0.4 + 0.17 * max(len(lines), 1)
+    fig = new_figure(width, height)
+    colors = {CREATED: "#1a7f37", CHANGED: "#b35900", REMOVED: "#cf222e", "": "black"}
+    for mark, color in colors.items():
+        block = "\n".join(t if ln.mark == mark else "" for t, ln in zip(text_lines, lines))
+        if block.strip():
+            fig.text(0.01, 1 - 0.2 / height, block, va="top", ha="left", family="monospace", fontsize=8,
+                     color=color, linespacing=0.17 * fig.dpi / (8 / 72 * fig.dpi * 1.1667))
+    return fig

@@ -1,0 +1,133 @@
+"""PID 1 semantics (moby.md §5.6–5.7, reader question 4): a shell without a TERM trap ignores
+`docker stop`'s SIGTERM, so stop waits its timeout and SIGKILLs (137); a trap makes it exit
+at once; `stop -t 0` kills at once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import SLEEPER
+
+from dockerlayers import DockerClient
+
+TRAPPED = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000"]
+
+
+def actions(client, cid, skip=2):
+    """(action, signal or exit code) of the container's events, after create and start."""
+    return [
+        (e["Action"], e["Actor"]["Attributes"].get("signal") or e["Actor"]["Attributes"].get("exitCode"))
+        for e in client.daemon.events.list()
+        if e["Actor"]["ID"] == cid
+    ][skip:]
+
+
+def test_stop_waits_the_default_timeout_then_kills(client, base):
+    c = client.containers.run(base, SLEEPER, detach=True)
+    t0 = client.clock.now()
+    c.stop()
+    assert client.clock.now() - t0 == 10.0
+    assert c.status == "exited"
+    assert c.attrs["State"]["ExitCode"] == 137
+    assert c.attrs["State"]["Pid"] == 0
+    assert actions(client, c.id) == [
+        ("kill", "15"),
+        ("kill", "9"),
+        ("die", "137"),
+        ("stop", None),
+    ]
+
+
+def test_stop_with_a_trap_exits_at_once(client, base):
+    c = client.containers.run(base, TRAPPED, detach=True)
+    t0 = client.clock.now()
+    c.stop()
+    assert client.clock.now() == t0
+    assert (c.status, c.attrs["State"]["ExitCode"]) == ("exited", 0)
+    assert actions(client, c.id) == [("kill", "15"), ("die", "0"), ("stop", None)]
+
+
+def test_stop_timeout_zero_kills_at_once(client, base):
+    c = client.containers.run(base, SLEEPER, detach=True)
+    t0 = client.clock.now()
+    c.stop(timeout=0)
+    assert client.clock.now() == t0
+    assert c.attrs["State"]["ExitCode"] == 137
+
+
+def test_stop_timeout_from_the_config(client, base):
+    c = client.containers.run(base, SLEEPER, detach=True, stop_timeout=3)
+    t0 = client.clock.now()
+    c.stop()
+    assert client.clock.now() - t0 == 3.0
+    assert c.attrs["State"]["ExitCode"] == 137
+
+
+def test_a_process_that_ends_within_the_timeout_keeps_its_exit_code(client, base):
+    c = client.containers.run(base, ["sh", "-c", "sleep 4; exit 42"], detach=True)
+    t0 = client.clock.now()
+    c.stop()
+    assert client.clock.now() - t0 == 4.0
+    assert c.attrs["State"]["ExitCode"] == 42
+
+
+def test_stop_signal_from_the_config(client, base):
+    c = client.containers.run(
+        base, ["sh", "-c", "trap 'exit 5' USR1; sleep 1000"], detach=True, stop_signal="SIGUSR1"
+    )
+    t0 = client.clock.now()
+    c.stop()
+    assert client.clock.now() == t0
+    assert c.attrs["State"]["ExitCode"] == 5
+
+
+def test_kill_is_sigkill_137(client, base):
+    c = client.containers.run(base, TRAPPED, detach=True)
+    c.kill()
+    assert (c.status, c.attrs["State"]["ExitCode"]) == ("exited", 137)
+
+
+@pytest.mark.parametrize("sig", ["TERM", "SIGTERM", "15", 15, "HUP", "INT"])
+def test_kill_with_an_unhandled_signal_leaves_pid1_running(client, base, sig):
+    c = client.containers.run(base, SLEEPER, detach=True)
+    c.kill(sig)
+    assert c.status == "running"
+    client.clock.advance(60)
+    c.reload()
+    assert c.status == "running"
+
+
+def test_kill_term_with_a_trap(client, base):
+    c = client.containers.run(base, TRAPPED, detach=True)
+    c.kill("TERM")
+    assert (c.status, c.attrs["State"]["ExitCode"]) == ("exited", 0)
+
+
+def test_kill_invalid_signal(client, base):
+    from dockerlayers.errors import InvalidParameter
+
+    c = client.containers.run(base, SLEEPER, detach=True)
+    with pytest.raises(InvalidParameter, match="^Invalid signal: SIGFOO$"):
+        c.kill("SIGFOO")
+    with pytest.raises(InvalidParameter, match="^Invalid signal: SIGFOO$"):
+        client.daemon.kill("no-such-container", "SIGFOO")  # parsed before the lookup
+    assert c.status == "running"
+
+
+def test_an_exec_is_not_pid1(client, base):
+    """`kill` inside the container: a non-PID-1 shell dies of SIGTERM (143)."""
+    c = client.containers.run(base, SLEEPER, detach=True)
+    code, _ = c.exec_run(["sh", "-c", "kill -TERM $$; sleep 5"])
+    assert code == 143
+
+
+def test_stop_on_the_real_clock(tmp_path):
+    """One real-time stop (timeout 1 s): the only real sleep in the suite."""
+    with DockerClient(root=str(tmp_path / "r"), clock=None, mounts="user") as cl:
+        c = cl.containers.run(cl.images.base(), SLEEPER, detach=True)
+        t0 = time.monotonic()
+        c.stop(timeout=1)
+        elapsed = time.monotonic() - t0
+        assert 0.9 <= elapsed < 5
+        assert c.attrs["State"]["ExitCode"] == 137

@@ -1,0 +1,221 @@
+"""04 Copy-up, whiteouts and opaque directories."""
+
+from _nb import code, md, moby
+
+NAME = "04-copy-up-whiteouts-opaque.ipynb"
+
+CELLS = [
+    md(
+        """
+        # 04 · Copy-up, whiteouts and opaque directories
+
+        **The questions**: *I deleted the file in a later `RUN rm`, why is my image still as
+        big?*, *what do A, C and D mean in `docker diff`?*, *why does `docker diff` not show
+        `/etc/hosts` or `/.dockerenv`?*
+
+        **What you will see** (10 minutes):
+
+        1. image layers are read-only: changing a file of a lower layer **copies it up** into
+           the RW layer first;
+        2. deleting a lower file writes a **whiteout** that hides it; removing a folder and
+           making it again makes it **opaque**;
+        3. `docker diff`: A (added), C (changed), D (deleted), parent folders as C, and why
+           the init layer's files never show;
+        4. an image whose later step deletes a big file is exactly as big as before, and the
+           bytes can be read back from the lower layer's tar; the fix.
+        """
+    ),
+    code(
+        """
+        import tarfile
+        from pathlib import Path
+
+        from dockerlayers import DockerClient
+        from dockerlayers.digest import chain_id
+
+        client = DockerClient(seed=4, clock="virtual", mounts="user")
+        root = Path(client.daemon.root)
+        base = client.images.base()
+        box = client.containers.run(base, ["sh", "-c", "while true; do sleep 1; done"], name="box", detach=True)
+        rw = client.daemon.rw_layer(box.id)
+        upper = root / "overlay2" / rw.mount_id / "diff"
+        box.status
+        """
+    ),
+    md(
+        """
+        A fresh container has changed nothing: `docker diff` is empty, even though the init
+        layer added `/.dockerenv`, `/etc/hosts`, `/etc/resolv.conf`, ... The RW layer is
+        compared with the **init layer**, not with the image, so Docker's own files never show.
+        """
+    ),
+    code(
+        """
+        box.diff(), box.exec_run("ls -a /").output.decode().split()
+        """
+    ),
+    md(
+        """
+        ## 1. Copy-up
+
+        `/etc/passwd` belongs to the image's layer. Appending a line cannot change that
+        read-only layer: the union first copies the whole file up into the RW layer's upper
+        folder, then writes to the copy.
+        """
+    ),
+    code(
+        """
+        box.exec_run(["sh", "-c", "echo guest:x:1000:1000::/home/guest:/bin/sh >> /etc/passwd"])
+        sorted(str(p.relative_to(upper)) for p in upper.rglob("*"))
+        """
+    ),
+    code(
+        """
+        lower_copy = client.daemon.layer_store.get(chain_id(base.attrs["RootFS"]["Layers"]))
+        lower_passwd = tarfile.open(fileobj=lower_copy.tar_stream()).extractfile("etc/passwd").read()
+        len(lower_passwd), (upper / "etc/passwd").stat().st_size
+        """
+    ),
+    md(
+        """
+        The image's copy is untouched (its bytes above), and the upper copy is the whole file
+        plus our line. `docker diff` says **C** for the file and for its parent folder:
+        """
+    ),
+    code(
+        """
+        box.diff()
+        """
+    ),
+    md(
+        """
+        ## 2. Whiteouts and opaque folders
+
+        Deleting `/etc/os-release` cannot remove it from the image's layer either. The RW
+        layer records a **whiteout** for it instead: on overlay2's disk, a character device 0/0
+        (or a `.wh.os-release` file where making devices is not allowed); in a layer's tar,
+        always a file named `.wh.os-release`.
+
+        Removing `/var` (with its sub-folders) and making it again gives an **opaque** folder:
+        nothing below it shows through (`trusted.overlay.opaque=y` on disk, a
+        `.wh..wh..opq` entry in a tar).
+        """
+    ),
+    code(
+        """
+        box.exec_run(["sh", "-c", "rm /etc/os-release; rm -rf /var; mkdir /var; echo new > /var/new.txt"])
+        box.exec_run("ls -a /etc /var").output.decode().split()
+        """
+    ),
+    md(
+        """
+        The RW layer as a tar (what `docker commit` would store), in the interchange format:
+        """
+    ),
+    code(
+        """
+        tarfile.open(fileobj=rw.tar_stream()).getnames()
+        """
+    ),
+    md(
+        """
+        ## 3. `docker diff`: A, C, D
+
+        Kinds are 0 = **C** (changed), 1 = **A** (added), 2 = **D** (deleted). The deleted
+        `/var/log` and `/var/tmp` show as D (the opaque `/var` hides them), `/var/new.txt` as
+        A, and every folder that holds a change as C.
+        """
+    ),
+    code(
+        """
+        [f"{'CAD'[c['Kind']]} {c['Path']}" for c in box.diff()]
+        """
+    ),
+    md(
+        """
+        ## 4. A later `RUN rm` does not shrink the image
+
+        Two Dockerfiles create a 100 kB file. The first deletes it in a later step, the second
+        in the same step:
+        """
+    ),
+    code(
+        """
+        print(Path("data/delete-later/Dockerfile").read_text())
+        print(Path("data/delete-same-step/Dockerfile").read_text())
+        """
+    ),
+    code(
+        """
+        later, _ = client.images.build(path="data/delete-later", tag="later")
+        same, _ = client.images.build(path="data/delete-same-step", tag="same")
+        later.attrs["Size"], same.attrs["Size"]
+        """
+    ),
+    md(
+        """
+        `docker history` shows why: the `seq` layer holds the 108 kB; the `rm` layer holds only
+        a whiteout (0 bytes) that hides the file in the merged view.
+        """
+    ),
+    code(
+        """
+        [(h.size, h.created_by) for h in later.history()]
+        """
+    ),
+    md(
+        """
+        The bytes are still in the image: read them back from the second layer's tar (this is
+        how secrets leak from images — notebook 08):
+        """
+    ),
+    code(
+        """
+        layers = later.attrs["RootFS"]["Layers"]
+        seq_layer = client.daemon.layer_store.get(chain_id(layers[:2]))
+        data = tarfile.open(fileobj=seq_layer.tar_stream()).extractfile("big.txt").read()
+        len(data), data[:20], data[-12:]
+        """
+    ),
+    code(
+        """
+        top_layer = client.daemon.layer_store.get(chain_id(layers))
+        tarfile.open(fileobj=top_layer.tar_stream()).getnames()
+        """
+    ),
+    md(
+        """
+        The fix is to never commit the file: create and delete it in the **same** `RUN` (as
+        `same` did), or build it in a separate stage of a multi-stage build and copy only the
+        result (notebook 05).
+
+        ## What to remember
+
+        - Lower layers are never changed: a write copies the file up into the RW layer, a
+          delete writes a whiteout, a folder removed and made again becomes opaque.
+        - `docker diff` compares the RW layer with the init layer: A / C / D, parent folders C,
+          Docker's own init files never.
+        - Deleting in a later layer hides the bytes but keeps them: the image does not shrink
+          and the data can be read back.
+
+        ## Read next in moby
+
+        """
+        + moby(
+            "pkg/archive/changes.go",
+            "pkg/archive/whiteouts.go",
+            "pkg/archive/archive_linux.go",
+            "pkg/archive/diff.go",
+            "layer/mounted_layer.go",
+        )
+        + """
+
+        Next: [05 · commit and build](05-commit-and-build.ipynb).
+        """
+    ),
+    code(
+        """
+        client.close()
+        """
+    ),
+]
