@@ -24,9 +24,13 @@ _BUSYBOX = (
     b"# binary; each applet in /bin is a hard link to it, chosen by the name it is called by.\n"
 )
 _FILES = {
-    "etc/group": b"root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:\ntty:x:5:\nnogroup:x:65534:\n",
+    "etc/group": (
+        b"root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:\ntty:x:5:\nnogroup:x:65534:\n"
+    ),
     "etc/hostname": b"",
-    "etc/os-release": b'NAME="dockerlayers base"\nID=base\nVERSION_ID=1\nPRETTY_NAME="dockerlayers base image"\n',
+    "etc/os-release": (
+        b'NAME="dockerlayers base"\nID=base\nVERSION_ID=1\nPRETTY_NAME="dockerlayers base image"\n'
+    ),
     "etc/passwd": (
         b"root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
         b"nobody:x:65534:65534:nobody:/home:/bin/false\n"
@@ -34,9 +38,20 @@ _FILES = {
     "etc/shadow": b"root:*::0:::::\nnobody:*::0:::::\n",
 }
 _DIRS = {
-    "bin": 0o755, "dev": 0o755, "etc": 0o755, "home": 0o755, "proc": 0o755, "root": 0o700,
-    "sys": 0o755, "tmp": 0o1777, "usr": 0o755, "usr/bin": 0o755, "usr/sbin": 0o755,
-    "var": 0o755, "var/log": 0o755, "var/tmp": 0o1777,
+    "bin": 0o755,
+    "dev": 0o755,
+    "etc": 0o755,
+    "home": 0o755,
+    "proc": 0o755,
+    "root": 0o700,
+    "sys": 0o755,
+    "tmp": 0o1777,
+    "usr": 0o755,
+    "usr/bin": 0o755,
+    "usr/sbin": 0o755,
+    "var": 0o755,
+    "var/log": 0o755,
+    "var/tmp": 0o1777,
 }
 CONFIG = {
     "Cmd": ["sh"],
@@ -55,18 +70,34 @@ def rootfs_tar() -> bytes:
     """The base image's only layer, as a deterministic tar (sorted, fixed mtimes, 0:0)."""
     entries: list[tuple[str, TarHeader, bytes | None]] = []
     for path, mode in _DIRS.items():
-        entries.append((path + "/", TarHeader(name=path + "/", typeflag=TYPE_DIR, mode=mode, mtime=BASE_EPOCH), None))
+        entries.append(
+            (
+                path + "/",
+                TarHeader(name=path + "/", typeflag=TYPE_DIR, mode=mode, mtime=BASE_EPOCH),
+                None,
+            )
+        )
     # One inode, many names: in a tar the first name (in order) carries the content and
     # the others are hard links to it, as moby writes a busybox /bin.
     names = sorted(f"bin/{n}" for n in [*applet_names(), "busybox"])
     first = names[0]
-    entries.append((first, TarHeader(name=first, mode=0o755, size=len(_BUSYBOX), mtime=BASE_EPOCH), _BUSYBOX))
+    entries.append(
+        (first, TarHeader(name=first, mode=0o755, size=len(_BUSYBOX), mtime=BASE_EPOCH), _BUSYBOX)
+    )
     for path in names[1:]:
         hdr = TarHeader(name=path, typeflag=TYPE_LINK, linkname=first, mode=0o755, mtime=BASE_EPOCH)
         entries.append((path, hdr, None))
     for path, data in _FILES.items():
         mode = 0o640 if path == "etc/shadow" else 0o644
-        entries.append((path, TarHeader(name=path, typeflag=TYPE_REG, mode=mode, size=len(data), mtime=BASE_EPOCH), data))
+        entries.append(
+            (
+                path,
+                TarHeader(
+                    name=path, typeflag=TYPE_REG, mode=mode, size=len(data), mtime=BASE_EPOCH
+                ),
+                data,
+            )
+        )
     out = io.BytesIO()
     writer = TarWriter(out)
     for _, hdr, data in sorted(entries, key=lambda e: e[0].rstrip("/")):

@@ -119,22 +119,67 @@ class Container(Model):
         self._after()
         return result
 
-    def logs(self, stdout: bool = True, stderr: bool = True, timestamps: bool = False, tail: int | str = "all", since: float | None = None, until: float | None = None) -> bytes:
-        return self._daemon.logs(self.id, stdout=stdout, stderr=stderr, timestamps=timestamps, tail=tail, since=since, until=until)
+    def logs(
+        self,
+        stdout: bool = True,
+        stderr: bool = True,
+        timestamps: bool = False,
+        tail: int | str = "all",
+        since: float | None = None,
+        until: float | None = None,
+    ) -> bytes:
+        return self._daemon.logs(
+            self.id,
+            stdout=stdout,
+            stderr=stderr,
+            timestamps=timestamps,
+            tail=tail,
+            since=since,
+            until=until,
+        )
 
     def diff(self) -> list[dict[str, Any]]:
         """`docker diff`: [{"Path": "/etc", "Kind": 0}, ...] (0 changed, 1 added, 2 deleted)."""
         return self._daemon.changes(self.id)
 
-    def exec_run(self, cmd: list[str] | str, stdout: bool = True, stderr: bool = True, environment=None, workdir: str | None = None, user: str | None = None, demux: bool = False) -> ExecResult:
-        code, out, err = self._daemon.exec_run(self.id, cmd, environment=environment, workdir=workdir, user=user)
+    def exec_run(
+        self,
+        cmd: list[str] | str,
+        stdout: bool = True,
+        stderr: bool = True,
+        environment=None,
+        workdir: str | None = None,
+        user: str | None = None,
+        demux: bool = False,
+    ) -> ExecResult:
+        code, out, err = self._daemon.exec_run(
+            self.id, cmd, environment=environment, workdir=workdir, user=user
+        )
         self._after()
         if demux:
             return ExecResult(code, (out if stdout else None, err if stderr else None))
         return ExecResult(code, (out if stdout else b"") + (err if stderr else b""))
 
-    def commit(self, repository: str | None = None, tag: str | None = None, message: str | None = None, author: str | None = None, changes: list[str] | str | None = None, conf: dict[str, Any] | None = None, pause: bool = True) -> Image:
-        image_id = self._daemon.commit(self.id, repository=repository, tag=tag, comment=message, author=author, changes=changes, config=conf, pause=pause)
+    def commit(
+        self,
+        repository: str | None = None,
+        tag: str | None = None,
+        message: str | None = None,
+        author: str | None = None,
+        changes: list[str] | str | None = None,
+        conf: dict[str, Any] | None = None,
+        pause: bool = True,
+    ) -> Image:
+        image_id = self._daemon.commit(
+            self.id,
+            repository=repository,
+            tag=tag,
+            comment=message,
+            author=author,
+            changes=changes,
+            config=conf,
+            pause=pause,
+        )
         self._after()
         return self.client.images.get(image_id)
 
@@ -163,7 +208,9 @@ class ContainerCollection:
     def get(self, container_id: str) -> Container:
         return self._model(self.client.daemon.inspect(container_id))
 
-    def create(self, image: Image | str, command: list[str] | str | None = None, **kwargs: Any) -> Container:
+    def create(
+        self, image: Image | str, command: list[str] | str | None = None, **kwargs: Any
+    ) -> Container:
         """Like docker-py's create; `restart_policy` is {"Name": ..., "MaximumRetryCount": n}
         or "on-failure:3", `volumes` a dict (docker-py) or a list of "src:dst[:ro]"."""
         ref = image.id if isinstance(image, Image) else image
@@ -174,7 +221,16 @@ class ContainerCollection:
         c = self.client.daemon.create(ref, command, **kwargs)
         return self.get(c.id)
 
-    def run(self, image: Image | str, command: list[str] | str | None = None, detach: bool = False, stdout: bool = True, stderr: bool = False, remove: bool = False, **kwargs: Any) -> Container | bytes:
+    def run(
+        self,
+        image: Image | str,
+        command: list[str] | str | None = None,
+        detach: bool = False,
+        stdout: bool = True,
+        stderr: bool = False,
+        remove: bool = False,
+        **kwargs: Any,
+    ) -> Container | bytes:
         """`docker run` = create + start. Without `detach`, wait for the exit and return the
         output (a non-zero exit raises ContainerError, as docker-py does)."""
         container = self.create(image, command, auto_remove=remove and detach, **kwargs)
@@ -193,7 +249,13 @@ class ContainerCollection:
             raise ContainerError(container, result["StatusCode"], command, image, err)
         return out
 
-    def list(self, all: bool = False, filters: dict[str, Any] | None = None, limit: int = -1, sparse: bool = False) -> list[Container]:
+    def list(
+        self,
+        all: bool = False,
+        filters: dict[str, Any] | None = None,
+        limit: int = -1,
+        sparse: bool = False,
+    ) -> list[Container]:
         rows = self.client.daemon.list(all=all, filters=filters, limit=limit)
         if sparse:
             return [self._model(r) for r in rows]
@@ -218,7 +280,10 @@ class Image(Model):
         return self.client.daemon.image_service.history(self.id)
 
     def save(self, named: bool | str = False, format: str = "docker") -> bytes:
-        return self.client.images.save(self.id if not named else (named if isinstance(named, str) else self.tags[0]), format=format)
+        return self.client.images.save(
+            self.id if not named else (named if isinstance(named, str) else self.tags[0]),
+            format=format,
+        )
 
     def tag(self, repository: str, tag: str | None = None, force: bool = False) -> bool:
         self.client.daemon.image_service.tag(self.id, repository, tag)
@@ -246,10 +311,16 @@ class ImageCollection:
         """The built-in base image (busybox-like, no network needed), loaded on first use."""
         return self.get(self.client.daemon.base_image())
 
-    def list(self, name: str | None = None, all: bool = False, filters: dict[str, Any] | None = None) -> list[Image]:
+    def list(
+        self, name: str | None = None, all: bool = False, filters: dict[str, Any] | None = None
+    ) -> list[Image]:
         rows = self._service.images(all=all)
         if name:
-            rows = [r for r in rows if any(t == name or t.rsplit(":", 1)[0] == name for t in r.repo_tags)]
+            rows = [
+                r
+                for r in rows
+                if any(t == name or t.rsplit(":", 1)[0] == name for t in r.repo_tags)
+            ]
         return [self.get(row.id) for row in rows]
 
     def load(self, data: bytes) -> list[Image]:
@@ -259,15 +330,28 @@ class ImageCollection:
     def save(self, ref: str | list[str], format: str = "docker") -> bytes:
         return self.client.daemon.save(ref if isinstance(ref, list) else [ref], format=format)
 
-    def import_image(self, tar: bytes | str, repository: str | None = None, tag: str | None = None, changes: list[str] | None = None, message: str | None = None) -> Image:
-        image_id = self.client.daemon.import_image(tar, repository, tag, changes=changes, message=message)
+    def import_image(
+        self,
+        tar: bytes | str,
+        repository: str | None = None,
+        tag: str | None = None,
+        changes: list[str] | None = None,
+        message: str | None = None,
+    ) -> Image:
+        image_id = self.client.daemon.import_image(
+            tar, repository, tag, changes=changes, message=message
+        )
         return self.get(image_id)
 
-    def build(self, path: str, tag: str | None = None, dockerfile: str = "Dockerfile", **kwargs: Any) -> tuple[Image, list[dict[str, Any]]]:
+    def build(
+        self, path: str, tag: str | None = None, dockerfile: str = "Dockerfile", **kwargs: Any
+    ) -> tuple[Image, list[dict[str, Any]]]:
         image_id, log = self.client.daemon.build(path, tag=tag, dockerfile=dockerfile, **kwargs)
         return self.get(image_id), log
 
-    def remove(self, image: str, force: bool = False, noprune: bool = False) -> list[dict[str, str]]:
+    def remove(
+        self, image: str, force: bool = False, noprune: bool = False
+    ) -> list[dict[str, str]]:
         return self.client.daemon.remove_image(image, force=force, prune=not noprune)
 
     def prune(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -282,7 +366,9 @@ class Volume(Model):
         return self.attrs["Name"]
 
     def remove(self, force: bool = False) -> None:
-        self.client.daemon.volumes.remove(self.name, self.client.daemon.volume_users(self.name), force)
+        self.client.daemon.volumes.remove(
+            self.name, self.client.daemon.volume_users(self.name), force
+        )
 
 
 class VolumeCollection:
@@ -291,7 +377,9 @@ class VolumeCollection:
     def __init__(self, client: DockerClient) -> None:
         self.client = client
 
-    def create(self, name: str | None = None, labels: dict[str, str] | None = None, **_: Any) -> Volume:
+    def create(
+        self, name: str | None = None, labels: dict[str, str] | None = None, **_: Any
+    ) -> Volume:
         return Volume(self.client.daemon.volumes.create(name, labels), self.client, self)
 
     def get(self, volume_id: str) -> Volume:
@@ -301,7 +389,11 @@ class VolumeCollection:
         return [Volume(v, self.client, self) for v in self.client.daemon.volumes.list()]
 
     def prune(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
-        in_use = {mp.get("Name") for c in self.client.daemon.containers.values() for mp in c.mount_points.values()}
+        in_use = {
+            mp.get("Name")
+            for c in self.client.daemon.containers.values()
+            for mp in c.mount_points.values()
+        }
         return self.client.daemon.volumes.prune(in_use)
 
 
@@ -316,7 +408,14 @@ class DockerClient:
     union; notebooks pin this), "kernel" (required).
     """
 
-    def __init__(self, root: str | None = None, driver: str = "overlay2", seed: int | None = None, clock: Clock | str | None = None, mounts: str = "auto") -> None:
+    def __init__(
+        self,
+        root: str | None = None,
+        driver: str = "overlay2",
+        seed: int | None = None,
+        clock: Clock | str | None = None,
+        mounts: str = "auto",
+    ) -> None:
         self._temp_root = root is None
         if root is None:
             root = tempfile.mkdtemp(prefix="dockerlayers-")

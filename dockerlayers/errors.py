@@ -67,7 +67,8 @@ class ContainerError(DockerException):
         self.stderr = stderr
         err = f": {stderr.decode(errors='replace')}" if stderr else ""
         super().__init__(
-            f"Command '{command}' in image '{image}' returned non-zero exit status {exit_status}{err}"
+            f"Command '{command}' in image '{image}' returned non-zero exit status "
+            f"{exit_status}{err}"
         )
 
 

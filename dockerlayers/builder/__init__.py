@@ -4,7 +4,7 @@ moby: builder/dockerfile
 """
 
 from dockerlayers.builder.builder import Builder, build
-from dockerlayers.builder.dockerignore import PatternMatcher, read_dockerignore
+from dockerlayers.builder.dockerignore import PatternMatcher, read_all, read_dockerignore
 from dockerlayers.builder.parser import DockerfileParseError, Instruction, parse
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "PatternMatcher",
     "build",
     "parse",
+    "read_all",
     "read_dockerignore",
 ]

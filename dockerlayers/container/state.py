@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockerlayers.process.clock import ZERO_TIME, format_rfc3339nano, human_duration, parse_rfc3339nano
+from dockerlayers.process.clock import (
+    ZERO_TIME,
+    format_rfc3339nano,
+    human_duration,
+    parse_rfc3339nano,
+)
 
 #: Every status `docker inspect` can report.
 STATUSES = ("created", "running", "paused", "restarting", "removing", "exited", "dead")

@@ -34,9 +34,20 @@ from dockerlayers.daemon.events import EventsLog
 from dockerlayers.daemon.initlayer import setup_init_layer
 from dockerlayers.daemon.mounts import ContainerFS
 from dockerlayers.daemon.names import conflict, get_random_name, validate_name
-from dockerlayers.daemon.restartmanager import RestartManager, parse_restart_policy, validate_restart_policy
+from dockerlayers.daemon.restartmanager import (
+    RestartManager,
+    parse_restart_policy,
+    validate_restart_policy,
+)
 from dockerlayers.daemon.volumes import VolumeStore
-from dockerlayers.errors import APIError, Conflict, DockerException, InvalidParameter, NotFound, NotModified
+from dockerlayers.errors import (
+    APIError,
+    Conflict,
+    DockerException,
+    InvalidParameter,
+    NotFound,
+    NotModified,
+)
 from dockerlayers.graphdriver import new_driver
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS, normpath
 from dockerlayers.ioutils import atomic_write_file
@@ -124,7 +135,9 @@ class Daemon:
                 base_clock.advance_to(float(state["clock"]))
             self.clock = _DaemonClock(self, base_clock)
             self._next_pid = int(state.get("next_pid") or 1000)
-            self.driver = new_driver(driver, self.root, mounts=mounts, now=self.clock.now, ids=self.ids)
+            self.driver = new_driver(
+                driver, self.root, mounts=mounts, now=self.clock.now, ids=self.ids
+            )
             self.layer_store = LayerStore(self.root, self.driver, ids=self.ids)
             self.repository = os.path.join(self.root, "containers")
             os.makedirs(self.repository, mode=0o710, exist_ok=True)
@@ -142,7 +155,9 @@ class Daemon:
                     container_uses=lambda image_id: [
                         ContainerUse(cid, running) for cid, running in self.image_users(image_id)
                     ],
-                    log_event=lambda id, ref, action: self.events.log("image", action, ref or id, {"name": ref}),
+                    log_event=lambda id, ref, action: self.events.log(
+                        "image", action, ref or id, {"name": ref}
+                    ),
                 )
             else:
                 self.image_service = image_service_factory(self)
@@ -233,7 +248,8 @@ class Daemon:
             if c.id != cid:
                 continue
             if c.driver != self.driver.name:
-                continue  # not restoring container because it was created with another storage driver
+                # not restoring container because it was created with another storage driver
+                continue
             try:
                 self._rw[cid] = self.layer_store.get_rw_layer(cid)
             except Exception:
@@ -412,8 +428,18 @@ class Daemon:
                 raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
             img = self.image_service.get_image(image)
             config = self._merge_config(
-                img, image, command, entrypoint, environment, working_dir, hostname, user,
-                labels, stop_signal, stop_timeout, tty,
+                img,
+                image,
+                command,
+                entrypoint,
+                environment,
+                working_dir,
+                hostname,
+                user,
+                labels,
+                stop_signal,
+                stop_timeout,
+                tty,
             )
             stored_name = validate_name(name) if name else self._generate_name()
             holder = self._name_holder(stored_name)
@@ -475,7 +501,21 @@ class Daemon:
             self.layer_store.release_rw_layer(rw)
         shutil.rmtree(c.root, ignore_errors=True)
 
-    def _merge_config(self, img, image_ref, command, entrypoint, environment, working_dir, hostname, user, labels, stop_signal, stop_timeout, tty) -> dict[str, Any]:
+    def _merge_config(
+        self,
+        img,
+        image_ref,
+        command,
+        entrypoint,
+        environment,
+        working_dir,
+        hostname,
+        user,
+        labels,
+        stop_signal,
+        stop_timeout,
+        tty,
+    ) -> dict[str, Any]:
         """The user's config merged over the image's.
 
         moby: daemon/create.go mergeAndVerifyConfig, daemon/commit.go merge
@@ -500,7 +540,9 @@ class Daemon:
             "Cmd": cmd if cmd is not None else (None if ep is not None else icfg.get("Cmd")),
             "Image": image_ref,
             "Volumes": icfg.get("Volumes"),
-            "WorkingDir": working_dir if working_dir is not None else (icfg.get("WorkingDir") or ""),
+            "WorkingDir": working_dir
+            if working_dir is not None
+            else (icfg.get("WorkingDir") or ""),
             "Entrypoint": ep if ep is not None else icfg.get("Entrypoint"),
             "OnBuild": icfg.get("OnBuild"),
             "Labels": {**(icfg.get("Labels") or {}), **(labels or {})},
@@ -513,7 +555,8 @@ class Daemon:
             raise InvalidParameter("No command specified")
         if config["WorkingDir"] and not config["WorkingDir"].startswith("/"):
             raise InvalidParameter(
-                f"the working directory '{config['WorkingDir']}' is invalid, it needs to be an absolute path"
+                f"the working directory '{config['WorkingDir']}' is invalid, "
+                "it needs to be an absolute path"
             )
         return config
 
@@ -548,14 +591,19 @@ class Daemon:
                 if len(parts) == 1:
                     specs.append(("", parts[0], True))
                 elif len(parts) in (2, 3):
-                    specs.append((parts[0], parts[1], not (len(parts) == 3 and "ro" in parts[2].split(","))))
+                    specs.append(
+                        (parts[0], parts[1], not (len(parts) == 3 and "ro" in parts[2].split(",")))
+                    )
                 else:
                     raise InvalidParameter(f"invalid volume specification: '{spec}'")
         binds = []
         points: dict[str, Any] = {}
         for src, dst, rw in specs:
             if not dst.startswith("/"):
-                raise InvalidParameter(f"invalid mount config for type \"volume\": invalid mount path: '{dst}' mount path must be absolute")
+                raise InvalidParameter(
+                    'invalid mount config for type "volume": invalid mount path: '
+                    f"'{dst}' mount path must be absolute"
+                )
             dst = normpath(dst)
             if dst == "/":
                 raise InvalidParameter("invalid specification: destination can't be '/'")
@@ -570,7 +618,7 @@ class Daemon:
                 points[dst] = _mount_point("volume", "", src, dst, rw)
                 if src:
                     binds.append(f"{src}:{dst}" + ("" if rw else ":ro"))
-        for dst in sorted((config.get("Volumes") or {})):
+        for dst in sorted(config.get("Volumes") or {}):
             dst = normpath(dst)
             if dst not in points:
                 points[dst] = _mount_point("volume", "", "", dst, True)
@@ -612,9 +660,10 @@ class Daemon:
         rt = self._runtime.setdefault(c.id, {})
         if c.state.removal_in_progress or c.state.dead:
             raise Conflict("container is marked for removal and cannot be started")
+        # hostname, hosts and resolv.conf first: they are bind-mounted over the rootfs
+        self._setup_container_dirs(c)
         fs = self._mount_container(c)
         try:
-            self._setup_container_dirs(c)
             self._setup_rootfs(c, fs)
         except BaseException:
             self._unmount_container(c)
@@ -754,11 +803,15 @@ class Daemon:
         moby: daemon/monitor.go handleContainerExit
         """
         rt = self._runtime.setdefault(c.id, {})
-        rm = RestartManager.from_json(rt.get("restart") or {"Policy": c.host_config.get("RestartPolicy")})
+        rm = RestartManager.from_json(
+            rt.get("restart") or {"Policy": c.host_config.get("RestartPolicy")}
+        )
         rm.restart_count = c.restart_count
         duration = at - (c.state.started_at or at)
         shutting_down = getattr(self, "_shutting_down", False)
-        restart, delay = rm.should_restart(exit_code, shutting_down or c.has_been_manually_stopped, duration)
+        restart, delay = rm.should_restart(
+            exit_code, shutting_down or c.has_been_manually_stopped, duration
+        )
         rt["restart"] = rm.to_json()
         self._unmount_container(c)
         rt.pop("process", None)
@@ -830,7 +883,14 @@ class Daemon:
                 if kind == "wake":
                     before = proc.wake_at
                     proc.run(t)
-                    if not proc.exited and (proc.busy or (proc.wake_at is not None and before is not None and proc.wake_at <= before)):
+                    if not proc.exited and (
+                        proc.busy
+                        or (
+                            proc.wake_at is not None
+                            and before is not None
+                            and proc.wake_at <= before
+                        )
+                    ):
                         stuck.add((t, cid))  # runs without sleeping: once per tick
                 if proc.exited:
                     self._handle_exit(c, proc.exit_code, t)
@@ -885,7 +945,16 @@ class Daemon:
 
         return write
 
-    def logs(self, ref: str, stdout: bool = True, stderr: bool = True, timestamps: bool = False, tail: int | str = "all", since: float | None = None, until: float | None = None) -> bytes:
+    def logs(
+        self,
+        ref: str,
+        stdout: bool = True,
+        stderr: bool = True,
+        timestamps: bool = False,
+        tail: int | str = "all",
+        since: float | None = None,
+        until: float | None = None,
+    ) -> bytes:
         """The container's output from its json-file log.
 
         moby: daemon/logs.go, daemon/logger/jsonfilelog
@@ -903,7 +972,12 @@ class Daemon:
                             e = json.loads(line)
                         except ValueError:
                             continue
-                        if e["stream"] == "stdout" and not stdout or e["stream"] == "stderr" and not stderr:
+                        if (
+                            e["stream"] == "stdout"
+                            and not stdout
+                            or e["stream"] == "stderr"
+                            and not stderr
+                        ):
                             continue
                         t = parse_rfc3339nano(e["time"]) or 0.0
                         if since is not None and t < since or until is not None and t > until:
@@ -966,7 +1040,9 @@ class Daemon:
         rt = self._runtime.setdefault(c.id, {})
         stop_signal = c.config.get("StopSignal")
         if sig == SIGKILL or not stop_signal or sig == self._stop_signal(c):
-            rm = RestartManager.from_json(rt.get("restart") or {"Policy": c.host_config.get("RestartPolicy")})
+            rm = RestartManager.from_json(
+                rt.get("restart") or {"Policy": c.host_config.get("RestartPolicy")}
+            )
             rm.cancel()
             rt["restart"] = rm.to_json()
         if not getattr(self, "_shutting_down", False):
@@ -1035,7 +1111,9 @@ class Daemon:
             if c.state.paused:
                 raise APIError(f"Container {c.id} is already paused", 500)  # 20.10: fmt.Errorf
             if c.state.restarting:
-                raise Conflict(f"Container {c.id} is restarting, wait until the container is running")
+                raise Conflict(
+                    f"Container {c.id} is restarting, wait until the container is running"
+                )
             c.state.paused = True
             c.checkpoint()
             self.events.log("container", "pause", c.id, self._attrs(c))
@@ -1070,7 +1148,9 @@ class Daemon:
                     auto_remove = c.host_config.get("AutoRemove")
                     c.host_config["AutoRemove"] = False  # 20.10: no auto-remove mid-restart
                     try:
-                        self._container_stop(c, self._stop_timeout(c) if timeout is None else float(timeout))
+                        self._container_stop(
+                            c, self._stop_timeout(c) if timeout is None else float(timeout)
+                        )
                     finally:
                         c.host_config["AutoRemove"] = auto_remove
                 self._container_start(c, reset_restart_manager=True)
@@ -1167,7 +1247,9 @@ class Daemon:
             stored = "/" + new_name.lstrip("/")
             old = c.name
             if stored == old:
-                raise InvalidParameter("Renaming a container with the same name as its current name")
+                raise InvalidParameter(
+                    "Renaming a container with the same name as its current name"
+                )
             try:
                 stored = validate_name(new_name)
             except APIError as e:
@@ -1181,7 +1263,9 @@ class Daemon:
             attrs["oldName"] = old
             self.events.log("container", "rename", c.id, attrs)
 
-    def wait(self, ref: str, condition: str = "not-running", timeout: float | None = None) -> dict[str, Any]:
+    def wait(
+        self, ref: str, condition: str = "not-running", timeout: float | None = None
+    ) -> dict[str, Any]:
         """Block until the container stops (or exits next, or is removed).
 
         moby: daemon/wait.go ContainerWait
@@ -1193,12 +1277,23 @@ class Daemon:
             cid = c.id
             deadline = None if timeout is None else self.clock.now() + timeout
             if condition == "not-running":
-                done = lambda: cid not in self.containers or not c.state.running  # noqa: E731
+
+                def done() -> bool:
+                    return cid not in self.containers or not c.state.running
+
             elif condition == "next-exit":
                 mark = (c.state.finished_at, c.restart_count)
-                done = lambda: cid not in self.containers or (c.state.finished_at, c.restart_count) != mark  # noqa: E731
+
+                def done() -> bool:
+                    return (
+                        cid not in self.containers or (c.state.finished_at, c.restart_count) != mark
+                    )
+
             elif condition == "removed":
-                done = lambda: cid not in self.containers  # noqa: E731
+
+                def done() -> bool:
+                    return cid not in self.containers
+
             else:
                 raise InvalidParameter(f"invalid condition: {condition}")
             if not self._wait_until(done, deadline):
@@ -1207,7 +1302,15 @@ class Daemon:
             return {"StatusCode": c.state.exit_code, "Error": error}
 
     # -- exec ---------------------------------------------------------------------------------
-    def exec_run(self, ref: str, cmd: list[str] | str, *, environment=None, workdir: str | None = None, user: str | None = None) -> tuple[int, bytes, bytes]:
+    def exec_run(
+        self,
+        ref: str,
+        cmd: list[str] | str,
+        *,
+        environment=None,
+        workdir: str | None = None,
+        user: str | None = None,
+    ) -> tuple[int, bytes, bytes]:
         """Run a command in a running container to completion: (exit code, stdout, stderr).
 
         moby: daemon/exec.go ContainerExecCreate / ContainerExecStart
@@ -1243,7 +1346,10 @@ class Daemon:
                 )
             except ExecError as e:
                 code = 126 if e.exit_code in (126, 127) else e.exit_code
-                msg = f"OCI runtime exec failed: exec failed: unable to start container process: {e.message}: unknown\r\n"
+                msg = (
+                    "OCI runtime exec failed: exec failed: unable to start container process: "
+                    f"{e.message}: unknown\r\n"
+                )
                 attrs["exitCode"] = str(code)
                 self.events.log("container", "exec_die", c.id, attrs)
                 return code, msg.encode(), b""
@@ -1341,7 +1447,13 @@ class Daemon:
             meta = dict(meta)
         return meta
 
-    def list(self, all: bool = False, size: bool = False, filters: dict[str, Any] | None = None, limit: int = -1) -> list[dict[str, Any]]:
+    def list(
+        self,
+        all: bool = False,
+        size: bool = False,
+        filters: dict[str, Any] | None = None,
+        limit: int = -1,
+    ) -> list[dict[str, Any]]:
         """`docker ps`: newest first.
 
         moby: daemon/list.go Containers
@@ -1393,7 +1505,11 @@ class Daemon:
             return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
     def volume_users(self, name: str) -> list[str]:
-        return [c.id for c in self.containers.values() if any(mp.get("Name") == name for mp in c.mount_points.values())]
+        return [
+            c.id
+            for c in self.containers.values()
+            if any(mp.get("Name") == name for mp in c.mount_points.values())
+        ]
 
     def image_users(self, image_id: str) -> list[tuple[str, bool]]:
         """(container id, running) for every container made from `image_id`."""
@@ -1495,12 +1611,13 @@ class Daemon:
                 if repository:
                     image_ref = f"{repository}:{tag or 'latest'}"
                     self.image_service.tag(image_id, image_ref)
+                attrs = self._attrs(c)
+                attrs.update({"comment": comment or "", "imageID": image_id, "imageRef": image_ref})
+                self.events.log("container", "commit", c.id, attrs)
             finally:
+                # moby: `defer daemon.containerUnpause(container)`, after the commit event
                 if paused_here and c.id in self.containers and c.state.paused:
                     self.unpause(c.id)
-            attrs = self._attrs(c)
-            attrs.update({"comment": comment or "", "imageID": image_id, "imageRef": image_ref or ""})
-            self.events.log("container", "commit", c.id, attrs)
             self._write_state()
             return image_id
 
@@ -1538,11 +1655,23 @@ class Daemon:
                 "Size": size,
                 "VirtualSize": size,
                 "GraphDriver": {"Data": meta, "Name": self.driver.name},
-                "RootFS": {"Type": "layers", "Layers": list(img.rootfs.diff_ids) if img.rootfs else []},
-                "Metadata": {"LastTagTime": svc.image_store.get_last_updated(img.id) or "0001-01-01T00:00:00Z"},
+                "RootFS": {
+                    "Type": "layers",
+                    "Layers": list(img.rootfs.diff_ids) if img.rootfs else [],
+                },
+                "Metadata": {
+                    "LastTagTime": svc.image_store.get_last_updated(img.id)
+                    or "0001-01-01T00:00:00Z"
+                },
             }
 
-    def build(self, path: str, tag: str | list[str] | None = None, dockerfile: str = "Dockerfile", **kwargs: Any) -> tuple[str, list[str]]:
+    def build(
+        self,
+        path: str,
+        tag: str | list[str] | None = None,
+        dockerfile: str = "Dockerfile",
+        **kwargs: Any,
+    ) -> tuple[str, list[str]]:
         """`docker build` with the legacy builder: (image ID, output lines).
 
         moby: builder/dockerfile (each step a container, committed)
@@ -1554,11 +1683,20 @@ class Daemon:
             tags = [tag] if isinstance(tag, str) else list(tag or [])
             return build(self, path, tags=tags, dockerfile=dockerfile, **kwargs)
 
-    def import_image(self, tar, repository: str | None = None, tag: str | None = None, changes: list[str] | None = None, message: str | None = None) -> str:
+    def import_image(
+        self,
+        tar,
+        repository: str | None = None,
+        tag: str | None = None,
+        changes: list[str] | None = None,
+        message: str | None = None,
+    ) -> str:
         """`docker import`: one layer, DiffID = sha256 of the tar exactly as given."""
         with self._lock:
             self._check_open()
-            return self.image_service.import_image(tar, repository or "", tag or "", message=message or "", changes=changes or ())
+            return self.image_service.import_image(
+                tar, repository or "", tag or "", message=message or "", changes=changes or ()
+            )
 
     def load(self, data) -> list[str]:
         """`docker load`; returns the IDs of the images loaded (see image_service for lines)."""
@@ -1587,12 +1725,16 @@ class Daemon:
             self.image_service.save(refs, out, format)
             return out.getvalue()
 
-    def remove_image(self, ref: str, force: bool = False, prune: bool = True) -> list[dict[str, str]]:
+    def remove_image(
+        self, ref: str, force: bool = False, prune: bool = True
+    ) -> list[dict[str, str]]:
         """`docker rmi`: Untagged/Deleted items, with Docker's conflict rules."""
         with self._lock:
             self._check_open()
             items = self.image_service.remove(ref, force=force, prune=prune)
-            return [{"Untagged": i.untagged} if i.untagged else {"Deleted": i.deleted} for i in items]
+            return [
+                {"Untagged": i.untagged} if i.untagged else {"Deleted": i.deleted} for i in items
+            ]
 
     def prune_images(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
         """`docker image prune`: dangling images no container uses."""
@@ -1627,7 +1769,7 @@ class Daemon:
                 app = _Appender(tw, convert_whiteouts=False)
                 for top, dirs, files in fs.walk("/"):
                     for name in sorted(dirs + files):
-                        path = (top.rstrip("/") + "/" + name)
+                        path = top.rstrip("/") + "/" + name
                         host = fs.host_path(path)
                         if host is not None:
                             app.add(host, path.lstrip("/"))
@@ -1746,7 +1888,13 @@ def _inspect_mount(mp: dict[str, Any]) -> dict[str, Any]:
     out.update({"Source": mp["Source"], "Destination": mp["Destination"]})
     if mp["Type"] == "volume":
         out["Driver"] = "local"
-    out.update({"Mode": "" if mp["Type"] == "bind" else "z", "RW": mp["RW"], "Propagation": mp["Propagation"]})
+    out.update(
+        {
+            "Mode": "" if mp["Type"] == "bind" else "z",
+            "RW": mp["RW"],
+            "Propagation": mp["Propagation"],
+        }
+    )
     return out
 
 
@@ -1807,7 +1955,9 @@ def _ps_match(c: Container, filters: dict[str, Any]) -> bool:
                 k, _, val = v.partition("=")
                 if k not in labels or (val and labels[k] != val):
                     return False
-        if key == "exited" and not (not c.state.running and c.state.started_at and str(c.state.exit_code) in values):
+        if key == "exited" and not (
+            not c.state.running and c.state.started_at and str(c.state.exit_code) in values
+        ):
             return False
     return True
 

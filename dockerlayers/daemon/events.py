@@ -21,7 +21,14 @@ class EventsLog:
         self._lock = threading.Lock()
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
 
-    def log(self, type_: str, action: str, actor_id: str, attributes: dict[str, str] | None = None, at: float | None = None) -> dict[str, Any]:
+    def log(
+        self,
+        type_: str,
+        action: str,
+        actor_id: str,
+        attributes: dict[str, str] | None = None,
+        at: float | None = None,
+    ) -> dict[str, Any]:
         """Record one event (time from the daemon's clock unless `at` is given)."""
         t = self.now() if at is None else at
         nanos = int(round(t * 1e9))
@@ -59,7 +66,12 @@ class EventsLog:
 
         return cancel
 
-    def list(self, since: float | None = None, until: float | None = None, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+    def list(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        filters: dict[str, list[str]] | None = None,
+    ) -> list[dict[str, Any]]:
         """Events in order, optionally between two times and matching `filters`
         (container, event, type, image — like `docker events --filter`)."""
         if not os.path.exists(self.path):
@@ -88,7 +100,10 @@ def _matches(ev: dict[str, Any], filters: dict[str, list[str]]) -> bool:
     attrs = ev["Actor"]["Attributes"]
     for key, values in filters.items():
         if key == "container":
-            ok = any(v in (ev["Actor"]["ID"], attrs.get("name")) or ev["Actor"]["ID"].startswith(v) for v in values)
+            ok = any(
+                v in (ev["Actor"]["ID"], attrs.get("name")) or ev["Actor"]["ID"].startswith(v)
+                for v in values
+            )
         elif key == "event":
             ok = ev["Action"].split(":")[0] in values
         elif key == "type":

@@ -13,32 +13,36 @@ from dockerlayers.errors import Conflict, InvalidParameter
 RESTRICTED_NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
 _VALID_NAME = re.compile(f"^{RESTRICTED_NAME_CHARS}+$")
 
-_LEFT = (
-    "admiring adoring affectionate amazing angry awesome blissful bold brave charming clever "
-    "compassionate competent condescending confident cool cranky crazy dazzling determined "
-    "distracted dreamy eager ecstatic elastic elated elegant eloquent epic exciting fervent "
-    "festive flamboyant focused friendly frosty funny gallant gifted goofy gracious great happy "
-    "hardcore heuristic hopeful hungry infallible inspiring intelligent interesting jolly jovial "
-    "keen kind laughing loving lucid magical modest musing mystifying naughty nervous nice "
-    "nifty nostalgic objective optimistic peaceful pedantic pensive practical priceless quirky "
-    "quizzical recursing relaxed reverent romantic sad serene sharp silly sleepy stoic "
-    "strange stupefied suspicious sweet tender thirsty trusting unruffled upbeat vibrant "
-    "vigilant vigorous wizardly wonderful xenodochial youthful zealous zen"
-).split()
-_RIGHT = (
-    "albattani allen almeida archimedes ardinghelli aryabhata austin babbage banach bardeen "
-    "bartik bell bhabha blackwell bohr booth borg bose boyd brahmagupta brattain brown carson "
-    "chandrasekhar colden cori cray curie darwin davinci dijkstra dubinsky easley einstein elion "
-    "engelbart euclid fermat fermi feynman franklin galileo goldberg goldstine goodall hamilton "
-    "hawking heisenberg hodgkin hoover hopper hugle hypatia jang jennings jepsen joliot jones "
-    "kalam kare keller khorana kilby kirch knuth kowalevski lalande lamarr leakey leavitt "
-    "lichterman liskov lovelace lumiere mahavira mayer mccarthy mcclintock mclean mcnulty "
-    "meitner mestorf mirzakhani morse murdock newton nightingale nobel noether northcutt noyce "
-    "panini pare pasteur payne perlman pike poincare poitras ptolemy raman ramanujan ride "
-    "ritchie roentgen rosalind saha sammet shaw shirley shockley sinoussi snyder spence "
-    "stallman stonebraker swanson swartz swirles tesla thompson torvalds turing varahamihira "
-    "visvesvaraya volhard wescoff williams wilson wing wozniak wright yalow yonath"
-).split()
+_LEFT = tuple(
+    """
+    admiring adoring affectionate amazing angry awesome blissful bold brave charming clever
+    compassionate competent condescending confident cool cranky crazy dazzling determined
+    distracted dreamy eager ecstatic elastic elated elegant eloquent epic exciting fervent
+    festive flamboyant focused friendly frosty funny gallant gifted goofy gracious great happy
+    hardcore heuristic hopeful hungry infallible inspiring intelligent interesting jolly jovial
+    keen kind laughing loving lucid magical modest musing mystifying naughty nervous nice nifty
+    nostalgic objective optimistic peaceful pedantic pensive practical priceless quirky
+    quizzical recursing relaxed reverent romantic sad serene sharp silly sleepy stoic strange
+    stupefied suspicious sweet tender thirsty trusting unruffled upbeat vibrant vigilant
+    vigorous wizardly wonderful xenodochial youthful zealous zen
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
+_RIGHT = tuple(
+    """
+    albattani allen almeida archimedes ardinghelli aryabhata austin babbage banach bardeen
+    bartik bell bhabha blackwell bohr booth borg bose boyd brahmagupta brattain brown carson
+    chandrasekhar colden cori cray curie darwin davinci dijkstra dubinsky easley einstein elion
+    engelbart euclid fermat fermi feynman franklin galileo goldberg goldstine goodall hamilton
+    hawking heisenberg hodgkin hoover hopper hugle hypatia jang jennings jepsen joliot jones
+    kalam kare keller khorana kilby kirch knuth kowalevski lalande lamarr leakey leavitt
+    lichterman liskov lovelace lumiere mahavira mayer mccarthy mcclintock mclean mcnulty meitner
+    mestorf mirzakhani morse murdock newton nightingale nobel noether northcutt noyce panini
+    pare pasteur payne perlman pike poincare poitras ptolemy raman ramanujan ride ritchie
+    roentgen rosalind saha sammet shaw shirley shockley sinoussi snyder spence stallman
+    stonebraker swanson swartz swirles tesla thompson torvalds turing varahamihira visvesvaraya
+    volhard wescoff williams wilson wing wozniak wright yalow yonath
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
 
 
 def validate_name(name: str) -> str:

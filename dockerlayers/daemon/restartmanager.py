@@ -27,7 +27,9 @@ def validate_restart_policy(policy: dict[str, Any]) -> None:
     count = int(policy.get("MaximumRetryCount") or 0)
     if name in ("always", "unless-stopped", "no"):
         if count != 0:
-            raise InvalidParameter(f"maximum retry count cannot be used with restart policy '{name}'")
+            raise InvalidParameter(
+                f"maximum retry count cannot be used with restart policy '{name}'"
+            )
     elif name == "on-failure":
         if count < 0:
             raise InvalidParameter("maximum retry count cannot be negative")
@@ -40,7 +42,10 @@ def parse_restart_policy(value: str | dict[str, Any] | None) -> dict[str, Any]:
     if value is None or value == "":
         return {"Name": "no", "MaximumRetryCount": 0}
     if isinstance(value, dict):
-        return {"Name": value.get("Name") or "no", "MaximumRetryCount": int(value.get("MaximumRetryCount") or 0)}
+        return {
+            "Name": value.get("Name") or "no",
+            "MaximumRetryCount": int(value.get("MaximumRetryCount") or 0),
+        }
     name, _, count = value.partition(":")
     if count and name != "on-failure":
         raise InvalidParameter(f"maximum retry count cannot be used with restart policy '{name}'")
@@ -60,7 +65,9 @@ class RestartManager:
     timeout: float = 0.0
     canceled: bool = False
 
-    def should_restart(self, exit_code: int, has_been_manually_stopped: bool, execution_duration: float) -> tuple[bool, float]:
+    def should_restart(
+        self, exit_code: int, has_been_manually_stopped: bool, execution_duration: float
+    ) -> tuple[bool, float]:
         """Decide, and if so return the back-off to wait before starting again.
 
         moby: restartmanager/restartmanager.go ShouldRestart
@@ -91,7 +98,12 @@ class RestartManager:
         self.canceled = True
 
     def to_json(self) -> dict[str, Any]:
-        return {"Policy": self.policy, "RestartCount": self.restart_count, "Timeout": self.timeout, "Canceled": self.canceled}
+        return {
+            "Policy": self.policy,
+            "RestartCount": self.restart_count,
+            "Timeout": self.timeout,
+            "Canceled": self.canceled,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RestartManager:

@@ -40,7 +40,10 @@ class VolumeStore:
         # A folder without metadata (a crash after mkdir) is still a volume, like moby.
         for name in os.listdir(self.root):
             if name != _META and os.path.isdir(os.path.join(self.root, name)):
-                self._meta.setdefault(name, {"CreatedAt": format_rfc3339nano(self.now()), "Labels": {}, "Anonymous": False})
+                self._meta.setdefault(
+                    name,
+                    {"CreatedAt": format_rfc3339nano(self.now()), "Labels": {}, "Anonymous": False},
+                )
 
     def _save(self) -> None:
         data = json.dumps(self._meta, sort_keys=True).encode()
@@ -49,7 +52,9 @@ class VolumeStore:
     def mountpoint(self, name: str) -> str:
         return os.path.join(self.root, name, "_data")
 
-    def create(self, name: str | None = None, labels: dict[str, str] | None = None, anonymous: bool = False) -> dict[str, Any]:
+    def create(
+        self, name: str | None = None, labels: dict[str, str] | None = None, anonymous: bool = False
+    ) -> dict[str, Any]:
         """Create (or return the existing) volume `name`; no name = an anonymous volume."""
         with self._lock:
             if name is None:

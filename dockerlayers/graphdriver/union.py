@@ -331,12 +331,21 @@ class UnionRootFS(RootFS):
     def _make_whiteout(self, p: str) -> None:
         parent, name = _split(p)
         if self.native_whiteouts:
-            os.mknod(self._h(0, p), stat.S_IFCHR | 0o000, 0)
+            path = self._h(0, p)
+            os.mknod(path, stat.S_IFCHR | 0o000, 0)
         else:
             path = self._h(0, _join(parent, WHITEOUT_PREFIX + name))
             with open(path, "wb"):
                 pass
             os.chmod(path, 0o600)
+        self._stamp(path)
+
+    def _stamp(self, host: str) -> None:
+        """Give a marker we made the clock's time (a virtual clock keeps layer tars, and so
+        image IDs, reproducible)."""
+        if self._now is not None:
+            t = self._now()
+            os.utime(host, (t, t), follow_symlinks=False)
 
     def _make_opaque(self, d: str) -> None:
         host = self._h(0, d)
@@ -347,6 +356,7 @@ class UnionRootFS(RootFS):
             with open(marker, "wb"):
                 pass
             os.chmod(marker, 0o600)
+            self._stamp(marker)
 
     def _prepare_new(self, p: str) -> bool:
         """Get the upper layer ready for a new entry at `p`; True if it replaces a whiteout."""

@@ -25,7 +25,9 @@ def to_png(fig: Any, dpi: int = DPI) -> bytes:
     return buf.getvalue()
 
 
-def row_labels(ax: Any, labels: list[str], marked: list[bool], row_h: float, fontsize: float = 8) -> None:
+def row_labels(
+    ax: Any, labels: list[str], marked: list[bool], row_h: float, fontsize: float = 8
+) -> None:
     """Right-aligned monospace labels left of `ax`, one per row of height `row_h` inches
     (marked ones red and bold). Drawn as two multi-line texts: one text per row would cost
     a few ms each."""
@@ -39,8 +41,13 @@ def row_labels(ax: Any, labels: list[str], marked: list[bool], row_h: float, fon
     plain = "\n".join("" if m else t for t, m in zip(labels, marked))
     red = "\n".join(t if m else "" for t, m in zip(labels, marked))
     common = dict(
-        transform=ax.transAxes, ha="right", va="center", fontsize=fontsize,
-        family="monospace", linespacing=spacing, multialignment="right",
+        transform=ax.transAxes,
+        ha="right",
+        va="center",
+        fontsize=fontsize,
+        family="monospace",
+        linespacing=spacing,
+        multialignment="right",
     )
     ax.text(-0.01, 0.5, plain, color="black", **common)
     if any(marked):

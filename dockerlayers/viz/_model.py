@@ -124,7 +124,9 @@ def container_layer_infos(daemon: Any, ref: str) -> list[LayerInfo]:
             LayerInfo(len(out), "init", "init", rw.init_id, layer_folder(daemon, rw.init_id))
         )
     out.append(
-        LayerInfo(len(out), "rw", "RW", rw.mount_id, layer_folder(daemon, rw.mount_id), size=rw.size())
+        LayerInfo(
+            len(out), "rw", "RW", rw.mount_id, layer_folder(daemon, rw.mount_id), size=rw.size()
+        )
     )
     return out
 

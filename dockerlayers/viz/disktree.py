@@ -8,9 +8,24 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from dockerlayers.viz._model import container_name, daemon_of, image_label, image_ro_layers, short, shorten_path
+from dockerlayers.viz._model import (
+    container_name,
+    daemon_of,
+    image_label,
+    image_ro_layers,
+    short,
+    shorten_path,
+)
 from dockerlayers.viz.filemap import human_size
-from dockerlayers.viz.snapshot import CHANGED, CREATED, REMOVED, Snapshot, diff_snapshots, is_internal, take_snapshot
+from dockerlayers.viz.snapshot import (
+    CHANGED,
+    CREATED,
+    REMOVED,
+    Snapshot,
+    diff_snapshots,
+    is_internal,
+    take_snapshot,
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,9 @@ class DiskTree:
         colors = {CREATED: "#1a7f37", CHANGED: "#b35900", REMOVED: "#cf222e"}
         rows = []
         for ln in self.lines:
-            text = html.escape(f"{ln.mark or ' '} {'  ' * ln.depth}{ln.name}{'/' if ln.is_dir else ''}")
+            text = html.escape(
+                f"{ln.mark or ' '} {'  ' * ln.depth}{ln.name}{'/' if ln.is_dir else ''}"
+            )
             if ln.mark:
                 deco = "line-through" if ln.mark == REMOVED else "none"
                 text = f'<b style="color:{colors[ln.mark]};text-decoration:{deco}">{text}</b>'
@@ -155,7 +172,11 @@ def disk_tree(
             state = entries[p]
             name = p.rsplit("/", 1)[-1]
             is_dir = state.kind in ("d", "t")
-            lines.append(TreeLine(depth, p, shorten_path(name), is_dir, marks.get(p, ""), note_for(p, name, state)))
+            lines.append(
+                TreeLine(
+                    depth, p, shorten_path(name), is_dir, marks.get(p, ""), note_for(p, name, state)
+                )
+            )
             if state.kind == "d":
                 walk(p, depth + 1)
         if hidden:
@@ -165,7 +186,16 @@ def disk_tree(
     if prefix:
         state = entries.get(prefix)
         if state is not None:
-            lines.append(TreeLine(0, prefix, shorten_path(prefix), state.kind in ("d", "t"), marks.get(prefix, ""), ""))
+            lines.append(
+                TreeLine(
+                    0,
+                    prefix,
+                    shorten_path(prefix),
+                    state.kind in ("d", "t"),
+                    marks.get(prefix, ""),
+                    "",
+                )
+            )
             walk(prefix, 1)
     else:
         walk(start, 0)
@@ -185,6 +215,15 @@ def plot_disk_tree(tree: DiskTree, max_lines: int = 120) -> Any:
     for mark, color in colors.items():
         block = "\n".join(t if ln.mark == mark else "" for t, ln in zip(text_lines, lines))
         if block.strip():
-            fig.text(0.01, 1 - 0.2 / height, block, va="top", ha="left", family="monospace", fontsize=8,
-                     color=color, linespacing=0.17 * fig.dpi / (8 / 72 * fig.dpi * 1.1667))
+            fig.text(
+                0.01,
+                1 - 0.2 / height,
+                block,
+                va="top",
+                ha="left",
+                family="monospace",
+                fontsize=8,
+                color=color,
+                linespacing=0.17 * fig.dpi / (8 / 72 * fig.dpi * 1.1667),
+            )
     return fig

@@ -134,7 +134,9 @@ def human_size(n: float) -> str:
 # -- the per-path model -------------------------------------------------------------------
 
 
-def merge_layers(entries: list[_content.LayerEntries]) -> tuple[dict[str, dict[int, Cell]], dict[str, int], dict[str, bool]]:
+def merge_layers(
+    entries: list[_content.LayerEntries],
+) -> tuple[dict[str, dict[int, Cell]], dict[str, int], dict[str, bool]]:
     """Stack layer entries bottom to top like overlayfs: per-path cells, the visible layer of
     each visible path, and whether each path is a folder."""
     cells: dict[str, dict[int, Cell]] = {}
@@ -204,16 +206,22 @@ def build_matrix(
     prefix = posixpath.normpath("/" + prefix.lstrip("/"))
     cells, visible, is_dir = merge_layers(entries)
     hl = frozenset(highlight or ())
-    paths = sorted(p for p in cells if _under(p, prefix) and p != prefix or (p == prefix and prefix != "/"))
+    paths = sorted(
+        p for p in cells if _under(p, prefix) and p != prefix or (p == prefix and prefix != "/")
+    )
     if depth is None and max_rows is not None and len(paths) > max_rows:
-        depth = 1
-        for d in range(2, 64):
-            n = len({_key(p, prefix, d) for p in paths})
-            if n > max_rows:
+        # rows at depth d ~ paths no deeper than d (their folders are paths too)
+        base_n = 0 if prefix == "/" else prefix.count("/")
+        by_depth: dict[int, int] = {}
+        for p in paths:
+            k = p.count("/") - base_n
+            by_depth[k] = by_depth.get(k, 0) + 1
+        depth, n = 1, 0
+        for d in range(1, max(by_depth) + 1):
+            n += by_depth.get(d, 0)
+            if d > 1 and n > max_rows:
                 break
             depth = d
-            if n == len(paths):
-                break
     groups: dict[str, list[str]] = {}
     for p in paths:
         groups.setdefault(_key(p, prefix, depth) if depth else p, []).append(p)
@@ -227,7 +235,9 @@ def build_matrix(
                 FileRow(
                     path=p,
                     is_dir=is_dir.get(p, False),
-                    cells={i: Cell(c.kind, c.size, c.visible, {c.kind: 1}) for i, c in cells[p].items()},
+                    cells={
+                        i: Cell(c.kind, c.size, c.visible, {c.kind: 1}) for i, c in cells[p].items()
+                    },
                     visible_layer=visible.get(p),
                     size=size,
                     changed=int(p in hl),
@@ -315,16 +325,23 @@ COLORS = {
 }
 
 
-def plot_file_layer_map(source: Any, container: str | None = None, **kwargs: Any) -> Any:
+def plot_file_layer_map(
+    source: Any, container: str | None = None, *, legend: bool = True, **kwargs: Any
+) -> Any:
     """Draw the file × layer map; `source` is a FileLayerMatrix, or a client (then the other
-    arguments go to `file_layer_matrix`). Returns a matplotlib Figure."""
+    arguments go to `file_layer_matrix`). `legend=False` leaves the key out (a panel shows
+    it as text). Returns a matplotlib Figure."""
     from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     from dockerlayers.viz._figure import new_figure, row_labels
 
-    m = source if isinstance(source, FileLayerMatrix) else file_layer_matrix(source, container, **kwargs)
+    m = (
+        source
+        if isinstance(source, FileLayerMatrix)
+        else file_layer_matrix(source, container, **kwargs)
+    )
     order = [None, ADDED, MODIFIED, WHITEOUT, OPAQUE]
     n_rows, n_cols = max(len(m.rows), 1), max(len(m.layers), 1)
     grid = [[0] * n_cols for _ in range(n_rows)]
@@ -338,17 +355,15 @@ def plot_file_layer_map(source: Any, container: str | None = None, **kwargs: Any
             if r.changed:
                 cx.append(x)
                 cy.append(y)
-    labels = [_row_label(r) for r in m.rows]
+    labels = [_row_label(r) for r in m.rows] if n_rows <= 300 else []
     label_w = 0.3 + 0.075 * max((len(t) for t in labels), default=4)  # inches, 8pt monospace
-    cols_w, legend_w = 0.95 * n_cols, 2.0
-    row_h = 0.2
+    cols_w, legend_w = 0.95 * n_cols, 2.0 if legend else 0.1
+    row_h = min(0.2, 36.0 / n_rows)  # very tall maps shrink (labels go past 300 rows)
     top_h, bottom_h = 1.1, 0.2
     width = label_w + cols_w + legend_w
     height = top_h + bottom_h + row_h * n_rows
     fig = new_figure(width, height)
-    ax = fig.add_axes(
-        (label_w / width, bottom_h / height, cols_w / width, row_h * n_rows / height)
-    )
+    ax = fig.add_axes((label_w / width, bottom_h / height, cols_w / width, row_h * n_rows / height))
     ax.imshow(
         grid,
         cmap=ListedColormap([COLORS[k] for k in order]),
@@ -359,27 +374,54 @@ def plot_file_layer_map(source: Any, container: str | None = None, **kwargs: Any
     )
     for x in range(1, n_cols):
         ax.axvline(x - 0.5, color="#bbbbbb", linewidth=0.6)
+    scale = (row_h / 0.2) ** 2
     if n_rows <= 200:
-        ax.hlines([y - 0.5 for y in range(1, n_rows)], -0.5, n_cols - 0.5, color="#e5e5e5", linewidth=0.5)
+        ax.hlines(
+            [y - 0.5 for y in range(1, n_rows)], -0.5, n_cols - 0.5, color="#e5e5e5", linewidth=0.5
+        )
     if cx:
-        ax.scatter(cx, cy, marker="s", s=150, facecolors="none", edgecolors="#d62728", linewidths=1.6, zorder=4)
+        ax.scatter(
+            cx,
+            cy,
+            marker="s",
+            s=150 * scale,
+            facecolors="none",
+            edgecolors="#d62728",
+            linewidths=1.6,
+            zorder=4,
+        )
     if vx:
-        ax.scatter(vx, vy, marker="o", s=16, color="black", zorder=3)
+        ax.scatter(vx, vy, marker="o", s=16 * scale, color="black", zorder=3)
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(n_rows - 0.5, -0.5)
     ax.set_xticks([])
     ax.set_yticks([])
-    row_labels(ax, labels, [bool(r.changed) for r in m.rows], row_h)
+    if n_rows <= 300:
+        row_labels(ax, labels, [bool(r.changed) for r in m.rows], row_h)
     xtrans = ax.get_xaxis_transform()
     for info in m.layers:
-        ax.text(info.index, 1.005, _col_label(info), transform=xtrans, ha="center", va="bottom", fontsize=8)
-    handles = [Patch(color=COLORS[k], label=k) for k in KINDS]
-    handles.append(Line2D([], [], marker="o", color="black", linestyle="", label="merged view shows"))
-    handles.append(Patch(facecolor="none", edgecolor="#d62728", label="changed by last action"))
-    fig.legend(
-        handles=handles, loc="upper left", fontsize=8, frameon=False,
-        bbox_to_anchor=((label_w + cols_w + 0.1) / width, 1 - top_h / height),
-    )
+        ax.text(
+            info.index,
+            1.005,
+            _col_label(info),
+            transform=xtrans,
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    if legend:
+        handles = [Patch(color=COLORS[k], label=k) for k in KINDS]
+        handles.append(
+            Line2D([], [], marker="o", color="black", linestyle="", label="merged view shows")
+        )
+        handles.append(Patch(facecolor="none", edgecolor="#d62728", label="changed by last action"))
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            fontsize=8,
+            frameon=False,
+            bbox_to_anchor=((label_w + cols_w + 0.1) / width, 1 - top_h / height),
+        )
     title = f"{m.total_paths} paths under {m.prefix}"
     if m.depth:
         title += f", folded to depth {m.depth}"

@@ -55,7 +55,9 @@ def lifecycle(client: Any, container: str) -> Lifecycle:
         cid, name, current = c.id, container_name(c), c.state.state_string()
     except Exception:
         cid, name, current = container, container[:12], "removed"
-    events = [e for e in daemon.events.list(filters={"type": ["container"]}) if e["Actor"]["ID"] == cid]
+    events = [
+        e for e in daemon.events.list(filters={"type": ["container"]}) if e["Actor"]["ID"] == cid
+    ]
     path: list[tuple[str, str, str]] = []
     state = None
     for ev in events:
@@ -119,21 +121,53 @@ def plot_lifecycle(source: Any, container: str | None = None) -> Any:
     ax.set_ylim(-0.45, 2.45)
     ax.axis("off")
     taken = {(f, t) for f, t, _ in lc.path}
-    for f, t, label in TRANSITIONS:
+    for f, t, _label in TRANSITIONS:
         if f == t:
             continue
         on = (f, t) in taken
-        ax.add_patch(FancyArrowPatch(_POS[f], _POS[t], arrowstyle="-|>", mutation_scale=12, shrinkA=18, shrinkB=18,
-                                     connectionstyle="arc3,rad=0.15", color="#d62728" if on else "#bbbbbb",
-                                     linewidth=2.0 if on else 0.8))
+        ax.add_patch(
+            FancyArrowPatch(
+                _POS[f],
+                _POS[t],
+                arrowstyle="-|>",
+                mutation_scale=12,
+                shrinkA=18,
+                shrinkB=18,
+                connectionstyle="arc3,rad=0.15",
+                color="#d62728" if on else "#bbbbbb",
+                linewidth=2.0 if on else 0.8,
+            )
+        )
     if any(f == "removing" for f, _, _ in lc.path) or lc.current == "removed":
-        ax.add_patch(FancyArrowPatch(_POS["removing"], _POS["removed"], arrowstyle="-|>", mutation_scale=12,
-                                     shrinkA=18, shrinkB=18, color="#d62728", linewidth=2.0))
+        ax.add_patch(
+            FancyArrowPatch(
+                _POS["removing"],
+                _POS["removed"],
+                arrowstyle="-|>",
+                mutation_scale=12,
+                shrinkA=18,
+                shrinkB=18,
+                color="#d62728",
+                linewidth=2.0,
+            )
+        )
     for state, (x, y) in _POS.items():
         cur = state == lc.current
-        ax.text(x, y, state, ha="center", va="center", fontsize=9, fontweight="bold" if cur else "normal",
-                bbox=dict(boxstyle="round,pad=0.4", facecolor="#fdae6b" if cur else "white",
-                          edgecolor="#d62728" if cur else "#636363", linestyle="--" if state == "removed" else "-"))
+        ax.text(
+            x,
+            y,
+            state,
+            ha="center",
+            va="center",
+            fontsize=9,
+            fontweight="bold" if cur else "normal",
+            bbox=dict(
+                boxstyle="round,pad=0.4",
+                facecolor="#fdae6b" if cur else "white",
+                edgecolor="#d62728" if cur else "#636363",
+                linestyle="--" if state == "removed" else "-",
+            ),
+        )
     steps = "  ".join(f"{i + 1}.{a}" for i, (_, _, a) in enumerate(lc.path[-8:]))
     fig.text(0.01, 0.98, f"{lc.container}: {lc.current}", va="top", fontsize=10, fontweight="bold")
     fig.text(0.01, 0.91, steps, va="top", fontsize=8)

@@ -18,7 +18,9 @@ from dockerlayers.viz._model import daemon_of
 #: Files and folders of the model itself, not of Docker's layout.
 INTERNAL = frozenset({"dockerlayers.json", "dockerlayers.pid", "events.log", "runtime"})
 
-_TEXT_NAMES = frozenset({"mount-id", "init-id", "parent", "cache-id", "diff", "size", "link", "lower"})
+_TEXT_NAMES = frozenset(
+    {"mount-id", "init-id", "parent", "cache-id", "diff", "size", "link", "lower"}
+)
 
 CREATED, CHANGED, REMOVED = "+", "~", "-"
 
@@ -120,7 +122,9 @@ def take_snapshot(client: Any) -> Snapshot:
                         "f", st.st_size, (st.st_ino, st.st_mtime_ns, st.st_ctime_ns), text
                     )
                 elif stat.S_ISLNK(mode):
-                    entries[rel] = EntryState("l", st.st_size, (st.st_ino, st.st_ctime_ns), os.readlink(e.path))
+                    entries[rel] = EntryState(
+                        "l", st.st_size, (st.st_ino, st.st_ctime_ns), os.readlink(e.path)
+                    )
                 elif stat.S_ISCHR(mode) and st.st_rdev == 0:
                     entries[rel] = EntryState("c", 0, (st.st_ino, st.st_ctime_ns))
                 else:

@@ -68,7 +68,10 @@ class LayerStack:
             for chain in reversed(c.chain):
                 layer = self.layers[chain]
                 shared = f"  shared by {len(layer.used_by)}" if len(layer.used_by) > 1 else ""
-                out.append(f"  L{layer.depth}    {shorten_path(layer.folder)}  {human_size(layer.size)}{shared}")
+                out.append(
+                    f"  L{layer.depth}    {shorten_path(layer.folder)}  "
+                    f"{human_size(layer.size)}{shared}"
+                )
         return "\n".join(out)
 
 
@@ -85,8 +88,13 @@ def layer_stack(client: Any, images: list[str] | None = None) -> LayerStack:
             sl = layers.get(ro.chain_id)
             if sl is None:
                 sl = layers[ro.chain_id] = StackLayer(
-                    "image", ro.cache_id, layer_folder(daemon, ro.cache_id), ro.diff_size(),
-                    ro.chain_id, i, cmds[i] if i < len(cmds) else "",
+                    "image",
+                    ro.cache_id,
+                    layer_folder(daemon, ro.cache_id),
+                    ro.diff_size(),
+                    ro.chain_id,
+                    i,
+                    cmds[i] if i < len(cmds) else "",
                 )
             if label not in sl.images:
                 sl.images.append(label)
@@ -102,11 +110,20 @@ def layer_stack(client: Any, images: list[str] | None = None) -> LayerStack:
             layers[ch].used_by.append(name)
         init = None
         if rw.init_id:
-            init = StackLayer("init", rw.init_id, layer_folder(daemon, rw.init_id), 0, used_by=[name])
+            init = StackLayer(
+                "init", rw.init_id, layer_folder(daemon, rw.init_id), 0, used_by=[name]
+            )
         containers.append(
             ContainerStack(
-                name, cid, c.state.state_string(), image_label(daemon, c.image), chain, init,
-                StackLayer("rw", rw.mount_id, layer_folder(daemon, rw.mount_id), rw.size(), used_by=[name]),
+                name,
+                cid,
+                c.state.state_string(),
+                image_label(daemon, c.image),
+                chain,
+                init,
+                StackLayer(
+                    "rw", rw.mount_id, layer_folder(daemon, rw.mount_id), rw.size(), used_by=[name]
+                ),
             )
         )
     image_columns = []
@@ -137,7 +154,7 @@ def plot_layer_stack(source: Any) -> Any:
     ax.axis("off")
     colors = {"image": "#c6dbef", "init": "#e5e5e5", "rw": "#fdd0a2"}
     drawn: set[str] = set()
-    for x, (_, chain, _) in enumerate(columns):
+    for _, chain, _ in columns:
         for y, ch in enumerate(chain):
             if ch in drawn:
                 continue
@@ -145,11 +162,26 @@ def plot_layer_stack(source: Any) -> Any:
             xs = [i for i, (_, c2, _) in enumerate(columns) if ch in c2]
             x0, x1 = min(xs), max(xs) + 1
             layer = st.layers[ch]
-            ax.add_patch(Rectangle((x0 + 0.04, y + 0.06), x1 - x0 - 0.08, 0.88, facecolor=colors["image"], edgecolor="#3182bd"))
+            ax.add_patch(
+                Rectangle(
+                    (x0 + 0.04, y + 0.06),
+                    x1 - x0 - 0.08,
+                    0.88,
+                    facecolor=colors["image"],
+                    edgecolor="#3182bd",
+                )
+            )
             shared = f"  shared by {len(layer.used_by)}" if len(layer.used_by) > 1 else ""
             cmd = layer.created_by.replace("/bin/sh -c ", "")[:40]
-            ax.text((x0 + x1) / 2, y + 0.5, f"L{y} {short(ch, 12)} {human_size(layer.size)}{shared}\n{shorten_path(layer.folder)}\n{cmd}",
-                    ha="center", va="center", fontsize=7)
+            ax.text(
+                (x0 + x1) / 2,
+                y + 0.5,
+                f"L{y} {short(ch, 12)} {human_size(layer.size)}{shared}\n"
+                f"{shorten_path(layer.folder)}\n{cmd}",
+                ha="center",
+                va="center",
+                fontsize=7,
+            )
     for x, (label, chain, c) in enumerate(columns):
         top = len(chain)
         if c is not None:
@@ -157,11 +189,44 @@ def plot_layer_stack(source: Any) -> Any:
                 if layer is None:
                     continue
                 y = top + k
-                ax.add_patch(Rectangle((x + 0.04, y + 0.06), 0.92, 0.88, facecolor=colors[layer.kind], edgecolor="#636363"))
-                title = "init layer" if layer.kind == "init" else f"RW layer {human_size(layer.size)}"
-                ax.text(x + 0.5, y + 0.5, f"{title}\n{shorten_path(layer.folder)}", ha="center", va="center", fontsize=7)
-            ax.text(x + 0.5, top + 2.25, f"{label}\n{c.status}", ha="center", va="center", fontsize=9, fontweight="bold")
+                ax.add_patch(
+                    Rectangle(
+                        (x + 0.04, y + 0.06),
+                        0.92,
+                        0.88,
+                        facecolor=colors[layer.kind],
+                        edgecolor="#636363",
+                    )
+                )
+                title = (
+                    "init layer" if layer.kind == "init" else f"RW layer {human_size(layer.size)}"
+                )
+                ax.text(
+                    x + 0.5,
+                    y + 0.5,
+                    f"{title}\n{shorten_path(layer.folder)}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                )
+            ax.text(
+                x + 0.5,
+                top + 2.25,
+                f"{label}\n{c.status}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                fontweight="bold",
+            )
         else:
-            ax.text(x + 0.5, top + 0.3, f"image {label}", ha="center", va="center", fontsize=9, fontweight="bold")
+            ax.text(
+                x + 0.5,
+                top + 0.3,
+                f"image {label}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                fontweight="bold",
+            )
     fig.text(0.01, 0.99, f"layer stack ({st.driver}); bottom = base layer", va="top", fontsize=9)
     return fig

@@ -1,4 +1,4 @@
-""""What Docker did": an action's path through moby's functions, from evidence.
+""" "What Docker did": an action's path through moby's functions, from evidence.
 
 Nothing here is a script of what an action is supposed to do. The trace is built from two
 observations: the files under the root that the action created, changed or removed (a
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockerlayers.viz._model import short, shorten_path
-from dockerlayers.viz.snapshot import CREATED, REMOVED, Change, Snapshot, is_internal
+from dockerlayers.viz.snapshot import REMOVED, Change, Snapshot, is_internal
 
 MAX_FILES_PER_STEP = 12
 
@@ -50,7 +50,12 @@ class Classifier:
                         self.kind_of[text] = "init"
                 elif p.startswith("image/") and len(parts) == 6 and parts[5] == "cache-id":
                     self.kind_of.setdefault(text, "image")
-                elif driver == "overlay2" and len(parts) == 3 and parts[0] == "overlay2" and parts[2] == "link":
+                elif (
+                    driver == "overlay2"
+                    and len(parts) == 3
+                    and parts[0] == "overlay2"
+                    and parts[2] == "link"
+                ):
                     self.link_of[text] = parts[1]
 
     def layer_kind(self, driver_id: str) -> str:
@@ -155,13 +160,19 @@ class StepSpec:
     always: bool = False
 
 
-def S(depth: int, function: str, *roles: str, events: tuple[str, ...] = (), always: bool = False) -> StepSpec:  # noqa: N802
+def S(
+    depth: int, function: str, *roles: str, events: tuple[str, ...] = (), always: bool = False
+) -> StepSpec:  # noqa: N802
     return StepSpec(depth, function, roles, events, always)
 
 
 _STOP = [
     S(2, "kill_with_signal(stop signal)", events=("kill:signal!=9",)),
-    S(2, "wait for exit, else after the timeout kill_with_signal(SIGKILL)", events=("kill:signal=9",)),
+    S(
+        2,
+        "wait for exit, else after the timeout kill_with_signal(SIGKILL)",
+        events=("kill:signal=9",),
+    ),
     S(2, "the process reacts (files it wrote)", "driver-files:rw"),
     S(1, "monitor: handle_container_exit", events=("die",)),
     S(2, "rw_layer.unmount -> driver.put(<mount-id>)", "driver-merged:-"),
@@ -169,7 +180,12 @@ _STOP = [
 ]
 _START = [
     S(2, "rw_layer.mount -> driver.get(<mount-id>)", "driver-merged:+", "driver-merged:~"),
-    S(2, "setup_container_dirs: hostname, hosts, resolv.conf", "container-netfiles", "container-dir"),
+    S(
+        2,
+        "setup_container_dirs: hostname, hosts, resolv.conf",
+        "container-netfiles",
+        "container-dir",
+    ),
     S(2, "log driver: <id>-json.log", "container-log"),
     S(2, "containerd/runc: PID 1 runs (files it wrote)", "driver-files:rw", events=("start",)),
     S(2, "container.checkpoint (config.v2.json)", "container-config"),
@@ -183,11 +199,27 @@ RECIPES: dict[str, list[StepSpec]] = {
         S(1, "image_service.get_image; daemon.new_container", always=True),
         S(1, "daemon.set_rw_layer"),
         S(2, "layer_store.create_rw_layer"),
-        S(3, "init_mount -> driver.create_read_write(<mount-id>-init)", "driver-dir:init", "driver-link:init", "driver-committed"),
+        S(
+            3,
+            "init_mount -> driver.create_read_write(<mount-id>-init)",
+            "driver-dir:init",
+            "driver-link:init",
+            "driver-committed",
+        ),
         S(3, "setup_init_layer (initlayer.Setup): Docker's placeholder files", "driver-files:init"),
-        S(3, "driver.create_read_write(<mount-id>) on the init layer", "driver-dir:rw", "driver-link:rw"),
+        S(
+            3,
+            "driver.create_read_write(<mount-id>) on the init layer",
+            "driver-dir:rw",
+            "driver-link:rw",
+        ),
         S(3, "save_mount: mount-id, init-id, parent", "mounts-dir", "mounts-meta"),
-        S(1, "container.to_disk: config.v2.json, hostconfig.json", "container-dir", "container-config"),
+        S(
+            1,
+            "container.to_disk: config.v2.json, hostconfig.json",
+            "container-dir",
+            "container-config",
+        ),
         S(1, "volumes: create the named/anonymous volumes", "volumes"),
         S(1, "events.log(create)", events=("create",)),
     ],
@@ -240,10 +272,32 @@ RECIPES: dict[str, list[StepSpec]] = {
         S(2, "monitor: handle_container_exit", events=("die",)),
         S(2, "set_removal_in_progress; checkpoint", "container-config:~"),
         S(2, "layer_store.release_rw_layer"),
-        S(3, "driver.remove(<mount-id>): the RW layer and what the container wrote", "driver-dir:rw", "driver-files:rw", "driver-link:rw", "driver-merged"),
-        S(3, "driver.remove(<mount-id>-init)", "driver-dir:init", "driver-files:init", "driver-link:init", "driver-committed"),
+        S(
+            3,
+            "driver.remove(<mount-id>): the RW layer and what the container wrote",
+            "driver-dir:rw",
+            "driver-files:rw",
+            "driver-link:rw",
+            "driver-merged",
+        ),
+        S(
+            3,
+            "driver.remove(<mount-id>-init)",
+            "driver-dir:init",
+            "driver-files:init",
+            "driver-link:init",
+            "driver-committed",
+        ),
         S(3, "remove layerdb/mounts/<id>: mount-id, init-id, parent", "mounts-dir", "mounts-meta"),
-        S(2, "os.RemoveAll(containers/<id>)", "container-dir", "container-config", "container-netfiles", "container-log", "container-other"),
+        S(
+            2,
+            "os.RemoveAll(containers/<id>)",
+            "container-dir",
+            "container-config",
+            "container-netfiles",
+            "container-log",
+            "container-other",
+        ),
         S(2, "remove anonymous volumes (-v)", "volumes"),
         S(1, "events.log(destroy)", events=("destroy",)),
     ],
@@ -252,8 +306,20 @@ RECIPES: dict[str, list[StepSpec]] = {
         S(1, "pause the container meanwhile", events=("pause",)),
         S(1, "rw_layer.tar_stream -> driver.diff(<mount-id>, <init-id>)", always=True),
         S(1, "layer_store.register"),
-        S(2, "driver.create(<cache-id>, parent) + apply_diff", "driver-dir:image", "driver-files:image", "driver-link:image", "driver-committed"),
-        S(2, "store_layer: diff, size, cache-id, parent, tar-split.json.gz", "layerdb-layer", "layerdb-tmp"),
+        S(
+            2,
+            "driver.create(<cache-id>, parent) + apply_diff",
+            "driver-dir:image",
+            "driver-files:image",
+            "driver-link:image",
+            "driver-committed",
+        ),
+        S(
+            2,
+            "store_layer: diff, size, cache-id, parent, tar-split.json.gz",
+            "layerdb-layer",
+            "layerdb-tmp",
+        ),
         S(1, "image_store.create: imagedb/content/sha256/<id>", "imagedb", events=("create",)),
         S(1, "reference_store.add_tag: repositories.json", "repositories", events=("tag",)),
         S(1, "unpause", events=("unpause",)),
@@ -357,7 +423,8 @@ def format_event(ev: dict[str, Any]) -> str:
         if k in keep:
             keep[k] = short(keep[k])
     extra = ", ".join(f"{k}={v}" for k, v in sorted(keep.items()))
-    return f"{ev.get('Type', '')} {ev.get('Action', '')} {short(ev.get('Actor', {}).get('ID', ''))} ({extra})"
+    actor = short(ev.get("Actor", {}).get("ID", ""))
+    return f"{ev.get('Type', '')} {ev.get('Action', '')} {actor} ({extra})"
 
 
 def _role_matches(spec: str, role: Role, mark: str) -> bool:
@@ -410,7 +477,10 @@ def build_trace(
                 break
         else:
             other_events.append(format_event(ev))
-    seen = [bool(st.files or st.events) or sp.always or error is not None for sp, st in zip(specs, steps)]
+    seen = [
+        bool(st.files or st.events) or sp.always or error is not None
+        for sp, st in zip(specs, steps)
+    ]
     # a step with evidence below it is shown too
     for i in range(len(steps) - 1, -1, -1):
         if seen[i]:
@@ -440,7 +510,6 @@ def trace_between(
 
     classifier = Classifier(after.driver, before, after)
     return build_trace(action, verb, diff_snapshots(before, after), events, classifier, error)
-
 
 
 def run_traced(client: Any, verb: str, action: str, fn: Any) -> tuple[Any, Trace]:

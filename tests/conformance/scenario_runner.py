@@ -38,7 +38,7 @@ times (RFC 3339 and docker's human durations), the program name (`dockerlayers:`
 
 Command line::
 
-    python tests/conformance/scenario_runner.py [--engine STATE_DIR] [--record] [--report F] [NAME...]
+    python tests/conformance/scenario_runner.py [--engine DIR] [--record] [--report F] [NAME...]
 """
 
 from __future__ import annotations
@@ -274,9 +274,7 @@ def render_scenario(sc: Scenario, recorded: dict[int, dict] | None = None) -> st
 HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 HEX12 = re.compile(r"(?<![0-9a-zA-Z])[0-9a-f]{12}(?![0-9a-zA-Z])")
 LINK = re.compile(r"(?<![0-9A-Za-z])[A-Z0-9]{26}(?![0-9A-Za-z])")
-RFC3339 = re.compile(
-    r"(?<!\d)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)(?!\d)"
-)
+RFC3339 = re.compile(r"(?<!\d)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)(?!\d)")
 ZERO_TIME = "0001-01-01T00:00:00Z"
 _DURATION = (
     r"(?:Less than a second|About a minute|About an hour|1 second|"
@@ -304,10 +302,14 @@ class Normaliser:
         self.paths = dict(paths or {})  # real path -> placeholder
         self.fired: set[str] = set()
 
+        self.next = 1
+
     def id_number(self, full: str) -> int:
         if full not in self.ids:
             n = self.shorts.get(full[:12])
-            self.ids[full] = n if n is not None else len(self.ids) + len(self.shorts) + 1
+            if n is None:
+                n, self.next = self.next, self.next + 1
+            self.ids[full] = n
         return self.ids[full]
 
     def _short(self, m: re.Match) -> str:
@@ -316,8 +318,15 @@ class Normaliser:
             if full.startswith(s):
                 return f"<ID{n}.12>"
         if s not in self.shorts:
-            self.shorts[s] = len(self.ids) + len(self.shorts) + 1
+            self.shorts[s], self.next = self.next, self.next + 1
         return f"<ID{self.shorts[s]}.12>"
+
+    def adopt(self, other: Normaliser, moved: list[str]) -> None:
+        """After an image moved from the other side, its ids (`moved`: image ID and diff
+        IDs) get the numbers they have there, and both sides count on from the same place."""
+        for full in moved:
+            self.ids[full] = other.id_number(full)
+        self.next = max(self.next, other.next)
 
     def normalise(self, text: str, *, sizes: bool = False, ids: bool = True) -> str:
         if not text:
@@ -367,7 +376,13 @@ class Normaliser:
 
 
 def split_lines(text: str) -> list[str]:
-    return text.splitlines()
+    """Lines split on \n only; a carriage return (progress output) stays visible as `\r`."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.replace("\r", "\\r") for line in lines]
 
 
 # ---------------------------------------------------------------------------------------
@@ -430,12 +445,11 @@ class ModelSide(Side):
             p = subprocess.run(
                 [sys.executable, "-m", "dockerlayers", *argv],
                 capture_output=True,
-                text=True,
                 env={**os.environ, **env},
                 cwd=self.work,
                 timeout=120,
             )
-            return Result(p.returncode, p.stdout, p.stderr)
+            return Result(p.returncode, _text(p.stdout), _text(p.stderr))
         from dockerlayers.cli import main
 
         out, err = io.StringIO(), io.StringIO()
@@ -444,6 +458,15 @@ class ModelSide(Side):
                 code = main(argv, stdout=out, stderr=err, stdin=io.StringIO(""))
             except SystemExit as e:  # a command that exits instead of returning
                 code = e.code if isinstance(e.code, int) else 1
+            except Exception as e:  # a crash is a model bug: show it as the step's output
+                import traceback
+
+                where = traceback.extract_tb(e.__traceback__)[-1]
+                err.write(
+                    f"<crash> {type(e).__name__}: {e} "
+                    f"({Path(where.filename).name}:{where.lineno})\n"
+                )
+                code = 255
         return Result(code, out.getvalue(), err.getvalue())
 
 
@@ -487,7 +510,9 @@ class EngineSide(Side):
         if refs:
             self.docker(["rmi", "-f", *refs])
         if self.docker(["image", "inspect", IMAGE]).code != 0:  # a transfer replaced the base
-            subprocess.run(["bash", str(REAL_DOCKER_SH), "base", str(self.state)], capture_output=True)
+            subprocess.run(
+                ["bash", str(REAL_DOCKER_SH), "base", str(self.state)], capture_output=True
+            )
             self.base_id = ""
         shutil.rmtree(self.work.parent, ignore_errors=True)
 
@@ -495,13 +520,16 @@ class EngineSide(Side):
         args = _with_network_none(args)
         p = subprocess.run(
             [DOCKER_BIN, *args],
-            capture_output=True,
-            text=True,
+            capture_output=True,  # bytes: text mode would turn the CLI's \r into \n
             env={**os.environ, **self.env_vars()},
             cwd=getattr(self, "work", None),
             timeout=120,
         )
-        return Result(p.returncode, p.stdout, p.stderr)
+        return Result(p.returncode, _text(p.stdout), _text(p.stderr))
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 def _with_network_none(args: list[str]) -> list[str]:
@@ -544,7 +572,11 @@ def _unmount_under(path: Path) -> None:
     except OSError:
         return
     targets = sorted(
-        (m.split()[1] for m in mounts if len(m.split()) > 1 and m.split()[1].startswith(f"{path}/")),
+        (
+            m.split()[1]
+            for m in mounts
+            if len(m.split()) > 1 and m.split()[1].startswith(f"{path}/")
+        ),
         reverse=True,
     )
     for t in targets:
@@ -559,10 +591,40 @@ def base_rootfs_tar(dest: Path, busybox: Path = Path("/bin/busybox")) -> Path:
     """The rootfs tools/real-docker.sh imports as base:1 (a busybox, its applets as symlinks,
     /etc/passwd, /etc/group, /etc/os-release), made with Python's tarfile. Without a host
     busybox, /bin/busybox is a stand-in: the model picks applets by name, never runs it."""
-    applets = (
-        "sh echo cat ls rm mkdir rmdir touch sleep date cp mv ln chmod env true false test "
-        "hostname head tail wc grep sed id ps kill find stat du printf uname"
-    ).split()
+    applets = [
+        "sh",
+        "echo",
+        "cat",
+        "ls",
+        "rm",
+        "mkdir",
+        "rmdir",
+        "touch",
+        "sleep",
+        "date",
+        "cp",
+        "mv",
+        "ln",
+        "chmod",
+        "env",
+        "true",
+        "false",
+        "test",
+        "hostname",
+        "head",
+        "tail",
+        "wc",
+        "grep",
+        "sed",
+        "id",
+        "ps",
+        "kill",
+        "find",
+        "stat",
+        "du",
+        "printf",
+        "uname",
+    ]
     mtime = 1704067200
     data = busybox.read_bytes() if busybox.exists() else b"#!simulated busybox\n"
     files = {
@@ -601,6 +663,7 @@ def make_model_template(tmp: Path, base_tar: Path) -> Path:
     template = tmp / "model-template"
     if template.exists():
         return template
+    tmp.mkdir(parents=True, exist_ok=True)
     side = ModelSide(template, tmp)
     side.data_root = template
     side.work = tmp
@@ -688,7 +751,9 @@ def layout(side: Side, name: str, state: dict) -> list[str]:
     cid = cid or known[name]["id"]
     out = [f"container {name}: {'present' if r.code == 0 else 'gone'}"]
     mounts = root / "image" / "overlay2" / "layerdb" / "mounts" / cid
-    out.append("layerdb/mounts/<id>/: " + (" ".join(_names(mounts)) if mounts.is_dir() else "absent"))
+    out.append(
+        "layerdb/mounts/<id>/: " + (" ".join(_names(mounts)) if mounts.is_dir() else "absent")
+    )
     mount_id = known[name].get("mount")
     if mounts.is_dir():
         if (mounts / "mount-id").exists():
@@ -771,22 +836,47 @@ def _kind(p: Path, st: os.stat_result) -> str:
     return "f"
 
 
-def transfer(step: Step, engine: Side, model: Side) -> tuple[dict, dict]:
+def transfer(step: Step, engine: Side, model: Side) -> tuple[dict, dict, list[str]]:
     """`docker save` on one side, `docker load` on the other; observations for both sides
-    (the loading side's output, the saving side's exit code)."""
+    (the loading side's output, the saving side's exit code), and the ids that moved."""
     direction, image = step.args
     src, dst = (engine, model) if direction == "engine->model" else (model, engine)
     image = _expand(image, src)
     tar = dst.work / "transfer.tar"
     saved = src.docker(["save", "-o", str(tar), image])
+    moved: list[str] = []
     if saved.code != 0:
         loaded = Result(saved.code, "", f"save failed: {saved.err}")
     else:
+        moved = saved_ids(tar)
         loaded = dst.docker(["load", "-i", str(tar)])
     # the loading side must accept the archive silently but for its `Loaded image` line
     ok = {"stdout": [], "stderr": [], "exit": 0}
     got = {"stdout": [], "stderr": loaded.err.splitlines(), "exit": loaded.code}
-    return (ok, got) if direction == "engine->model" else (got, ok)
+    if direction == "engine->model":
+        return ok, got, moved
+    return got, ok, moved
+
+
+def saved_ids(tar: Path) -> list[str]:
+    """The image IDs and diff IDs in a `docker save` archive (≤24 and OCI forms), as hex."""
+    found: list[str] = []
+    with tarfile.open(tar) as tf:
+        names = set(tf.getnames())
+
+        def read(name: str) -> bytes:
+            f = tf.extractfile(name)
+            return f.read() if f else b""
+
+        if "manifest.json" not in names:
+            return found
+        for entry in json.loads(read("manifest.json")):
+            cfg_name = entry.get("Config", "")
+            hexid = re.sub(r"^blobs/sha256/|\.json$", "", cfg_name)
+            found.append(hexid)
+            cfg = json.loads(read(cfg_name))
+            found += [d.removeprefix("sha256:") for d in cfg.get("rootfs", {}).get("diff_ids", [])]
+    return [h for h in found if HEX64.fullmatch(h)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -844,10 +934,11 @@ class ScenarioResult:
         if self.skipped:
             return f"{self.scenario}: skipped ({self.skipped})"
         known = sorted({k for m in self.mismatches for k in m.known})
+        known_text = ": " + ", ".join(known) if known else ""
         state = "ok" if self.ok else "FAIL"
         return (
             f"{self.scenario}: {state} ({len(self.unexplained)} unexplained, "
-            f"{len(self.mismatches) - len(self.unexplained)} known{': ' + ', '.join(known) if known else ''}; "
+            f"{len(self.mismatches) - len(self.unexplained)} known{known_text}; "
             f"{len(self.stale)} stale; {self.seconds:.1f}s)"
         )
 
@@ -859,7 +950,9 @@ def compare(step: Step, expected: dict, got: dict, scenario: str, against: str) 
         g = got.get(ch, 0 if ch == "exit" else [])
         if e != g:
             out.append(
-                Mismatch(scenario, step.line, step.text.strip(), ch, against, e, g, step.known + step.bug)
+                Mismatch(
+                    scenario, step.line, step.text.strip(), ch, against, e, g, step.known + step.bug
+                )
             )
     return out
 
@@ -889,16 +982,21 @@ def run_scenario(
             p = side.work / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(body)
-        norms[side.name] = Normaliser(
-            {str(side.data_root): "$ROOT", str(side.work): "$WORK"}
-        )
+        norms[side.name] = Normaliser({str(side.data_root): "$ROOT", str(side.work): "$WORK"})
         states[side.name] = {}
     try:
         for n, step in enumerate(sc.steps):
             if step.kind == "transfer":
-                e_obs, m_obs = transfer(step, engine, model)  # type: ignore[arg-type]
+                e_obs, m_obs, moved = transfer(step, engine, model)  # type: ignore[arg-type]
+                # an image that moved keeps the numbers its ids have on the side it came from
+                src, dst = (
+                    ("engine", "model") if step.args[0] == "engine->model" else ("model", "engine")
+                )
+                norms[dst].adopt(norms[src], moved)
             else:
-                e_obs = run_step(engine, step, norms["engine"], states["engine"]) if engine else None
+                e_obs = (
+                    run_step(engine, step, norms["engine"], states["engine"]) if engine else None
+                )
                 m_obs = run_step(model, step, norms["model"], states["model"])
             if e_obs is not None:
                 res.recorded[n] = _only(e_obs, step.compare) if not step.ignore else {}
@@ -960,7 +1058,15 @@ def documented_keys(doc: Path = DIFFERENCES_DOC) -> dict[str, str]:
     return keys
 
 
-NORMALISATION_CATEGORIES = ("ids", "overlay2-links", "times", "sizes", "prog-name", "paths")
+NORMALISATION_CATEGORIES = (
+    "ids",
+    "overlay2-links",
+    "times",
+    "sizes",
+    "prog-name",
+    "paths",
+    "order",
+)
 
 
 def annotation_keys(scenarios: list[Scenario]) -> dict[str, list[str]]:
@@ -1000,7 +1106,9 @@ def start_engine(state: Path, driver: str = "overlay2") -> None:
 
 
 def stop_engine(state: Path) -> None:
-    subprocess.run(["bash", str(REAL_DOCKER_SH), "stop", str(state)], capture_output=True, timeout=300)
+    subprocess.run(
+        ["bash", str(REAL_DOCKER_SH), "stop", str(state)], capture_output=True, timeout=300
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -1013,10 +1121,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("names", nargs="*", help="scenario names (default: all)")
     ap.add_argument("--engine", metavar="STATE_DIR", help="an engine started by real-docker.sh")
-    ap.add_argument("--start-engine", action="store_true", help="start (and stop) one in a temp dir")
+    ap.add_argument(
+        "--start-engine", action="store_true", help="start (and stop) one in a temp dir"
+    )
     ap.add_argument("--record", action="store_true", help="rewrite the transcripts from the engine")
     ap.add_argument("--report", metavar="FILE", help="write a JSON report")
-    ap.add_argument("--subprocess", action="store_true", help="run the model as `python -m dockerlayers`")
+    ap.add_argument(
+        "--subprocess", action="store_true", help="run the model as `python -m dockerlayers`"
+    )
     ap.add_argument("-v", "--verbose", action="store_true")
     opts = ap.parse_args(argv)
     scenarios = [s for s in all_scenarios() if not opts.names or s.name in opts.names]

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
-from conftest import DRIVER_PARAMS, SLEEPER
+from daemontest import DRIVER_PARAMS, SLEEPER
 
 
 def listing(path: str) -> set[str]:
@@ -24,7 +25,15 @@ def listing(path: str) -> set[str]:
 
 
 def top(path: str) -> set[str]:
-    return {e + ("/" if os.path.isdir(os.path.join(path, e)) and not os.path.islink(os.path.join(path, e)) else "") for e in os.listdir(path)}
+    return {
+        e
+        + (
+            "/"
+            if os.path.isdir(os.path.join(path, e)) and not os.path.islink(os.path.join(path, e))
+            else ""
+        )
+        for e in os.listdir(path)
+    }
 
 
 def mode(path: str) -> int:
@@ -39,7 +48,14 @@ def driver_entries(root: str, driver: str, mid: str, mounted: bool) -> dict[str,
         rw = {"diff/", "link", "lower", "work/"} | ({"merged/"} if mounted else set())
         return {mid: rw, init: {"diff/", "link", "lower", "work/", "committed"}}
     if driver == "aufs":
-        return {f"diff/{mid}": None, f"diff/{init}": None, f"mnt/{mid}": None, f"mnt/{init}": None, f"layers/{mid}": None, f"layers/{init}": None}
+        return {
+            f"diff/{mid}": None,
+            f"diff/{init}": None,
+            f"mnt/{mid}": None,
+            f"mnt/{init}": None,
+            f"layers/{mid}": None,
+            f"layers/{init}": None,
+        }
     return {f"dir/{mid}": None, f"dir/{init}": None}
 
 
@@ -78,7 +94,14 @@ AFTER_CREATE = {"config.v2.json", "hostconfig.json", "checkpoints/"}
 
 
 def after_start(cid: str) -> set[str]:
-    return AFTER_CREATE | {"hostname", "hosts", "resolv.conf", "resolv.conf.hash", f"{cid}-json.log", "mounts/"}
+    return AFTER_CREATE | {
+        "hostname",
+        "hosts",
+        "resolv.conf",
+        "resolv.conf.hash",
+        f"{cid}-json.log",
+        "mounts/",
+    }
 
 
 @pytest.mark.parametrize("params", DRIVER_PARAMS)
@@ -97,9 +120,9 @@ def test_files_after_create_start_restart_rm(make_client, params):
     assert top(mdir) == {"mount-id", "init-id", "parent"}
     for f in ("mount-id", "init-id", "parent"):
         assert mode(os.path.join(mdir, f)) == 0o644
-    mid = open(os.path.join(mdir, "mount-id")).read()
-    assert open(os.path.join(mdir, "init-id")).read() == mid + "-init"
-    assert open(os.path.join(mdir, "parent")).read() == base.attrs["RootFS"]["Layers"][0]
+    mid = Path(os.path.join(mdir, "mount-id")).read_text()
+    assert Path(os.path.join(mdir, "init-id")).read_text() == mid + "-init"
+    assert Path(os.path.join(mdir, "parent")).read_text() == base.attrs["RootFS"]["Layers"][0]
     # the driver's folders
     check_driver(root, driver, mid, mounted=False)
     # containers/<id>
@@ -116,7 +139,7 @@ def test_files_after_create_start_restart_rm(make_client, params):
     for f in ("hostname", "hosts", "resolv.conf", "resolv.conf.hash"):
         assert mode(os.path.join(cdir, f)) == 0o644, f
     assert mode(os.path.join(cdir, f"{c.id}-json.log")) == 0o640
-    assert open(os.path.join(cdir, "hostname")).read() == c.id[:12] + "\n"
+    assert Path(os.path.join(cdir, "hostname")).read_text() == c.id[:12] + "\n"
     assert top(mdir) == {"mount-id", "init-id", "parent"}
     check_driver(root, driver, mid, mounted=True)
 
@@ -126,7 +149,7 @@ def test_files_after_create_start_restart_rm(make_client, params):
 
     c.restart()
     assert top(cdir) == after_start(c.id)
-    assert open(os.path.join(mdir, "mount-id")).read() == mid
+    assert Path(os.path.join(mdir, "mount-id")).read_text() == mid
     check_driver(root, driver, mid, mounted=True)
 
     c.remove(force=True)
@@ -137,11 +160,21 @@ def test_files_after_create_start_restart_rm(make_client, params):
     # `committed` mark: moby writes it into a layer once a child is made on it)
     assert listing(os.path.join(root, "image", driver, "layerdb")) - {"mounts/"} == mounts_before
     extra = {"committed"} if driver == "overlay2" else set()
-    assert {p for p in listing(os.path.join(root, driver)) if not p.startswith("l/")} - driver_before == {
-        f"{cache_id(cl, base.attrs['RootFS']['Layers'][0])}/{e}" for e in extra
-    }
+    assert {
+        p for p in listing(os.path.join(root, driver)) if not p.startswith("l/")
+    } - driver_before == {f"{cache_id(cl, base.attrs['RootFS']['Layers'][0])}/{e}" for e in extra}
 
 
 def cache_id(cl, chain: str) -> str:
-    with open(os.path.join(cl.root, "image", cl.daemon.driver.name, "layerdb", "sha256", chain.split(":")[1], "cache-id")) as f:
+    with open(
+        os.path.join(
+            cl.root,
+            "image",
+            cl.daemon.driver.name,
+            "layerdb",
+            "sha256",
+            chain.split(":")[1],
+            "cache-id",
+        )
+    ) as f:
         return f.read()

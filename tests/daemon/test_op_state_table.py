@@ -8,7 +8,7 @@ daemon by name, so the two differ where Docker's texts differ)."""
 from __future__ import annotations
 
 import pytest
-from conftest import STATES, make_in_state
+from daemontest import STATES, make_in_state
 
 from dockerlayers.errors import APIError, DockerException
 
@@ -18,6 +18,7 @@ GONE = "gone"
 NOT_RUNNING = (409, "Container {id} is not running")
 KILL_NOT_RUNNING = (409, "Cannot kill container: {ref}: Container {id} is not running")
 NOT_PAUSED = (500, "Container {id} is not paused")  # fmt.Errorf in 20.10: no errdefs kind
+STOP_FIRST = "Stop the container before attempting removal or force remove"
 REMOVAL = (409, "container is marked for removal and cannot be started")
 
 # op -> state -> ("ok", status after, exit code after or None) | ("err", http status, text)
@@ -58,7 +59,11 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "created": ("err", *NOT_RUNNING),
         "running": ("ok", "paused", 0),
         "paused": ("err", 500, "Container {id} is already paused"),  # fmt.Errorf in 20.10
-        "restarting": ("err", 409, "Container {id} is restarting, wait until the container is running"),
+        "restarting": (
+            "err",
+            409,
+            "Container {id} is restarting, wait until the container is running",
+        ),
         "exited": ("err", *NOT_RUNNING),
         "dead": ("err", *NOT_RUNNING),
     },
@@ -76,13 +81,29 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "paused": ("ok", "running", 0),
         "restarting": ("ok", "running", 0),
         "exited": ("ok", "running", 0),
-        "dead": ("err", 500, "Cannot restart container {ref}: container is marked for removal and cannot be started"),
+        "dead": (
+            "err",
+            500,
+            "Cannot restart container {ref}: container is marked for removal and cannot be started",
+        ),
     },
     "rm": {
         "created": ("ok", GONE, None),
-        "running": ("err", 409, "You cannot remove a running container {id}. Stop the container before attempting removal or force remove"),
-        "paused": ("err", 409, "You cannot remove a paused container {id}. Unpause and then stop the container before attempting removal or force remove"),
-        "restarting": ("err", 409, "You cannot remove a restarting container {id}. Stop the container before attempting removal or force remove"),
+        "running": (
+            "err",
+            409,
+            "You cannot remove a running container {id}. " + STOP_FIRST,
+        ),
+        "paused": (
+            "err",
+            409,
+            "You cannot remove a paused container {id}. Unpause and then s" + STOP_FIRST[1:],
+        ),
+        "restarting": (
+            "err",
+            409,
+            "You cannot remove a restarting container {id}. " + STOP_FIRST,
+        ),
         "exited": ("ok", GONE, None),
         "dead": ("ok", GONE, None),
     },
@@ -91,7 +112,11 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "created": ("err", *NOT_RUNNING),
         "running": ("ok", "running", 0),
         "paused": ("err", 409, "Container {ref} is paused, unpause the container before exec"),
-        "restarting": ("err", 409, "Container {id} is restarting, wait until the container is running"),
+        "restarting": (
+            "err",
+            409,
+            "Container {id} is restarting, wait until the container is running",
+        ),
         "exited": ("err", *NOT_RUNNING),
         "dead": ("err", *NOT_RUNNING),
     },

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import SLEEPER
+from daemontest import SLEEPER
 
 from dockerlayers import DockerClient
 
@@ -17,7 +17,10 @@ TRAPPED = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000"]
 def actions(client, cid, skip=2):
     """(action, signal or exit code) of the container's events, after create and start."""
     return [
-        (e["Action"], e["Actor"]["Attributes"].get("signal") or e["Actor"]["Attributes"].get("exitCode"))
+        (
+            e["Action"],
+            e["Actor"]["Attributes"].get("signal") or e["Actor"]["Attributes"].get("exitCode"),
+        )
         for e in client.daemon.events.list()
         if e["Actor"]["ID"] == cid
     ][skip:]

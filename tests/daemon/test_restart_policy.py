@@ -5,7 +5,7 @@ more), the `restarting` state, and RestartCount, which counts policy restarts on
 from __future__ import annotations
 
 import pytest
-from conftest import SLEEPER
+from daemontest import SLEEPER
 
 from dockerlayers.errors import InvalidParameter
 
@@ -60,10 +60,14 @@ def test_backoff_is_capped_at_one_minute(client, base):
 
 
 def test_backoff_resets_after_a_run_of_ten_seconds(client, base):
-    c = client.containers.run(base, ["sh", "-c", "sleep 10; exit 1"], detach=True, restart_policy="always")
+    c = client.containers.run(
+        base, ["sh", "-c", "sleep 10; exit 1"], detach=True, restart_policy="always"
+    )
     client.clock.advance(60)
     assert set(delays(client, c.id)) == {0.1}
-    c2 = client.containers.run(base, ["sh", "-c", "sleep 9; exit 1"], detach=True, restart_policy="always")
+    c2 = client.containers.run(
+        base, ["sh", "-c", "sleep 9; exit 1"], detach=True, restart_policy="always"
+    )
     client.clock.advance(40)
     assert delays(client, c2.id)[:3] == [0.1, 0.2, 0.4]
 
@@ -153,7 +157,10 @@ def test_a_process_exit_of_a_sleeper_is_restarted(client, base):
     "policy,message",
     [
         ("always:3", "maximum retry count cannot be used with restart policy 'always'"),
-        ({"Name": "unless-stopped", "MaximumRetryCount": 2}, "maximum retry count cannot be used with restart policy 'unless-stopped'"),
+        (
+            {"Name": "unless-stopped", "MaximumRetryCount": 2},
+            "maximum retry count cannot be used with restart policy 'unless-stopped'",
+        ),
         ({"Name": "on-failure", "MaximumRetryCount": -1}, "maximum retry count cannot be negative"),
         ("sometimes", "invalid restart policy 'sometimes'"),
     ],
@@ -166,5 +173,7 @@ def test_invalid_policies(client, base, policy, message):
 
 
 def test_auto_remove_with_a_policy_is_refused(client, base):
-    with pytest.raises(InvalidParameter, match="^can't create 'AutoRemove' container with restart policy$"):
+    with pytest.raises(
+        InvalidParameter, match="^can't create 'AutoRemove' container with restart policy$"
+    ):
         client.containers.create(base, SLEEPER, restart_policy="always", remove=True)

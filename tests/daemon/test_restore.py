@@ -11,7 +11,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import SLEEPER
+from daemontest import SLEEPER
 
 from dockerlayers import DockerClient
 from dockerlayers.daemon.daemon import RootInUse
@@ -32,7 +32,10 @@ def run_all(cl, manually_stopped: bool = False):
 
 
 def statuses(cl):
-    return {c.name: (c.status, c.attrs["State"]["ExitCode"], c.attrs["RestartCount"]) for c in cl.containers.list(all=True)}
+    return {
+        c.name: (c.status, c.attrs["State"]["ExitCode"], c.attrs["RestartCount"])
+        for c in cl.containers.list(all=True)
+    }
 
 
 def test_close_stops_everything_and_policies_bring_them_back(make_client):
@@ -99,7 +102,9 @@ def test_detach_leaves_processes_running_and_policies_alone(make_client):
 
 def test_detach_keeps_a_pending_policy_restart(make_client):
     cl = make_client()
-    c = cl.containers.run(cl.images.base(), ["sh", "-c", "exit 1"], detach=True, restart_policy="always")
+    c = cl.containers.run(
+        cl.images.base(), ["sh", "-c", "exit 1"], detach=True, restart_policy="always"
+    )
     assert c.status == "restarting"
     cl.detach()
     cl2 = make_client()
@@ -184,7 +189,8 @@ HOLDER = textwrap.dedent(
     cl = DockerClient(root=sys.argv[1], seed=1, clock="virtual", mounts="user")
     base = cl.images.base()
     for p in ("no", "always"):
-        cl.containers.run(base, ["sh", "-c", "echo hi > /f; sleep 1000"], detach=True, name=p, restart_policy=p)
+        cmd = ["sh", "-c", "echo hi > /f; sleep 1000"]
+        cl.containers.run(base, cmd, detach=True, name=p, restart_policy=p)
     print("ready", flush=True)
     sys.stdin.readline()
     os._exit(0)  # a crash: no close, no detach

@@ -7,9 +7,10 @@ layers and nothing else."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
-from conftest import DRIVER_PARAMS, SLEEPER
+from daemontest import DRIVER_PARAMS, SLEEPER
 
 from dockerlayers import DockerClient
 from dockerlayers.graphdriver import kernel
@@ -67,7 +68,7 @@ def test_restart_keeps_the_rw_layer_rm_does_not(setup):
     assert mid == cl.daemon.layer_store.get_mount_id(c.id)
     assert mid != c.id  # the driver folder is named by a random mount-id
     upper = os.path.join(str(root), UPPER[driver].format(m=mid))
-    assert open(os.path.join(upper, "data.txt"), "rb").read() == b"table t\n"
+    assert Path(upper, "data.txt").read_bytes() == b"table t\n"
     assert c.diff() == [{"Path": "/data.txt", "Kind": 1}]
 
     # stop + start
@@ -147,9 +148,7 @@ def test_two_containers_share_the_image_layers_and_nothing_else(setup):
         assert lower_a[0] != lower_b[0]
         assert lower_a[0].endswith("-init/diff") and lower_b[0].endswith("-init/diff")
         assert lower_a[1:] == lower_b[1:]
-        assert lower_a[1:] == [
-            os.path.join(str(root), "overlay2", rw_a.parent.cache_id, "diff")
-        ]
+        assert lower_a[1:] == [os.path.join(str(root), "overlay2", rw_a.parent.cache_id, "diff")]
         for key in ("UpperDir", "MergedDir", "WorkDir"):
             assert ga[key] != gb[key]
         assert ga["UpperDir"] == os.path.join(str(root), "overlay2", ls.get_mount_id(a.id), "diff")

@@ -5,9 +5,10 @@ anonymous volumes only."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
-from conftest import SLEEPER
+from daemontest import SLEEPER
 
 from dockerlayers.errors import Conflict, NotFound
 
@@ -20,10 +21,12 @@ def write(c, path, text="data"):
 def test_named_volume(client, base):
     vol = client.volumes.create("data")
     assert vol.attrs["Mountpoint"] == os.path.join(client.root, "volumes", "data", "_data")
-    c = client.containers.run(base, SLEEPER, detach=True, volumes={"data": {"bind": "/data", "mode": "rw"}})
+    c = client.containers.run(
+        base, SLEEPER, detach=True, volumes={"data": {"bind": "/data", "mode": "rw"}}
+    )
     write(c, "/data/db")
     write(c, "/in-layer")
-    assert open(os.path.join(vol.attrs["Mountpoint"], "db")).read() == "data\n"
+    assert Path(os.path.join(vol.attrs["Mountpoint"], "db")).read_text() == "data\n"
     # the mount point itself is made in the RW layer at start (it shows, as in Docker);
     # what is written below it does not
     assert sorted((d["Path"], d["Kind"]) for d in c.diff()) == [("/data", 1), ("/in-layer", 1)]
@@ -78,7 +81,9 @@ def test_bind_mount_of_a_host_folder(client, base, tmp_path):
     host = tmp_path / "host"
     host.mkdir()
     (host / "in").write_text("from host\n")
-    c = client.containers.run(base, SLEEPER, detach=True, volumes={str(host): {"bind": "/mnt", "mode": "rw"}})
+    c = client.containers.run(
+        base, SLEEPER, detach=True, volumes={str(host): {"bind": "/mnt", "mode": "rw"}}
+    )
     assert c.exec_run(["cat", "/mnt/in"]) == (0, b"from host\n")
     write(c, "/mnt/out")
     assert (host / "out").read_text() == "data\n"
@@ -107,7 +112,9 @@ def test_read_only_mount(client, base, tmp_path):
 
 def test_volume_data_survives_restart_and_reopen(make_client):
     cl = make_client()
-    c = cl.containers.run(cl.images.base(), SLEEPER, detach=True, name="db", volumes=["/var/lib/db"])
+    c = cl.containers.run(
+        cl.images.base(), SLEEPER, detach=True, name="db", volumes=["/var/lib/db"]
+    )
     write(c, "/var/lib/db/table")
     cl.close()
     cl2 = make_client()

@@ -62,7 +62,7 @@ def execute(nb: nbformat.NotebookNode) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
         record_timing=False,
-        store_widget_state=True,
+        store_widget_state=False,
     )
     client.execute()
     nb.metadata["kernelspec"] = KERNELSPEC

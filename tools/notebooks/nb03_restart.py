@@ -280,9 +280,20 @@ CELLS = [
     ),
     md(
         """
-        ## 7. Try it yourself
+        ## 7. Try it yourself: the ContainerLab
 
-        PANEL_PLACEHOLDER
+        Pick a name, click **create**, **start**, then **run exec** (the exec field writes a
+        file), **restart**, and run `ls /` in the exec field: the file is still there, and
+        the status line shows the same mount-id. Then try **rm** (with `rm -f`) and
+        **create** again. After each click the panel shows what Docker did (the moby
+        functions), the events, the files on disk under the root, and the file × layer map.
+        """
+    ),
+    code(
+        """
+        from dockerlayers.viz import ContainerLab
+
+        ContainerLab(client, image=image, command="sh -c 'while true; do sleep 1; done'")
         """
     ),
     md(

@@ -1,0 +1,166 @@
+"""ImageExplorer (layers, per-layer A/M/D tree, analysis, a file's content) and
+DriverCompare (one scenario on vfs, aufs and overlay2), as widgets."""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+import ipywidgets as widgets
+
+from dockerlayers.viz import _content
+from dockerlayers.viz._figure import to_png
+from dockerlayers.viz._model import daemon_of, image_label, image_layer_infos
+from dockerlayers.viz.analysis import analyze_image, plot_image_analysis
+from dockerlayers.viz.drivers import compare_drivers, plot_driver_comparison
+from dockerlayers.viz.filemap import MODIFIED, OPAQUE, WHITEOUT, human_size, merge_layers
+from dockerlayers.viz.lab import Panel, _pre
+
+_LETTER = {"added": "A", MODIFIED: "M", WHITEOUT: "D", OPAQUE: "O"}
+
+
+class ImageExplorer(Panel):
+    """Pick an image and a layer: the layer's files (A/M/D), the analysis, a file's bytes."""
+
+    def __init__(self, client: Any, image: Any = None, max_files: int = 200) -> None:
+        self.client = client
+        self.daemon = daemon_of(client)
+        self.max_files = max_files
+        c: dict[str, widgets.Widget] = {}
+        opts = sorted(
+            (image_label(self.daemon, s.id), s.id) for s in self.daemon.image_service.images()
+        )
+        c["image"] = widgets.Dropdown(description="image", options=opts)
+        if image is not None:
+            c["image"].value = self.daemon.image_service.get_image(getattr(image, "id", image)).id
+        c["layer"] = widgets.Select(
+            description="layer", options=[], layout=widgets.Layout(width="95%", height="120px")
+        )
+        c["files"] = widgets.HTML()
+        c["analysis"] = widgets.HTML()
+        c["figure"] = widgets.Image(format="png")
+        c["path"] = widgets.Text(description="path", placeholder="/etc/passwd")
+        c["content"] = widgets.Textarea(
+            description="content", layout=widgets.Layout(width="95%", height="120px")
+        )
+        c["error"] = widgets.HTML()
+        self.controls = c
+        show = widgets.Button(description="show file")
+        show.on_click(self._guard(self.show_file))
+        c["image"].observe(lambda _: self._guard(self.load)(), names="value")
+        c["layer"].observe(lambda _: self._guard(self.show_layer)(), names="value")
+        super().__init__(
+            [
+                c["image"],
+                c["layer"],
+                c["error"],
+                widgets.HBox([c["files"], c["analysis"]]),
+                c["figure"],
+                widgets.HBox([c["path"], show]),
+                c["content"],
+            ]
+        )
+        self.load()
+
+    def load(self) -> None:
+        c = self.controls
+        ref = c["image"].value
+        if ref is None:
+            return
+        self.infos = image_layer_infos(self.daemon, ref)
+        self.entries = [_content.layer_entries(self.daemon, i) for i in self.infos]
+        self.cells, self.visible, _ = merge_layers(self.entries)
+        self.analysis = analyze_image(self.client, ref)
+        c["analysis"].value = _pre(self.analysis.to_text())
+        c["figure"].value = to_png(plot_image_analysis(self.analysis))
+        c["layer"].options = [
+            (
+                f"L{i.index} {human_size(i.size):>7}  "
+                + (i.created_by[:70] or "(no command recorded)"),
+                i.index,
+            )
+            for i in self.infos
+        ]
+        c["layer"].value = len(self.infos) - 1 if self.infos else None
+        self.show_layer()
+
+    def layer_lines(self, index: int) -> list[str]:
+        """`A /path (size)` lines of one layer: A added, M modified, D deleted, O opaque."""
+        out = []
+        for p, e in sorted(self.entries[index].items()):
+            kind = self.cells[p][index].kind
+            size = f" ({human_size(e.size)})" if e.kind == _content.FILE else ""
+            out.append(f"{_LETTER.get(kind, '?')} {p}{'/' if e.kind == _content.DIR else ''}{size}")
+        return out
+
+    def show_layer(self) -> None:
+        index = self.controls["layer"].value
+        if index is None:
+            self.controls["files"].value = ""
+            return
+        lines = self.layer_lines(index)
+        more = f"\n… {len(lines) - self.max_files} more" if len(lines) > self.max_files else ""
+        self.controls["files"].value = _pre("\n".join(lines[: self.max_files]) + more)
+
+    def show_file(self) -> None:
+        """The selected layer's copy of `path`, else the copy the image shows."""
+        c = self.controls
+        path = "/" + c["path"].value.strip().lstrip("/")
+        index = c["layer"].value
+        holder = (
+            index if index is not None and path in self.entries[index] else self.visible.get(path)
+        )
+        if holder is None:
+            c["content"].value = ""
+            self._show_error(f"{path}: not in this image")
+            return
+        entry = self.entries[holder][path]
+        if entry.kind == _content.WHITEOUT:
+            c["content"].value = f"(L{holder} deletes {path}: a whiteout, no content)"
+            self._show_error("")
+            return
+        host = os.path.join(
+            self.daemon.driver.layer_dir(self.infos[holder].driver_id), path.lstrip("/")
+        )
+        with open(host, "rb") as f:
+            data = f.read(4096)
+        c["content"].value = f"(copy in L{holder})\n" + data.decode("utf-8", "replace")
+        self._show_error("")
+
+
+class DriverCompare(Panel):
+    """Run one scenario on each driver and show disk use and create cost side by side."""
+
+    def __init__(
+        self,
+        files_per_layer: tuple[int, ...] = (100, 100, 100),
+        containers: int = 3,
+        growth: tuple[int, ...] = (50, 200, 800),
+    ) -> None:
+        c: dict[str, widgets.Widget] = {}
+        c["files"] = widgets.Text(
+            description="files/layer", value=",".join(map(str, files_per_layer))
+        )
+        c["containers"] = widgets.BoundedIntText(
+            description="containers", value=containers, min=1, max=20
+        )
+        c["result"] = widgets.HTML()
+        c["figure"] = widgets.Image(format="png")
+        c["error"] = widgets.HTML()
+        self.controls = c
+        self.growth = growth
+        self.comparison = None
+        run = widgets.Button(description="compare")
+        run.on_click(self._guard(self.run))
+        super().__init__(
+            [widgets.HBox([c["files"], c["containers"], run]), c["error"], c["result"], c["figure"]]
+        )
+
+    def run(self) -> None:
+        c = self.controls
+        files = tuple(int(x) for x in c["files"].value.replace(" ", "").split(",") if x)
+        self.comparison = compare_drivers(files, int(c["containers"].value), self.growth)
+        c["result"].value = _pre(self.comparison.to_text()) + html.escape("")
+        c["figure"].value = to_png(plot_driver_comparison(self.comparison))
+        self._show_error("")

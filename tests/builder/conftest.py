@@ -1,0 +1,101 @@
+"""Fixtures for the builder tests: a client with the base image tagged `base:1` (the tag
+the real-engine tests use too), context folders, and per-layer file listings."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+
+import pytest
+
+from dockerlayers import DockerClient
+from dockerlayers.digest import chain_id
+
+#: The long build-context mtime all contexts get, so that builds are reproducible.
+MTIME = 1_700_000_000
+
+
+def write_context(root, files: dict[str, str | bytes]) -> str:
+    """Make a context folder; a name ending in `/` is an (empty) folder."""
+    root = str(root)
+    os.makedirs(root, exist_ok=True)
+    for name, content in files.items():
+        path = os.path.join(root, name)
+        if name.endswith("/"):
+            os.makedirs(path, exist_ok=True)
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(content.encode() if isinstance(content, str) else content)
+    for dirpath, dirs, names in os.walk(root):
+        for n in dirs:
+            os.chmod(os.path.join(dirpath, n), 0o755)
+        for n in names:
+            os.chmod(os.path.join(dirpath, n), 0o644)
+        for n in dirs + names:
+            os.utime(os.path.join(dirpath, n), (MTIME, MTIME))
+    return root
+
+
+@pytest.fixture
+def client():
+    c = DockerClient(seed=7, clock="virtual", mounts="user")
+    base = c.images.base()
+    c.daemon.image_service.tag(base.id, "base:1")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def build(client, tmp_path):
+    """build(dockerfile, files={}, **kwargs) -> (image config, lines) in a fresh context."""
+    counter = [0]
+
+    def run(dockerfile: str, files: dict[str, str | bytes] | None = None, context=None, **kwargs):
+        if context is None:
+            counter[0] += 1
+            context = tmp_path / f"ctx{counter[0]}"
+            write_context(context, {"Dockerfile": dockerfile, **(files or {})})
+        image, lines = client.images.build(path=str(context), **kwargs)
+        return client.daemon.image_service.get_image(image.id), lines
+
+    return run
+
+
+def history(img) -> list[tuple[str, bool]]:
+    return [(h.created_by, h.empty_layer) for h in img.history]
+
+
+def layer_members(client, img) -> list[list[str]]:
+    """The entry names of each layer's tar, bottom to top."""
+    out = []
+    diff_ids = list(img.rootfs.diff_ids)
+    ls = client.daemon.layer_store
+    for i in range(len(diff_ids)):
+        layer = ls.get(chain_id(diff_ids[: i + 1]))
+        try:
+            with layer.tar_stream() as s:
+                data = s.read()
+        finally:
+            ls.release(layer)
+        with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+            out.append([m.name for m in tf.getmembers()])
+    return out
+
+
+def layer_files(client, img) -> list[list[str]]:
+    """Like layer_members, without the base layer and without folders' own entries."""
+    out = []
+    diff_ids = list(img.rootfs.diff_ids)
+    ls = client.daemon.layer_store
+    for i in range(1, len(diff_ids)):
+        layer = ls.get(chain_id(diff_ids[: i + 1]))
+        try:
+            with layer.tar_stream() as s:
+                data = s.read()
+        finally:
+            ls.release(layer)
+        with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+            out.append(sorted(m.name for m in tf.getmembers() if not m.isdir()))
+    return out

@@ -1,0 +1,74 @@
+"""Helpers of the daemon suites: the drivers to run on, and ways to bring a container into
+each of Docker's states (created, running, paused, restarting, exited, dead)."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from dockerlayers.graphdriver.kernel import overlay_supported
+
+#: (driver, mounts) pairs every per-driver test runs on; the kernel's overlayfs where allowed.
+DRIVER_PARAMS = [
+    pytest.param(("overlay2", "user"), id="overlay2-user"),
+    pytest.param(("aufs", "user"), id="aufs-user"),
+    pytest.param(("vfs", "user"), id="vfs-user"),
+    pytest.param(
+        ("overlay2", "kernel"),
+        id="overlay2-kernel",
+        marks=[
+            pytest.mark.kernel,
+            pytest.mark.skipif(not overlay_supported(), reason="needs root and overlayfs"),
+        ],
+    ),
+]
+
+SLEEPER = ["sh", "-c", "sleep 1000"]
+#: exits 3 the first time, then sleeps on every later start (its RW layer remembers)
+ONCE = ["sh", "-c", "test -f /ran && sleep 1000; touch /ran; exit 3"]
+STATES = ("created", "running", "paused", "restarting", "exited", "dead")
+
+
+def fail_driver_remove(client, monkeypatch):
+    """Make the graph driver's remove fail like a busy mount (EBUSY)."""
+
+    def remove(*_a, **_k):
+        raise OSError(errno.EBUSY, "device or resource busy")
+
+    monkeypatch.setattr(client.daemon.driver, "remove", remove)
+
+
+def make_in_state(client, state: str, monkeypatch=None, name: str | None = None):
+    """A container (docker-py model) brought into `state` the way a user would get there."""
+    base = client.images.base()
+    if state == "created":
+        return client.containers.create(base, SLEEPER, name=name)
+    if state == "running":
+        return client.containers.run(base, SLEEPER, detach=True, name=name)
+    if state == "paused":
+        c = client.containers.run(base, SLEEPER, detach=True, name=name)
+        c.pause()
+        return c
+    if state == "restarting":
+        # exits at once; the policy waits its back-off (100 ms) before starting it again
+        c = client.containers.run(
+            base, ONCE, detach=True, name=name, restart_policy={"Name": "always"}
+        )
+        assert c.status == "restarting", c.attrs["State"]
+        return c
+    if state == "exited":
+        c = client.containers.run(base, ONCE, detach=True, name=name)
+        assert c.status == "exited"
+        return c
+    if state == "dead":
+        assert monkeypatch is not None, "dead needs monkeypatch (a removal that fails)"
+        c = client.containers.run(base, ONCE, detach=True, name=name)
+        with monkeypatch.context() as m:
+            fail_driver_remove(client, m)
+            with pytest.raises(Exception, match="failed to remove root filesystem"):
+                c.remove()
+        c.reload()
+        assert c.status == "dead", c.attrs["State"]
+        return c
+    raise ValueError(state)

@@ -1,0 +1,82 @@
+from dockerlayers.viz import ContainerLab, ImageExplorer, PanelRunner, layered_image
+
+
+def lab(client, base):
+    return PanelRunner(ContainerLab(client, image=base))
+
+
+def test_create_start_restart_keeps_the_rw_layer(client, base, capsys):
+    r = lab(client, base)
+    r.set("name", "web").click("create")
+    assert "web" in r.status and "Created" in r.status
+    assert "save_mount" in r.trace and "mount-id" in r.trace
+    cid = r.get("container")
+    mount_id = client.daemon.rw_layer(cid).mount_id
+    r.click("start")
+    assert "Up" in r.status and "container start" in r.log
+    r.set("exec", "sh -c 'echo data > /keep.txt'").click("run exec")
+    assert "(exit code 0)" in r.get("exec_output")
+    assert "/keep.txt" in r.panel.matrix.highlight
+    r.click("restart")
+    assert "container restart" in r.log
+    assert client.daemon.rw_layer(cid).mount_id == mount_id
+    assert r.panel.matrix.row("/keep.txt").visible_layer == r.panel.matrix.layer_index("RW")
+    assert r.image().startswith(b"\x89PNG")
+    assert capsys.readouterr() == ("", "")
+
+
+def test_refused_actions_show_dockers_error_and_raise_nothing(client, base):
+    r = lab(client, base)
+    r.click("stop")
+    assert "no container" in r.error
+    r.click("create").click("pause")
+    assert "Error response from daemon" in r.error and "is not running" in r.error
+    r.click("start").click("rm")
+    assert "You cannot remove a running container" in r.error
+    assert "refused" in r.trace
+    r.set("force", True).click("rm")
+    assert r.error == "" and "(no containers)" in r.status
+    assert "driver.remove(<mount-id>)" in r.trace
+
+
+def test_rm_then_create_gets_a_new_empty_rw_layer(client, base):
+    r = lab(client, base)
+    r.set("command", "sh -c 'echo t > /table; sleep 100'").click("create").click("start")
+    old = client.daemon.rw_layer(r.get("container")).mount_id
+    r.set("force", True).click("rm").click("create")
+    new = client.daemon.rw_layer(r.get("container")).mount_id
+    assert new != old
+    assert "/table" not in [row.path for row in r.panel.matrix.rows]
+
+
+def test_several_containers_and_the_clock(client, base):
+    r = lab(client, base)
+    r.set("name", "one").click("create").click("start")
+    r.set("name", "two").click("create").click("start")
+    assert r.options("container") == ["one", "two"]
+    r.set("container", "one").click("stop")
+    assert "Exited (137)" in r.status and "two" in r.status
+    r.set("seconds", 5).click("advance clock")
+    assert "advance 5s" in r.trace and "2024-01-01T00:00:" in r.status
+
+
+def test_commit_adds_an_image_and_a_layer(client, base):
+    r = lab(client, base)
+    r.click("create").click("start").set("exec", "touch /new").click("run exec")
+    r.set("commit_as", "mine:1").click("commit")
+    assert "layer_store.register" in r.trace and "repositories.json" in r.trace
+    assert "mine:1" in r.options("image")
+
+
+def test_image_explorer_layers_and_file_content(client, base):
+    layered_image(client, (4, 4), overwrite=1, delete=1, tag="s:1")
+    ex = ImageExplorer(client, image="s:1")
+    r = PanelRunner(ex)
+    assert len(r.options("layer")) == 3
+    lines = ex.layer_lines(2)
+    assert "D /data/l0/d000/f00001.txt" in lines and "M /data/l0/d000/f00000.txt (96B)" in lines
+    r.set("path", "/data/l0/d000/f00000.txt").click("show file")
+    assert "overwritten" in r.get("content")
+    r.set("path", "/nope").click("show file")
+    assert "not in this image" in r.error
+    assert "efficiency" in r.text("analysis")

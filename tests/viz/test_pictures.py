@@ -1,0 +1,82 @@
+from dockerlayers.viz import (
+    analyze_image,
+    compare_drivers,
+    disk_tree,
+    layer_stack,
+    layered_image,
+    lifecycle,
+    plot_disk_tree,
+    plot_driver_comparison,
+    plot_image_analysis,
+    plot_layer_stack,
+    plot_lifecycle,
+    take_snapshot,
+)
+
+
+def test_disk_tree_marks_what_create_made(client, base):
+    before = take_snapshot(client)
+    c = client.containers.create(base, ["sleep", "9"], name="web")
+    tree = disk_tree(client, before)
+    rw = client.daemon.rw_layer(c.id)
+    created = tree.marked("+")
+    assert f"image/overlay2/layerdb/mounts/{c.id}/mount-id" in created
+    assert f"overlay2/{rw.mount_id}" in created and f"containers/{c.id}" in created
+    assert tree.line(f"overlay2/{rw.mount_id}").note.startswith("RW layer of web")
+    assert (
+        tree.line(f"image/overlay2/layerdb/mounts/{c.id}/mount-id").note == rw.mount_id[:12] + "…"
+    )
+    assert client.root not in tree.to_text()
+    c.remove()
+    gone = disk_tree(client, take_snapshot(client))
+    assert not gone.marked()
+    assert plot_disk_tree(tree).texts
+
+
+def test_layer_stack_shares_image_layers(client, base):
+    a = client.containers.create(base, ["sleep", "9"], name="a1")
+    client.containers.create(base, ["sleep", "9"], name="a2")
+    st = layer_stack(client)
+    (shared,) = st.shared_layers()
+    assert sorted(shared.used_by) == ["a1", "a2"]
+    one = next(c for c in st.containers if c.name == "a1")
+    assert one.rw.driver_id == client.daemon.rw_layer(a.id).mount_id
+    assert one.init.folder.endswith("-init/diff")
+    assert plot_layer_stack(st).axes
+
+
+def test_lifecycle_path_from_events(client, base):
+    c = client.containers.create(base, ["sleep", "100"], name="w1")
+    c.start()
+    c.pause()
+    c.unpause()
+    c.restart(timeout=0)
+    lc = lifecycle(client, "w1")
+    assert lc.current == "running"
+    assert [a for _, _, a in lc.path][:3] == ["start", "pause", "unpause"]
+    assert lc.path[-1] == ("exited", "running", "restart")
+    c.remove(force=True)
+    assert lifecycle(client, c.id).current == "removed"
+    assert plot_lifecycle(lc).axes
+
+
+def test_image_analysis_counts_waste_once_with_reasons(client, base):
+    layered_image(client, (20, 20), file_size=64, overwrite=3, delete=2, tag="s:1")
+    an = analyze_image(client, "s:1")
+    assert an.base == "base:latest" and an.layers[0].from_base and not an.layers[1].from_base
+    top = an.layers[-1]
+    assert (top.added, top.modified, top.removed) == (20, 3, 2)
+    assert len(an.wasted) == 5 and an.wasted_bytes == 5 * 64
+    assert {w.reason for w in an.wasted} == {"overwritten in L2", "deleted in L2"}
+    assert abs(an.efficiency - (an.total_bytes - 320) / an.total_bytes) < 1e-9
+    assert plot_image_analysis(an).axes
+
+
+def test_driver_comparison_vfs_copies(tmp_path):
+    cmp = compare_drivers((5,), containers=2, growth=(5, 20), drivers=("vfs", "overlay2"))
+    vfs, ovl = cmp.result("vfs"), cmp.result("overlay2")
+    assert vfs.disk_bytes > ovl.disk_bytes
+    # vfs copies the image into the new init layer; overlay2 writes the same few files
+    assert vfs.create_cost[20][1] - vfs.create_cost[5][1] > 15 * 64
+    assert abs(ovl.create_cost[20][1] - ovl.create_cost[5][1]) < 64
+    assert plot_driver_comparison(cmp).axes

@@ -1,0 +1,255 @@
+"""07 The container lifecycle."""
+
+from _nb import code, md, moby
+
+NAME = "07-container-lifecycle.ipynb"
+
+CELLS = [
+    md(
+        """
+        # 07 · The container lifecycle
+
+        **The questions**: *why does `docker stop` take 10 seconds?*, *what is exit code
+        137 (and 143)?*, *what does `docker pause` do?*, *what happens to my containers when
+        the Docker daemon restarts?*
+
+        **What you will see** (10 minutes), timed on the model's virtual clock:
+
+        1. `stop` = SIGTERM, wait up to the timeout, then SIGKILL; a shell as PID 1 without a
+           `trap` ignores SIGTERM, so stop waits the full 10 s and the exit code is 137 = 128 + 9;
+        2. `stop -t 0`, `kill`, and a process that handles SIGTERM;
+        3. `pause`: the process is frozen, some commands are refused;
+        4. restart policies (`on-failure:3`, `always`);
+        5. a daemon restart: running containers are stopped, policies decide who comes back,
+           and every RW layer is still there.
+        """
+    ),
+    code(
+        """
+        from dockerlayers import APIError, DockerClient
+
+        client = DockerClient(seed=7, clock="virtual", mounts="user")
+        image = client.images.base()
+        loop = ["sh", "-c", "while true; do sleep 1; done"]
+        client.clock  # virtual time starts at 2024-01-01 and moves only when something waits
+        """
+    ),
+    md(
+        """
+        ## 1. Why `docker stop` takes 10 seconds
+
+        `plain` runs a shell loop as PID 1. The kernel does not apply the default action of a
+        signal to PID 1 of a PID namespace: without a handler, SIGTERM is simply ignored.
+        """
+    ),
+    code(
+        """
+        plain = client.containers.run(image, loop, name="plain", detach=True)
+        t0 = client.clock.now()
+        plain.stop()
+        plain.status, plain.attrs["State"]["ExitCode"], client.clock.now() - t0
+        """
+    ),
+    md(
+        """
+        The events show it: `kill` with signal 15 (SIGTERM), 10 s of nothing, `kill` with
+        signal 9 (SIGKILL), `die`, `stop`. 137 = 128 + 9: the process was killed by signal 9.
+        """
+    ),
+    code(
+        """
+        [(e["time"] - t0, e["Action"], e["Actor"]["Attributes"].get("signal", "")) for e in client.daemon.events.list() if e["time"] >= t0]
+        """
+    ),
+    md(
+        """
+        ## 2. stop -t 0, kill, and a process that handles SIGTERM
+
+        `stop(timeout=0)` skips the wait; `kill` sends SIGKILL at once. Both end with 137.
+        """
+    ),
+    code(
+        """
+        plain.start()
+        t0 = client.clock.now()
+        plain.stop(timeout=0)
+        after_stop = (plain.attrs["State"]["ExitCode"], client.clock.now() - t0)
+        plain.start()
+        plain.kill()
+        after_stop, (plain.attrs["State"]["ExitCode"], client.clock.now() - t0)
+        """
+    ),
+    md(
+        """
+        `docker kill -s TERM` on `plain` changes nothing — PID 1 ignores it:
+        """
+    ),
+    code(
+        """
+        plain.start()
+        plain.kill(signal="SIGTERM")
+        plain.status
+        """
+    ),
+    md(
+        """
+        With a `trap`, the shell handles SIGTERM and exits at once, with the code it chooses.
+        Programs that die *of* SIGTERM (or mimic it, as the JVM does) exit with 143 = 128 + 15.
+        """
+    ),
+    code(
+        """
+        polite = client.containers.run(
+            image, ["sh", "-c", "trap 'echo bye; exit 143' TERM; while true; do sleep 1; done"], name="polite", detach=True
+        )
+        t0 = client.clock.now()
+        polite.stop()
+        polite.attrs["State"]["ExitCode"], client.clock.now() - t0, polite.logs()
+        """
+    ),
+    md(
+        """
+        ## 3. pause
+
+        `pause` freezes every process of the container (the cgroup freezer). The status is
+        `paused` while `Running` stays `True`; exec and rm are refused, in Docker's words.
+        """
+    ),
+    code(
+        """
+        plain.pause()
+        plain.status, plain.attrs["State"]["Running"], plain.attrs["State"]["Paused"]
+        """
+    ),
+    code(
+        """
+        try:
+            plain.exec_run("ls")
+        except APIError as e:
+            print(e)
+        """
+    ),
+    code(
+        """
+        try:
+            plain.remove()
+        except APIError as e:
+            print(e)
+        """
+    ),
+    code(
+        """
+        plain.unpause()
+        plain.status
+        """
+    ),
+    md(
+        """
+        ## 4. Restart policies
+
+        `on-failure:3` restarts a container that exits with a non-zero code, at most 3 times,
+        with a back-off that starts at 100 ms and doubles. `RestartCount` counts them.
+        """
+    ),
+    code(
+        """
+        flaky = client.containers.run(
+            image, ["sh", "-c", "echo trying; exit 3"], name="flaky", detach=True, restart_policy="on-failure:3"
+        )
+        client.clock.advance(5)
+        flaky.reload()
+        flaky.status, flaky.attrs["State"]["ExitCode"], flaky.attrs["RestartCount"], flaky.logs().decode().split()
+        """
+    ),
+    md(
+        """
+        Each restart reuses the same container and RW layer (notebook 03): all four runs wrote
+        into the same log. A manual `docker restart` resets the count to 0 — and since `flaky`
+        fails again at once, the policy takes over and counts from 1 again.
+        """
+    ),
+    code(
+        """
+        flaky.restart()
+        flaky.status, flaky.attrs["RestartCount"]
+        """
+    ),
+    md(
+        """
+        ## 5. What a daemon restart does
+
+        Without live-restore, stopping dockerd stops every running container (SIGTERM, its
+        timeout, SIGKILL). When dockerd starts again, restart policies decide: `always` comes
+        back even if you had stopped it by hand; `unless-stopped` comes back unless you
+        stopped it; `no` stays down. Five containers, two of them stopped by hand first:
+        """
+    ),
+    code(
+        """
+        for name, policy in [("always", "always"), ("unless", "unless-stopped"), ("never", "no")]:
+            client.containers.run(image, loop, name=name, restart_policy=policy, detach=True)
+        for name, policy in [("always-stopped", "always"), ("unless-stopped", "unless-stopped")]:
+            client.containers.run(image, loop, name=name, restart_policy=policy, detach=True).stop(timeout=0)
+        client.containers.get("never").exec_run(["sh", "-c", "echo still here > /data.txt"])
+        sorted(c.name for c in client.containers.list())
+        """
+    ),
+    code(
+        """
+        root = client.root
+        client.daemon.close()  # dockerd stops
+        client = DockerClient(root=root, seed=7, clock="virtual", mounts="user")  # dockerd starts
+        sorted((c.name, c.status) for c in client.containers.list(all=True) if c.name not in ("plain", "polite", "flaky"))
+        """
+    ),
+    md(
+        """
+        `never` was stopped by the shutdown (137) and stayed down, but its RW layer — and the
+        file it wrote — is still there:
+        """
+    ),
+    code(
+        """
+        never = client.containers.get("never")
+        never.attrs["State"]["ExitCode"], never.diff()
+        """
+    ),
+    md(
+        """
+        ## What to remember
+
+        - `stop` = SIGTERM, wait (10 s by default), SIGKILL. PID 1 ignores signals it has no
+          handler for: add a `trap` (or use `--init`), or stop takes the full timeout and
+          exits 137 = 128 + 9. 143 = 128 + 15 means the process ended on SIGTERM.
+        - `pause` freezes the processes; the container stays `Running` (status `paused`).
+        - Restart policies restart the same container (same RW layer); `RestartCount` counts
+          policy restarts, a manual restart resets it.
+        - A daemon restart stops containers but keeps their RW layers; `always` and
+          `unless-stopped` decide who comes back.
+
+        ## Read next in moby
+
+        """
+        + moby(
+            "daemon/stop.go",
+            "daemon/kill.go",
+            "daemon/pause.go",
+            "daemon/monitor.go",
+            "restartmanager/restartmanager.go",
+            "daemon/daemon.go",
+            "container/state.go",
+        )
+        + """
+
+        Next: [08 · Look inside an image](08-look-inside-an-image.ipynb).
+        """
+    ),
+    code(
+        """
+        import shutil
+
+        client.close()
+        shutil.rmtree(root)
+        """
+    ),
+]
