@@ -154,7 +154,9 @@ def find_copies(daemon_or_client: Any, image: Any, path: str) -> list[PathCopy]:
             parent = posixpath.dirname(name)
             if name == target:
                 found = m
-            elif base == WHITEOUT_OPAQUE and (parent in ancestors or (parent == "/" and target != "/")):
+            elif base == WHITEOUT_OPAQUE and (
+                parent in ancestors or (parent == "/" and target != "/")
+            ):
                 hiders.append((layer.index, Hider(layer, "opaque directory", name)))
             elif base.startswith(WHITEOUT_PREFIX):
                 removed = posixpath.join(parent, base[len(WHITEOUT_PREFIX) :])

@@ -51,8 +51,18 @@ DEFAULT_SHELL = ["/bin/sh", "-c"]
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: Build args Docker accepts without an ARG line (moby: builder/dockerfile/buildargs.go).
 BUILTIN_ARGS = frozenset(
-    "HTTP_PROXY http_proxy HTTPS_PROXY https_proxy FTP_PROXY ftp_proxy NO_PROXY no_proxy "
-    "ALL_PROXY all_proxy".split()
+    [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "FTP_PROXY",
+        "ftp_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
 )
 
 
@@ -357,6 +367,16 @@ class Builder:
             raise _StepError("no build stage in current context")
         return meta, stages
 
+    def _pull(self, name: str) -> Image:
+        """The only image a network-less daemon can "pull" is the built-in base; anything
+        else fails as a daemon without registry access would."""
+        from dockerlayers import baseimage
+
+        ref = name if ":" in name.rsplit("/", 1)[-1] else name + ":latest"
+        if ref == baseimage.BASE_REFERENCE and hasattr(self.daemon, "base_image"):
+            return self.svc.get_image(self.daemon.base_image())
+        raise _StepError(pull_error(name))
+
     def _from(self, stage: Stage, build_args: BuildArgs) -> _State:
         """moby: builder/dockerfile/dispatchers.go initializeStage, dispatchState.beginStage"""
         self.cache_busted = False  # imageProber.Reset
@@ -374,9 +394,13 @@ class Builder:
             try:
                 image = self.svc.get_image(name)
             except APIError:
-                raise _StepError(pull_error(name)) from None
+                image = self._pull(name)
             image_id = image.id
-        cfg = image.config.copy() if image is not None and image.config is not None else ContainerConfig()
+        cfg = (
+            image.config.copy()
+            if image is not None and image.config is not None
+            else ContainerConfig()
+        )
         env = list(cfg.env or [])
         if not any(e.split("=", 1)[0] == "PATH" for e in env):
             cfg.env = [*env, f"PATH={DEFAULT_PATH}"]
@@ -388,7 +412,10 @@ class Builder:
     def _env(self, state: _State) -> dict[str, str]:
         """The variables an instruction's words see: Env first, then the allowed build args."""
         env: dict[str, str] = {}
-        for e in [*(state.run_config.env or []), *state.build_args.filter_allowed(state.run_config.env)]:
+        for e in [
+            *(state.run_config.env or []),
+            *state.build_args.filter_allowed(state.run_config.env),
+        ]:
             k, _, v = e.partition("=")
             env.setdefault(k, v)
         return env
@@ -542,7 +569,11 @@ class Builder:
             except ValueError:
                 test = ["CMD-SHELL", rest]
             hc = {"Test": test}
-            for flag, key in (("interval", "Interval"), ("timeout", "Timeout"), ("start-period", "StartPeriod")):
+            for flag, key in (
+                ("interval", "Interval"),
+                ("timeout", "Timeout"),
+                ("start-period", "StartPeriod"),
+            ):
                 if ins.flags.get(flag):
                     hc[key] = _duration_ns(ins.flags[flag] or "")
             if ins.flags.get("retries"):
@@ -552,7 +583,7 @@ class Builder:
         state.run_config.healthcheck = hc
         test = go_quote_list(hc["Test"])
         if kind == "NONE":
-            comment = f"HEALTHCHECK &{{{test} \"0s\" \"0s\" \"0s\" '\\x00'}}"
+            comment = f'HEALTHCHECK &{{{test} "0s" "0s" "0s" \'\\x00\'}}'
         else:
             comment = (
                 f"HEALTHCHECK &{{{test} {_go_duration(hc.get('Interval', 0))} "
@@ -579,9 +610,10 @@ class Builder:
         match: Image | None = None
         for image_id in siblings:
             img = store.get(image_id)
-            if compare_configs(img.container_config, run_config):
-                if match is None or match.created < img.created:
-                    match = img
+            if compare_configs(img.container_config, run_config) and (
+                match is None or match.created < img.created
+            ):
+                match = img
         if match is None:
             self.cache_busted = True
             return False
@@ -594,7 +626,9 @@ class Builder:
     def _comment_config(self, state: _State, comment: str, single: bool = False) -> ContainerConfig:
         """moby: internals.go withCmdComment / withCmdCommentString"""
         cfg = state.run_config.copy()
-        cfg.cmd = [*state.shell, "#(nop) " + comment] if single else [*state.shell, "#(nop) ", comment]
+        cfg.cmd = (
+            [*state.shell, "#(nop) " + comment] if single else [*state.shell, "#(nop) ", comment]
+        )
         return cfg
 
     def _commit(self, state: _State, comment: str) -> None:
@@ -628,7 +662,9 @@ class Builder:
                 _chown_root(fs, path)
         self._commit_container(state, container_id, run_config)
 
-    def _create(self, state: _State, run_config: ContainerConfig, env: list[str] | None = None) -> str:
+    def _create(
+        self, state: _State, run_config: ContainerConfig, env: list[str] | None = None
+    ) -> str:
         """moby: containerbackend.go Create (` ---> Running in <id>`)"""
         if state.image is None:
             # FROM scratch: the engine runs a container on an empty root filesystem; the
@@ -651,7 +687,9 @@ class Builder:
         self.log(f" ---> Running in {truncate_id(c.id)}")
         return c.id
 
-    def _commit_container(self, state: _State, container_id: str, container_config: ContainerConfig) -> None:
+    def _commit_container(
+        self, state: _State, container_id: str, container_config: ContainerConfig
+    ) -> None:
         """moby: internals.go commitContainer -> daemon CommitBuildStep"""
         if not container_id:
             self._commit_layer(state, None, container_config)
@@ -662,10 +700,16 @@ class Builder:
         finally:
             self.daemon.layer_store.release_rw_layer(rw)
 
-    def _commit_layer(self, state: _State, rw: Any, container_config: ContainerConfig, container_id: str = "") -> None:
+    def _commit_layer(
+        self, state: _State, rw: Any, container_config: ContainerConfig, container_id: str = ""
+    ) -> None:
         """Register the RW layer's diff on the current image and make the child image."""
         ls = self.daemon.layer_store
-        parent_chain = state.image.rootfs.chain_id() if state.image is not None and state.image.rootfs else None
+        parent_chain = (
+            state.image.rootfs.chain_id()
+            if state.image is not None and state.image.rootfs
+            else None
+        )
         if rw is None:
             from dockerlayers.digest import EMPTY_TAR
 
@@ -696,14 +740,18 @@ class Builder:
             raise _StepError("Please provide a source image with `from` prior to run")
         if state.image is None:
             raise _StepError(
-                'OCI runtime create failed: container_linux.go:380: starting container process '
+                "OCI runtime create failed: container_linux.go:380: starting container process "
                 'caused: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown'
             )
         cmd = list(ins.json_form) if ins.json_form is not None else [*state.shell, ins.args]
         build_env = state.build_args.filter_allowed(state.run_config.env)
         save_cmd = cmd
         if build_env:
-            kept = sorted(e for e in build_env if not state.build_args.is_unreferenced_builtin(e.split("=", 1)[0]))
+            kept = sorted(
+                e
+                for e in build_env
+                if not state.build_args.is_unreferenced_builtin(e.split("=", 1)[0])
+            )
             save_cmd = [f"|{len(kept)}", *kept, *cmd]
         probe = state.run_config.copy()
         probe.cmd = save_cmd
@@ -715,7 +763,9 @@ class Builder:
         exec_config.cmd = cmd
         exec_config.entrypoint = None
         exec_config.healthcheck = None
-        container_id = self._create(state, exec_config, env=[*(state.run_config.env or []), *build_env])
+        container_id = self._create(
+            state, exec_config, env=[*(state.run_config.env or []), *build_env]
+        )
         self.daemon.start(container_id)
         result = self.daemon.wait(container_id)
         out = self.daemon.logs(container_id)
@@ -771,7 +821,9 @@ class Builder:
             if len(infos) == 1:
                 src_hash = infos[0].hash
             else:
-                src_hash = "multi:" + hashlib.sha256(",".join(i.hash for i in infos).encode()).hexdigest()
+                src_hash = (
+                    "multi:" + hashlib.sha256(",".join(i.hash for i in infos).encode()).hexdigest()
+                )
             chown_comment = f"--chown={chown}" if chown else ""
             comment = f"{name} {chown_comment}{src_hash} in {dest} "
             run_config = self._comment_config(state, comment, single=True)
@@ -779,14 +831,20 @@ class Builder:
                 return
             uid, gid = _parse_chown(chown) if chown else (0, 0)
             ls = self.daemon.layer_store
-            parent_chain = state.image.rootfs.chain_id() if state.image is not None and state.image.rootfs else None
+            parent_chain = (
+                state.image.rootfs.chain_id()
+                if state.image is not None and state.image.rootfs
+                else None
+            )
             rw = ls.create_rw_layer(self.daemon.ids.generate_random_id(), parent_chain, None)
             try:
                 fs = rw.mount()
                 try:
                     dest_path = _normalize_dest(state.run_config.working_dir, dest)
                     for info in infos:
-                        self._perform_copy(fs, source, info, dest_path, ins.cmd == "add", (uid, gid))
+                        self._perform_copy(
+                            fs, source, info, dest_path, ins.cmd == "add", (uid, gid)
+                        )
                 finally:
                     rw.unmount()
                 self._commit_layer(state, rw, run_config)
@@ -820,7 +878,9 @@ class Builder:
                     raise _StepError(f"invalid from flag value {ref}: {pull_error(ref)}") from None
         if not image_id:  # a scratch stage: nothing in it
             empty = tempfile.mkdtemp(prefix="docker-builder", dir=self._tmp_root())
-            return _Source(empty, None, context=False), lambda: shutil.rmtree(empty, ignore_errors=True)
+            return _Source(empty, None, context=False), lambda: shutil.rmtree(
+                empty, ignore_errors=True
+            )
         img = self.svc.get_image(image_id)
         chain = img.rootfs.chain_id() if img.rootfs else None
         ls = self.daemon.layer_store
@@ -866,9 +926,21 @@ class Builder:
                 continue
             hashes.append(source.file_hash(p))
         hashes.sort()
-        return [_CopyInfo(clean, resolved, "dir:" + hashlib.sha256(",".join(hashes).encode()).hexdigest())]
+        return [
+            _CopyInfo(
+                clean, resolved, "dir:" + hashlib.sha256(",".join(hashes).encode()).hexdigest()
+            )
+        ]
 
-    def _perform_copy(self, fs: Any, source: _Source, info: _CopyInfo, dest: str, is_add: bool, owner: tuple[int, int]) -> None:
+    def _perform_copy(
+        self,
+        fs: Any,
+        source: _Source,
+        info: _CopyInfo,
+        dest: str,
+        is_add: bool,
+        owner: tuple[int, int],
+    ) -> None:
         """moby: builder/dockerfile/copy.go performCopyForInfo"""
         dest_clean = posixpath.normpath(dest)
         st = source.stat(info.resolved)
@@ -885,7 +957,15 @@ class Builder:
         _mkdir_all(fs, posixpath.dirname(target), owner)
         self._copy_file(fs, source, info.resolved, target, owner, follow=True)
 
-    def _copy_file(self, fs: Any, source: _Source, src: str, target: str, owner: tuple[int, int], follow: bool = False) -> None:
+    def _copy_file(
+        self,
+        fs: Any,
+        source: _Source,
+        src: str,
+        target: str,
+        owner: tuple[int, int],
+        follow: bool = False,
+    ) -> None:
         st = source.stat(src) if follow else source.lstat(src)
         assert st is not None
         if fs.lexists(target) and not (fs.isdir(target) and not fs.islink(target)):
@@ -902,7 +982,9 @@ class Builder:
         _chown(fs, target, owner)
         fs.utime(target, (int(st.st_mtime), int(st.st_mtime)))
 
-    def _copy_directory(self, fs: Any, source: _Source, src: str, dest: str, owner: tuple[int, int]) -> None:
+    def _copy_directory(
+        self, fs: Any, source: _Source, src: str, dest: str, owner: tuple[int, int]
+    ) -> None:
         """The folder's *contents* into dest (moby: copyDirectory -> archiver.CopyWithTar)."""
         _mkdir_all(fs, dest, owner)
         dir_times = []
@@ -953,7 +1035,9 @@ class Builder:
                 elif m.issym():
                     fs.symlink(m.linkname, target)
                 elif m.islnk():
-                    fs.link(posixpath.join(dest, posixpath.normpath(m.linkname.lstrip("/"))), target)
+                    fs.link(
+                        posixpath.join(dest, posixpath.normpath(m.linkname.lstrip("/"))), target
+                    )
                     continue
                 elif m.isfile():
                     f = tf.extractfile(m)
@@ -991,7 +1075,9 @@ class Builder:
         for always in (".dockerignore", self.dockerfile):
             if always not in sent and os.path.lexists(os.path.join(self.context, always)):
                 sent.append(always)
-        self.log(f"Sending build context to Docker daemon  {_human_size(_tar_size(self.context, sent))}")
+        self.log(
+            f"Sending build context to Docker daemon  {_human_size(_tar_size(self.context, sent))}"
+        )
         self.context_dir = tempfile.mkdtemp(prefix="docker-builder", dir=self._tmp_root())
         dir_times = []
         for rel in kept:
@@ -1150,7 +1236,12 @@ def compare_configs(a: ContainerConfig | None, b: ContainerConfig | None) -> boo
     """
     if a is None or b is None or a.open_stdin or b.open_stdin:
         return False
-    if (a.attach_stdout, a.attach_stderr, a.user, a.tty) != (b.attach_stdout, b.attach_stderr, b.user, b.tty):
+    if (a.attach_stdout, a.attach_stderr, a.user, a.tty) != (
+        b.attach_stdout,
+        b.attach_stderr,
+        b.user,
+        b.tty,
+    ):
         return False
     for x, y in (
         (a.cmd, b.cmd),
@@ -1176,7 +1267,17 @@ def go_quote(s: str) -> str:
         elif ch == "\\":
             out.append("\\\\")
         elif ch in "\a\b\f\n\r\t\v":
-            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}[ch])
+            out.append(
+                {
+                    "\a": "\\a",
+                    "\b": "\\b",
+                    "\f": "\\f",
+                    "\n": "\\n",
+                    "\r": "\\r",
+                    "\t": "\\t",
+                    "\v": "\\v",
+                }[ch]
+            )
         elif o < 0x20 or o == 0x7F:
             out.append(f"\\x{o:02x}")
         elif not ch.isprintable():
@@ -1207,7 +1308,10 @@ def _duration_ns(text: str) -> int:
 
     total = 0.0
     for num, unit in re.findall(r"([0-9.]+)(ns|us|µs|ms|s|m|h)", text):
-        total += float(num) * {"ns": 1, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}[unit]
+        total += (
+            float(num)
+            * {"ns": 1, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}[unit]
+        )
     return int(total)
 
 
@@ -1275,7 +1379,10 @@ def _parse_chown(spec: str) -> tuple[int, int]:
     except ValueError:
         if user == "root" and group in ("", "root"):
             return 0, 0
-        raise _StepError(f"unable to convert uid/gid chown string to host mapping: can't find uid for user {user}: no such user: {user}") from None
+        raise _StepError(
+            f"unable to convert uid/gid chown string to host mapping: can't find "
+            f"uid for user {user}: no such user: {user}"
+        ) from None
     return uid, gid
 
 

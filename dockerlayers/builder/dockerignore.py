@@ -162,7 +162,9 @@ class PatternMatcher:
                     if not is_dir or not self.exclusions:
                         continue
                     prefix = rel + "/"
-                    if not any(p.exclusion and (p.text + "/").startswith(prefix) for p in self.patterns):
+                    if not any(
+                        p.exclusion and (p.text + "/").startswith(prefix) for p in self.patterns
+                    ):
                         continue
                     yield from visit(rel)  # walked into, its own entry left out
                     continue

@@ -16,8 +16,26 @@ from dataclasses import dataclass, field
 
 #: The instructions the legacy builder knows (others are a parse error).
 KNOWN = frozenset(
-    "add arg cmd copy entrypoint env expose from healthcheck label maintainer onbuild run "
-    "shell stopsignal user volume workdir".split()
+    [
+        "add",
+        "arg",
+        "cmd",
+        "copy",
+        "entrypoint",
+        "env",
+        "expose",
+        "from",
+        "healthcheck",
+        "label",
+        "maintainer",
+        "onbuild",
+        "run",
+        "shell",
+        "stopsignal",
+        "user",
+        "volume",
+        "workdir",
+    ]
 )
 #: The flags each instruction accepts (moby: instructions/parse.go, req.flags.Add*).
 FLAGS: dict[str, frozenset[str]] = {
@@ -89,9 +107,7 @@ def parse(text: str) -> tuple[list[Instruction], str]:
         seen.add(name)
         if name == "escape":
             if m.group(2) not in ("\\", "`"):
-                raise DockerfileParseError(
-                    i + 1, f"invalid ESCAPE '{m.group(2)}'. Must be ` or \\"
-                )
+                raise DockerfileParseError(i + 1, f"invalid ESCAPE '{m.group(2)}'. Must be ` or \\")
             escape = m.group(2)
         i += 1
     continuation = re.compile(re.escape(escape) + r"[ \t]*$")
@@ -257,7 +273,7 @@ def key_values(text: str, name: str = "ENV") -> list[tuple[str, str]]:
         k, eq, v = w.partition("=")
         if not eq:
             raise ValueError(
-                f"Syntax error - can't find = in \"{w}\". Must be of the form: name=value"
+                f'Syntax error - can\'t find = in "{w}". Must be of the form: name=value'
             )
         pairs.append((k, v))
     return pairs
@@ -304,7 +320,9 @@ class ShellLex:
                 if stop and ch == stop:
                     self._next()
                 elif stop:
-                    raise ValueError(f"unexpected end of statement while looking for matching {stop}")
+                    raise ValueError(
+                        f"unexpected end of statement while looking for matching {stop}"
+                    )
                 break
             if ch == "'":
                 self._next()
@@ -355,7 +373,9 @@ class ShellLex:
         while True:
             ch = self._next()
             if not ch:
-                raise ValueError("unexpected end of statement while looking for matching single-quote")
+                raise ValueError(
+                    "unexpected end of statement while looking for matching single-quote"
+                )
             if ch == "'":
                 return "".join(out)
             out.append(ch)
@@ -365,7 +385,9 @@ class ShellLex:
         while True:
             ch = self._peek()
             if not ch:
-                raise ValueError("unexpected end of statement while looking for matching double-quote")
+                raise ValueError(
+                    "unexpected end of statement while looking for matching double-quote"
+                )
             if ch == '"':
                 self._next()
                 return "".join(out)

@@ -89,7 +89,11 @@ def test_history_matches_the_legacy_builder(client, build):
     assert len(img.rootfs.diff_ids) == 1 + sum(1 for _, empty in ENGINE_HISTORY if not empty)
     assert layer_files(client, img) == ENGINE_LAYERS
     cfg = img.config
-    assert cfg.env == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "A=1", "B=two words"]
+    assert cfg.env == [
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "A=1",
+        "B=two words",
+    ]
     assert cfg.cmd == ["/bin/sh", "-ec", "echo hi"]
     assert cfg.entrypoint == ["echo"]
     assert cfg.exposed_ports == {"53/udp": {}, "80/tcp": {}}
@@ -198,15 +202,17 @@ def test_entrypoint_resets_an_inherited_cmd_but_not_one_set_in_the_same_stage(bu
 def test_arg_scoping_and_build_args(build):
     df = (
         "ARG TAG=1\nARG ONLY_META=m\nFROM base:${TAG}\n"
-        "RUN echo \"[$TAG][$ONLY_META]\"\n"
-        "ARG TAG\nARG LOCAL=l\nRUN echo \"[$TAG][$LOCAL]\"\n"
-        "ENV LOCAL=env\nRUN echo \"[$LOCAL]\"\n"
+        'RUN echo "[$TAG][$ONLY_META]"\n'
+        'ARG TAG\nARG LOCAL=l\nRUN echo "[$TAG][$LOCAL]"\n'
+        'ENV LOCAL=env\nRUN echo "[$LOCAL]"\n'
     )
     img, lines = build(df, buildargs={"LOCAL": "cli", "UNUSED": "u", "HTTP_PROXY": "p"})
     assert "[][]" in lines  # meta args are visible only in FROM until redeclared
     assert "[1][cli]" in lines
     assert "[env]" in lines  # ENV wins over an ARG of the same name
-    runs = [h.created_by for h in img.history if h.created_by.startswith("|") or "echo" in h.created_by]
+    runs = [
+        h.created_by for h in img.history if h.created_by.startswith("|") or "echo" in h.created_by
+    ]
     assert runs == [
         '|0 /bin/sh -c echo "[$TAG][$ONLY_META]"',  # HTTP_PROXY given: counted, not shown
         '|2 LOCAL=cli TAG=1 /bin/sh -c echo "[$TAG][$LOCAL]"',
@@ -264,36 +270,60 @@ ERRORS = [
     ("FROM base:1\nRUN exit 3\n", "The command '/bin/sh -c exit 3' returned a non-zero code: 3"),
     (
         "FROM base:1\nCOPY a b /x\n",
-        "When using COPY with more than one source file, the destination must be a directory and end with a /",
+        (
+            "When using COPY with more than one source file, the destination must "
+            "be a directory and end with a /"
+        ),
     ),
     (
         "FROM base:1\nCOPY a b .\n",
-        "When using COPY with more than one source file, the destination must be a directory and end with a /",
+        (
+            "When using COPY with more than one source file, the destination must "
+            "be a directory and end with a /"
+        ),
     ),
     (
         "FROM base:1\nCOPY nonexist /x\n",
-        "COPY failed: file not found in build context or excluded by .dockerignore: stat nonexist: file does not exist",
+        (
+            "COPY failed: file not found in build context or excluded by "
+            ".dockerignore: stat nonexist: file does not exist"
+        ),
     ),
     ("FROM base:1\nCOPY nomatch* /x\n", "COPY failed: no source files were specified"),
-    ("FROM base:1\nCOPY ../a /x\n", "COPY failed: forbidden path outside the build context: ../a ()"),
+    (
+        "FROM base:1\nCOPY ../a /x\n",
+        "COPY failed: forbidden path outside the build context: ../a ()",
+    ),
     ("RUN true\n", "no build stage in current context"),
     (
         "FROM base:1 AS 1x\n",
-        'dockerfile parse error line 1: invalid name for build stage: "1x", name can\'t start with a number or contain symbols',
+        'dockerfile parse error line 1: invalid name for build stage: "1x", '
+        "name can't start with a number or contain symbols",
     ),
     (
         "FROM base:1\nCOPY a\n",
-        "dockerfile parse error line 2: COPY requires at least two arguments, but only one was provided. Destination could not be determined",
+        (
+            "dockerfile parse error line 2: COPY requires at least two arguments, "
+            "but only one was provided. Destination could not be determined"
+        ),
     ),
     ("", "the Dockerfile (Dockerfile) cannot be empty"),
     ("# just a comment\n", "failed to parse Dockerfile: file with no instructions"),
     (
         "FROM base:1\nRUN --mount=type=cache echo\n",
-        "the --mount option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled",
+        (
+            "the --mount option requires BuildKit. Refer to "
+            "https://docs.docker.com/go/buildkit/ to learn how to build images "
+            "with BuildKit enabled"
+        ),
     ),
     (
         "FROM nosuch:1\n",
-        "pull access denied for nosuch, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+        (
+            "pull access denied for nosuch, repository does not exist or may "
+            "require 'docker login': denied: requested access to the resource is "
+            "denied"
+        ),
     ),
 ]
 

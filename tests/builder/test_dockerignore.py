@@ -12,7 +12,8 @@ from tests.builder.conftest import layer_files, write_context
 TREE = [
     "somedir/temporary.txt", "somedir/temp/x", "somedir/subdir/temporary.txt", "somedir/keep.txt",
     "tempa", "tempb", "tempab", "temp", "main.go", "somedir/util.go", "somedir/subdir/x.go",
-    "README.md", "README-secret.md", "README-extra.md", "CHANGES.md", "other/deep/temp1/f", "other/tempz",
+    "README.md", "README-secret.md", "README-extra.md", "CHANGES.md", "other/deep/temp1/f",
+    "other/tempz",
 ]  # fmt: skip
 ALL = sorted([*TREE, "Dockerfile", ".dockerignore"])
 
@@ -23,7 +24,8 @@ CASES = [
       "other/deep/temp1/f", "tempa", "tempb"]),
     ("**/*.go\n", ["main.go", "somedir/util.go", "somedir/subdir/x.go"]),
     ("*.md\n!README.md\n", ["README-secret.md", "README-extra.md", "CHANGES.md"]),
-    # "no markdown files are included in the context except README files other than README-secret.md"
+    # "no markdown files are included in the context except README files other than
+    # README-secret.md"
     ("*.md\n!README*.md\nREADME-secret.md\n", ["README-secret.md", "CHANGES.md"]),
     # "all of the README files are included ... the middle line has no effect"
     ("*.md\nREADME-secret.md\n!README*.md\n", ["CHANGES.md"]),
@@ -45,7 +47,11 @@ CASES = [
 def test_documented_examples(client, build, tmp_path, ignore, excluded):
     ctx = write_context(
         tmp_path / "c",
-        {"Dockerfile": "FROM base:1\nCOPY . /ctx/\n", ".dockerignore": ignore, **{p: p + "\n" for p in TREE}},
+        {
+            "Dockerfile": "FROM base:1\nCOPY . /ctx/\n",
+            ".dockerignore": ignore,
+            **{p: p + "\n" for p in TREE},
+        },
     )
     img, _ = build("", context=ctx)
     (files,) = layer_files(client, img)
@@ -69,7 +75,8 @@ def test_bad_pattern_is_a_build_error(build):
 
 def test_ignored_files_change_nothing(build, tmp_path):
     ctx = write_context(
-        tmp_path / "c", {"Dockerfile": "FROM base:1\nCOPY . /ctx/\n", ".dockerignore": "*.log\n", "a": "a"}
+        tmp_path / "c",
+        {"Dockerfile": "FROM base:1\nCOPY . /ctx/\n", ".dockerignore": "*.log\n", "a": "a"},
     )
     first, _ = build("", context=ctx)
     write_context(ctx, {"debug.log": "noise"})

@@ -4,8 +4,9 @@
 history `created_by` strings (content hashes included).
 
 The engine comes from ../shared/tools/real-docker.sh (needs root): an engine already
-started is used when DOCKERLAYERS_ENGINE_DIR names its state folder; otherwise one is
-started for this module and stopped after it."""
+started is used when DOCKERLAYERS_ENGINE_DIR names its state folder; with
+DOCKERLAYERS_START_ENGINE=1 one is started for this module (~15 s, plus installing
+docker.io the first time) and stopped after it; otherwise the module is skipped."""
 
 from __future__ import annotations
 
@@ -27,9 +28,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "tools", "real-docker.sh"))
 
 
-def _docker(state: str, *args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> subprocess.CompletedProcess:
-    e = dict(os.environ, DOCKER_HOST=f"unix://{state}/docker.sock", DOCKER_CONFIG=f"{state}/client", **(env or {}))
-    return subprocess.run(["/usr/bin/docker", *args], env=e, capture_output=True, input=input, timeout=300)
+def _docker(
+    state: str, *args: str, env: dict[str, str] | None = None, input: bytes | None = None
+) -> subprocess.CompletedProcess:
+    e = dict(
+        os.environ,
+        DOCKER_HOST=f"unix://{state}/docker.sock",
+        DOCKER_CONFIG=f"{state}/client",
+        **(env or {}),
+    )
+    return subprocess.run(
+        ["/usr/bin/docker", *args], env=e, capture_output=True, input=input, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +47,11 @@ def engine(tmp_path_factory):
     state = os.environ.get("DOCKERLAYERS_ENGINE_DIR")
     started = False
     if not state:
+        if os.environ.get("DOCKERLAYERS_START_ENGINE") != "1":
+            pytest.skip(
+                "no engine: set DOCKERLAYERS_ENGINE_DIR (a real-docker.sh state folder) "
+                "or DOCKERLAYERS_START_ENGINE=1"
+            )
         if os.geteuid() != 0:
             pytest.skip("a real Docker engine needs root")
         if not os.path.exists(SCRIPT):
@@ -47,7 +62,10 @@ def engine(tmp_path_factory):
             subprocess.run(["bash", SCRIPT, "stop", state], capture_output=True, timeout=120)
             pytest.skip(f"the engine did not start: {r.stderr.decode()[-300:]}")
         started = True
-    if not os.path.exists(os.path.join(state, "docker.sock")) or _docker(state, "version").returncode:
+    if (
+        not os.path.exists(os.path.join(state, "docker.sock"))
+        or _docker(state, "version").returncode
+    ):
         pytest.skip(f"no engine answering under {state}")
     if _docker(state, "image", "inspect", "base:1").returncode:
         r = subprocess.run(["bash", SCRIPT, "base", state], capture_output=True, timeout=300)
@@ -60,18 +78,28 @@ def engine(tmp_path_factory):
 
 def engine_build(engine: str, context: str, *args: str) -> tuple[dict, list[list[str]], str]:
     """(config, entry names per layer, output) of a legacy build on the engine."""
-    r = _docker(engine, "build", "--network", "none", "-q", "--no-cache", *args, context, env={"DOCKER_BUILDKIT": "0"})
+    r = _docker(
+        engine,
+        "build",
+        "--network",
+        "none",
+        "-q",
+        "--no-cache",
+        *args,
+        context,
+        env={"DOCKER_BUILDKIT": "0"},
+    )
     assert r.returncode == 0, r.stderr.decode()
     image_id = r.stdout.decode().strip()
     saved = _docker(engine, "save", image_id)
     assert saved.returncode == 0, saved.stderr.decode()
-    outer = tarfile.open(fileobj=io.BytesIO(saved.stdout))
-    manifest = json.load(outer.extractfile("manifest.json"))[0]
-    config = json.load(outer.extractfile(manifest["Config"]))
     layers = []
-    for name in manifest["Layers"]:
-        with tarfile.open(fileobj=io.BytesIO(outer.extractfile(name).read())) as tf:
-            layers.append([m.name for m in tf.getmembers()])
+    with tarfile.open(fileobj=io.BytesIO(saved.stdout)) as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))[0]
+        config = json.load(outer.extractfile(manifest["Config"]))
+        for name in manifest["Layers"]:
+            with tarfile.open(fileobj=io.BytesIO(outer.extractfile(name).read())) as tf:
+                layers.append([m.name for m in tf.getmembers()])
     _docker(engine, "rmi", image_id)
     return config, layers, r.stdout.decode()
 
@@ -92,13 +120,14 @@ SCENARIOS = {
     ),
     "same-run": ("FROM base:1\nRUN echo s > /tmp/secret && rm /tmp/secret\n", {}, {}, None),
     "args": (
-        "ARG TAG=1\nFROM base:${TAG}\nRUN echo \"[$TAG]\"\nARG TAG\nARG L=l\nRUN echo \"[$TAG][$L]\"\n",
+        'ARG TAG=1\nFROM base:${TAG}\nRUN echo "[$TAG]"\nARG TAG\nARG L=l\nRUN echo "[$TAG][$L]"\n',
         {},
         {"L": "cli", "HTTP_PROXY": "p"},
         None,
     ),
     "copy": (
-        "FROM base:1\nCOPY a /file\nCOPY a /dir/\nCOPY a b /multi/\nCOPY d /contents\nCOPY g*.txt /globbed/\n"
+        "FROM base:1\nCOPY a /file\nCOPY a /dir/\nCOPY a b /multi/\nCOPY d "
+        "/contents\nCOPY g*.txt /globbed/\n"
         "WORKDIR /w\nCOPY a rel\nADD t.tar.gz /x\n",
         {"a": "a\n", "b": "b\n", "d/x": "x\n", "g1.txt": "1", "g2.txt": "2"},
         {},
@@ -106,7 +135,12 @@ SCENARIOS = {
     ),
     "dockerignore": (
         "FROM base:1\nCOPY . /ctx/\n",
-        {".dockerignore": "*.md\n!README*.md\nREADME-secret.md\n", "README.md": "r", "README-secret.md": "s", "x.md": "x"},
+        {
+            ".dockerignore": "*.md\n!README*.md\nREADME-secret.md\n",
+            "README.md": "r",
+            "README-secret.md": "s",
+            "x.md": "x",
+        },
         {},
         None,
     ),
@@ -141,9 +175,10 @@ def test_same_layers_as_the_engine(engine, client, tmp_path, name):
     our_layers = layer_members(client, img)
     assert len(our_layers) == len(engine_layers)
     assert [_norm(x) for x in our_layers[1:]] == [_norm(x) for x in engine_layers[1:]]
-    engine_history = [(h.get("created_by", ""), bool(h.get("empty_layer"))) for h in config["history"]][1:]
+    engine_history = [
+        (h.get("created_by", ""), bool(h.get("empty_layer"))) for h in config["history"]
+    ][1:]
     assert [(h.created_by, h.empty_layer) for h in img.history][1:] == engine_history
     assert img.config.to_json()["Env"] == config["config"]["Env"]
     if "CMD" in dockerfile:  # (the bases differ: ours has Cmd ["sh"], the imported one none)
         assert img.config.to_json().get("Cmd") == config["config"].get("Cmd")
-

@@ -31,17 +31,29 @@ def test_final_image_has_exactly_the_final_stages_layers(client, build):
     # the same hashes as the engine's (files read from the builder stage's image)
     assert history(img)[1:] == [
         (
-            "/bin/sh -c #(nop) COPY file:b7dc4ebb62240af48985378aa17d13161be2ac6bd6e70a02e1319f454c70309c in /app/artifact ",
+            (
+                "/bin/sh -c #(nop) COPY "
+                "file:b7dc4ebb62240af48985378aa17d13161be2ac6bd6e70a02e1319f454c70309c "
+                "in /app/artifact "
+            ),
             False,
         ),
         (
-            "/bin/sh -c #(nop) COPY dir:a0ae97eefef95f098bf373783a995bcea76ce6f726993645d4d91757f9904f9b in /out2 ",
+            (
+                "/bin/sh -c #(nop) COPY "
+                "dir:a0ae97eefef95f098bf373783a995bcea76ce6f726993645d4d91757f9904f9b "
+                "in /out2 "
+            ),
             False,
         ),
         ("/bin/sh -c ls /app", True),
     ]
     assert "base is base:1" in lines and "artifact" in lines
-    assert lines[1:4] == ["Step 1/11 : ARG BASE=base:1", "Step 2/11 : ARG UNUSED=x", "Step 3/11 : FROM $BASE AS builder"]
+    assert lines[1:4] == [
+        "Step 1/11 : ARG BASE=base:1",
+        "Step 2/11 : ARG UNUSED=x",
+        "Step 3/11 : FROM $BASE AS builder",
+    ]
     assert not any("[Warning]" in line for line in lines)
 
 
@@ -74,12 +86,25 @@ def test_target_builds_an_earlier_stage(client, build):
         ("/bin/sh -c #(nop)  ARG BASE", True),
         ('|1 BASE=base:1 /bin/sh -c echo "base is $BASE"', True),
         (
-            "/bin/sh -c #(nop) COPY file:b3fd6f0435acbb557b3bc8e20f96cf8ea4d50e8d18f2151eb3b8e9b5a3faa768 in /secret.txt ",
+            (
+                "/bin/sh -c #(nop) COPY "
+                "file:b3fd6f0435acbb557b3bc8e20f96cf8ea4d50e8d18f2151eb3b8e9b5a3faa768 "
+                "in /secret.txt "
+            ),
             False,
         ),
-        ("|1 BASE=base:1 /bin/sh -c mkdir /out && cat /secret.txt > /out/built && echo art > /out/artifact", False),
+        (
+            (
+                "|1 BASE=base:1 /bin/sh -c mkdir /out && cat /secret.txt > /out/built "
+                "&& echo art > /out/artifact"
+            ),
+            False,
+        ),
     ]
-    assert "Step 7/7 : RUN mkdir /out && cat /secret.txt > /out/built && echo art > /out/artifact" in lines
+    assert (
+        "Step 7/7 : RUN mkdir /out && cat /secret.txt > /out/built && echo art > /out/artifact"
+        in lines
+    )
 
 
 def test_rebuild_uses_the_cache_across_stages(build, tmp_path):
@@ -102,12 +127,22 @@ def test_copy_from_an_image_and_from_a_stage_by_name(client, build):
 ERRORS = [
     (
         "FROM base:1\nCOPY --from=nostage /x /y\n",
-        "invalid from flag value nostage: pull access denied for nostage, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+        (
+            "invalid from flag value nostage: pull access denied for nostage, "
+            "repository does not exist or may require 'docker login': denied: "
+            "requested access to the resource is denied"
+        ),
     ),
-    ("FROM base:1 AS a\nFROM base:1\nCOPY --from=a /nonexist /y\n", "COPY failed: stat nonexist: file does not exist"),
+    (
+        "FROM base:1 AS a\nFROM base:1\nCOPY --from=a /nonexist /y\n",
+        "COPY failed: stat nonexist: file does not exist",
+    ),
     ("FROM base:1\nCOPY --from=3 /x /y\n", "invalid from flag value 3: index out of bounds"),
     ("FROM base:1\nCOPY --from=0 /x /y\n", "invalid from flag value 0: index out of bounds"),
-    ("FROM base:1\nCOPY --from=base:1 /etc/passwdx /y\n", "COPY failed: stat etc/passwdx: file does not exist"),
+    (
+        "FROM base:1\nCOPY --from=base:1 /etc/passwdx /y\n",
+        "COPY failed: stat etc/passwdx: file does not exist",
+    ),
     ("FROM base:1 AS a\nFROM base:1 AS a\n", "a stage name already used"),
 ]
 

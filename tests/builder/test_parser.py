@@ -15,7 +15,10 @@ from dockerlayers.builder.parser import (
 
 
 def test_continuations_comments_and_lines():
-    text = "# a comment\nFROM base:1\n\nRUN echo a \\\n# inside\n    && echo b\\  \n\n    && echo c\n\tenv  A=1\n"
+    text = (
+        "# a comment\nFROM base:1\n\nRUN echo a \\\n# inside\n    && echo b\\  "
+        "\n\n    && echo c\n\tenv  A=1\n"
+    )
     ins, escape = parse(text)
     assert escape == "\\"
     assert [(i.cmd, i.line) for i in ins] == [("from", 2), ("run", 4), ("env", 9)]
@@ -36,7 +39,11 @@ def test_escape_directive():
 
 
 def test_flags_json_and_errors():
-    (f, c, r) = parse('FROM --platform=linux/amd64 base:1 AS b\nCOPY --from=b --chown=1:2 ["a b", "c"]\nRUN ["echo", "x"]\n')[0]
+    (f, c, r) = parse(
+        "FROM --platform=linux/amd64 base:1 AS b\n"
+        'COPY --from=b --chown=1:2 ["a b", "c"]\n'
+        'RUN ["echo", "x"]\n'
+    )[0]
     assert f.flags == {"platform": "linux/amd64"} and f.args == "base:1 AS b"
     assert c.flags == {"from": "b", "chown": "1:2"} and c.json_form == ["a b", "c"]
     assert r.json_form == ["echo", "x"]
@@ -49,14 +56,16 @@ def test_flags_json_and_errors():
     assert str(e.value) == "dockerfile parse error line 3: unknown instruction: FOO"
     with pytest.raises(DockerfileParseError, match="FROM requires either one or three arguments"):
         parse("FROM a b\n")
-    with pytest.raises(DockerfileParseError, match="SHELL requires the arguments to be in JSON form"):
+    with pytest.raises(
+        DockerfileParseError, match="SHELL requires the arguments to be in JSON form"
+    ):
         parse("FROM a\nSHELL sh -c\n")
     with pytest.raises(DockerfileEmptyError):
         parse("\n# only comments\n\n")
 
 
 def test_words_and_key_values():
-    assert split_words('a "b c" d\\ e \'f g\'') == ["a", '"b c"', "d\\ e", "'f g'"]
+    assert split_words("a \"b c\" d\\ e 'f g'") == ["a", '"b c"', "d\\ e", "'f g'"]
     assert key_values('A=1 B="two words"') == [("A", "1"), ("B", '"two words"')]
     assert key_values("KEY some value  here") == [("KEY", "some value  here")]
     with pytest.raises(ValueError, match="can't find = in"):

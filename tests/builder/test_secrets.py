@@ -1,4 +1,4 @@
-""""I deleted the secret in a later RUN — why is it still in my image?" (reader question 3).
+""" "I deleted the secret in a later RUN — why is it still in my image?" (reader question 3).
 
 A whiteout hides the file; the layer that added it still holds its bytes, readable from
 that layer's tar. Cleaning up in the same RUN, or a multi-stage build, keeps it out of
@@ -36,7 +36,10 @@ def test_deleted_in_a_later_run_is_still_recoverable(client, build):
     assert copy.hidden_by.layer.created_by == "/bin/sh -c rm /run/secret.txt"
     assert read_copy(client, img.id, "/run/secret.txt", copy.index) == SECRET.encode()
     # the client, the daemon, an Image model, an ID or a reference all work
-    assert read_copy(client.daemon, client.images.get("leaky"), "run/secret.txt", copy.index) == SECRET.encode()
+    assert (
+        read_copy(client.daemon, client.images.get("leaky"), "run/secret.txt", copy.index)
+        == SECRET.encode()
+    )
 
 
 def test_overwritten_and_parent_removed(client, build):
@@ -59,7 +62,8 @@ def test_visible_copy(client, build):
 
 def test_same_run_cleanup_leaves_nothing(client, build):
     img, _ = build(
-        "FROM base:1\nRUN echo s3cr3t > /tmp/secret && cat /tmp/secret > /dev/null && rm /tmp/secret\n"
+        "FROM base:1\nRUN echo s3cr3t > /tmp/secret && cat /tmp/secret > "
+        "/dev/null && rm /tmp/secret\n"
     )
     assert find_copies(client, img.id, "/tmp/secret") == []
     for layer in image_layers(client, img.id):

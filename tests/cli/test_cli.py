@@ -277,7 +277,7 @@ def test_images_build_commit_history_rmi(cli, tmp_path):
     hist = cli("history", "demo").out.splitlines()
     assert (
         hist[0]
-        == "IMAGE          CREATED                  CREATED BY                           SIZE      COMMENT"  # noqa: E501
+        == "IMAGE          CREATED                  CREATED BY                            SIZE      COMMENT"  # noqa: E501
     )
     assert "/bin/sh -c echo hi > /f" in hist[2]
     assert cli("history", "-q", "demo").out.count("\n") == 3

@@ -282,6 +282,10 @@ _DURATION = (
 )
 AGO = re.compile(_DURATION + r" ago")
 UP = re.compile(r"\bUp " + _DURATION)
+#: docker 20.10's CLI logs this after a failed `run` when its wait goroutine loses a race
+CLI_WAIT_LOG = re.compile(
+    r'^time="[^"]*" level=error msg="error waiting for container: context canceled"\n', re.M
+)
 SIZE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?(?:B|kB|KB|MB|GB|TB)\b")
 PROG = [
     (re.compile(r"^dockerlayers: ", re.M), "docker: "),
@@ -347,6 +351,9 @@ class Normaliser:
                 self.fired.add("ids")
             if n3:
                 self.fired.add("overlay2-links")
+        text, n = CLI_WAIT_LOG.subn("", text)
+        if n:
+            self.fired.add("cli-wait-log")
         timed = False
         text, n = RFC3339.subn(lambda m: m.group(0) if m.group(0) == ZERO_TIME else "<time>", text)
         timed |= bool(n)
@@ -686,7 +693,10 @@ def run_step(side: Side, step: Step, norm: Normaliser, state: dict) -> dict:
     if step.kind == "inspect":
         return _inspect(side, step, norm)
     if step.kind == "layout":
-        return {"stdout": [norm.normalise(s) for s in layout(side, step.args[0], state)]}
+        lines = layout(side, step.args[0], state)
+        if state.pop("rootless-whiteouts", False):
+            norm.fired.add("rootless-whiteouts")
+        return {"stdout": [norm.normalise(s) for s in lines]}
     raise ValueError(f"step kind {step.kind} runs on both sides at once")
 
 
@@ -785,7 +795,9 @@ def layout(side: Side, name: str, state: dict) -> list[str]:
             if link.exists():
                 target = root / "overlay2" / "l" / link.read_text().strip()
                 out.append(f"  link -> overlay2/l/<link>: {target.is_symlink()}")
-            out.extend("  diff" + s for s in _tree(d / "diff", modes=suffix == "-init"))
+            out.extend(
+                "  diff" + s for s in _tree(d / "diff", modes=suffix == "-init", state=state)
+            )
     cdir = root / "containers" / cid
     if cdir.is_dir():
         out.append(f"containers/<id>/ ({_mode(cdir)}):")
@@ -803,20 +815,41 @@ def _mode(p: Path) -> str:
     return oct(p.lstat().st_mode & 0o7777)[2:]
 
 
-def _tree(top: Path, modes: bool, files_only_mode: bool = False) -> list[str]:
-    """`find`-like listing: `/path type [mode]`; whiteouts (0:0 char devices) shown as `wh`."""
+def _tree(
+    top: Path, modes: bool, files_only_mode: bool = False, state: dict | None = None
+) -> list[str]:
+    """`find`-like listing: `/path type [mode]`; whiteouts (0:0 char devices) shown as `wh`,
+    opaque directories as `d(opaque)`. Without root the model's user-space overlay2 keeps
+    them as AUFS-style `.wh.<name>` files and `.wh..wh..opq` markers: shown the same way."""
     if not top.is_dir():
         return []
     out = []
+    opaque: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(top):
         dirnames.sort()
         for n in sorted(dirnames + filenames):
             p = Path(dirpath, n)
+            rel_dir = "/" + str(p.parent.relative_to(top)) if p.parent != top else ""
+            if n == ".wh..wh..opq":
+                opaque.add(rel_dir)
+                if state is not None:
+                    state["rootless-whiteouts"] = True
+                continue
             st = p.lstat()
             kind = _kind(p, st)
-            rel = "/" + str(p.relative_to(top))
+            if n.startswith(".wh.") and kind == "f":
+                kind, n = "wh", n[len(".wh.") :]
+                if state is not None:
+                    state["rootless-whiteouts"] = True
+            rel = f"{rel_dir}/{n}"
             extra = f" {_mode(p)}" if modes and (kind == "f" or not files_only_mode) else ""
             out.append(f"{rel} {kind}{extra}")
+    out = [
+        line.replace(" d", " d(opaque)", 1)
+        if line.split(" ")[0] in opaque and " d" in line
+        else line
+        for line in out
+    ]
     return sorted(out, key=lambda line: HEX64.sub("ID", line))
 
 
@@ -1066,6 +1099,8 @@ NORMALISATION_CATEGORIES = (
     "prog-name",
     "paths",
     "order",
+    "rootless-whiteouts",
+    "cli-wait-log",
 )
 
 

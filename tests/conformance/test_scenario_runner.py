@@ -283,3 +283,14 @@ def test_every_scenario_file_parses():
         "saveload",
         "layout",
     } <= set(names)
+
+
+def test_the_cli_wait_race_line_is_dropped():
+    n = sr.Normaliser()
+    err = (
+        "docker: Error response from daemon: x.\n"
+        'time="2024-01-01T00:00:00Z" level=error '
+        'msg="error waiting for container: context canceled"\n'
+    )
+    assert n.normalise(err) == "docker: Error response from daemon: x.\n"
+    assert n.fired == {"cli-wait-log"}

@@ -278,11 +278,20 @@ CELLS = [
         sizes["SizeRw"], sizes["SizeRootFs"], image.attrs["Size"]
         """
     ),
+    code(
+        """
+        import shutil
+
+        client.close()  # a client opened on a path leaves it on disk: remove it ourselves
+        shutil.rmtree(root)
+        """
+    ),
     md(
         """
         ## 7. Try it yourself: the ContainerLab
 
-        Pick a name, click **create**, **start**, then **run exec** (the exec field writes a
+        The panel runs on a fresh daemon of its own (we shut ours down above). Pick a name,
+        click **create**, **start**, then **run exec** (the exec field writes a
         file), **restart**, and run `ls /` in the exec field: the file is still there, and
         the status line shows the same mount-id. Then try **rm** (with `rm -f`) and
         **create** again. After each click the panel shows what Docker did (the moby
@@ -293,7 +302,8 @@ CELLS = [
         """
         from dockerlayers.viz import ContainerLab
 
-        ContainerLab(client, image=image, command="sh -c 'while true; do sleep 1; done'")
+        lab = DockerClient(seed=30, clock="virtual", mounts="user")
+        ContainerLab(lab, image=lab.images.base(), command="sh -c 'while true; do sleep 1; done'")
         """
     ),
     md(
@@ -321,14 +331,6 @@ CELLS = [
         + """
 
         Next: [04 · Copy-up, whiteouts and opaque directories](04-copy-up-whiteouts-opaque.ipynb).
-        """
-    ),
-    code(
-        """
-        import shutil
-
-        client.close()  # a client opened on a path leaves it on disk: remove it ourselves
-        shutil.rmtree(root)
         """
     ),
 ]

@@ -71,15 +71,15 @@ CELLS = [
         """
         ## 2. Disk used and create cost, measured
 
-        `compare_drivers` builds the same 2-layer image (20 files per layer) on each driver,
+        `compare_drivers` builds the same 2-layer image (10 files per layer) on each driver,
         creates 3 containers and measures the driver's folder; then, for images whose top
-        layer holds 10 and 100 files, what one `docker create` writes (entries and bytes,
+        layer holds 10 and 50 files, what one `docker create` writes (entries and bytes,
         from snapshots of the root).
         """
     ),
     code(
         """
-        comparison = compare_drivers(files_per_layer=(20, 20), containers=3, growth=(10, 100), seed=6)
+        comparison = compare_drivers(files_per_layer=(10, 10), containers=3, growth=(10, 50), seed=6)
         print(comparison.to_text())
         """
     ),
@@ -103,7 +103,7 @@ CELLS = [
     ),
     code(
         """
-        DriverCompare(files_per_layer=(20, 20), containers=3, growth=(10, 100))
+        DriverCompare(files_per_layer=(10, 10), containers=3, growth=(10, 50))
         """
     ),
     md(

@@ -231,8 +231,19 @@ def run_build(env: Env, p: Parsed) -> int:
         dockerfile = os.path.relpath(p.file, path)
     with env.client() as client:
         try:
+            buildargs = {}
+            for item in p.build_arg:
+                key, eq, value = item.partition("=")
+                buildargs[key] = value if eq else os.environ.get(key, "")
             image_id, log = client.daemon.build(
-                path, tag=list(p.tag) or None, dockerfile=dockerfile, nocache=p.no_cache
+                path,
+                tag=list(p.tag) or None,
+                dockerfile=dockerfile,
+                nocache=p.no_cache,
+                buildargs=buildargs,
+                target=p.target or None,
+                rm=p.rm,
+                forcerm=p.force_rm,
             )
         except BuildError as e:
             lines = list(e.build_log or [])
@@ -362,6 +373,10 @@ def image_commands() -> list[Command]:
                 Flag("tag", "t", "list", help="Name and optionally a tag in the 'name:tag' format"),
                 Flag("quiet", "q", help="Suppress the build output and print image ID on success"),
                 Flag("no-cache", help="Do not use cache when building the image"),
+                Flag("build-arg", "", "list", help="Set build-time variables"),
+                Flag("target", "", "string", help="Set the target build stage to build."),
+                Flag("rm", "", "bool", default=True, help="Remove intermediate containers after a successful build"),
+                Flag("force-rm", help="Always remove intermediate containers"),
             ],
             (1, 1),
         ),

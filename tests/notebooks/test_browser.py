@@ -1,0 +1,191 @@
+"""Notebook 03 in a real browser (Debian's chromium driven by Python playwright; no
+browser download): in JupyterLab, run all, then click create / start / exec (write a
+file) / restart in the ContainerLab and check that the status and the file list show the
+file surviving the restart; then the same notebook under Voila.
+
+Needs `apt-get install -y chromium` and `pip install playwright voila jupyterlab`;
+skips with the reason when one is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.notebooks._util import NOTEBOOKS, REPO, free_port
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NOTEBOOK = "03-restart-keeps-the-rw-layer.ipynb"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def _need(module: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        pytest.skip(f"python package {module!r} is not installed")
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("no chromium (apt-get install -y chromium)")
+    _need("playwright")
+    work = tmp_path / "nb"
+    work.mkdir()
+    shutil.copy(NOTEBOOKS / NOTEBOOK, work / NOTEBOOK)  # autosave rewrites the copy, not ours
+    env = dict(os.environ)
+    home = tmp_path / "home"
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+        env[var] = str(home / var.lower())
+    env["HOME"] = str(home)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return work, env
+
+
+def _serve(cmd, env, cwd, url, timeout=60.0):
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return proc
+        except Exception:
+            time.sleep(0.3)
+    _stop(proc)
+    raise RuntimeError(f"server did not answer at {url}")
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _field(panel, label):
+    """The <input> of the ipywidgets Text whose description is exactly `label`."""
+    return panel.locator(".widget-text").filter(
+        has=panel.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$"))
+    ).locator("input")
+
+
+def _drive_lab(page, timeout_ms=60_000):
+    """Create / start / exec / restart in the ContainerLab; return (status, file list)."""
+    panel = page.locator(".widget-vbox").filter(has=page.locator("button", has_text="restart")).first
+    panel.wait_for(timeout=timeout_ms)
+
+    def click(text):
+        panel.locator("button.widget-button", has_text=re.compile(f"^{text}$")).click()
+
+    def run_exec(cmd):
+        box = _field(panel, "exec")
+        box.fill(cmd)
+        box.press("Enter")
+        click("run exec")
+
+    status = panel.locator(".widget-html").filter(has_text="clock").first
+    output = panel.locator(".widget-textarea").filter(has=page.locator("label", has_text="output")).locator("textarea")
+    name = _field(panel, "name")
+    name.fill("browser")
+    name.press("Enter")
+    click("create")
+    page.wait_for_function("() => document.body.innerText.includes('browser')", timeout=timeout_ms)
+    click("start")
+    status.filter(has_text=re.compile(r"browser\s+\w+\s+Up")).wait_for(timeout=timeout_ms)
+    run_exec("sh -c 'echo survives > /kept.txt'")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('exit code 0'))",
+        timeout=timeout_ms,
+    )
+    before = status.inner_text()
+    click("restart")
+    page.wait_for_function(
+        "() => document.body.innerText.includes('docker restart browser')", timeout=timeout_ms
+    )
+    run_exec("ls /")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('$ ls /') && t.value.includes('kept.txt'))",
+        timeout=timeout_ms,
+    )
+    return before, status.inner_text(), output.input_value()
+
+
+def _mount_id(status_text):
+    m = re.search(r"browser\s+\w+\s+.*?mount-id (\w+)", status_text)
+    return m.group(1) if m else None
+
+
+def _launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+def test_jupyterlab_container_lab_restart_keeps_the_file(workdir):
+    _need("jupyterlab")
+    from playwright.sync_api import sync_playwright
+
+    work, env = workdir
+    port = free_port()
+    server = _serve(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+         "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
+         "--ServerApp.password=", f"--ServerApp.root_dir={work}"],
+        env, work, f"http://127.0.0.1:{port}/lab",
+    )
+    try:
+        with sync_playwright() as p:
+            browser = _launch(p)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}")
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=90_000)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+            before, after, files = _drive_lab(page)
+            browser.close()
+    finally:
+        _stop(server)
+    assert re.search(r"browser\s+\w+\s+Up", after), after
+    assert _mount_id(before) and _mount_id(before) == _mount_id(after), (before, after)
+    assert "kept.txt" in files, files
+
+
+def test_voila_container_lab_restart_keeps_the_file(workdir):
+    _need("voila")
+    from playwright.sync_api import sync_playwright
+
+    work, env = workdir
+    port = free_port()
+    server = _serve(
+        [sys.executable, "-m", "voila", NOTEBOOK, "--no-browser", "--Voila.ip=127.0.0.1",
+         f"--port={port}", "--Voila.port_retries=0"],
+        env, work, f"http://127.0.0.1:{port}/", timeout=120,
+    )
+    try:
+        with sync_playwright() as p:
+            browser = _launch(p)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+            before, after, files = _drive_lab(page, timeout_ms=120_000)
+            browser.close()
+    finally:
+        _stop(server)
+    assert re.search(r"browser\s+\w+\s+Up", after), after
+    assert _mount_id(before) and _mount_id(before) == _mount_id(after), (before, after)
+    assert "kept.txt" in files, files

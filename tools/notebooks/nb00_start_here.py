@@ -1,0 +1,110 @@
+"""00 Start here."""
+
+from _nb import code, md
+
+NAME = "00-start-here.ipynb"
+
+CELLS = [
+    md(
+        """
+        # 00 · Start here
+
+        [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/REPO/HEAD?urlpath=lab/tree/notebooks/00-start-here.ipynb)
+
+        **Why does `docker restart` keep what a container wrote, while `docker rm` followed by
+        `docker run` loses it?** This series answers that, and the questions around it, on
+        `dockerlayers`: a pure-Python model of the Docker engine's storage (moby's layer store,
+        graph drivers and container lifecycle). No Docker, no root: everything runs here.
+
+        **What you will see in this notebook** (5 minutes): the map of the series, the one
+        idea in one picture, and how the panels work.
+
+        | # | notebook | the question it answers live |
+        |---|---|---|
+        | 01 | [Images are stacks of layers](01-images-are-stacks-of-layers.ipynb) | What are DiffID and ChainID? Do images share layers? |
+        | 02 | [create, start, run](02-create-start-run.ipynb) | What does `docker create` make? Where is my data on disk? run vs create + start? pause? |
+        | 03 | [Restart keeps the read-write layer](03-restart-keeps-the-rw-layer.ipynb) | **If I restart my container, do I lose my data?** |
+        | 04 | [Copy-up, whiteouts, opaque directories](04-copy-up-whiteouts-opaque.ipynb) | Why does `RUN rm` not shrink my image? What do A/C/D mean? |
+        | 05 | [commit and build](05-commit-and-build.ipynb) | What do commit and build do? The cache? |
+        | 06 | [Storage drivers compared](06-storage-drivers-compared.ipynb) | Do ten containers use ten times the disk? |
+        | 07 | [The container lifecycle](07-container-lifecycle.ipynb) | Why does stop take 10 s? Exit 137? Daemon restarts? |
+        | 08 | [Look inside an image](08-look-inside-an-image.ipynb) | My deleted secret is still in the image? |
+        | 09 | [Volumes vs the read-write layer](09-volumes-vs-the-rw-layer.ipynb) | Commit or volume? Why is `/data` not in `docker diff`? |
+
+        Read 01 → 03 in order for the central claim; the others stand alone.
+        """
+    ),
+    md(
+        """
+        ## The idea in one run
+
+        The model is used like the docker SDK for Python (`docker` on PyPI). Every notebook
+        pins a seed and a virtual clock, so you see exactly the IDs and times printed here.
+        """
+    ),
+    code(
+        """
+        from dockerlayers import DockerClient
+
+        client = DockerClient(seed=0, clock="virtual", mounts="user")
+        image = client.images.base()
+        c = client.containers.run(image, ["sh", "-c", "echo hello > /greeting; while true; do sleep 1; done"], name="hello", detach=True)
+        c.diff()
+        """
+    ),
+    code(
+        """
+        c.restart()
+        c.exec_run("cat /greeting")
+        """
+    ),
+    code(
+        """
+        c.remove(force=True)
+        c = client.containers.run(image, ["sh", "-c", "while true; do sleep 1; done"], name="hello", detach=True)
+        c.exec_run("cat /greeting")
+        """
+    ),
+    md(
+        """
+        Restart kept `/greeting`: the container kept its read-write layer. `rm` + `run` made a
+        new container with a new, empty one. Notebook 03 shows where that layer lives and why.
+
+        ## How the panels work
+
+        Some notebooks end with a panel (ContainerLab, ImageExplorer, DriverCompare). Run the
+        notebook first (**Run → Run All Cells**), then click the panel's buttons; each click
+        calls the library, and the panel redraws its status, events, files on disk and
+        pictures. Panels need a running kernel: on a static page (GitHub) they do not show.
+        The layer stack of every container (here the one we just made), drawn by `dockerlayers.viz`:
+        """
+    ),
+    code(
+        """
+        from IPython.display import Image
+
+        from dockerlayers.viz import plot_layer_stack, to_png
+
+        Image(to_png(plot_layer_stack(client)))
+        """
+    ),
+    md(
+        """
+        ## Where things are
+
+        - The model simulates processes (a busybox-like shell) and time; it has no network.
+        - `client.daemon.root` is the model's `/var/lib/docker`; notebooks show paths
+          relative to it. With `mounts="user"` the union of layers is done in Python, so every
+          reader sees the same output; as root on Linux, `mounts="auto"` uses the kernel's
+          overlayfs instead.
+        - Run locally: `pip install -e '.[notebooks]'` then `jupyter lab notebooks/`.
+
+        Next: [01 · Images are stacks of layers](01-images-are-stacks-of-layers.ipynb).
+        """
+    ),
+    code(
+        """
+        client.close()
+        """
+    ),
+]

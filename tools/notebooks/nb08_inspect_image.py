@@ -1,0 +1,160 @@
+"""08 Look inside an image."""
+
+from _nb import code, md, moby
+
+NAME = "08-look-inside-an-image.ipynb"
+
+CELLS = [
+    md(
+        """
+        # 08 · Look inside an image
+
+        **The questions**: *my secret is still in the image — how?*, *what is in a `docker
+        save` tarball?*, *which layer makes my image big?*
+
+        **What you will see** (10 minutes):
+
+        1. a `docker save` tarball (shipped in `data/leaky-app.tar`, built by
+           `tools/notebooks/make_fixture.py`): its `manifest.json`, config and layer blobs;
+        2. `docker load` registers its layers and the image;
+        3. an analysis (what `dive` shows): per-layer size, files added/changed/deleted,
+           wasted bytes and why;
+        4. the "deleted" API key, read back from a lower layer;
+        5. the ImageExplorer panel to browse layers and files yourself.
+        """
+    ),
+    code(
+        """
+        import json
+        import tarfile
+
+        from dockerlayers import DockerClient
+        from dockerlayers.viz import ImageExplorer, analyze_image
+
+        saved = tarfile.open("data/leaky-app.tar")
+        saved.getnames()
+        """
+    ),
+    md(
+        """
+        ## 1. The tarball
+
+        Since Docker 25 `docker save` writes an OCI image layout (`oci-layout`, `index.json`,
+        `blobs/sha256/…`) plus Docker's own `manifest.json`: for each image, its config blob
+        and its layer blobs (uncompressed tars named by their DiffID), bottom first.
+        """
+    ),
+    code(
+        """
+        manifest = json.load(saved.extractfile("manifest.json"))
+        manifest
+        """
+    ),
+    code(
+        """
+        config = json.load(saved.extractfile(manifest[0]["Config"]))
+        config["rootfs"]["diff_ids"] == [p.replace("blobs/sha256/", "sha256:") for p in manifest[0]["Layers"]]
+        """
+    ),
+    md(
+        """
+        The config's `history` lists the build steps (the Dockerfile is not in the image):
+        """
+    ),
+    code(
+        """
+        [(h.get("created_by", "")[:70], h.get("empty_layer", False)) for h in config["history"]]
+        """
+    ),
+    md(
+        """
+        ## 2. docker load
+        """
+    ),
+    code(
+        """
+        client = DockerClient(seed=8, clock="virtual", mounts="user")
+        with open("data/leaky-app.tar", "rb") as f:
+            (image,) = client.images.load(f.read())
+        image.tags, image.id[:19], len(client.daemon.layer_store.map())
+        """
+    ),
+    md(
+        """
+        ## 3. Analysis: where the bytes are
+
+        Efficiency = the share of stored bytes the final image can still reach. This image
+        stores a 24 kB cache file and a secret that a later step deleted:
+        """
+    ),
+    code(
+        """
+        print(analyze_image(client, "leaky-app:1.0").to_text())
+        """
+    ),
+    md(
+        """
+        ## 4. The deleted secret is still there
+
+        A container of the image cannot see `/app/.env` (layer 3 whited it out)...
+        """
+    ),
+    code(
+        """
+        client.containers.run(image, ["ls", "-a", "/app"], remove=True)
+        """
+    ),
+    md(
+        """
+        ...but anyone with the image can read layer 1's tar, straight from the tarball:
+        """
+    ),
+    code(
+        """
+        layer1 = tarfile.open(fileobj=saved.extractfile(manifest[0]["Layers"][1]))
+        layer1.extractfile("app/.env").read()
+        """
+    ),
+    md(
+        """
+        The only fixes: never write the secret in a layer (a build secret mount, or a
+        multi-stage build that copies only the result, notebook 05), or delete it in the same
+        `RUN` that wrote it — and rotate the key if the image was ever pushed.
+
+        ## 5. Explore it yourself
+
+        Pick a layer to see its files (A added, M modified, D deleted, O opaque); type a path
+        and click **show file** to read the copy that layer holds.
+        """
+    ),
+    code(
+        """
+        ImageExplorer(client, image=image)
+        """
+    ),
+    md(
+        """
+        ## What to remember
+
+        - `docker save` = config + one uncompressed tar per layer + `manifest.json` (and an
+          OCI `index.json` since 25.0); `docker load` registers each layer by its DiffID.
+        - Every layer is shipped; a later delete only adds a whiteout. Secrets and caches
+          written in one step and deleted in another stay readable.
+        - An analysis like dive's ranks layers by size and lists the wasted bytes and why.
+
+        ## Read next in moby
+
+        """
+        + moby(
+            "image/tarexport/save.go",
+            "image/tarexport/load.go",
+            "image/tarexport/tarexport.go",
+            "image/image.go",
+            "pkg/archive/whiteouts.go",
+        )
+        + """
+
+        Next: [09 · Volumes vs the read-write layer](09-volumes-vs-the-rw-layer.ipynb).
+        """
+    ),
+]
