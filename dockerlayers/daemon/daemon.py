@@ -1251,7 +1251,7 @@ class Daemon:
                     "Renaming a container with the same name as its current name"
                 )
             try:
-                stored = validate_name(new_name)
+                stored = validate_name(stored)  # moby prefixes "/" before reserving
             except APIError as e:
                 raise InvalidParameter(f"Error when allocating new name: {e}") from None
             holder = self._name_holder(stored)

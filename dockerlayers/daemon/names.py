@@ -46,14 +46,15 @@ _RIGHT = tuple(
 
 
 def validate_name(name: str) -> str:
-    """Check a user-given name and return it stored form (with a leading `/`).
+    """Check a user-given name and return its stored form (with a leading `/`); the error
+    shows the name as it was passed in.
 
     moby: daemon/names.go reserveName / validContainerNamePattern
     """
     bare = name[1:] if name.startswith("/") else name
     if not _VALID_NAME.match(bare):
         raise InvalidParameter(
-            f"Invalid container name ({bare}), only {RESTRICTED_NAME_CHARS} are allowed"
+            f"Invalid container name ({name}), only {RESTRICTED_NAME_CHARS} are allowed"
         )
     return "/" + bare
 

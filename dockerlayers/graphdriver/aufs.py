@@ -129,7 +129,7 @@ class AufsDriver(Driver):
         """moby: daemon/graphdriver/aufs/aufs.go Diff (tar of diff/<id>, whiteouts as they are)"""
         if not self._direct(id, parent):
             return super().diff(id, parent)
-        out = tempfile.TemporaryFile(dir=self._tmpdir())
+        out = tempfile.TemporaryFile(dir=self._tmpdir())  # noqa: SIM115 (handed to the caller)
         tar_directory(self.layer_dir(id), out)
         out.seek(0)
         return out  # type: ignore[return-value]

@@ -159,7 +159,7 @@ class Driver:
         moby: daemon/graphdriver/fsdiff.go NaiveDiffDriver.Diff
         """
         start = time.time()
-        out = tempfile.TemporaryFile(dir=self._tmpdir())
+        out = tempfile.TemporaryFile(dir=self._tmpdir())  # noqa: SIM115 (handed to the caller)
         new = self.get(id)
         try:
             changes = self.changes(id, parent)

@@ -141,8 +141,12 @@ def backing_filesystem(path: str) -> str:
                 fields = line.split()
                 point = fields[4]
                 sep = fields.index("-")
-                if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) >= len(best):
+                if (path == point or path.startswith(point.rstrip("/") + "/")) and len(
+                    point
+                ) >= len(best):
                     best, fstype = point, fields[sep + 1]
     except (OSError, ValueError):
         pass
-    return {"ext2": "extfs", "ext3": "extfs", "ext4": "extfs", "overlay": "overlayfs"}.get(fstype, fstype)
+    return {"ext2": "extfs", "ext3": "extfs", "ext4": "extfs", "overlay": "overlayfs"}.get(
+        fstype, fstype
+    )

@@ -54,7 +54,10 @@ class Overlay2Driver(Driver):
         os.chmod(self.home, 0o710)
         os.makedirs(os.path.join(self.home, LINK_DIR), mode=0o700, exist_ok=True)
         if mounts == "kernel" and not kernel.overlay_supported():
-            raise DriverError(95, "overlay2: the kernel's overlayfs cannot be mounted here (needs root and overlay)")
+            raise DriverError(
+                95,
+                "overlay2: the kernel's overlayfs cannot be mounted here (needs root and overlay)",
+            )
         self.use_kernel = mounts != "user" and kernel.overlay_supported()
         if self.use_kernel:
             # A crashed earlier process may have left mounts behind: nobody uses them now.
@@ -103,9 +106,7 @@ class Overlay2Driver(Driver):
         lower = self._read(id, LOWER_FILE)
         if not lower:
             return []
-        return [
-            os.path.realpath(os.path.join(self.home, entry)) for entry in lower.split(":")
-        ]
+        return [os.path.realpath(os.path.join(self.home, entry)) for entry in lower.split(":")]
 
     def list_ids(self) -> list[str]:
         return sorted(
@@ -197,7 +198,9 @@ class Overlay2Driver(Driver):
                     )
             except OSError as e:
                 os.rmdir(merged)
-                raise DriverError(e.errno or 5, f"error creating overlay mount to {merged}: {e}") from e
+                raise DriverError(
+                    e.errno or 5, f"error creating overlay mount to {merged}: {e}"
+                ) from e
             return DirRootFS(merged, read_only=read_only, now=self.now)
         return UnionRootFS(
             [self.layer_dir(id), *lowers],
@@ -272,7 +275,7 @@ class Overlay2Driver(Driver):
         """moby: daemon/graphdriver/overlay2/overlay.go Diff (native: tar of the upper folder)"""
         if not self.is_parent(id, parent):
             return super().diff(id, parent)
-        out = tempfile.TemporaryFile(dir=self._tmpdir())
+        out = tempfile.TemporaryFile(dir=self._tmpdir())  # noqa: SIM115 (handed to the caller)
         tar_directory(self.layer_dir(id), out)
         out.seek(0)
         return out  # type: ignore[return-value]

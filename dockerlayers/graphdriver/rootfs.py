@@ -320,7 +320,11 @@ class RootFS:
         if created:
             self._chmod(p, 0o666 & ~UMASK)
         binary = "b" in mode
-        raw = os.fdopen(fd, mode if binary else mode.replace("t", ""), encoding=None if binary else (encoding or "utf-8"))
+        raw = os.fdopen(
+            fd,
+            mode if binary else mode.replace("t", ""),
+            encoding=None if binary else (encoding or "utf-8"),
+        )
         if writing and self._now is not None:
             parent = _split(p)[0]
             host = self._host_path_for_write(p)
@@ -419,6 +423,13 @@ class RootFS:
             return
         if s == "/" or d == "/" or (d + "/").startswith(s + "/"):
             raise _err(errno.EINVAL, src)
+        if (s + "/").startswith(d + "/"):
+            raise _err(errno.ENOTEMPTY, dst)  # onto its own ancestor (the kernel's trap)
+        if self.path is not None:
+            # one host folder (or a kernel mount): the kernel checks, in its own order
+            self._rename(s, d)
+            self._touch(_split(s)[0], _split(d)[0])
+            return
         try:
             dst_st = self._lstat(d)
         except FileNotFoundError:

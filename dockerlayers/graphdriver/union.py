@@ -41,7 +41,11 @@ def _is_char_whiteout(st: os.stat_result) -> bool:
 
 def _entry_is_whiteout(entry: os.DirEntry) -> bool:
     """A 0/0 char device, told from a scandir entry (stat only for special files)."""
-    if entry.is_dir(follow_symlinks=False) or entry.is_file(follow_symlinks=False) or entry.is_symlink():
+    if (
+        entry.is_dir(follow_symlinks=False)
+        or entry.is_file(follow_symlinks=False)
+        or entry.is_symlink()
+    ):
         return False
     return _is_char_whiteout(entry.stat(follow_symlinks=False))
 
@@ -68,7 +72,9 @@ def copy_xattrs(src: str, dst: str) -> None:
         if name.startswith(_OVERLAY_XATTR_PREFIXES):
             continue
         try:
-            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False), follow_symlinks=False)
+            os.setxattr(
+                dst, name, os.getxattr(src, name, follow_symlinks=False), follow_symlinks=False
+            )
         except OSError:
             pass
 

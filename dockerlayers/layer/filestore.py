@@ -212,7 +212,10 @@ class FileMetadataStore:
         """Every cache-id, mount-id and init-id recorded on disk, loadable or not (layers
         being removed excepted)."""
         found: set[str] = set()
-        for base, names in ((self.sha_dir, ("cache-id",)), (self.mounts_dir, ("mount-id", "init-id"))):
+        for base, names in (
+            (self.sha_dir, ("cache-id",)),
+            (self.mounts_dir, ("mount-id", "init-id")),
+        ):
             if not os.path.isdir(base):
                 continue
             for entry in os.listdir(base):

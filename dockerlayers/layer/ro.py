@@ -97,7 +97,7 @@ class RoLayer:
                 raise VerificationError(self.chain_id)
             return open(path, "rb")
 
-        out = tempfile.TemporaryFile(dir=store.tmp_dir)
+        out = tempfile.TemporaryFile(dir=store.tmp_dir)  # noqa: SIM115 (handed to the caller)
         digester = hashlib.sha256()
         writer = _HashingWriter(out, digester)
         try:

@@ -42,13 +42,13 @@ TarInput = BinaryIO | bytes | str
 def _spool(data: TarInput, tmp_dir: str) -> tuple[BinaryIO, str]:
     """Copy the whole input (to EOF, padding included) into a temp file; return it and its
     sha256 digest (the DiffID)."""
-    out = tempfile.TemporaryFile(dir=tmp_dir)
+    out = tempfile.TemporaryFile(dir=tmp_dir)  # noqa: SIM115 (handed to the caller)
     digester = hashlib.sha256()
     if isinstance(data, bytes):
         digester.update(data)
         out.write(data)
     else:
-        src = open(data, "rb") if isinstance(data, str) else data
+        src = open(data, "rb") if isinstance(data, str) else data  # noqa: SIM115 (handed to the caller)
         try:
             while chunk := src.read(1 << 20):
                 digester.update(chunk)
@@ -71,9 +71,7 @@ class LayerStore:
         self.root = os.path.abspath(root)
         self.driver = driver
         self.ids = ids or IDGenerator()
-        self.store = FileMetadataStore(
-            os.path.join(self.root, "image", driver.name, "layerdb")
-        )
+        self.store = FileMetadataStore(os.path.join(self.root, "image", driver.name, "layerdb"))
         self.tmp_dir = os.path.join(self.root, "tmp")
         os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)
         self.layer_map: dict[str, RoLayer] = {}
@@ -83,7 +81,10 @@ class LayerStore:
         self._restore()
 
     def __repr__(self) -> str:
-        return f"<LayerStore {self.store.root} {len(self.layer_map)} layers, {len(self.mounts)} mounts>"
+        return (
+            f"<LayerStore {self.store.root} {len(self.layer_map)} layers, "
+            f"{len(self.mounts)} mounts>"
+        )
 
     # -- restore ---------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -271,7 +272,9 @@ class LayerStore:
         """
         while True:
             try:
-                doomed = self.store.rename_for_removal(layer.chain_id, self.ids.generate_random_id())
+                doomed = self.store.rename_for_removal(
+                    layer.chain_id, self.ids.generate_random_id()
+                )
                 break
             except FileExistsError:
                 continue

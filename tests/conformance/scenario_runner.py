@@ -452,7 +452,7 @@ class ModelSide(Side):
             p = subprocess.run(
                 [sys.executable, "-m", "dockerlayers", *argv],
                 capture_output=True,
-                env={**os.environ, **env},
+                env={**os.environ, **env, "PYTHONPATH": _pythonpath()},
                 cwd=self.work,
                 timeout=120,
             )
@@ -533,6 +533,11 @@ class EngineSide(Side):
             timeout=120,
         )
         return Result(p.returncode, _text(p.stdout), _text(p.stderr))
+
+
+def _pythonpath() -> str:
+    """The checkout first, so `python -m dockerlayers` works without installing it."""
+    return os.pathsep.join(p for p in (str(PROJECT), os.environ.get("PYTHONPATH", "")) if p)
 
 
 def _text(data: bytes) -> str:

@@ -58,7 +58,9 @@ class Model:
         self.max_retries = int(policy.split(":")[1]) if ":" in policy else 0
         self.status = "created"
         self.exit_code = 0
-        self.uncertain = False  # after time passed: the daemon's status is checked for legality
+        # a kill or stop cancels the restart manager until the next manual start (with no
+        # StopSignal configured, any signal does: moby 20.10 killWithSignal -> ExitOnNext)
+        self.canceled = False
 
 
 class LifecycleMachine(RuleBasedStateMachine):
@@ -89,7 +91,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def sync(self, cid: str) -> None:
         m = self.model[cid]
         st_ = self.d.inspect(cid)["State"]
-        m.status, m.exit_code, m.uncertain = st_["Status"], st_["ExitCode"], False
+        m.status, m.exit_code = st_["Status"], st_["ExitCode"]
 
     def others_after_time(self, before: dict[str, str], t0: float, acted: str) -> None:
         """A rule that let time pass (stop's or restart's wait) lets every other container
@@ -104,7 +106,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         now = self.status(cid)
         if was in ("created", "exited", "paused") or m.cmd != "short" and was == "running":
             assert now == was, (m.cmd, m.policy, was, now)
-        elif m.policy == "no":
+        elif m.policy == "no" or m.canceled:
             assert now in ("running", "exited")
         elif m.policy in ("always", "unless-stopped"):
             assert now in ("running", "restarting")
@@ -150,6 +152,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         else:
             assert self.status(cid) == "running"
             assert self.d.inspect(cid)["RestartCount"] == 0
+            m.canceled = False
         self.sync(cid)
 
     @rule(cid=containers, timeout=st.sampled_from([0, 1, 10]))
@@ -159,6 +162,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         t0 = self.client.clock.now()
         others = {k: v.status for k, v in self.model.items()}
         self.d.stop(cid, timeout=timeout)
+        if before in RUNNING_LIKE:
+            m.canceled = True
         self.others_after_time(others, t0, cid)
         if before not in RUNNING_LIKE:
             assert self.status(cid) == before  # 304: already stopped
@@ -187,6 +192,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         before = m.status
         self.d.kill(cid, sig)
+        m.canceled = True
         now = self.status(cid)
         if before == "restarting" or sig == "SIGKILL":
             assert now == "exited"
@@ -195,6 +201,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         elif m.cmd == "trap":
             assert now == "exited"
             assert self.d.inspect(cid)["State"]["ExitCode"] == 0
+        elif m.cmd == "short" and before == "paused":
+            # resumed: a sleep that ran out while frozen ends now (and nothing restarts it)
+            assert now in ("running", "exited")
         else:
             assert now == "running"  # PID 1 ignores SIGTERM (a paused one is resumed)
         self.sync(cid)
@@ -231,6 +240,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         t0 = self.client.clock.now()
         others = {k: v.status for k, v in self.model.items()}
         self.d.restart(cid, timeout=1)
+        self.model[cid].canceled = False
         self.others_after_time(others, t0, cid)
         assert self.status(cid) == "running"
         assert self.d.inspect(cid)["RestartCount"] == 0

@@ -92,7 +92,7 @@ def test_rename(client, base):
         "reuse that name."
     )
     with pytest.raises(
-        InvalidParameter, match=r"^Error when allocating new name: Invalid container name \(b\$\)"
+        InvalidParameter, match=r"^Error when allocating new name: Invalid container name \(/b\$\)"
     ):
         d.rename("alpha", "b$")
     a.rename("gamma")

@@ -54,9 +54,7 @@ def check_many_files(driver, layer: str, count: int, seed: int) -> None:
     try:
         for i in range(0, count, 100):
             for j in range(min(100, count - i)):
-                assert fs.read_bytes(f"/directory-{i}/file-{j}") == random_content(
-                    64, seed + i + j
-                )
+                assert fs.read_bytes(f"/directory-{i}/file-{j}") == random_content(64, seed + i + j)
     finally:
         driver.put(layer)
 
@@ -175,7 +173,8 @@ def test_deep_layer_read(driver, count):
     finally:
         driver.put(top)
     if driver.name == "overlay2":
-        lower = open(os.path.join(driver.home, top, "lower")).read()
+        with open(os.path.join(driver.home, top, "lower")) as f:
+            lower = f.read()
         assert len(lower.split(":")) == count
         assert len(lower) == 28 * count + count - 1
 

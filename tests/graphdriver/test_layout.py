@@ -75,9 +75,7 @@ def test_overlay2_layout(drivers, impl):
     assert meta["UpperDir"] == os.path.join(home, "rw", "diff")
     assert meta["WorkDir"] == os.path.join(home, "rw", "work")
     assert meta["MergedDir"] == os.path.join(home, "rw", "merged")
-    assert meta["LowerDir"] == ":".join(
-        os.path.join(home, x, "diff") for x in ("mid", "base")
-    )
+    assert meta["LowerDir"] == ":".join(os.path.join(home, x, "diff") for x in ("mid", "base"))
     assert "LowerDir" not in d.get_metadata("base")
 
     d.remove("rw")
@@ -158,7 +156,8 @@ def test_vfs_layout(drivers):
     # a full copy, not a link
     child_f = os.path.join(d.home, "dir", "child", "f")
     base_f = os.path.join(d.home, "dir", "base", "f")
-    assert open(child_f, "rb").read() == b"data"
+    with open(child_f, "rb") as f:
+        assert f.read() == b"data"
     assert os.stat(child_f).st_ino != os.stat(base_f).st_ino
     assert d.get("child").path == os.path.join(d.home, "dir", "child")
     d.put("child")

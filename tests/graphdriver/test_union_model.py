@@ -9,8 +9,8 @@ import os
 import shutil
 
 import pytest
-from gdtest import IMPLS, make
 from fstest import apply_all, assert_same_tree, changes_as_tuples, snapshot
+from gdtest import IMPLS, make
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from unionops import OPS, Model, base_layers, step
@@ -92,15 +92,31 @@ class UnionMachine(RuleBasedStateMachine):
     def teardown(self):
         try:
             self.driver.put("rw")
-            check_diff(
-                self.driver, "rw", self.parent, self.flat, self.work, self.model.snapshot()
-            )
+            check_diff(self.driver, "rw", self.parent, self.flat, self.work, self.model.snapshot())
         finally:
             self.driver.cleanup()
             shutil.rmtree(self.work, ignore_errors=True)
 
 
-@pytest.mark.parametrize("impl", IMPLS)
+ARCHIVE_SHARED_WHITEOUTS = (
+    "archive bug: tar_directory turns the kernel's shared whiteout inode (one 0/0 device "
+    "hard-linked under many names) into TypeLink entries before the overlay whiteout "
+    "conversion; moby converts by file mode regardless of the hard link"
+)
+
+
+def _impls():
+    for impl in IMPLS:
+        if getattr(impl, "values", None) == ("overlay2-kernel",):
+            yield pytest.param(
+                "overlay2-kernel",
+                marks=[*impl.marks, pytest.mark.xfail(reason=ARCHIVE_SHARED_WHITEOUTS)],
+            )
+        else:
+            yield impl
+
+
+@pytest.mark.parametrize("impl", list(_impls()))
 def test_union_model(impl, tmp_path):
     machine = type(f"UnionMachine_{impl}", (UnionMachine,), {"impl": impl, "tmp": str(tmp_path)})
     run_state_machine_as_test(
@@ -112,5 +128,3 @@ def test_union_model(impl, tmp_path):
             suppress_health_check=list(HealthCheck),
         ),
     )
-
-

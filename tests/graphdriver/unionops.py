@@ -146,7 +146,11 @@ def plan(model: Model, op: tuple) -> tuple:
     if kind == "symlink":
         return ("symlink", op[3], _join(_pick(model.dirs(), op[1]), op[2]))
     if kind == "link":
-        return ("link", _pick(model.of_kind("file"), op[1]), _join(_pick(model.dirs(), op[2]), op[3]))
+        return (
+            "link",
+            _pick(model.of_kind("file"), op[1]),
+            _join(_pick(model.dirs(), op[2]), op[3]),
+        )
     if kind == "chmod":
         return ("chmod", _pick(model.of_kind("file", "dir"), op[1]), op[2])
     raise AssertionError(kind)
@@ -194,6 +198,8 @@ def expect(model: Model, call: tuple) -> int | None:
     if name == "rename":
         src, dst = args
         snode, dnode = nodes[src], nodes.get(dst)
+        if src.startswith(dst + "/"):
+            return errno.ENOTEMPTY  # onto its own ancestor
         if dnode is not None:
             if snode.kind == "dir" and dnode.kind != "dir":
                 return errno.ENOTDIR

@@ -72,6 +72,14 @@ def tar_from_files(*files: TestFile) -> bytes:
         return out.getvalue()
 
 
+def tar_names(stream) -> list[str]:
+    """Member names of a layer tar stream."""
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(stream.read())) as tf:
+        return tf.getnames()
+
+
 def make_store(root, driver_name: str, mounts: str = "user") -> LayerStore:
     driver = new_driver(driver_name, str(root), mounts=mounts)
     return LayerStore(str(root), driver)

@@ -11,7 +11,7 @@ import os
 import shutil
 
 import pytest
-from layertest import TestFile, create_layer, init_with_files, make_store, tar_from_files
+from layertest import TestFile, create_layer, init_with_files, make_store, tar_from_files, tar_names
 
 from dockerlayers.digest import DIGEST_SHA256_EMPTY_TAR, EMPTY_TAR, chain_id
 from dockerlayers.layer import (
@@ -336,7 +336,4 @@ def test_tar_stream_from(store):
     with pytest.raises(ValueError, match="is not a parent of the specified layer"):
         l2.tar_stream_from(other.chain_id)
     with l2.tar_stream_from(l1.chain_id) as ts:
-        import tarfile
-
-        names = tarfile.open(fileobj=io.BytesIO(ts.read())).getnames()
-    assert names == ["b"]
+        assert tar_names(ts) == ["b"]

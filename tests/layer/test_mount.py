@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import io
 import os
-import tarfile
 
 import pytest
-from layertest import TestFile, create_layer, init_with_files, tar_from_files
+from layertest import TestFile, create_layer, init_with_files, tar_from_files, tar_names
 
 from dockerlayers.daemon.initlayer import setup_init_layer
 
@@ -46,7 +45,9 @@ def test_mount_changes(any_store):
     base = [TestFile(f"testfile{i}.txt", b"base data!", 0o644) for i in (1, 2, 3)]
     layer = create_layer(ls, None, init_with_files(*base))
     m = ls.create_rw_layer(
-        "mount-changes", layer.chain_id, init_func=TestFile("testfile1.txt", b"init data!", 0o777).apply
+        "mount-changes",
+        layer.chain_id,
+        init_func=TestFile("testfile1.txt", b"init data!", 0o777).apply,
     )
     fs = m.mount()
     fs.chmod("/testfile1.txt", 0o755)
@@ -92,6 +93,7 @@ def test_mount_apply_while_mounted(any_store):
 
 def base_image(ls):
     """A distro-like image: /etc, /proc, /sys, /dev exist; /etc/hosts is a real file."""
+
     def init(fs):
         for d in ("/etc", "/proc", "/sys", "/dev", "/bin"):
             fs.mkdir(d, 0o755)
@@ -135,13 +137,13 @@ def test_init_layer_never_shows(any_store, from_scratch):
     assert rw.changes() == []
     assert rw.size() == 0
     with rw.tar_stream() as ts:
-        assert tarfile.open(fileobj=io.BytesIO(ts.read())).getnames() == []
+        assert tar_names(ts) == []
     fs.write_bytes("/data.txt", b"12345")
     changes = [str(c) for c in rw.changes()]
     assert changes == ["A /data.txt"]
     assert rw.size() == 5
     with rw.tar_stream() as ts:
-        assert tarfile.open(fileobj=io.BytesIO(ts.read())).getnames() == ["data.txt"]
+        assert tar_names(ts) == ["data.txt"]
     rw.unmount()
     # the init layer is on disk beside the RW layer, named <mount-id>-init
     assert ls.driver.exists(rw.mount_id + "-init")
@@ -231,3 +233,21 @@ def test_two_containers_share_the_image(any_store):
     else:
         assert [str(c) for c in a.changes()] == ["C /bin", "C /bin/sh"]
     assert b.changes() == []
+
+
+def test_naive_diff_waits_for_the_next_second(stores, naive_diff_wait):
+    """moby issue 21555: on vfs (naive diff) a same-size rewrite right after a commit is
+    still seen, because Diff waits until the next second before returning."""
+    import time
+
+    ls = stores("vfs")
+    layer = create_layer(ls, None, init_with_files(TestFile("hosts", b"10.0.0.1", 0o644)))
+    rw = ls.create_rw_layer("ctr", layer.chain_id)
+    fs = rw.mount()
+    start = time.time()
+    with rw.tar_stream():
+        pass
+    assert int(time.time()) > int(start)  # the wait
+    fs.write_bytes("/hosts", b"10.0.0.2")  # same size as the extracted file
+    assert [str(c) for c in rw.changes()] == ["C /hosts"]
+    rw.unmount()

@@ -1,2 +1,4 @@
 def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: needs chromium and playwright (real-browser tests)")
+    config.addinivalue_line(
+        "markers", "browser: needs chromium and playwright (real-browser tests)"
+    )

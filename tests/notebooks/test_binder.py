@@ -70,10 +70,13 @@ def test_fresh_binder_env_runs_every_notebook(tmp_path):
     # repo2docker copies the repository; installing `.` builds in the source tree, so work
     # on a copy and leave the checkout clean.
     repo = tmp_path / "repo"
+    repo.mkdir()
     for name in ("pyproject.toml", "README.md", "dockerlayers", "binder", "notebooks"):
         src = REPO / name
         if src.is_dir():
-            shutil.copytree(src, repo / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+            shutil.copytree(
+                src, repo / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+            )
         else:
             shutil.copy2(src, repo / name)
     venv = tmp_path / "binder-venv"
@@ -81,30 +84,61 @@ def test_fresh_binder_env_runs_every_notebook(tmp_path):
     vpy = str(venv / "bin" / "python")
     pip = subprocess.run(
         [vpy, "-m", "pip", "install", "-q", "-r", str(BINDER / "requirements.txt")],
-        cwd=repo, capture_output=True, text=True, timeout=900,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
-    if pip.returncode != 0 and re.search(r"(?i)could not (find|fetch)|connection|resolve", pip.stderr):
+    if pip.returncode != 0 and re.search(
+        r"(?i)could not (find|fetch)|connection|resolve", pip.stderr
+    ):
         pytest.skip("no package index reachable: " + pip.stderr.strip().splitlines()[-1])
     assert pip.returncode == 0, pip.stderr[-3000:]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     home = tmp_path / "home"
     home.mkdir()
-    for var in ("HOME", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+    for var in (
+        "HOME",
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_DATA_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "IPYTHONDIR",
+        "MPLCONFIGDIR",
+    ):
         env[var] = str(home / var.lower())
     env["HOME"] = str(home)
     subprocess.run([str(repo / "binder" / "postBuild")], cwd=repo, env=env, check=True)
     overrides = subprocess.run(
-        [vpy, "-c", "import sys; print(sys.prefix)"], env=env, capture_output=True, text=True, check=True
+        [vpy, "-c", "import sys; print(sys.prefix)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
-    settings = json.loads(open(os.path.join(overrides, "share/jupyter/lab/settings/overrides.json")).read())
+    with open(os.path.join(overrides, "share/jupyter/lab/settings/overrides.json")) as f:
+        settings = json.load(f)
     assert settings["@jupyterlab/apputils-extension:notification"]["checkForUpdates"] is False
     out = tmp_path / "executed"
     proc = subprocess.run(
-        [vpy, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         "--ExecutePreprocessor.timeout=300", "--output-dir", str(out),
-         *[str(repo / "notebooks" / p.name) for p in notebook_paths()]],
-        cwd=repo / "notebooks", env=env, capture_output=True, text=True, timeout=900,
+        [
+            vpy,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--ExecutePreprocessor.timeout=300",
+            "--output-dir",
+            str(out),
+            *[str(repo / "notebooks" / p.name) for p in notebook_paths()],
+        ],
+        cwd=repo / "notebooks",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert sorted(p.name for p in out.glob("*.ipynb")) == [p.name for p in notebook_paths()]

@@ -24,8 +24,16 @@ from tests.notebooks._util import NOTEBOOKS, REPO, free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOK = "03-restart-keeps-the-rw-layer.ipynb"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -47,7 +55,13 @@ def workdir(tmp_path):
     shutil.copy(NOTEBOOKS / NOTEBOOK, work / NOTEBOOK)  # autosave rewrites the copy, not ours
     env = dict(os.environ)
     home = tmp_path / "home"
-    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+    for var in (
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_DATA_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "IPYTHONDIR",
+        "MPLCONFIGDIR",
+    ):
         env[var] = str(home / var.lower())
     env["HOME"] = str(home)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
@@ -55,8 +69,14 @@ def workdir(tmp_path):
 
 
 def _serve(cmd, env, cwd, url, timeout=60.0):
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -82,14 +102,18 @@ def _stop(proc):
 
 def _field(panel, label):
     """The <input> of the ipywidgets Text whose description is exactly `label`."""
-    return panel.locator(".widget-text").filter(
-        has=panel.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$"))
-    ).locator("input")
+    return (
+        panel.locator(".widget-text")
+        .filter(has=panel.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")))
+        .locator("input")
+    )
 
 
 def _drive_lab(page, timeout_ms=60_000):
     """Create / start / exec / restart in the ContainerLab; return (status, file list)."""
-    panel = page.locator(".widget-vbox").filter(has=page.locator("button", has_text="restart")).first
+    panel = (
+        page.locator(".widget-vbox").filter(has=page.locator("button", has_text="restart")).first
+    )
     panel.wait_for(timeout=timeout_ms)
 
     def click(text):
@@ -102,7 +126,11 @@ def _drive_lab(page, timeout_ms=60_000):
         click("run exec")
 
     status = panel.locator(".widget-html").filter(has_text="clock").first
-    output = panel.locator(".widget-textarea").filter(has=page.locator("label", has_text="output")).locator("textarea")
+    output = (
+        panel.locator(".widget-textarea")
+        .filter(has=page.locator("label", has_text="output"))
+        .locator("textarea")
+    )
     name = _field(panel, "name")
     name.fill("browser")
     name.press("Enter")
@@ -112,7 +140,8 @@ def _drive_lab(page, timeout_ms=60_000):
     status.filter(has_text=re.compile(r"browser\s+\w+\s+Up")).wait_for(timeout=timeout_ms)
     run_exec("sh -c 'echo survives > /kept.txt'")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('exit code 0'))",
+        "() => [...document.querySelectorAll('textarea')]"
+        ".some(t => t.value.includes('exit code 0'))",
         timeout=timeout_ms,
     )
     before = status.inner_text()
@@ -122,7 +151,8 @@ def _drive_lab(page, timeout_ms=60_000):
     )
     run_exec("ls /")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('$ ls /') && t.value.includes('kept.txt'))",
+        "() => [...document.querySelectorAll('textarea')]"
+        ".some(t => t.value.includes('$ ls /') && t.value.includes('kept.txt'))",
         timeout=timeout_ms,
     )
     return before, status.inner_text(), output.input_value()
@@ -144,20 +174,36 @@ def test_jupyterlab_container_lab_restart_keeps_the_file(workdir):
     work, env = workdir
     port = free_port()
     server = _serve(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
-         "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
-         "--ServerApp.password=", f"--ServerApp.root_dir={work}"],
-        env, work, f"http://127.0.0.1:{port}/lab",
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={work}",
+        ],
+        env,
+        work,
+        f"http://127.0.0.1:{port}/lab",
     )
     try:
         with sync_playwright() as p:
             browser = _launch(p)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}")
-            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=90_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
-            before, after, files = _drive_lab(page)
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
+                timeout=90_000
+            )
+            # Run -> Run All Cells, through the command the menu item calls
+            page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            before, after, files = _drive_lab(page, timeout_ms=120_000)
             browser.close()
     finally:
         _stop(server)
@@ -173,9 +219,20 @@ def test_voila_container_lab_restart_keeps_the_file(workdir):
     work, env = workdir
     port = free_port()
     server = _serve(
-        [sys.executable, "-m", "voila", NOTEBOOK, "--no-browser", "--Voila.ip=127.0.0.1",
-         f"--port={port}", "--Voila.port_retries=0"],
-        env, work, f"http://127.0.0.1:{port}/", timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            NOTEBOOK,
+            "--no-browser",
+            "--Voila.ip=127.0.0.1",
+            f"--port={port}",
+            "--Voila.port_retries=0",
+        ],
+        env,
+        work,
+        f"http://127.0.0.1:{port}/",
+        timeout=120,
     )
     try:
         with sync_playwright() as p:

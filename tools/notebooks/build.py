@@ -1,8 +1,8 @@
 """Write the notebook series from the `nbNN_*.py` modules, and optionally execute it.
 
-    python tools/notebooks/build.py                  # write and execute every notebook (what is committed)
-    python tools/notebooks/build.py 03 05            # only notebooks 03 and 05
-    python tools/notebooks/build.py --no-execute     # cells only, no outputs (never commit that)
+    python tools/notebooks/build.py               # write and execute all (what is committed)
+    python tools/notebooks/build.py 03 05         # only notebooks 03 and 05
+    python tools/notebooks/build.py --no-execute  # cells only, no outputs (never commit that)
 
 The notebooks are committed executed (every code cell with its count and output) so that
 `pytest --nbval notebooks/` compares a fresh run against them in strict mode.
@@ -38,7 +38,9 @@ def to_notebook(mod) -> nbformat.NotebookNode:
     number = mod.__name__[2:4]
     cells = []
     for i, cell in enumerate(mod.CELLS):
-        make = nbformat.v4.new_markdown_cell if cell.kind == "markdown" else nbformat.v4.new_code_cell
+        make = (
+            nbformat.v4.new_markdown_cell if cell.kind == "markdown" else nbformat.v4.new_code_cell
+        )
         c = make(cell.source)
         c["id"] = f"c{number}-{i:02d}"
         cells.append(c)
@@ -70,9 +72,16 @@ def execute(nb: nbformat.NotebookNode) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--execute", action="store_true", default=True, help=argparse.SUPPRESS)
-    ap.add_argument("--no-execute", dest="execute", action="store_false", help="write cells without running them")
+    ap.add_argument(
+        "--no-execute",
+        dest="execute",
+        action="store_false",
+        help="write cells without running them",
+    )
     ap.add_argument("only", nargs="*", help="notebook numbers to build (default: all)")
     args = ap.parse_args(argv)
     NOTEBOOKS.mkdir(exist_ok=True)

@@ -1,4 +1,5 @@
 """00 Start here."""
+# ruff: noqa: E501  (cell sources are notebook code: long lines read better there)
 
 from _nb import code, md
 

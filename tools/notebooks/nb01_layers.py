@@ -1,4 +1,5 @@
 """01 Images are stacks of layers."""
+# ruff: noqa: E501  (cell sources are notebook code: long lines read better there)
 
 from _nb import code, md, moby
 

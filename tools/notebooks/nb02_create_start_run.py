@@ -1,4 +1,5 @@
 """02 create, start, run: the seed article's code path, step by step."""
+# ruff: noqa: E501  (cell sources are notebook code: long lines read better there)
 
 from _nb import code, md, moby
 

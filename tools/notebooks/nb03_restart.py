@@ -1,4 +1,5 @@
 """03 Restart keeps the read-write layer (the central claim)."""
+# ruff: noqa: E501  (cell sources are notebook code: long lines read better there)
 
 from _nb import code, md, moby
 

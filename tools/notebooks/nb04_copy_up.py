@@ -1,4 +1,5 @@
 """04 Copy-up, whiteouts and opaque directories."""
+# ruff: noqa: E501  (cell sources are notebook code: long lines read better there)
 
 from _nb import code, md, moby
 

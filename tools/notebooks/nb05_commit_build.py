@@ -1,4 +1,5 @@
 """05 commit and build."""
+# ruff: noqa: E501  (cell sources are notebook code: long lines read better there)
 
 from _nb import code, md, moby
 

@@ -1,4 +1,5 @@
 """08 Look inside an image."""
+# ruff: noqa: E501  (cell sources are notebook code: long lines read better there)
 
 from _nb import code, md, moby
 

@@ -1,4 +1,5 @@
 """09 Volumes vs the read-write layer."""
+# ruff: noqa: E501  (cell sources are notebook code: long lines read better there)
 
 from _nb import code, md, moby
 

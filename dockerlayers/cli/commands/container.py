@@ -41,6 +41,7 @@ def _container_flags() -> list[Flag]:
         Flag("workdir", "w", "string", help="Working directory inside the container"),
         Flag("entrypoint", kind="string", help="Overwrite the default ENTRYPOINT of the image"),
         Flag("hostname", "h", "string", help="Container host name"),
+        Flag("network", "", "string", help="Connect a container to a network (the model has none: accepted, ignored)"),
         Flag("label", "l", "list", help="Set meta data on a container"),
         Flag(
             "restart",
@@ -327,7 +328,12 @@ def run_rename(env: Env, p: Parsed) -> int:
     if not old or not new:
         raise CLIError("Error: Neither old nor new names may be empty")
     with env.client() as client:
-        client.daemon.rename(old, new)
+        try:
+            client.daemon.rename(old, new)
+        except DockerException as e:
+            # docker/cli rename.go: the daemon's error, then its own line
+            env.err.write(daemon_error(e) + "\n")
+            raise CLIError(f"Error: failed to rename container named {old}") from None
     return 0
 
 

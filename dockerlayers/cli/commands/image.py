@@ -251,8 +251,14 @@ def run_build(env: Env, p: Parsed) -> int:
                 lines.pop()  # the error itself goes to stderr
             if not p.quiet:
                 _print_build_log(env, lines)
+            msg = e.msg
+            if not any(str(line).startswith("Step ") for line in lines) and not msg.startswith(
+                "error checking context"
+            ):
+                # failed before the build started: the daemon answered the request itself
+                msg = f"Error response from daemon: {msg}"
             m = re.search(r"returned a non-zero code: (\d+)$", e.msg)
-            raise StatusError(int(m.group(1)) if m and int(m.group(1)) else 1, e.msg) from None
+            raise StatusError(int(m.group(1)) if m and int(m.group(1)) else 1, msg) from None
     if p.quiet:
         env.print(image_id)
     else:
@@ -264,6 +270,10 @@ def _print_build_log(env: Env, log: Any) -> None:
     """The legacy builder's stream: one line per entry."""
     for entry in log or []:
         text = (entry.get("stream") or "") if isinstance(entry, dict) else str(entry)
+        if text.startswith("Sending build context to Docker daemon"):
+            # the CLI's progress line: redrawn with "\r", closed with "\r\r\n"
+            env.out.write(text + "\r\r\n")
+            continue
         env.out.write(text if text.endswith("\n") else text + "\n")
     env.out.flush()
 
