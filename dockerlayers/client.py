@@ -277,7 +277,18 @@ class Image(Model):
         return (self.attrs.get("Config") or {}).get("Labels") or {}
 
     def history(self) -> list[dict[str, Any]]:
-        return self.client.daemon.image_service.history(self.id)
+        """`docker history` rows as the API returns them (newest first)."""
+        return [
+            {
+                "Id": h.id,
+                "Created": h.created,
+                "CreatedBy": h.created_by,
+                "Tags": h.tags or None,
+                "Size": h.size,
+                "Comment": h.comment,
+            }
+            for h in self.client.daemon.image_service.history(self.id)
+        ]
 
     def save(self, named: bool | str = False, format: str = "docker") -> bytes:
         return self.client.images.save(

@@ -487,11 +487,13 @@ class Daemon:
             self._write_state()
             return c
 
-    def set_rw_layer(self, c: Container, img: Any) -> None:
+    def set_rw_layer(self, c: Container, img: Any = None) -> None:
         """The container's RW layer (and init layer) on the image's top layer.
 
         moby 17.x: daemon/create.go setRWLayer -> layerStore.CreateRWLayer
         """
+        if img is None:
+            img = self.image_service.get_image(c.image)
         chain = img.rootfs.chain_id() if img.rootfs is not None else None
         self._rw[c.id] = self.layer_store.create_rw_layer(c.id, chain, setup_init_layer)
 
@@ -802,6 +804,7 @@ class Daemon:
 
         moby: daemon/monitor.go handleContainerExit
         """
+        self._flush_output(c, at)
         rt = self._runtime.setdefault(c.id, {})
         rm = RestartManager.from_json(
             rt.get("restart") or {"Policy": c.host_config.get("RestartPolicy")}
@@ -930,6 +933,19 @@ class Daemon:
                     self._lock.acquire()
 
     # -- output and logs -------------------------------------------------------------------
+    def _flush_output(self, c: Container, at: float) -> None:
+        """At exit, log what is left of a last line without its newline (json-file does).
+
+        moby: daemon/logger/copier.go (the partial line flushed at EOF)
+        """
+        for stream in ("stdout", "stderr"):
+            rest = self._logbuf.pop((c.id, stream), b"")
+            if rest and os.path.isdir(c.root):
+                text = rest.decode("utf-8", errors="replace")
+                entry = {"log": text, "stream": stream, "time": format_rfc3339nano(at)}
+                with open(c.log_path, "a") as f:
+                    f.write(json.dumps(entry) + "\n")
+
     def _output(self, c: Container) -> Callable[[str, bytes], None]:
         def write(stream: str, data: bytes) -> None:
             key = (c.id, stream)

@@ -48,6 +48,8 @@ class ImageExplorer(Panel):
         self.controls = c
         show = widgets.Button(description="show file")
         show.on_click(self._guard(self.show_file))
+        recover = widgets.Button(description="find every copy")
+        recover.on_click(self._guard(self.find_copies))
         c["image"].observe(lambda _: self._guard(self.load)(), names="value")
         c["layer"].observe(lambda _: self._guard(self.show_layer)(), names="value")
         super().__init__(
@@ -57,7 +59,7 @@ class ImageExplorer(Panel):
                 c["error"],
                 widgets.HBox([c["files"], c["analysis"]]),
                 c["figure"],
-                widgets.HBox([c["path"], show]),
+                widgets.HBox([c["path"], show, recover]),
                 c["content"],
             ]
         )
@@ -126,6 +128,36 @@ class ImageExplorer(Panel):
         with open(host, "rb") as f:
             data = f.read(4096)
         c["content"].value = f"(copy in L{holder})\n" + data.decode("utf-8", "replace")
+        self._show_error("")
+
+
+    def find_copies(self) -> None:
+        """Every layer holding `path` — hidden copies included — and the bytes of the lowest
+        file copy, read from that layer's tar: what a scanner (or an attacker) does to
+        recover a file a later step "deleted".
+
+        library: dockerlayers.layerhistory.find_copies / read_copy
+        """
+        from dockerlayers.layerhistory import find_copies, read_copy
+
+        c = self.controls
+        path = "/" + c["path"].value.strip().lstrip("/")
+        ref = c["image"].value
+        copies = find_copies(self.daemon, ref, path)
+        if not copies:
+            c["content"].value = ""
+            self._show_error(f"{path}: no layer of this image holds it")
+            return
+        lines = []
+        for cp in copies:
+            state = "visible" if cp.visible else f"hidden by {cp.hidden_by}"
+            lines.append(f"L{cp.index} {cp.kind} {human_size(cp.size)}: {state}")
+        files = [cp for cp in copies if cp.kind == "file"]
+        if files:
+            data = read_copy(self.daemon, ref, path, files[0].index)
+            lines.append(f"--- bytes of the copy in L{files[0].index} (from its layer tar) ---")
+            lines.append(data[:4096].decode("utf-8", "replace"))
+        c["content"].value = "\n".join(lines)
         self._show_error("")
 
 

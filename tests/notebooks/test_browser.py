@@ -69,18 +69,18 @@ def workdir(tmp_path):
 
 
 def _serve(cmd, env, cwd, url, timeout=60.0):
+    # the server's log goes to a file: an unread pipe fills up and blocks the server
+    log = open(os.path.join(cwd, "..", "server.log"), "wb")  # noqa: SIM115 (closed with the server)
     proc = subprocess.Popen(
-        cmd,
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
+        cmd, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
+    proc.log = log
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+            log.close()
+            with open(log.name, "rb") as f:
+                raise RuntimeError(f"server exited: {f.read().decode()[-2000:]}")
         try:
             urllib.request.urlopen(url, timeout=2)
             return proc
@@ -91,6 +91,13 @@ def _serve(cmd, env, cwd, url, timeout=60.0):
 
 
 def _stop(proc):
+    try:
+        _terminate(proc)
+    finally:
+        proc.log.close()
+
+
+def _terminate(proc):
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

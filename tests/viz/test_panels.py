@@ -80,3 +80,20 @@ def test_image_explorer_layers_and_file_content(client, base):
     r.set("path", "/nope").click("show file")
     assert "not in this image" in r.error
     assert "efficiency" in r.text("analysis")
+
+
+def test_image_explorer_recovers_a_deleted_secret(client, base, tmp_path):
+    (tmp_path / "Dockerfile").write_text(
+        "FROM base\nRUN echo s3cret > /secret.txt\nRUN rm /secret.txt\n"
+    )
+    image, _ = client.images.build(path=str(tmp_path), tag="leaky")
+    explorer = ImageExplorer(client, image)
+    runner = PanelRunner(explorer)
+    runner.set("path", "/secret.txt")
+    runner.click("find every copy")
+    text = explorer.controls["content"].value
+    assert text.splitlines()[0].startswith("L1 file 7B: hidden by layer 2 (whiteout")
+    assert text.splitlines()[-1] == "s3cret"
+    runner.set("path", "/nowhere")
+    runner.click("find every copy")
+    assert "no layer of this image holds it" in runner.error
