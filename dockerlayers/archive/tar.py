@@ -761,7 +761,10 @@ class _Appender:
             return  # moby logs "Can't add file" and goes on
         if hdr is None:
             return
-        if not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1:
+        # The kernel (5.8+) makes every whiteout a hard link of one 0/0 device: a whiteout
+        # is converted by its mode, never turned into a link entry (moby does the same).
+        whiteout = self.convert and is_char_whiteout(st)
+        if not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1 and not whiteout:
             key = (st.st_dev, st.st_ino)
             first = self.seen.get(key)
             if first is not None:

@@ -149,10 +149,6 @@ def test_kernel_refuses_to_rename_merged_dirs(tmp_path):
         user.put("rw-user")
 
 
-@pytest.mark.xfail(
-    reason="archive bug: tar_directory turns the kernel's shared whiteout inode into "
-    "TypeLink entries before converting whiteouts (moby converts by file mode)"
-)
 def test_kernel_shared_whiteouts_export(tmp_path):
     """The kernel (5.8+) makes every whiteout a hard link of one 0/0 device; the layer
     tar of such an upper folder must still hold two `.wh.` entries."""

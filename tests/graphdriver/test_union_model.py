@@ -98,25 +98,9 @@ class UnionMachine(RuleBasedStateMachine):
             shutil.rmtree(self.work, ignore_errors=True)
 
 
-ARCHIVE_SHARED_WHITEOUTS = (
-    "archive bug: tar_directory turns the kernel's shared whiteout inode (one 0/0 device "
-    "hard-linked under many names) into TypeLink entries before the overlay whiteout "
-    "conversion; moby converts by file mode regardless of the hard link"
-)
 
 
-def _impls():
-    for impl in IMPLS:
-        if getattr(impl, "values", None) == ("overlay2-kernel",):
-            yield pytest.param(
-                "overlay2-kernel",
-                marks=[*impl.marks, pytest.mark.xfail(reason=ARCHIVE_SHARED_WHITEOUTS)],
-            )
-        else:
-            yield impl
-
-
-@pytest.mark.parametrize("impl", list(_impls()))
+@pytest.mark.parametrize("impl", IMPLS)
 def test_union_model(impl, tmp_path):
     machine = type(f"UnionMachine_{impl}", (UnionMachine,), {"impl": impl, "tmp": str(tmp_path)})
     run_state_machine_as_test(

@@ -404,6 +404,28 @@ def run_diff(env: Env, p: Parsed) -> int:
     return 0
 
 
+def run_export(env: Env, p: Parsed) -> int:
+    """`export`: the container's merged filesystem as a tar (docker/cli container/export.go)."""
+    if not p.output and env.out.isatty():
+        raise CLIError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    with env.client() as client:
+        try:
+            data = client.daemon.export(p.args[0])
+        except DockerException as e:
+            raise CLIError(daemon_error(e)) from None
+    if p.output:
+        with open(p.output, "wb") as f:
+            f.write(data)
+    else:
+        out = getattr(env.out, "buffer", None)
+        if out is not None:
+            out.write(data)
+            out.flush()
+        else:
+            env.out.write(data.decode("latin-1"))
+    return 0
+
+
 def run_logs(env: Env, p: Parsed) -> int:
     ref = p.args[0]
     with env.client() as client:
@@ -642,6 +664,13 @@ def container_commands() -> list[Command]:
             "Inspect changes to files or directories on a container's filesystem",
             run_diff,
             [],
+            (1, 1),
+        ),
+        Command(
+            "export [OPTIONS] CONTAINER",
+            "Export a container's filesystem as a tar archive",
+            run_export,
+            [Flag("output", "o", "string", help="Write to a file, instead of STDOUT")],
             (1, 1),
         ),
         Command(
