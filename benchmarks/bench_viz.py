@@ -23,6 +23,12 @@ from dockerlayers.viz.testing import PanelRunner
 
 
 def bench_lab(rounds: int = 6) -> None:
+    lab_action_times(rounds, report=True)
+
+
+def lab_action_times(rounds: int = 6, report: bool = False) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of every ContainerLab action on the reference scene (after a
+    warm-up); printed per action when `report`."""
     client = DockerClient(seed=1, clock="virtual", mounts="user")
     try:
         img = layered_image(client, (500, 500, 500, 500), tag="ref:latest")  # base + 4 = 5 layers
@@ -59,6 +65,8 @@ def bench_lab(rounds: int = 6) -> None:
                 assert r.error == "", (label, r.error)
         allt = [x for v in times.values() for x in v]
         allc = [x for v in cpu.values() for x in v]
+        if not report:
+            return allt, allc
         p90 = sorted(allt)[int(len(allt) * 0.9)]
         print(f"ContainerLab on an image of {n_files} files in 5 layers, 3 running containers")
         print(
@@ -73,6 +81,7 @@ def bench_lab(rounds: int = 6) -> None:
         r.click("run exec")
         no_map = time.perf_counter() - t
         print(f"    exec without the map redraw: {no_map * 1000:.0f} ms")
+        return allt, allc
     finally:
         client.close()
 

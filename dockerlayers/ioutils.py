@@ -59,3 +59,27 @@ class AtomicWriteSet:
 
     def cancel(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+TEMP_PREFIX = ".tmp-"
+
+
+def remove_temp_files(directory: str) -> list[str]:
+    """Remove what an interrupted `atomic_write_file` left in `directory`: its `.tmp-<name>*`
+    temp files (the target itself is whole, old or new). Returns the names removed.
+
+    Ours, for crash safety: moby leaves these files behind.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    for entry in entries:
+        if entry.name.startswith(TEMP_PREFIX) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+            except FileNotFoundError:
+                pass
+    return removed

@@ -470,12 +470,20 @@ def _parse_numeric(b: bytes) -> int:
         raise TarFormatError("archive/tar: invalid tar header") from None
 
 
+_HIGH_BYTES = bytes(range(128, 256))
+
+
 def _checksum_ok(blk: bytes) -> bool:
-    stored = _parse_numeric(blk[_F_CHKSUM[0] : _F_CHKSUM[1]])
-    unsigned = sum(blk[:148]) + 8 * 32 + sum(blk[156:])
-    signed = sum(c - 256 if c > 127 else c for c in blk[:148]) + 8 * 32
-    signed += sum(c - 256 if c > 127 else c for c in blk[156:])
-    return stored in (unsigned, signed)
+    """Go's checksum rule: the stored sum matches the unsigned or the signed byte sum of
+    the header with the checksum field read as spaces (sums done in C, not per byte)."""
+    field = blk[_F_CHKSUM[0] : _F_CHKSUM[1]]
+    stored = _parse_numeric(field)
+    unsigned = sum(blk) - sum(field) + 8 * 32
+    if stored == unsigned:
+        return True
+    rest = blk[: _F_CHKSUM[0]] + blk[_F_CHKSUM[1] :]
+    high = len(rest) - len(rest.translate(None, _HIGH_BYTES))  # bytes > 127 count -256 each
+    return stored == unsigned - 256 * high
 
 
 def _parse_pax(data: bytes) -> dict[str, bytes]:

@@ -182,6 +182,9 @@ def entry_name(entry: dict) -> str:
     return entry.get("name", "")
 
 
+_ONE_READ = 1 << 20
+
+
 def reassemble(entries: list[dict], open_file: Callable[[str], BinaryIO], out: BinaryIO) -> None:
     """Write the original tar stream to `out`: segments as recorded, each file's
     content (exactly `size` bytes) from `open_file(name)`. A file shorter or longer
@@ -203,6 +206,17 @@ def reassemble(entries: list[dict], open_file: Callable[[str], BinaryIO], out: B
         name = entry_name(entry)
         crc = 0
         with open_file(name) as fh:
+            if size <= _ONE_READ and not entry.get("payload"):
+                # small file, no CRC: one read tells short, exact and longer apart
+                data = fh.read(size + 1)
+                if len(data) < size:
+                    raise TarSplitError(
+                        f"file {name!r} is shorter than recorded: {len(data)} of {size} bytes"
+                    )
+                if len(data) > size:
+                    raise TarSplitError(f"file {name!r} is longer than recorded ({size} bytes)")
+                out.write(data)
+                continue
             left = size
             while left:
                 chunk = fh.read(min(left, 1 << 20))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import errno
 import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dockerlayers.container.container import Container, default_host_config
+from dockerlayers.container.container import CONFIG_FILE, Container, default_host_config
 from dockerlayers.daemon.events import EventsLog
 from dockerlayers.daemon.initlayer import setup_init_layer
 from dockerlayers.daemon.mounts import ContainerFS
@@ -50,7 +51,7 @@ from dockerlayers.errors import (
 )
 from dockerlayers.graphdriver import new_driver
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS, normpath
-from dockerlayers.ioutils import atomic_write_file
+from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 from dockerlayers.layer import LayerStore, RWLayer
 from dockerlayers.process.clock import Clock, VirtualClock, format_rfc3339nano, make_clock
 from dockerlayers.process.signals import parse_signal
@@ -135,6 +136,7 @@ class Daemon:
                 base_clock.advance_to(float(state["clock"]))
             self.clock = _DaemonClock(self, base_clock)
             self._next_pid = int(state.get("next_pid") or 1000)
+            self._prepare_temp_dir()
             self.driver = new_driver(
                 driver, self.root, mounts=mounts, now=self.clock.now, ids=self.ids
             )
@@ -143,6 +145,8 @@ class Daemon:
             os.makedirs(self.repository, mode=0o710, exist_ok=True)
             self.runtime_dir = os.path.join(self.root, "runtime")
             os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
+            remove_temp_files(self.root)  # temp files of writes a crash interrupted
+            remove_temp_files(self.runtime_dir)
             self.events = EventsLog(os.path.join(self.root, "events.log"), self.clock.now)
             self.volumes = VolumeStore(self.root, self.ids, self.clock.now)
             if image_service_factory is None:
@@ -207,6 +211,77 @@ class Daemon:
             finally:
                 os.close(fd)
 
+    def _prepare_temp_dir(self) -> None:
+        """Empty `<root>/tmp` (spooled tars, build contexts a crash left there).
+
+        moby: daemon/daemon.go prepareTempDir (renames tmp to tmp-old, removes it)
+        """
+        tmp = os.path.join(self.root, "tmp")
+        old = tmp + "-old"
+        shutil.rmtree(old, ignore_errors=True)
+        if os.path.isdir(tmp):
+            os.rename(tmp, old)
+            shutil.rmtree(old, ignore_errors=True)
+        os.makedirs(tmp, mode=0o700, exist_ok=True)
+
+    def _remove_incomplete_containers(self) -> None:
+        """A create or an rm that a crash interrupted leaves a container that can never load:
+        a folder without `config.v2.json` (create: after the RW layer, before the first
+        checkpoint; rm: while its folder was being deleted), a folder whose RW layer record
+        is gone (rm: after the RW layer was released), or an RW layer whose container folder
+        was never made. Nobody can see or remove these; they are removed here.
+
+        Ours, for crash safety: moby skips them at restore and leaves them on disk.
+        """
+        store = self.layer_store
+        ours = store.store.mounts_dir
+        others = [
+            m
+            for m in glob.glob(os.path.join(self.root, "image", "*", "layerdb", "mounts"))
+            if os.path.realpath(m) != os.path.realpath(ours)
+        ]
+        removed = False
+        for cid in sorted(os.listdir(self.repository)):
+            folder = os.path.join(self.repository, cid)
+            if not os.path.isdir(folder):
+                continue
+            remove_temp_files(folder)
+            if any(os.path.isdir(os.path.join(m, cid)) for m in others):
+                continue  # another driver's container: not ours to judge
+            has_config = os.path.isfile(os.path.join(folder, CONFIG_FILE))
+            if has_config and cid in store.mounts:
+                continue
+            if has_config and os.path.isdir(store.store.mount_dir(cid)):
+                # the RW layer's record is there but does not load: only a removal that
+                # was under way (a dead container) may be finished; anything else is kept
+                try:
+                    dead = Container.from_disk(folder).state.dead
+                except (OSError, ValueError, KeyError):
+                    dead = True  # its own files half deleted: an interrupted rm
+                if not dead:
+                    continue
+            if cid in store.mounts:
+                store.release_rw_layer(store.get_rw_layer(cid))
+            elif os.path.isdir(store.store.mount_dir(cid)):
+                store.store.remove_mount(cid)
+            shutil.rmtree(folder)
+            try:
+                os.unlink(self._runtime_path(cid))
+            except FileNotFoundError:
+                pass
+            removed = True
+        if os.path.isdir(ours):
+            for name in sorted(os.listdir(ours)):
+                if os.path.isdir(os.path.join(self.repository, name)):
+                    continue
+                if name in store.mounts:  # an RW layer whose container was never made
+                    store.release_rw_layer(store.get_rw_layer(name))
+                else:
+                    store.store.remove_mount(name)
+                removed = True
+        if removed:
+            store.cleanup()  # the driver folders these records held
+
     def _read_state(self) -> dict[str, Any]:
         try:
             with open(os.path.join(self.root, STATE_FILE)) as f:
@@ -239,6 +314,7 @@ class Daemon:
 
         moby: daemon/daemon.go restore
         """
+        self._remove_incomplete_containers()
         for cid in sorted(os.listdir(self.repository)):
             folder = os.path.join(self.repository, cid)
             try:
@@ -1455,10 +1531,16 @@ class Daemon:
     def _graph_driver_data(self, c: Container) -> dict[str, str] | None:
         """overlay2: LowerDir (init + image layers), MergedDir, UpperDir, WorkDir.
 
-        moby: daemon/inspect.go (GraphDriver.Data from the RW layer's Metadata)
+        moby: daemon/inspect.go (GraphDriver.Data from the RW layer's Metadata; a dead
+        container's metadata may be gone already, its error is ignored)
         """
         rw = self._rw[c.id]
-        meta = rw.metadata()
+        try:
+            meta = rw.metadata()
+        except OSError:
+            if not c.state.dead:
+                raise
+            return None
         if meta and rw.init_id and "LowerDir" in meta:
             meta = dict(meta)
         return meta

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dockerlayers.errors import Conflict, InvalidParameter, NotFound
-from dockerlayers.ioutils import atomic_write_file
+from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 from dockerlayers.process.clock import format_rfc3339nano
 from dockerlayers.stringid import IDGenerator
 
@@ -29,6 +29,7 @@ class VolumeStore:
     def __init__(self, root: str, ids: IDGenerator, now: Callable[[], float]) -> None:
         self.root = os.path.join(root, "volumes")
         os.makedirs(self.root, mode=0o701, exist_ok=True)
+        remove_temp_files(self.root)  # a crashed write's temp file
         self.ids = ids
         self.now = now
         self._lock = threading.RLock()

@@ -168,28 +168,41 @@ class RootFS:
         raise NotImplementedError
 
     # -- resolution ----------------------------------------------------------------------
+    def _known_dir(self, p: str) -> bool:
+        """True when `p` (resolved) is known to be a folder without asking the disk."""
+        return False
+
     def resolve(self, path: str, follow: bool = True) -> str:
         """Resolve `path` inside the root: every symlink in the middle (and at the end if
         `follow`) is followed with the container root as `/`. The result may not exist
         (its parent does). Raises FileNotFoundError / NotADirectoryError / ELOOP.
         """
+        return self._resolve(path, follow)[0]
+
+    def _resolve(self, path: str, follow: bool) -> tuple[str, os.stat_result | None]:
+        """`resolve`, plus the lstat of the result when it exists (None when it does not,
+        or when the path ends in `..` or names the root)."""
         pending = [c for c in path.split("/") if c not in ("", ".")]
         pending.reverse()  # a stack: next component at the end
         parts: list[str] = []
         links = 0
+        known_dir = self._known_dir
         while pending:
             comp = pending.pop()
             if comp == "..":
                 if parts:
                     parts.pop()
                 continue
-            cur = "/" + "/".join(parts + [comp])
+            cur = "/" + "/".join(parts) + "/" + comp if parts else "/" + comp
             last = not pending
+            if not last and known_dir(cur):
+                parts.append(comp)
+                continue
             try:
                 st = self._lstat(cur)
             except FileNotFoundError:
                 if last:
-                    return cur
+                    return cur, None
                 raise _err(errno.ENOENT, path) from None
             if stat.S_ISLNK(st.st_mode) and (follow or not last):
                 links += 1
@@ -201,13 +214,17 @@ class RootFS:
                 comps = [c for c in target.split("/") if c not in ("", ".")]
                 pending.extend(reversed(comps))
                 continue
-            if not last and not stat.S_ISDIR(st.st_mode):
+            if last:
+                return cur, st
+            if not stat.S_ISDIR(st.st_mode):
                 raise _err(errno.ENOTDIR, path)
             parts.append(comp)
-        return "/" + "/".join(parts)
+        return "/" + "/".join(parts), None
 
     def _existing(self, path: str, follow: bool = True) -> tuple[str, os.stat_result]:
-        p = self.resolve(path, follow)
+        p, st = self._resolve(path, follow)
+        if st is not None:
+            return p, st
         try:
             return p, self._lstat(p)
         except FileNotFoundError:

@@ -33,6 +33,8 @@ from dockerlayers.archive.whiteouts import (
 from dockerlayers.graphdriver.rootfs import RootFS, _err, _join, _split
 
 _OVERLAY_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
+#: Names looked up one by one in a folder before its merged listing is built.
+_POINT_LOOKUPS = 8
 
 
 def _is_char_whiteout(st: os.stat_result) -> bool:
@@ -104,6 +106,7 @@ class UnionRootFS(RootFS):
         self.native_whiteouts = native_whiteouts
         self._entries_cache: dict[str, dict[str, int]] = {}
         self._dirlayers_cache: dict[str, list[int]] = {}
+        self._point_lookups: dict[str, int] = {}
         self._root_uid = os.geteuid() == 0
 
     def __repr__(self) -> str:
@@ -126,7 +129,7 @@ class UnionRootFS(RootFS):
             candidates = list(range(len(self.layers)))
         else:
             parent, name = _split(d)
-            top = self._entries(parent).get(name)
+            top = self._locate_in(parent, name)
             if top is None:
                 raise _err(errno.ENOENT, d)
             candidates = [i for i in self._dirlayers(parent) if i >= top]
@@ -193,9 +196,49 @@ class UnionRootFS(RootFS):
             return 0
         parent, name = _split(p)
         try:
-            return self._entries(parent).get(name)
+            return self._locate_in(parent, name)
         except FileNotFoundError:
             return None
+
+    def _locate_in(self, parent: str, name: str) -> int | None:
+        """Index of the layer showing `name` in folder `parent` (None: absent); raises
+        like `_entries(parent)` when `parent` is not a folder of the view."""
+        listing = self._entries_cache.get(parent)
+        if listing is not None:
+            return listing.get(name)
+        # The first few names asked in a folder are looked up one by one (an lstat per
+        # layer), so a diff or a single lookup in a big folder does not list it whole;
+        # a folder asked more often gets its merged listing, one dict hit per name.
+        n = self._point_lookups.get(parent, 0)
+        if n < _POINT_LOOKUPS:
+            self._point_lookups[parent] = n + 1
+            return self._point_locate(parent, name)
+        return self._entries(parent).get(name)
+
+    def _point_locate(self, parent: str, name: str) -> int | None:
+        """What `_entries(parent).get(name)` answers, from per-layer lstats of the one name."""
+        if name.startswith(WHITEOUT_PREFIX):
+            return None
+        p = _join(parent, name)
+        for i in self._dirlayers(parent):
+            try:
+                st = os.lstat(self._h(i, p))
+            except FileNotFoundError:
+                if os.path.lexists(self._h(i, _join(parent, WHITEOUT_PREFIX + name))):
+                    return None
+                continue
+            return None if _is_char_whiteout(st) else i
+        return None
+
+    def _known_dir(self, p: str) -> bool:
+        # A folder whose layers are cached is a folder (our writes drop or update the entry).
+        return bool(self._dirlayers_cache.get(p))
+
+    def _cached_entries(self, d: str) -> dict[str, int]:
+        """The cached merged listing of `d` to update after a write, or a throwaway dict
+        when it is not cached (the next lookup reads the layers, which hold the write)."""
+        cached = self._entries_cache.get(d)
+        return {} if cached is None else cached
 
     def _lower_has(self, p: str) -> bool:
         """Does a layer below the upper show something at `p` (so deleting it needs a whiteout)?"""
@@ -214,7 +257,7 @@ class UnionRootFS(RootFS):
     def _forget(self, p: str) -> None:
         """Drop cached listings of `p` and everything under it."""
         prefix = p.rstrip("/") + "/"
-        for cache in (self._entries_cache, self._dirlayers_cache):
+        for cache in (self._entries_cache, self._dirlayers_cache, self._point_lookups):
             for key in [k for k in cache if k == p or k.startswith(prefix)]:
                 del cache[key]
 
@@ -222,6 +265,7 @@ class UnionRootFS(RootFS):
         """Forget every cached listing (a layer folder was changed behind this view)."""
         self._entries_cache.clear()
         self._dirlayers_cache.clear()
+        self._point_lookups.clear()
 
     def layer_of(self, path: str) -> int | None:
         """Index (0 = top) of the layer whose copy of `path` the merged view shows."""
@@ -273,7 +317,7 @@ class UnionRootFS(RootFS):
             os.unlink(dst)
         os.mkdir(dst, 0o700)
         self._copy_attrs(src, dst, st)
-        self._entries(parent)[name] = 0
+        self._cached_entries(parent)[name] = 0
         layers = self._dirlayers_cache.get(d)
         if layers is not None and (not layers or layers[0] != 0):
             layers.insert(0, 0)
@@ -308,7 +352,7 @@ class UnionRootFS(RootFS):
         else:
             os.mknod(dst, st.st_mode, st.st_rdev)
         self._copy_attrs(src, dst, st)
-        self._entries(parent)[name] = 0
+        self._cached_entries(parent)[name] = 0
 
     # -- whiteouts ---------------------------------------------------------------------------
     def _clear_whiteout_file(self, p: str) -> bool:
@@ -373,7 +417,7 @@ class UnionRootFS(RootFS):
     def _added(self, p: str) -> None:
         parent, name = _split(p)
         self._forget(p)
-        self._entries(parent)[name] = 0
+        self._cached_entries(parent)[name] = 0
 
     # -- writing primitives ------------------------------------------------------------------
     def _open(self, p: str, flags: int, mode: int) -> int:
@@ -426,7 +470,7 @@ class UnionRootFS(RootFS):
         if needs_whiteout:
             self._make_whiteout(p)
         self._forget(p)
-        self._entries(parent).pop(name, None)
+        self._cached_entries(parent).pop(name, None)
 
     def _check_rename(self, src: str, st: os.stat_result) -> None:
         """overlayfs without redirect_dir refuses to rename a folder that has a lower
@@ -464,7 +508,7 @@ class UnionRootFS(RootFS):
         if self._lower_has(src):
             self._make_whiteout(src)
         self._forget(src)
-        self._entries(src_parent).pop(src_name, None)
+        self._cached_entries(src_parent).pop(src_name, None)
         self._added(dst)
 
     def _symlink(self, target: str, p: str) -> None:

@@ -12,7 +12,7 @@ import os
 import shutil
 
 from dockerlayers.digest import from_bytes, is_digest
-from dockerlayers.ioutils import atomic_write_file
+from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 
 
 class FSStoreBackend:
@@ -22,6 +22,11 @@ class FSStoreBackend:
         self.root = root
         for sub in ("content", "metadata"):
             os.makedirs(os.path.join(root, sub, "sha256"), mode=0o700, exist_ok=True)
+        # temp files of writes a crash interrupted (ours: moby leaves them)
+        remove_temp_files(os.path.join(root, "content", "sha256"))
+        meta = os.path.join(root, "metadata", "sha256")
+        for name in os.listdir(meta):
+            remove_temp_files(os.path.join(meta, name))
 
     def content_file(self, dgst: str) -> str:
         return os.path.join(self.root, "content", "sha256", dgst[7:])

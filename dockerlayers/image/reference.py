@@ -12,6 +12,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from dockerlayers.image import jsonenc
 from dockerlayers.image.errors import ConflictError, ImageNotFound, InvalidReference
@@ -21,7 +22,7 @@ from dockerlayers.image.refname import (
     familiar_string,
     parse_normalized_named,
 )
-from dockerlayers.ioutils import atomic_write_file
+from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 
 
 class ReferenceDoesNotExist(ImageNotFound):
@@ -44,6 +45,7 @@ class ReferenceStore:
 
     def __init__(self, json_path: str) -> None:
         self.json_path = json_path
+        remove_temp_files(os.path.dirname(json_path))  # a crashed write's temp file
         self.repositories: dict[str, dict[str, str]] = {}
         self._by_id: dict[str, dict[str, Reference]] = {}
         self._lock = threading.RLock()
@@ -78,6 +80,26 @@ class ReferenceStore:
         os.makedirs(os.path.dirname(self.json_path), exist_ok=True)
         atomic_write_file(self.json_path, jsonenc.marshal(doc), 0o600)
 
+    def _snapshot(self) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, Reference]]]:
+        return (
+            {k: dict(v) for k, v in self.repositories.items()},
+            {k: dict(v) for k, v in self._by_id.items()},
+        )
+
+    def _save_or_restore(self, snapshot: tuple[Any, Any]) -> None:
+        """Save; if that fails, the tags in memory go back to what is on disk.
+
+        moby: reference/store.go addReference/Delete save after changing the maps
+        ("todo: should we restore the old state if save fails?"): we do, or a tag that was
+        never written would be served until the daemon restarts (and its image, rolled
+        back by a failed load, be gone)
+        """
+        try:
+            self._save()
+        except BaseException:
+            self.repositories, self._by_id = snapshot
+            raise
+
     def add_tag(self, ref: Reference, id: str, force: bool = False) -> None:
         """Point `ref` (a tag, `latest` if none) at the image `id`.
 
@@ -101,6 +123,7 @@ class ReferenceStore:
                 "refusing to create an ambiguous tag using digest algorithm as name"
             )
         with self._lock:
+            snapshot = self._snapshot()
             repo = self.repositories.get(name, {})
             old = repo.get(ref_str)
             if old is not None:
@@ -116,7 +139,7 @@ class ReferenceStore:
                 self._forget(old, ref_str)
             self.repositories.setdefault(name, {})[ref_str] = id
             self._by_id.setdefault(id, {})[ref_str] = ref
-            self._save()
+            self._save_or_restore(snapshot)
 
     def _forget(self, id: str, ref_str: str) -> None:
         refs = self._by_id.get(id)
@@ -136,11 +159,12 @@ class ReferenceStore:
             repo = self.repositories.get(name)
             if repo is None or ref_str not in repo:
                 raise ReferenceDoesNotExist()
+            snapshot = self._snapshot()
             id = repo.pop(ref_str)
             if not repo:
                 del self.repositories[name]
             self._forget(id, ref_str)
-            self._save()
+            self._save_or_restore(snapshot)
             return True
 
     def get(self, ref: Reference) -> str:

@@ -126,7 +126,9 @@ class LayerStore:
         return layer
 
     def _load_mount(self, name: str) -> None:
-        """moby: layer/layer_store.go loadMount"""
+        """moby: layer/layer_store.go loadMount (the record only: the driver folders are not
+        checked, so that a container whose removal a crash interrupted, its RW folder half
+        gone, still loads, dead, and `docker rm` can finish the job)"""
         mount_id = self.store.get_mount_id(name)
         init_id = self.store.get_init_id(name)
         parent_id = self.store.get_mount_parent(name)
@@ -135,8 +137,6 @@ class LayerStore:
             parent = self.layer_map.get(parent_id)
             if parent is None:
                 raise LayerDoesNotExist()
-        if not self.driver.exists(mount_id):
-            raise MountDoesNotExist()
         if parent is not None:
             parent.reference_count += 1
         self.mounts[name] = MountedLayer(self, name, mount_id, init_id, parent)

@@ -64,6 +64,13 @@ def workdir(tmp_path):
     ):
         env[var] = str(home / var.lower())
     env["HOME"] = str(home)
+    # JupyterLab 4 renders only the cells in view ("windowing"); the panel is the last
+    # output of a long notebook, so render every cell
+    settings = home / "lab-settings"
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}')
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     return work, env
 
@@ -142,7 +149,9 @@ def _drive_lab(page, timeout_ms=60_000):
     name.fill("browser")
     name.press("Enter")
     click("create")
-    page.wait_for_function("() => document.body.innerText.includes('browser')", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => document.body.innerText.includes('browser')", timeout=timeout_ms, polling=250
+    )
     click("start")
     status.filter(has_text=re.compile(r"browser\s+\w+\s+Up")).wait_for(timeout=timeout_ms)
     run_exec("sh -c 'echo survives > /kept.txt'")
@@ -150,6 +159,7 @@ def _drive_lab(page, timeout_ms=60_000):
         "() => [...document.querySelectorAll('textarea')]"
         ".some(t => t.value.includes('exit code 0'))",
         timeout=timeout_ms,
+        polling=250,
     )
     before = status.inner_text()
     click("restart")
@@ -161,6 +171,7 @@ def _drive_lab(page, timeout_ms=60_000):
         "() => [...document.querySelectorAll('textarea')]"
         ".some(t => t.value.includes('$ ls /') && t.value.includes('kept.txt'))",
         timeout=timeout_ms,
+        polling=250,
     )
     return before, status.inner_text(), output.input_value()
 
@@ -194,6 +205,7 @@ def test_jupyterlab_container_lab_restart_keeps_the_file(workdir):
             "--IdentityProvider.token=",
             "--ServerApp.password=",
             f"--ServerApp.root_dir={work}",
+            "--LabApp.expose_app_in_browser=True",
         ],
         env,
         work,
@@ -208,9 +220,21 @@ def test_jupyterlab_container_lab_restart_keeps_the_file(workdir):
                 timeout=90_000
             )
             # Run -> Run All Cells, through the command the menu item calls
-            page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            before, after, files = _drive_lab(page, timeout_ms=120_000)
+            try:
+                page.wait_for_function(
+                    "() => window.jupyterapp !== undefined", timeout=90_000, polling=250
+                )
+            except Exception:
+                page.screenshot(path=str(work.parent / "failure.png"))
+                raise
+            page.evaluate(
+                "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
+            )
+            try:
+                before, after, files = _drive_lab(page, timeout_ms=120_000)
+            except Exception:
+                page.screenshot(path=str(work.parent / "failure.png"))
+                raise
             browser.close()
     finally:
         _stop(server)
@@ -246,7 +270,11 @@ def test_voila_container_lab_restart_keeps_the_file(workdir):
             browser = _launch(p)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
-            before, after, files = _drive_lab(page, timeout_ms=120_000)
+            try:
+                before, after, files = _drive_lab(page, timeout_ms=120_000)
+            except Exception:
+                page.screenshot(path=str(work.parent / "failure.png"))
+                raise
             browser.close()
     finally:
         _stop(server)
