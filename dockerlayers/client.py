@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 from collections import namedtuple
 from typing import Any
 
@@ -21,6 +22,16 @@ from dockerlayers.errors import ContainerError, NotFound
 from dockerlayers.process.clock import Clock
 
 ExecResult = namedtuple("ExecResult", "exit_code,output")
+
+
+def _remove_temp_root(daemon: Daemon, root: str) -> None:
+    """Finalizer of a client on a temporary root: let go of the daemon, delete the root
+    (nothing there outlives it, so nothing needs a graceful stop)."""
+    try:
+        daemon.detach()
+    except Exception:
+        pass
+    shutil.rmtree(root, ignore_errors=True)
 
 
 class Model:
@@ -269,6 +280,11 @@ class Image(Model):
     """An image; `attrs` is `docker image inspect`."""
 
     @property
+    def short_id(self) -> str:
+        """`sha256:` plus 12 hex characters, as docker-py shows it."""
+        return self.id[:19] if self.id.startswith("sha256:") else self.id[:12]
+
+    @property
     def tags(self) -> list[str]:
         return [t for t in self.attrs.get("RepoTags") or [] if t != "<none>:<none>"]
 
@@ -297,7 +313,9 @@ class Image(Model):
         )
 
     def tag(self, repository: str, tag: str | None = None, force: bool = False) -> bool:
-        self.client.daemon.image_service.tag(self.id, repository, tag)
+        """Tag the image `repository[:tag]` (`latest` when no tag is given), like docker-py."""
+        ref = f"{repository}:{tag}" if tag else repository
+        self.client.daemon.image_service.tag(self.id, ref)
         self.reload()
         return True
 
@@ -437,6 +455,9 @@ class DockerClient:
             if self._temp_root:
                 shutil.rmtree(self.root, ignore_errors=True)
             raise
+        if self._temp_root:
+            # A notebook kernel that exits without close() must not leave its root behind.
+            self._finalizer = weakref.finalize(self, _remove_temp_root, self.daemon, self.root)
         self.containers = ContainerCollection(self)
         self.images = ImageCollection(self)
         self.volumes = VolumeCollection(self)
@@ -462,6 +483,7 @@ class DockerClient:
         A temporary root is removed."""
         self.daemon.close()
         if self._temp_root:
+            self._finalizer.detach()
             shutil.rmtree(self.root, ignore_errors=True)
 
     def detach(self) -> None:

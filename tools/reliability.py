@@ -3,7 +3,7 @@
 hostile-input corpus, concurrency, and kill -9 durability.
 
     python tools/reliability.py               # everything (about 10 minutes)
-    python tools/reliability.py crash         # every point of every operation
+    python tools/reliability.py crash         # every point of every operation, both modes
     python tools/reliability.py crash --mode error --ops build,load
     python tools/reliability.py hostile
     python tools/reliability.py concurrency --runs 20
@@ -255,7 +255,7 @@ def main() -> int:
     ap.add_argument("part", nargs="?", default="all",
                     choices=["all", "crash", "hostile", "concurrency", "durability"])  # fmt: skip
     ap.add_argument("--ops", default="", help="crash: operations (comma-separated)")
-    ap.add_argument("--mode", default="crash", choices=["crash", "error", "both"])
+    ap.add_argument("--mode", default="both", choices=["crash", "error", "both"])
     ap.add_argument("--sample", type=int, default=0, help="crash: N points per op (0: all)")
     ap.add_argument("--runs", type=int, default=0, help="concurrency/durability runs")
     ap.add_argument("--threads", type=int, default=8)
@@ -265,13 +265,11 @@ def main() -> int:
     args = ap.parse_args()
     scratch = tempfile.mkdtemp(prefix="dl-reliability-")
     rc = 0
+    runs = args.runs
     try:
         parts = ["crash", "hostile", "concurrency", "durability"]
         for part in parts if args.part == "all" else [args.part]:
-            if part == "concurrency":
-                args.runs = args.runs or 20
-            if part == "durability":
-                args.runs = args.runs or 50
+            args.runs = runs or {"concurrency": 20, "durability": 50}.get(part, 0)
             rc |= globals()[f"part_{part}"](args, scratch)
             print()
     finally:

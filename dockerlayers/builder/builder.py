@@ -1018,7 +1018,10 @@ class Builder:
         with tarfile.open(host, "r:*") as tf:
             for m in tf.getmembers():
                 name = posixpath.normpath(m.name.lstrip("/"))
-                if name in (".", "") or name == ".." or name.startswith("../"):
+                if name == ".." or name.startswith("../"):
+                    # moby: pkg/archive createTarFile's breakoutError
+                    raise BuildError(f'"{m.name}" is outside of "{dest}"', self.lines)
+                if name in (".", ""):
                     continue
                 target = posixpath.join(dest, name)
                 _mkdir_all(fs, posixpath.dirname(target), owner)

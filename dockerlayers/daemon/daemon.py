@@ -416,13 +416,46 @@ class Daemon:
             if self._closed:
                 return
             self._shutting_down = True
+            # moby stops them all at once (one goroutine each): the stop signal to every
+            # running container, then each gets its own timeout before SIGKILL.
+            deadlines: dict[str, float | None] = {}
             for c in list(self.containers.values()):
-                if c.state.running:
-                    t = timeout if timeout is not None else self._stop_timeout(c)
-                    try:
-                        self._container_stop(c, t)
-                    except APIError:
-                        pass
+                if not c.state.running:
+                    continue
+                t = timeout if timeout is not None else self._stop_timeout(c)
+                try:
+                    self._kill_with_signal(c, self._stop_signal(c))
+                except APIError:
+                    continue
+                deadlines[c.id] = None if t < 0 else self.clock.now() + t
+            while True:
+                running = [
+                    cid
+                    for cid in deadlines
+                    if cid in self.containers and self.containers[cid].state.running
+                ]
+                due = [cid for cid in running if deadlines[cid] is not None]
+                if not running:
+                    break
+                next_deadline = min((deadlines[cid] for cid in due), default=None)
+                if next_deadline is None:
+                    break  # only containers with no timeout left: dockerd waits forever
+                self._wait_until(
+                    lambda: not any(self.containers[cid].state.running for cid in running
+                                    if cid in self.containers),
+                    next_deadline,
+                )
+                for cid in running:
+                    c = self.containers.get(cid)
+                    if c is not None and c.state.running and deadlines[cid] is not None and self.clock.now() >= deadlines[cid]:
+                        try:
+                            self._kill_with_signal(c, SIGKILL)
+                        except APIError:
+                            pass
+            for cid in deadlines:
+                c = self.containers.get(cid)
+                if c is not None:
+                    self.events.log("container", "stop", c.id, self._attrs(c))
             self.layer_store.cleanup()
             self.driver.cleanup()
             self._write_state(open_=False)
@@ -1152,9 +1185,12 @@ class Daemon:
         now = self.clock.now()
         self.events.log("container", "kill", c.id, attrs, at=now)
         proc = self._procs.get(c.id)
+        was_paused = c.state.paused
+        if was_paused and proc is not None and not proc.exited:
+            proc.thaw(now)  # frozen time is not replayed
         if proc is not None and not proc.exited:
             proc.signal(sig, now)
-        if c.state.paused:
+        if was_paused:
             c.state.paused = False
             rt["resume_at"] = now
             self.events.log("container", "unpause", c.id, self._attrs(c), at=now)
@@ -1221,6 +1257,9 @@ class Daemon:
                 raise APIError(f"Container {c.id} is not paused", 500)  # 20.10: fmt.Errorf
             c.state.paused = False
             self._runtime.setdefault(c.id, {})["resume_at"] = self.clock.now()
+            proc = self._procs.get(c.id)
+            if proc is not None and not proc.exited:
+                proc.thaw(self.clock.now())  # frozen time is not replayed
             c.checkpoint()
             self.events.log("container", "unpause", c.id, self._attrs(c))
             self._save_runtime(c.id)

@@ -120,6 +120,25 @@ class Process:
         if not self.exited:
             self._m.run(now)
 
+    def thaw(self, now: float) -> None:
+        """Resume after a freeze (docker pause): a sleep that ran out while frozen returns
+        once, at `now` (the monotonic clock kept going; the process could not run); sleeps
+        still pending are unchanged.
+
+        moby: daemon/unpause.go (cgroup freezer thaw)
+        """
+        st = self._m.state
+        for job in st["jobs"]:
+            block = job.get("block")
+            if job["status"] is None and block and "until" in block and block["until"] < now:
+                block["until"] = now
+        sleepers = [
+            j["block"]["until"]
+            for j in st["jobs"]
+            if j["status"] is None and j.get("block") and "until" in j["block"]
+        ]
+        st["wake_at"] = None if st["exited"] or not sleepers else min(sleepers)
+
     def signal(self, sig: int, now: float) -> None:
         """Deliver `sig` at time `now` (the process first catches up to `now`).
 

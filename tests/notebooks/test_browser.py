@@ -219,17 +219,12 @@ def test_jupyterlab_container_lab_restart_keeps_the_file(workdir):
             page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
                 timeout=90_000
             )
-            # Run -> Run All Cells, through the command the menu item calls
-            try:
-                page.wait_for_function(
-                    "() => window.jupyterapp !== undefined", timeout=90_000, polling=250
-                )
-            except Exception:
-                page.screenshot(path=str(work.parent / "failure.png"))
-                raise
-            page.evaluate(
-                "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
+            page.wait_for_function(
+                "async () => { await window.jupyterapp.restored; return true; }", timeout=90_000
             )
+            page.locator(".jp-Notebook").first.click()  # the notebook is the current widget
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
             try:
                 before, after, files = _drive_lab(page, timeout_ms=120_000)
             except Exception:

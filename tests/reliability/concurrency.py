@@ -67,9 +67,8 @@ def _op(client: Any, rng: random.Random, pool: list[str], mine: list[str], base:
         client.images.remove(f"snap{rng.randrange(3)}:latest")
     elif kind == "inspect":
         c.reload()
-    elif kind == "write":
-        fs = client.daemon.mount(target)
-        fs.write_bytes("/written", b"w" * rng.randrange(1, 100))
+    elif kind == "write":  # a process writes into its RW layer
+        c.exec_run(["sh", "-c", f"echo {'w' * rng.randrange(1, 100)} > /written"])
     return kind
 
 

@@ -161,7 +161,7 @@ CELLS = [
     ),
     code(
         """
-        [(h.size, h.created_by) for h in later.history()]
+        [(h["Size"], h["CreatedBy"]) for h in later.history()]
         """
     ),
     md(

@@ -77,7 +77,7 @@ CELLS = [
     ),
     code(
         """
-        [(h.size, h.created_by, h.comment) for h in page.history()], page.attrs["Config"]["Cmd"]
+        [(h["Size"], h["CreatedBy"], h["Comment"]) for h in page.history()], page.attrs["Config"]["Cmd"]
         """
     ),
     md(
@@ -130,7 +130,7 @@ CELLS = [
     ),
     code(
         """
-        [(h.size, h.created_by) for h in app.history()]
+        [(h["Size"], h["CreatedBy"]) for h in app.history()]
         """
     ),
     md(
@@ -169,7 +169,7 @@ CELLS = [
     ),
     code(
         """
-        slim.attrs["Size"], [(h.size, h.created_by) for h in slim.history()]
+        slim.attrs["Size"], [(h["Size"], h["CreatedBy"]) for h in slim.history()]
         """
     ),
     code(
