@@ -441,13 +441,23 @@ class Daemon:
                 if next_deadline is None:
                     break  # only containers with no timeout left: dockerd waits forever
                 self._wait_until(
-                    lambda: not any(self.containers[cid].state.running for cid in running
-                                    if cid in self.containers),
+                    lambda running=running: (
+                        not any(
+                            self.containers[cid].state.running
+                            for cid in running
+                            if cid in self.containers
+                        )
+                    ),
                     next_deadline,
                 )
                 for cid in running:
                     c = self.containers.get(cid)
-                    if c is not None and c.state.running and deadlines[cid] is not None and self.clock.now() >= deadlines[cid]:
+                    if (
+                        c is not None
+                        and c.state.running
+                        and deadlines[cid] is not None
+                        and self.clock.now() >= deadlines[cid]
+                    ):
                         try:
                             self._kill_with_signal(c, SIGKILL)
                         except APIError:

@@ -130,7 +130,6 @@ class ImageExplorer(Panel):
         c["content"].value = f"(copy in L{holder})\n" + data.decode("utf-8", "replace")
         self._show_error("")
 
-
     def find_copies(self) -> None:
         """Every layer holding `path` — hidden copies included — and the bytes of the lowest
         file copy, read from that layer's tar: what a scanner (or an attacker) does to

@@ -98,8 +98,6 @@ class UnionMachine(RuleBasedStateMachine):
             shutil.rmtree(self.work, ignore_errors=True)
 
 
-
-
 @pytest.mark.parametrize("impl", IMPLS)
 def test_union_model(impl, tmp_path):
     machine = type(f"UnionMachine_{impl}", (UnionMachine,), {"impl": impl, "tmp": str(tmp_path)})

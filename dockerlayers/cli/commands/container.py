@@ -41,7 +41,12 @@ def _container_flags() -> list[Flag]:
         Flag("workdir", "w", "string", help="Working directory inside the container"),
         Flag("entrypoint", kind="string", help="Overwrite the default ENTRYPOINT of the image"),
         Flag("hostname", "h", "string", help="Container host name"),
-        Flag("network", "", "string", help="Connect a container to a network (the model has none: accepted, ignored)"),
+        Flag(
+            "network",
+            "",
+            "string",
+            help="Connect a container to a network (the model has none: accepted, ignored)",
+        ),
         Flag("label", "l", "list", help="Set meta data on a container"),
         Flag(
             "restart",
