@@ -3,7 +3,7 @@
 (the base layer aside: the engine's base is a busybox rootfs imported as `base:1`), same
 history `created_by` strings (content hashes included).
 
-The engine comes from ../shared/tools/real-docker.sh (needs root): an engine already
+The engine comes from tools/real-docker.sh (needs root): an engine already
 started is used when DOCKERLAYERS_ENGINE_DIR names its state folder; with
 DOCKERLAYERS_START_ENGINE=1 one is started for this module (~15 s, plus installing
 docker.io the first time) and stopped after it; otherwise the module is skipped."""
@@ -25,7 +25,7 @@ from tests.builder.conftest import layer_members, write_context
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPT = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "tools", "real-docker.sh"))
+SCRIPT = os.path.normpath(os.path.join(HERE, "..", "..", "tools", "real-docker.sh"))
 
 
 def _docker(

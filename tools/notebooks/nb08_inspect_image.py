@@ -118,11 +118,40 @@ CELLS = [
     ),
     md(
         """
-        The only fixes: never write the secret in a layer (a build secret mount, or a
-        multi-stage build that copies only the result, notebook 05), or delete it in the same
-        `RUN` that wrote it — and rotate the key if the image was ever pushed.
+        `dockerlayers.layerhistory.find_copies` does this for any path: every layer that
+        holds a copy, and which later layer hides it.
+        """
+    ),
+    code(
+        """
+        from dockerlayers.layerhistory import find_copies
 
-        ## 5. Explore it yourself
+        for copy in find_copies(client, image, "/app/.env"):
+            print(f"layer {copy.index}: {copy.kind}, {copy.size} B, hidden by {copy.hidden_by}")
+        """
+    ),
+    md(
+        """
+        ## 5. The two real fixes, checked layer by layer
+
+        Delete the secret in the same `RUN` that wrote it, or build in a separate stage and
+        copy only the result into the final image (a multi-stage build). Then no layer of
+        the image holds it at all:
+        """
+    ),
+    code(
+        """
+        for context in ["data/leaky-app-same-run", "data/leaky-app-multi-stage"]:
+            fixed, _ = client.images.build(path=context, tag=context.split("/")[1])
+            print(context, "->", find_copies(client, fixed, "/app/.env") or "no layer holds it")
+        """
+    ),
+    md(
+        """
+        The only fixes are these two (or a build secret mount, which never writes the
+        secret to a layer) — and rotate the key if the image was ever pushed.
+
+        ## 6. Explore it yourself
 
         Pick a layer to see its files (A added, M modified, D deleted, O opaque); type a path
         and click **show file** to read the copy that layer holds.
