@@ -57,7 +57,7 @@ def _sort_key(c: Change) -> bytes:
     return os.fsencode(c.path)
 
 
-def _same_fs_time(a_ns: int, b_ns: int) -> bool:
+def same_fs_time(a_ns: int, b_ns: int) -> bool:
     """Equal, or the same second with either side a whole second (tar drops nanoseconds).
 
     moby: pkg/archive/changes.go sameFsTime
@@ -68,7 +68,7 @@ def _same_fs_time(a_ns: int, b_ns: int) -> bool:
     )
 
 
-def _stat_different(old: os.stat_result, new: os.stat_result) -> bool:
+def stat_different(old: os.stat_result, new: os.stat_result) -> bool:
     """Mode, owner or rdev differ; or, for non-directories only, mtime or size differ.
 
     Directory mtimes are ignored on Linux (moby issue 9874, PR 11422).
@@ -84,7 +84,7 @@ def _stat_different(old: os.stat_result, new: os.stat_result) -> bool:
         return True
     if stat.S_ISDIR(old.st_mode):
         return False
-    return not _same_fs_time(old.st_mtime_ns, new.st_mtime_ns) or old.st_size != new.st_size
+    return not same_fs_time(old.st_mtime_ns, new.st_mtime_ns) or old.st_size != new.st_size
 
 
 @dataclass
@@ -120,7 +120,7 @@ class _FileInfo:
             if old_child is not None:
                 assert old_child.st is not None and new_child.st is not None
                 if (
-                    _stat_different(old_child.st, new_child.st)
+                    stat_different(old_child.st, new_child.st)
                     or old_child.capability != new_child.capability
                 ):
                     changes.append(Change(new_child.path(), ChangeKind.MODIFY))
@@ -287,7 +287,7 @@ def changes_aufs(layers: list[str], rw: str) -> list[Change]:
                         and is_dir
                         and st.st_size == lst.st_size
                         and st.st_mode == lst.st_mode
-                        and _same_fs_time(st.st_mtime_ns, lst.st_mtime_ns)
+                        and same_fs_time(st.st_mtime_ns, lst.st_mtime_ns)
                     ):
                         skip = True
                     kind = ChangeKind.MODIFY

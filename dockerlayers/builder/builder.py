@@ -43,6 +43,7 @@ from dockerlayers.builder.parser import (
     split_words,
 )
 from dockerlayers.errors import APIError, BuildError
+from dockerlayers.gostrings import go_quote_list
 from dockerlayers.image.image import ContainerConfig, Image, new_child_image
 from dockerlayers.stringid import truncate_id
 
@@ -1258,42 +1259,6 @@ def compare_configs(a: ContainerConfig | None, b: ContainerConfig | None) -> boo
     if set(a.exposed_ports or {}) != set(b.exposed_ports or {}):
         return False
     return set(a.volumes or {}) == set(b.volumes or {})
-
-
-def go_quote(s: str) -> str:
-    """Go's strconv.Quote."""
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch in "\a\b\f\n\r\t\v":
-            out.append(
-                {
-                    "\a": "\\a",
-                    "\b": "\\b",
-                    "\f": "\\f",
-                    "\n": "\\n",
-                    "\r": "\\r",
-                    "\t": "\\t",
-                    "\v": "\\v",
-                }[ch]
-            )
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif not ch.isprintable():
-            out.append(f"\\u{o:04x}" if o <= 0xFFFF else f"\\U{o:08x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def go_quote_list(values: list[str]) -> str:
-    """Go's fmt %q of a []string: ["a" "b"]."""
-    return "[" + " ".join(go_quote(v) for v in values) + "]"
 
 
 def _go_duration(ns: int) -> str:

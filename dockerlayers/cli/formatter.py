@@ -17,6 +17,7 @@ from typing import Any
 
 from dockerlayers.cli.tabwriter import tabwrite
 from dockerlayers.cli.templates import BASIC_FUNCS, HEADER_FUNCS, TemplateError, parse
+from dockerlayers.gostrings import go_quote
 from dockerlayers.process.clock import human_duration
 
 TABLE = "table"
@@ -53,37 +54,6 @@ def ellipsis(s: str, width: int) -> str:
     if len(s) <= width:
         return s
     return s[: width - 1] + "…"
-
-
-def go_quote(s: str) -> str:
-    """Go's strconv.Quote: printable characters kept, the rest escaped."""
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch in "\a\b\f\n\r\t\v":
-            out.append(
-                {
-                    "\a": "\\a",
-                    "\b": "\\b",
-                    "\f": "\\f",
-                    "\n": "\\n",
-                    "\r": "\\r",
-                    "\t": "\\t",
-                    "\v": "\\v",
-                }[ch]
-            )
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif not ch.isprintable() and ch != " ":
-            out.append(f"\\u{o:04x}" if o <= 0xFFFF else f"\\U{o:08x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def since(t: float, now: float) -> str:

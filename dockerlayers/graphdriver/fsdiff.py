@@ -16,38 +16,10 @@ import time
 from typing import BinaryIO
 
 from dockerlayers.archive import Change, ChangeKind, TarHeader, TarWriter, export_changes
+from dockerlayers.archive.changes import stat_different
 from dockerlayers.archive.tar import TYPE_LINK, TYPE_REG, copy_exact, file_info_header
 from dockerlayers.archive.whiteouts import WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from dockerlayers.graphdriver.rootfs import RootFS, _join, _split
-
-
-def same_fs_time(a_ns: int, b_ns: int) -> bool:
-    """Equal, or the same second with one side lacking nanoseconds (tar keeps seconds).
-
-    moby: pkg/archive/changes.go sameFsTimeSpec
-    """
-    if a_ns == b_ns:
-        return True
-    return a_ns // 1_000_000_000 == b_ns // 1_000_000_000 and (
-        a_ns % 1_000_000_000 == 0 or b_ns % 1_000_000_000 == 0
-    )
-
-
-def stat_different(old: os.stat_result, new: os.stat_result) -> bool:
-    """moby's statDifferent on Linux: mode, owner, rdev; mtime and size for non-folders only.
-
-    moby: pkg/archive/changes_unix.go statDifferent
-    """
-    if (
-        old.st_mode != new.st_mode
-        or old.st_uid != new.st_uid
-        or old.st_gid != new.st_gid
-        or old.st_rdev != new.st_rdev
-    ):
-        return True
-    if stat.S_ISDIR(new.st_mode):
-        return False
-    return not same_fs_time(old.st_mtime_ns, new.st_mtime_ns) or old.st_size != new.st_size
 
 
 def _capability(fs: RootFS, path: str) -> bytes | None:
