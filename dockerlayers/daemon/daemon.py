@@ -16,7 +16,6 @@ logs,changes,inspect,list}.go and daemon/daemon.go (restore, shutdown)
 from __future__ import annotations
 
 import atexit
-import errno
 import fcntl
 import glob
 import hashlib
@@ -47,7 +46,6 @@ from dockerlayers.errors import (
     DockerException,
     InvalidParameter,
     NotFound,
-    NotModified,
 )
 from dockerlayers.graphdriver import new_driver
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS, normpath
@@ -2109,4 +2107,4 @@ def _ps_match(c: Container, filters: dict[str, Any]) -> bool:
     return True
 
 
-__all__ = ["Daemon", "RootInUse", "errno", "NotModified"]
+__all__ = ["Daemon", "RootInUse"]
