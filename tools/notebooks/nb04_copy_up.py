@@ -134,6 +134,30 @@ CELLS = [
     ),
     md(
         """
+        The same, layer by layer: each row a path, each column a layer (the image's `L0`, then
+        `init`, then the container's `RW`). **A** added, **M** modified (a copy that shadows a
+        lower one: copy-up), **W** whiteout, **O** opaque; `*` marks the copy the merged view
+        shows. `/etc/os-release` is still in `L0` — only the whiteout above hides it; `/etc/hosts`
+        lives in `init`, which is why it never shows in `docker diff`.
+        """
+    ),
+    code(
+        """
+        from IPython.display import Image
+
+        from dockerlayers.viz import file_layer_matrix, plot_file_layer_map, to_png
+
+        print(file_layer_matrix(client, box.id, prefix="/etc").to_text())
+        print(file_layer_matrix(client, box.id, prefix="/var").to_text())
+        """
+    ),
+    code(
+        """
+        Image(to_png(plot_file_layer_map(file_layer_matrix(client, box.id, prefix="/etc"))))
+        """
+    ),
+    md(
+        """
         ## 4. A later `RUN rm` does not shrink the image
 
         Two Dockerfiles create a 100 kB file. The first deletes it in a later step, the second
