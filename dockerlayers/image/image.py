@@ -65,6 +65,24 @@ def _omitted(kind: str, value: Any) -> bool:
     return False
 
 
+#: V1Image's JSON keys in Go struct order (moby: image/image.go V1Image).
+V1_KEYS = (
+    "id",
+    "parent",
+    "comment",
+    "created",
+    "container",
+    "container_config",
+    "docker_version",
+    "author",
+    "config",
+    "architecture",
+    "variant",
+    "os",
+    "Size",
+)
+
+
 @dataclass
 class ContainerConfig:
     """The portable part of a container's configuration, as kept in image configs
@@ -287,22 +305,7 @@ class Image:
         moby: image/image.go V1Image
         """
         full = self.to_json()
-        keep = (
-            "id",
-            "parent",
-            "comment",
-            "created",
-            "container",
-            "container_config",
-            "docker_version",
-            "author",
-            "config",
-            "architecture",
-            "variant",
-            "os",
-            "Size",
-        )
-        out = {k: full[k] for k in keep if k in full}
+        out = {k: full[k] for k in V1_KEYS if k in full}
         out.pop("parent", None)  # Image.Parent shadows V1Image.Parent
         return out
 

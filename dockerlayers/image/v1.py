@@ -11,29 +11,12 @@ from typing import Any
 
 from dockerlayers.digest import from_bytes
 from dockerlayers.image import jsonenc
-from dockerlayers.image.image import ContainerConfig, History, Image
+from dockerlayers.image.image import V1_KEYS, ContainerConfig, History, Image
 from dockerlayers.image.rootfs import RootFS
 
 EPOCH = "1970-01-01T00:00:00Z"
 _VALID_HEX = re.compile(r"^[a-f0-9]{64}$")
 _NO_FALLBACK_MIN_VERSION = "1.8.3"
-
-# V1Image's JSON keys in struct order.
-_V1_KEYS = (
-    "id",
-    "parent",
-    "comment",
-    "created",
-    "container",
-    "container_config",
-    "docker_version",
-    "author",
-    "config",
-    "architecture",
-    "variant",
-    "os",
-    "Size",
-)
 
 
 def v1_image(img: Image | None) -> dict[str, Any]:
@@ -75,7 +58,7 @@ def legacy_json(v1: dict[str, Any], v1_id: str, parent_id: str, os: str) -> byte
         fields["parent"] = parent_id
     if os:
         fields["os"] = os
-    return jsonenc.marshal({k: fields[k] for k in _V1_KEYS if k in fields})
+    return jsonenc.marshal({k: fields[k] for k in V1_KEYS if k in fields})
 
 
 def history_from_config(image_json: bytes, empty_layer: bool = False) -> History:
@@ -104,7 +87,7 @@ def make_config_from_v1_config(image_json: bytes, rootfs: RootFS, history: list[
     if _version_less(_str(doc, "docker_version"), _NO_FALLBACK_MIN_VERSION):
         # very old JSON goes through the V1Image struct: unknown keys dropped, reordered
         cc = ContainerConfig.from_json(doc.get("container_config")).to_json()
-        doc = {k: doc[k] for k in _V1_KEYS if k in doc}
+        doc = {k: doc[k] for k in V1_KEYS if k in doc}
         doc["container_config"] = cc
         if doc.get("config") is not None:
             doc["config"] = ContainerConfig.from_json(doc["config"]).to_json()
