@@ -1588,8 +1588,6 @@ class Daemon:
             if not c.state.dead:
                 raise
             return None
-        if meta and rw.init_id and "LowerDir" in meta:
-            meta = dict(meta)
         return meta
 
     def list(
