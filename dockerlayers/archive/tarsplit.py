@@ -25,7 +25,7 @@ import base64
 import gzip
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from dockerlayers.archive.errors import DuplicatePathError, TarSplitError
@@ -152,26 +152,51 @@ def write_tar_split(entries: list[dict], path: str) -> None:
 def read_tar_split(path: str) -> list[dict]:
     """Read a `tar-split.json.gz` back into entries (checked for shape).
 
+    The JSON lines are parsed in batches, each batch as one JSON array: many times faster
+    than a `json.loads` per line, and memory stays bounded by the batch, not the file.
+
     moby: layer/filestore.go fileMetadataStore.TarSplitReader
     """
     out: list[dict] = []
     try:
         with gzip.open(path, "rb") as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                entry = json.loads(line)
-                if not isinstance(entry, dict) or entry.get("type") not in (
-                    FILE_TYPE,
-                    SEGMENT_TYPE,
-                ):
-                    raise TarSplitError(f"{path}: invalid tar-split entry {line[:80]!r}")
-                out.append(entry)
+            tail = b""
+            while True:
+                chunk = f.read(_BATCH)
+                lines = (tail + chunk).split(b"\n")
+                tail = lines.pop() if chunk else b""
+                _parse_lines(path, lines, out)
+                if not chunk:
+                    break
     except (OSError, EOFError, ValueError) as e:
         if isinstance(e, TarSplitError):
             raise
         raise TarSplitError(f"{path}: cannot read tar-split data: {e}") from e
     return out
+
+
+_BATCH = 4 << 20
+
+
+def _parse_lines(path: str, lines: list[bytes], out: list[dict]) -> None:
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
+        return
+    try:
+        batch = json.loads(b"[" + b",".join(lines) + b"]")
+    except ValueError:
+        batch = None  # find the bad line (and say which) below
+    if batch is None or len(batch) != len(lines):
+        batch = []
+        for line in lines:
+            try:
+                batch.append(json.loads(line))
+            except ValueError as e:
+                raise TarSplitError(f"{path}: invalid tar-split entry {line[:80]!r}") from e
+    for entry, line in zip(batch, lines):
+        if not isinstance(entry, dict) or entry.get("type") not in (FILE_TYPE, SEGMENT_TYPE):
+            raise TarSplitError(f"{path}: invalid tar-split entry {line[:80]!r}")
+    out.extend(batch)
 
 
 def entry_name(entry: dict) -> str:
@@ -185,18 +210,39 @@ def entry_name(entry: dict) -> str:
 _ONE_READ = 1 << 20
 
 
+def tar_size(entries: list[dict]) -> int:
+    """The length of the tar stream that `entries` reassemble to."""
+    total = 0
+    for entry in entries:
+        if entry.get("type") == SEGMENT_TYPE:
+            payload = entry.get("payload") or ""
+            total += len(payload) * 3 // 4 - payload[-2:].count("=")
+        else:
+            total += int(entry.get("size") or 0)
+    return total
+
+
 def reassemble(entries: list[dict], open_file: Callable[[str], BinaryIO], out: BinaryIO) -> None:
-    """Write the original tar stream to `out`: segments as recorded, each file's
-    content (exactly `size` bytes) from `open_file(name)`. A file shorter or longer
-    than recorded, or with a different CRC-64 when one was recorded, is an error.
-    The caller verifies the digest of what was written.
+    """Write the original tar stream to `out` (see `iter_reassembled`)."""
+    for chunk in iter_reassembled(entries, open_file):
+        out.write(chunk)
+
+
+def iter_reassembled(entries: list[dict], open_file: Callable[[str], BinaryIO]) -> Iterator[bytes]:
+    """The original tar stream, in chunks: segments as recorded, each file's content
+    (exactly `size` bytes) from `open_file(name)`. A file shorter or longer than
+    recorded, or with a different CRC-64 when one was recorded, is an error. The caller
+    verifies the digest of what was produced.
 
     moby: vbatts/tar-split tar/asm/assemble.go NewOutputTarStream
     """
+    b64decode = base64.b64decode
     for entry in entries:
         kind = entry.get("type")
         if kind == SEGMENT_TYPE:
-            out.write(base64.b64decode(entry.get("payload") or ""))
+            payload = entry.get("payload")
+            if payload:
+                yield b64decode(payload)
             continue
         if kind != FILE_TYPE:
             raise TarSplitError(f"unknown tar-split entry type {kind!r}")
@@ -204,33 +250,28 @@ def reassemble(entries: list[dict], open_file: Callable[[str], BinaryIO], out: B
         if size == 0:
             continue
         name = entry_name(entry)
+        checked = bool(entry.get("payload"))
         crc = 0
         with open_file(name) as fh:
-            if size <= _ONE_READ and not entry.get("payload"):
-                # small file, no CRC: one read tells short, exact and longer apart
-                data = fh.read(size + 1)
-                if len(data) < size:
-                    raise TarSplitError(
-                        f"file {name!r} is shorter than recorded: {len(data)} of {size} bytes"
-                    )
-                if len(data) > size:
-                    raise TarSplitError(f"file {name!r} is longer than recorded ({size} bytes)")
-                out.write(data)
-                continue
-            left = size
+            left, at_eof = size, False
             while left:
-                chunk = fh.read(min(left, 1 << 20))
+                # a small file is read with one byte more: short, exact and longer in one call
+                small = left <= _ONE_READ and not checked
+                chunk = fh.read(left + 1 if small else min(left, _ONE_READ))
                 if not chunk:
                     raise TarSplitError(
                         f"file {name!r} is shorter than recorded: {size - left} of {size} bytes"
                     )
-                if entry.get("payload"):
+                if len(chunk) > left:
+                    raise TarSplitError(f"file {name!r} is longer than recorded ({size} bytes)")
+                if checked:
                     crc = crc64_iso(chunk, crc)
-                out.write(chunk)
                 left -= len(chunk)
-            if fh.read(1):
+                at_eof = small and not left  # a buffered read came back short: EOF
+                yield chunk
+            if not at_eof and fh.read(1):
                 raise TarSplitError(f"file {name!r} is longer than recorded ({size} bytes)")
-        if entry.get("payload"):
-            expected = int.from_bytes(base64.b64decode(entry["payload"]), "big")
+        if checked:
+            expected = int.from_bytes(b64decode(entry["payload"]), "big")
             if crc != expected:
                 raise TarSplitError(f"file integrity checksum failed for {name!r}")

@@ -36,11 +36,14 @@ class MaxDepthExceeded(LayerError):
 
 
 class VerificationError(LayerError):
-    """The reassembled tar stream does not hash to the layer's DiffID."""
+    """The reassembled tar stream does not hash to the layer's DiffID (named in the text).
 
-    def __init__(self, chain_id: str) -> None:
+    moby: layer/layer.go verifiedReadCloser.Read
+    """
+
+    def __init__(self, diff_id: str) -> None:
         super().__init__(
-            f"could not verify layer data for: {chain_id}. This may be because internal files "
+            f"could not verify layer data for: {diff_id}. This may be because internal files "
             "in the layer store were modified. Re-pulling or rebuilding this image may resolve "
             "the issue"
         )

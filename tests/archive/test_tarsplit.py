@@ -160,3 +160,43 @@ def test_duplicates_and_malformed_input_refused(tmp_path):
     path.write_bytes(gzip.compress(b'{"type":7}\n'))
     with pytest.raises(TarSplitError):
         read_tar_split(str(path))
+
+
+def test_read_in_batches_and_size_of_the_stream(tmp_path, monkeypatch):
+    """Batches split lines anywhere; the entries and the stream's size come out whole."""
+    from dockerlayers.archive import tarsplit
+
+    data = build_tar(*(f(f"dir/file-{i}", os.urandom(i * 37)) for i in range(60)))
+    entries = make_tar_split(io.BytesIO(data))
+    path = str(tmp_path / "ts.json.gz")
+    write_tar_split(entries, path)
+    for batch in (1, 7, 64, 1 << 20):
+        monkeypatch.setattr(tarsplit, "_BATCH", batch)
+        assert read_tar_split(path) == entries
+    assert tarsplit.tar_size(entries) == len(data)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [b'{"type":2,"payload":""}\n1,2\n', b'{"type":1}{"type":2}\n', b"[]\n", b'{"type":1\n'],
+)
+def test_a_bad_line_is_named(tmp_path, lines):
+    path = tmp_path / "bad.json.gz"
+    path.write_bytes(gzip.compress(lines))
+    with pytest.raises(TarSplitError, match="invalid tar-split entry"):
+        read_tar_split(str(path))
+
+
+@pytest.mark.parametrize("content", [b"", b"a", b"abcdef", b"x" * (1 << 20), b"y" * (3 << 20)])
+def test_every_length_against_every_file_length(content):
+    """Exact, one short and one long, around the one-read limit for small files."""
+    data = build_tar(f("a", content))
+    entries = make_tar_split(io.BytesIO(data))
+    out = io.BytesIO()
+    reassemble(entries, lambda n: io.BytesIO(content), out)
+    assert out.getvalue() == data
+    if content:
+        with pytest.raises(TarSplitError, match="shorter"):
+            reassemble(entries, lambda n: io.BytesIO(content[:-1]), io.BytesIO())
+        with pytest.raises(TarSplitError, match="longer"):
+            reassemble(entries, lambda n: io.BytesIO(content + b"!"), io.BytesIO())

@@ -106,6 +106,79 @@ def _round_trip(service, other, tmp_path, fmt):
     assert other.load(data) == ["Loaded image: rich:1"]
 
 
+class _Pipe(io.RawIOBase):
+    """A write-only stream that cannot seek, like a socket or `docker save > pipe`."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.data += b
+        return len(b)
+
+
+@pytest.mark.parametrize("fmt", ["docker", "docker-legacy", "oci"])
+def test_streamed_and_spooled_layers_give_the_same_bytes(service, tmp_path, fmt):
+    """Layers go straight into a file or a seekable stream and through verified temp
+    files into a pipe: the archive is the same."""
+    rich_image(service)
+    seekable = save_bytes(service, ["rich:1"], fmt, tmp_path)
+    pipe = _Pipe()
+    service.save(["rich:1"], pipe, fmt)
+    path = tmp_path / "out.tar"
+    service.save(["rich:1"], str(path), fmt)
+    assert bytes(pipe.data) == seekable == path.read_bytes()
+
+
+def _corrupt_a_layer(service, id) -> None:
+    from dockerlayers.image.rootfs import RootFS
+
+    diff_ids = service.get_image(id).rootfs.diff_ids
+    layer = service.layer_store.get(RootFS("layers", diff_ids[:3]).chain_id())
+    try:
+        folder = service.layer_store.driver.layer_dir(layer.ro_layer.cache_id)
+    finally:
+        service.layer_store.release(layer)
+    with open(os.path.join(folder, "data", "new"), "wb") as f:
+        f.write(b"NEW")  # same size: only the DiffID check at the stream's end sees it
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_layer_that_fails_verification_writes_nothing(service, tmp_path, fmt):
+    """moby: layer/layer.go verifiedReadCloser; ours: nothing half-written."""
+    from dockerlayers.layer import VerificationError
+
+    id = rich_image(service)
+    _corrupt_a_layer(service, id)
+    gz = fmt == "oci-gzip"
+    fmt = "oci" if gz else fmt
+    message = "could not verify layer data for: sha256:"
+    if fmt == "oci-dir":
+        (tmp_path / "layout").mkdir()
+        with pytest.raises(VerificationError, match=message):
+            service.save(["rich:1"], str(tmp_path / "layout"), fmt)
+        assert os.listdir(tmp_path / "layout") == []
+        assert sorted(os.listdir(tmp_path)) == ["layout", "root"]
+        return
+    with pytest.raises(VerificationError, match=message):
+        service.save(["rich:1"], str(tmp_path / "out.tar"), fmt, gzip_layers=gz)
+    assert sorted(os.listdir(tmp_path)) == ["root"]
+    buf = io.BytesIO(b"kept")
+    buf.seek(4)
+    with pytest.raises(VerificationError, match=message):
+        service.save(["rich:1"], buf, fmt, gzip_layers=gz)
+    assert buf.getvalue() == b"kept"
+    pipe = _Pipe()
+    with pytest.raises(VerificationError, match=message):
+        service.save(["rich:1"], pipe, fmt, gzip_layers=gz)
+    assert pipe.data == b""
+    tmp = service.layer_store.tmp_dir
+    assert not os.path.isdir(tmp) or os.listdir(tmp) == []
+
+
 def test_docker_archive_layout(service, tmp_path):
     id = rich_image(service)
     img = service.get_image(id)

@@ -233,6 +233,41 @@ def test_tar_stream_verification(any_store):
         assert ts.read() == tar1
 
 
+def test_layer_tar_streams_the_registered_bytes(any_store):
+    ls = any_store
+    base = ls.register(io.BytesIO(tar_from_files(TestFile("/etc/a", b"a" * 5000, 0o644))))
+    tar = tar_from_files(TestFile("/big", os.urandom(3 << 20), 0o644), TestFile("/e", b"", 0o600))
+    layer = ls.register(io.BytesIO(tar), base.chain_id)
+    stream = layer.layer_tar()
+    assert stream.size == len(tar)
+    assert b"".join(stream.chunks()) == tar
+    assert EMPTY_LAYER.layer_tar().size == len(EMPTY_LAYER.tar_stream().read())
+    assert b"".join(EMPTY_LAYER.layer_tar().chunks()) == EMPTY_LAYER.tar_stream().read()
+
+
+def test_layer_tar_checks_the_diff_id_at_the_end(any_store):
+    """A changed byte in the layer folder shows only once the whole stream is read; the
+    error names the DiffID, like moby's verifiedReadCloser."""
+    ls = any_store
+    base = ls.register(io.BytesIO(tar_from_files(TestFile("/etc/a", b"a", 0o644))))
+    layer = ls.register(
+        io.BytesIO(tar_from_files(TestFile("/f", b"x" * 100, 0o644))), base.chain_id
+    )
+    assert layer.chain_id != layer.diff_id
+    path = os.path.join(ls.driver.layer_dir(layer.ro_layer.cache_id), "f")
+    with open(path, "r+b") as f:
+        f.write(b"y")
+    chunks = layer.layer_tar().chunks()
+    next(chunks)  # the first bytes flow before the check
+    with pytest.raises(VerificationError, match=f"for: {layer.diff_id}\\. This may"):
+        list(chunks)
+    with open(path, "ab") as f:
+        f.write(b"longer")
+    with pytest.raises(VerificationError) as e:
+        layer.tar_stream()
+    assert "longer than recorded" in str(e.value.__cause__)
+
+
 def test_register_existing_layer(any_store):
     ls = any_store
     layer1 = create_layer(

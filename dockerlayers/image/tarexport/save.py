@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from dockerlayers.archive import TarHeader, TarWriter
 from dockerlayers.archive.tar import TYPE_DIR, TYPE_REG, TYPE_SYMLINK
@@ -57,12 +57,31 @@ class _ImageDescriptor:
     layers: list[str] = field(default_factory=list)
 
 
+class _Source(Protocol):
+    """A file's content written on demand: a layer's LayerTar (reassembled and verified as
+    it is written) or a spooled temp file."""
+
+    size: int
+
+    def write_to(self, out: BinaryIO) -> None: ...
+
+
+@dataclass
+class _Spooled:
+    file: BinaryIO
+    size: int
+
+    def write_to(self, out: BinaryIO) -> None:
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, out, 1 << 20)
+
+
 @dataclass
 class _Entry:
     kind: str  # "dir" | "file" | "symlink"
     mtime: int
     data: bytes | None = None
-    file: BinaryIO | None = None
+    source: _Source | None = None
     size: int = 0
     target: str = ""
 
@@ -82,13 +101,14 @@ class _Tree:
     def chtimes(self, path: str, mtime: int) -> None:
         self.entries[path].mtime = mtime
 
-    def add(self, path: str, mtime: int, data: bytes | None = None, file=None, size=0) -> None:
+    def add(
+        self, path: str, mtime: int, data: bytes | None = None, source: _Source | None = None
+    ) -> None:
         parent = posixpath.dirname(path)
         if parent and parent not in self.entries:
             self.mkdir(parent, mtime)
-        if data is not None:
-            size = len(data)
-        self.entries[path] = _Entry("file", mtime, data, file, size)
+        size = len(data) if data is not None else source.size if source is not None else 0
+        self.entries[path] = _Entry("file", mtime, data, source, size)
 
     def symlink(self, path: str, target: str, mtime: int) -> None:
         self.entries[path] = _Entry("symlink", mtime, target=target)
@@ -110,9 +130,9 @@ class _Tree:
                 if e.data is not None:
                     tw.add(hdr, e.data)
                 else:
-                    assert e.file is not None
-                    e.file.seek(0)
-                    tw.add(hdr, e.file)
+                    assert e.source is not None
+                    tw.write_header(hdr)
+                    e.source.write_to(tw)  # type: ignore[arg-type]  (TarWriter.write)
         tw.close()
 
     def write_dir(self, dest: str) -> None:
@@ -129,9 +149,8 @@ class _Tree:
                     if e.data is not None:
                         f.write(e.data)
                     else:
-                        assert e.file is not None
-                        e.file.seek(0)
-                        shutil.copyfileobj(e.file, f)
+                        assert e.source is not None
+                        e.source.write_to(f)
                 os.chmod(full, 0o644)
             if e.kind != "symlink":
                 os.utime(full, (e.mtime, e.mtime))
@@ -203,9 +222,13 @@ def save(
     for desc in images.values():
         if not desc.image.rootfs or not desc.image.rootfs.diff_ids:
             raise ImageError("empty export - not implemented")
+    # Layers stream straight into the output and are verified at their end; when the
+    # output cannot be taken back on failure (a pipe), each is verified into a temp file
+    # first, as moby does with its temp folder.
+    stream = isinstance(out, str) or _seekable(out)
     with contextlib.ExitStack() as stack:
         tree = _Tree()
-        session = _Session(ex, images, tree, stack)
+        session = _Session(ex, images, tree, stack, stream)
         if format == FORMAT_DOCKER_LEGACY:
             session.save_legacy()
         elif format == FORMAT_DOCKER:
@@ -215,41 +238,82 @@ def save(
         if format == FORMAT_OCI_DIR:
             if not isinstance(out, str):
                 raise ValueError("oci-dir needs a folder path")
-            if os.path.exists(out) and os.listdir(out):
-                raise ImageError(f"destination {out} is not empty")
-            os.makedirs(out, exist_ok=True)
-            tree.write_dir(out)
+            _write_dir(tree, out)
         elif isinstance(out, str):
             tmp = out + ".tmp"
-            with open(tmp, "wb") as f:
-                tree.write_tar(f)
-            os.replace(tmp, out)
+            try:
+                with open(tmp, "wb") as f:
+                    tree.write_tar(f)
+                os.replace(tmp, out)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+        elif stream:
+            start = out.tell()
+            try:
+                tree.write_tar(out)
+            except BaseException:
+                out.seek(start)
+                out.truncate()
+                raise
         else:
             tree.write_tar(out)
     for id in images:
         ex._event(id, id, "save")
 
 
+def _seekable(out: BinaryIO) -> bool:
+    try:
+        return out.seekable() and out.tell() >= 0
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _write_dir(tree: _Tree, dest: str) -> None:
+    """Write an OCI layout folder at `dest` (absent or empty) in full, or not at all."""
+    if os.path.exists(dest) and os.listdir(dest):
+        raise ImageError(f"destination {dest} is not empty")
+    parent = os.path.dirname(os.path.abspath(dest))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".tmp-save-", dir=parent)
+    try:
+        tree.write_dir(tmp)
+        os.chmod(tmp, 0o755)
+        if os.path.exists(dest):
+            os.rmdir(dest)
+        os.rename(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 class _Session:
     """moby: image/tarexport/save.go saveSession"""
 
-    def __init__(self, ex: TarExporter, images, tree: _Tree, stack: contextlib.ExitStack):
+    def __init__(
+        self, ex: TarExporter, images, tree: _Tree, stack: contextlib.ExitStack, stream: bool
+    ):
         self.ex, self.images, self.tree, self.stack = ex, images, tree, stack
-        self._streams: dict[str, tuple[BinaryIO, int]] = {}
+        self.stream = stream
+        self._sources: dict[str, _Source] = {}
+        self._digests: dict[str, str] = {}
 
     # -- layers ------------------------------------------------------------------------------
-    def _layer_stream(self, chain: str) -> tuple[BinaryIO, int]:
-        """The layer's tar (verified against its DiffID) in a temp file, and its size."""
-        if chain not in self._streams:
+    def _layer_stream(self, chain: str) -> _Source:
+        """The layer's tar, of known size: streamed (verified at its end) or spooled
+        (verified before anything is written). The layer is held until the save ends."""
+        if chain not in self._sources:
             handle = self.ex.layer_store.get(chain)
-            try:
+            self.stack.callback(self.ex.layer_store.release, handle)
+            if self.stream:
+                self._sources[chain] = handle.layer_tar()
+            else:
                 f = handle.tar_stream()
-            finally:
-                self.ex.layer_store.release(handle)
-            self.stack.callback(f.close)
-            f.seek(0, os.SEEK_END)
-            self._streams[chain] = (f, f.tell())
-        return self._streams[chain]
+                self.stack.callback(f.close)
+                f.seek(0, os.SEEK_END)
+                self._sources[chain] = _Spooled(f, f.tell())
+        return self._sources[chain]
 
     def _chains(self, img: Image) -> list[tuple[str, str]]:
         rootfs = img.rootfs or RootFS()
@@ -297,8 +361,7 @@ class _Session:
                     rel = posixpath.relpath(diff_paths[diff], folder)
                     self.tree.symlink(layer_path, rel, created)
                 else:
-                    f, size = self._layer_stream(chain)
-                    self.tree.add(layer_path, created, file=f, size=size)
+                    self.tree.add(layer_path, created, source=self._layer_stream(chain))
                     diff_paths[diff] = layer_path
                 saved.add(v1_id[7:])
             self.tree.add(f"{id[7:]}.json", created, img.raw_json)
@@ -338,14 +401,14 @@ class _Session:
             layer_descs = []
             for _, diff, chain, v1_id, fields, parent in self._v1_layers(img):
                 desc.layers.append(diff)
-                f, size = self._layer_stream(chain)
-                layer_descs.append(oci.Descriptor(oci.MEDIA_TYPE_IMAGE_LAYER, diff, size))
+                src = self._layer_stream(chain)
+                layer_descs.append(oci.Descriptor(oci.MEDIA_TYPE_IMAGE_LAYER, diff, src.size))
                 if v1_id in written:
                     continue
                 legacy = v1.legacy_json(fields, v1_id[7:], parent[7:], img.os)
                 self.tree.add(f"{blobs}/{from_bytes(legacy)[7:]}", created, legacy)
                 if f"{blobs}/{diff[7:]}" not in self.tree.entries:
-                    self.tree.add(f"{blobs}/{diff[7:]}", created, file=f, size=size)
+                    self.tree.add(f"{blobs}/{diff[7:]}", created, source=src)
                 written.add(v1_id)
             self.tree.mkdir(blobs, created)
             self.tree.chtimes(oci.IMAGE_BLOBS_DIR, created)
@@ -391,15 +454,15 @@ class _Session:
             created = _seconds(img.created)
             layer_descs = []
             for diff, chain in self._chains(img):
-                f, size = self._layer_stream(chain)
+                src = self._layer_stream(chain)
                 media_type = oci.MEDIA_TYPE_IMAGE_LAYER
                 digest = diff
                 if gzip_layers:
-                    f, size, digest = self._gzip(f)
+                    src, digest = self._gzip(chain, src)
                     media_type = oci.MEDIA_TYPE_IMAGE_LAYER_GZIP
-                layer_descs.append(oci.Descriptor(media_type, digest, size))
+                layer_descs.append(oci.Descriptor(media_type, digest, src.size))
                 if f"{blobs}/{digest[7:]}" not in self.tree.entries:
-                    self.tree.add(f"{blobs}/{digest[7:]}", created, file=f, size=size)
+                    self.tree.add(f"{blobs}/{digest[7:]}", created, source=src)
             self.tree.add(f"{blobs}/{id[7:]}", created, img.raw_json)
             config = oci.Descriptor(oci.MEDIA_TYPE_IMAGE_CONFIG, id, len(img.raw_json))
             data = oci.manifest_json(config, layer_descs)
@@ -426,14 +489,28 @@ class _Session:
         self.tree.add(oci.IMAGE_LAYOUT_FILE, 0, oci.layout_file())
         self.tree.add(oci.IMAGE_INDEX_FILE, 0, oci.index_json(index))
 
-    def _gzip(self, f: BinaryIO) -> tuple[BinaryIO, int, str]:
-        out = self.stack.enter_context(tempfile.TemporaryFile(dir=self.ex.tmp_dir))  # noqa: SIM115
-        f.seek(0)
-        with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz:
-            shutil.copyfileobj(f, gz)
-        size = out.tell()
-        out.seek(0)
-        h = hashlib.sha256()
-        while chunk := out.read(1 << 20):
-            h.update(chunk)
-        return out, size, "sha256:" + h.hexdigest()
+    def _gzip(self, chain: str, src: _Source) -> tuple[_Source, str]:
+        """The layer gzip'd into a temp file (its digest is needed before it is written)."""
+        key = "gzip:" + chain
+        if key not in self._sources:
+            out = self.stack.enter_context(tempfile.TemporaryFile(dir=self.ex.tmp_dir))  # noqa: SIM115
+            h = hashlib.sha256()
+            with gzip.GzipFile(filename="", mode="wb", fileobj=_Hashing(out, h), mtime=0) as gz:
+                src.write_to(gz)  # type: ignore[arg-type]
+            self._sources[key] = _Spooled(out, out.tell())
+            self._digests[key] = "sha256:" + h.hexdigest()
+        return self._sources[key], self._digests[key]
+
+
+class _Hashing:
+    """A writer that hashes what passes through it."""
+
+    def __init__(self, out: BinaryIO, h) -> None:
+        self.out, self.h = out, h
+
+    def write(self, data) -> int:
+        self.h.update(data)
+        return self.out.write(data)
+
+    def flush(self) -> None:
+        self.out.flush()
