@@ -498,7 +498,7 @@ def main() -> None:
     if "register" in only:
         bench_register(1_000 if q else 10_000, 2_000 if q else 20_000, 3 if q else 5)
     if "save" in only:
-        bench_save(1_000 if q else 10_000, 2_000 if q else 20_000, 3 if q else 5)
+        bench_save(1_000 if q else 10_000, 20_000, 5)  # the full run's files, fewer of them
     if "memory" in only:
         bench_load_memory(128 * 2**20 if q else 2**30)
     if "notebooks" in only:

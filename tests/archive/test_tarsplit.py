@@ -187,16 +187,30 @@ def test_a_bad_line_is_named(tmp_path, lines):
         read_tar_split(str(path))
 
 
+@pytest.mark.parametrize("how", ["file", "fd"])
 @pytest.mark.parametrize("content", [b"", b"a", b"abcdef", b"x" * (1 << 20), b"y" * (3 << 20)])
-def test_every_length_against_every_file_length(content):
-    """Exact, one short and one long, around the one-read limit for small files."""
+def test_every_length_against_every_file_length(tmp_path, content, how):
+    """Exact, one short and one long, around the one-read limit for small files; from a
+    file object or a bare descriptor (which is closed either way)."""
     data = build_tar(f("a", content))
     entries = make_tar_split(io.BytesIO(data))
+    opened: list[int] = []
+
+    def open_with(body: bytes):
+        path = tmp_path / "content"
+        path.write_bytes(body)
+        if how == "file":
+            return lambda n: open(path, "rb")  # noqa: SIM115
+        return lambda n: opened.append(os.open(path, os.O_RDONLY)) or opened[-1]
+
     out = io.BytesIO()
-    reassemble(entries, lambda n: io.BytesIO(content), out)
+    reassemble(entries, open_with(content), out)
     assert out.getvalue() == data
     if content:
         with pytest.raises(TarSplitError, match="shorter"):
-            reassemble(entries, lambda n: io.BytesIO(content[:-1]), io.BytesIO())
+            reassemble(entries, open_with(content[:-1]), io.BytesIO())
         with pytest.raises(TarSplitError, match="longer"):
-            reassemble(entries, lambda n: io.BytesIO(content + b"!"), io.BytesIO())
+            reassemble(entries, open_with(content + b"!"), io.BytesIO())
+    for fd in opened:
+        with pytest.raises(OSError):
+            os.fstat(fd)
