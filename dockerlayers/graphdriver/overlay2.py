@@ -29,7 +29,7 @@ from dockerlayers.graphdriver import fsdiff, kernel
 from dockerlayers.graphdriver.driver import Driver, DriverError
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS
 from dockerlayers.graphdriver.union import UnionRootFS
-from dockerlayers.ioutils import atomic_write_file
+from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 
 LINK_DIR = "l"
 DIFF_DIR = "diff"
@@ -67,6 +67,11 @@ class Overlay2Driver(Driver):
                 except OSError:
                     pass
         self.native_whiteouts = native_whiteouts_supported(self.home)
+        # A crash inside atomic_write_file leaves `.tmp-<name>*` beside `link`, `lower` or a
+        # parent's `committed`; the files themselves are whole (old or new).
+        for name in os.listdir(self.home):
+            if name != LINK_DIR:
+                remove_temp_files(self.dir(name))
 
     # -- layout ------------------------------------------------------------------------
     def dir(self, id: str) -> str:

@@ -83,6 +83,25 @@ def test_overlay2_layout(drivers, impl):
     assert links["rw"] not in os.listdir(os.path.join(home, "l"))
 
 
+def test_overlay2_restart_removes_temp_files_of_a_crashed_write(drivers):
+    """A crash between mkstemp and rename in atomic_write_file (for `link`, `lower`, or the
+    parent's `committed`) leaves a `.tmp-` file; the next driver on this root removes it."""
+    d = drivers("overlay2")
+    d.create("base", None)
+    d.create("child", "base")
+    left = [
+        os.path.join(d.home, "base", ".tmp-committed123"),
+        os.path.join(d.home, "child", ".tmp-lower9"),
+    ]
+    for path in left:
+        with open(path, "wb") as f:
+            f.write(b"half")
+    again = drivers("overlay2")
+    assert all(not os.path.exists(p) for p in left)
+    assert sorted(os.listdir(os.path.join(again.home, "base"))) == ["committed", "diff", "link"]
+    assert "lower" in os.listdir(os.path.join(again.home, "child"))
+
+
 def test_overlay2_max_depth(drivers):
     d = drivers("overlay2")
     parent = None
