@@ -168,7 +168,10 @@ def plot_lifecycle(source: Any, container: str | None = None) -> Any:
                 linestyle="--" if state == "removed" else "-",
             ),
         )
-    steps = "  ".join(f"{i + 1}.{a}" for i, (_, _, a) in enumerate(lc.path[-8:]))
+    first = max(0, len(lc.path) - 10)  # the last ten steps, numbered from the first
+    steps = "  ".join(f"{i + 1}.{a}" for i, (_, _, a) in enumerate(lc.path) if i >= first)
+    if first:
+        steps = "…  " + steps
     fig.text(0.01, 0.98, f"{lc.container}: {lc.current}", va="top", fontsize=10, fontweight="bold")
     fig.text(0.01, 0.91, steps, va="top", fontsize=8)
     return fig

@@ -80,3 +80,16 @@ def test_driver_comparison_vfs_copies(tmp_path):
     assert vfs.create_cost[20][1] - vfs.create_cost[5][1] > 15 * 64
     assert abs(ovl.create_cost[20][1] - ovl.create_cost[5][1]) < 64
     assert plot_driver_comparison(cmp).axes
+
+
+def test_lifecycle_picture_numbers_steps_from_the_first(client, base):
+    """A long path shows its last ten steps with their real numbers, after an ellipsis."""
+    c = client.containers.create(base, ["sleep", "100"], name="w2")
+    c.start()
+    for _ in range(6):
+        c.pause()
+        c.unpause()
+    lc = lifecycle(client, "w2")
+    assert len(lc.path) == 13
+    texts = [t.get_text() for t in plot_lifecycle(lc).texts]
+    assert texts[-1].startswith("…  4.pause  5.unpause") and texts[-1].endswith("13.unpause")

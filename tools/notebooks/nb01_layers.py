@@ -149,6 +149,21 @@ CELLS = [
     ),
     md(
         """
+        Drawn by `dockerlayers.viz` (bottom layer first, one column per image): the columns
+        share their two lower boxes because they share the layers themselves.
+        """
+    ),
+    code(
+        """
+        from IPython.display import Image
+
+        from dockerlayers.viz import layer_stack, plot_layer_stack, to_png
+
+        Image(to_png(plot_layer_stack(layer_stack(client, ["app-one", "app-two"]))))
+        """
+    ),
+    md(
+        """
         `Size` in `docker images` counts every layer of the image; on disk the shared ones
         exist once (compare notebook 06 for vfs, where they do not):
         """

@@ -209,9 +209,24 @@ CELLS = [
     ),
     code(
         """
+        from dockerlayers.viz import disk_tree, take_snapshot
+
         root = client.daemon.root
+        before = take_snapshot(client)
         web = client.containers.create(image, ["sh", "-c", "while true; do echo tick; sleep 1; done"], name="web")
-        web.status, web.attrs["State"]["Pid"], tree(root, f"containers/{web.id}")
+        web.status, web.attrs["State"]["Pid"]
+        """
+    ),
+    md(
+        """
+        Everything `create` wrote under the daemon's root, marked `+` (new) and `~`
+        (changed), next to what was there before (`dockerlayers.viz.disk_tree`; the image's
+        layer folder is one line):
+        """
+    ),
+    code(
+        """
+        print(disk_tree(client, since=before).to_text())
         """
     ),
     code(

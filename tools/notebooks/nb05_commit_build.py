@@ -95,6 +95,22 @@ CELLS = [
     ),
     md(
         """
+        Side by side (`dockerlayers.viz`): `web` still stands on the base layer with its init
+        and RW layers; `page:v1` shares that base layer and adds the read-only layer the
+        commit registered from the RW layer's tar.
+        """
+    ),
+    code(
+        """
+        from IPython.display import Image
+
+        from dockerlayers.viz import layer_stack, plot_layer_stack, to_png
+
+        Image(to_png(plot_layer_stack(layer_stack(client, ["page:v1"]))))
+        """
+    ),
+    md(
+        """
         ## 2. Nothing changed, nothing stored
 
         Committing a container that changed nothing: its RW tar is the 1024-byte empty tar, so

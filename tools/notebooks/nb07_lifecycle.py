@@ -146,6 +146,22 @@ CELLS = [
     ),
     md(
         """
+        Docker's state machine (moby's `container/state.go` and the daemon's transitions),
+        with the path `plain` took so far, read from its events: run, stop, start, stop -t 0,
+        start, kill, start, kill -s TERM (no change), pause, unpause.
+        """
+    ),
+    code(
+        """
+        from IPython.display import Image
+
+        from dockerlayers.viz import plot_lifecycle, to_png
+
+        Image(to_png(plot_lifecycle(client, "plain")))
+        """
+    ),
+    md(
+        """
         ## 4. Restart policies
 
         `on-failure:3` restarts a container that exits with a non-zero code, at most 3 times,

@@ -70,8 +70,24 @@ CELLS = [
     ),
     code(
         """
+        from dockerlayers.viz import disk_tree, take_snapshot
+
+        before = take_snapshot(client)
         db.exec_run(["sh", "-c", "echo 1,alice > /data/table.csv; echo started > /host/app.log; echo temp > /scratch.txt"])
         print(db.exec_run("cat /data/table.csv /host/app.log /scratch.txt").output.decode())
+        """
+    ),
+    md(
+        """
+        Where those three writes landed under the daemon's root (`+` new, `~` changed): the
+        table in the volume's `_data`, `scratch.txt` in the container's RW layer (`diff/` of
+        its mount-id). `app.log` is not under the root at all: it is in the host folder.
+        """
+    ),
+    code(
+        """
+        print(disk_tree(client, since=before, prefix="overlay2").to_text())
+        print(disk_tree(client, since=before, prefix="volumes").to_text())
         """
     ),
     md(
