@@ -57,6 +57,7 @@ from dockerlayers.stringid import IDGenerator
 
 SIGKILL, SIGTERM = 9, 15
 DEFAULT_STOP_TIMEOUT = 10
+_BUSY_SLICES_PER_LOOK = 5
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: /etc/hosts of a container with no network (libnetwork's default lines).
 HOSTS = (
@@ -952,10 +953,15 @@ class Daemon:
         attrs["exitCode"] = str(exit_code)
         self.events.log("container", "die", c.id, attrs, at=at)
 
-    def _next_event(self) -> tuple[float, str, str] | None:
-        """The earliest thing that will happen: (time, kind, container id)."""
+    def _next_event(
+        self, skip: set[str] | frozenset[str] = frozenset()
+    ) -> tuple[float, str, str] | None:
+        """The earliest thing that will happen: (time, kind, container id); containers in
+        `skip` are left out."""
         best: tuple[float, str, str] | None = None
         for cid, c in self.containers.items():
+            if cid in skip:
+                continue
             rt = self._runtime.get(cid, {})
             if c.state.restarting and rt.get("restart_at") is not None:
                 cand = (float(rt["restart_at"]), "restart", cid)
@@ -963,12 +969,12 @@ class Daemon:
                 proc = self._procs[cid]
                 if proc.exited:
                     cand = (self.clock.now(), "exited", cid)
-                elif proc.busy:
-                    cand = (self.clock.now(), "wake", cid)
                 elif proc.wake_at is None:
                     continue
                 else:
                     t = max(float(proc.wake_at), float(rt.get("resume_at") or 0))
+                    if proc.busy:  # it spun on while nobody looked: it goes on from now
+                        t = max(t, self.clock.now())
                     cand = (t, "wake", cid)
             else:
                 continue
@@ -978,16 +984,20 @@ class Daemon:
 
     def _advance_to(self, target: float) -> None:
         """Run everything that falls due up to `target` in time order, moving a virtual
-        clock along (a real clock is only read)."""
+        clock along (a real clock is only read).
+
+        A process that spins without sleeping runs a slice per BUSY_SLICE seconds, at most
+        _BUSY_SLICES_PER_LOOK of them here: a long jump of the clock does not replay hours
+        of spinning (the process is at `target` when it next runs, like a job that ran
+        while nobody looked)."""
         with self._lock:
-            stuck: set[tuple[float, str]] = set()
+            skip: set[str] = set()
+            slices: dict[str, int] = {}
             while True:
-                ev = self._next_event()
+                ev = self._next_event(skip)
                 if ev is None or ev[0] > target:
                     break
                 t, kind, cid = ev
-                if (t, cid) in stuck:
-                    break  # a process that burns CPU without sleeping: let time move on
                 if self.clock.virtual:
                     self.clock._clock.advance_to(t)  # type: ignore[attr-defined]
                 c = self.containers[cid]
@@ -1003,15 +1013,14 @@ class Daemon:
                 if kind == "wake":
                     before = proc.wake_at
                     proc.run(t)
-                    if not proc.exited and (
-                        proc.busy
-                        or (
-                            proc.wake_at is not None
-                            and before is not None
-                            and proc.wake_at <= before
-                        )
-                    ):
-                        stuck.add((t, cid))  # runs without sleeping: once per tick
+                    if proc.exited:
+                        pass
+                    elif proc.busy:
+                        slices[cid] = slices.get(cid, 0) + 1
+                        if slices[cid] >= _BUSY_SLICES_PER_LOOK:
+                            skip.add(cid)
+                    elif proc.wake_at is not None and before is not None and proc.wake_at <= before:
+                        skip.add(cid)  # wakes without time passing: once per look
                 if proc.exited:
                     self._handle_exit(c, proc.exit_code, t)
             if self.clock.virtual:

@@ -97,16 +97,16 @@ class Process:
 
     @property
     def wake_at(self) -> float | None:
-        """When the process must be `run` again (its earliest sleeper wakes); None if it
-        waits for nothing timed (exited, busy, or blocked forever, e.g. `sleep infinity`)."""
+        """When the process must be `run` again: its earliest sleeper wakes, or a busy
+        process's next slice (BUSY_SLICE after this one); None if it waits for nothing
+        timed (exited, or blocked forever, e.g. `sleep infinity`)."""
         w = self._m.state["wake_at"]
         return None if w is None or w == float("inf") else w
 
     @property
     def busy(self) -> bool:
         """True when the last `run` stopped after MAX_STEPS instructions without blocking
-        (a loop with no sleep): the process is still running and continues at the next
-        `run`. The daemon should not call `run` in a loop for it (it never blocks)."""
+        (a loop with no sleep): the process is still running and continues at `wake_at`."""
         return self._m.state["busy"]
 
     @property

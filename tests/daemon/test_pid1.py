@@ -134,3 +134,57 @@ def test_stop_on_the_real_clock(tmp_path):
         elapsed = time.monotonic() - t0
         assert 0.9 <= elapsed < 5
         assert c.attrs["State"]["ExitCode"] == 137
+
+
+SPIN = ["sh", "-c", "while true; do :; done"]
+
+
+def test_a_spinning_pid1_is_stopped_after_its_timeout(client, base):
+    """A loop without sleep never blocks; its slices take (virtual) CPU time, so stop's
+    timeout runs out like with a sleeper: SIGTERM ignored, SIGKILL after 10 s, 137."""
+    c = client.containers.run(base, SPIN, detach=True)
+    assert c.status == "running"
+    t0 = client.clock.now()
+    c.stop()
+    assert client.clock.now() - t0 == 10.0
+    assert c.attrs["State"]["ExitCode"] == 137
+    assert actions(client, c.id) == [("kill", "15"), ("kill", "9"), ("die", "137"), ("stop", None)]
+
+
+def test_a_trap_that_spins_is_killed_after_the_timeout(client, base):
+    trap = ["sh", "-c", "trap 'while true; do :; done' TERM; while true; do sleep 1; done"]
+    c = client.containers.run(base, trap, detach=True)
+    t0 = client.clock.now()
+    c.stop(timeout=3)
+    assert client.clock.now() - t0 == 3.0
+    assert c.attrs["State"]["ExitCode"] == 137
+
+
+def test_a_spinning_container_keeps_running_across_a_long_clock_jump(client, base):
+    """An hour of virtual time is not replayed slice by slice: the spinner has run a few
+    slices when the jump ends, and goes on from there; a sleeper beside it is not held up."""
+    from dockerlayers.process.shell.vm import MAX_STEPS
+
+    spin = client.containers.run(
+        base, ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /n; done"], detach=True
+    )
+    ticker = client.containers.run(
+        base, ["sh", "-c", "while true; do echo tick; sleep 600; done"], detach=True
+    )
+    client.clock.advance(3600)
+    n = int(spin.exec_run(["cat", "/n"]).output)
+    assert 0 < n < MAX_STEPS  # a handful of slices, each far fewer iterations than steps
+    assert ticker.logs().decode().split() == ["tick"] * 7
+    client.clock.advance(10)
+    assert int(spin.exec_run(["cat", "/n"]).output) > n
+
+
+def test_exec_and_run_of_cpu_bound_scripts_finish(client, base):
+    from dockerlayers.process.shell.vm import MAX_STEPS
+
+    count = ["sh", "-c", f"i=0; while [ $i -lt {MAX_STEPS} ]; do i=$((i+1)); done; echo $i"]
+    out = client.containers.run(base, count, remove=True)
+    assert out == f"{MAX_STEPS}\n".encode()
+    c = client.containers.run(base, SPIN, detach=True)
+    assert c.exec_run(count).output == f"{MAX_STEPS}\n".encode()
+    c.kill()

@@ -232,7 +232,7 @@ def test_endless_loop_without_sleep_does_not_hang(sh, monkeypatch):
     r = sh("i=0; while true; do i=$((i+1)); done", limit=1)
     assert not r.proc.exited
     assert r.proc.busy
-    assert r.proc.wake_at is None
+    assert r.proc.wake_at == 1704067200.0 + vm.BUSY_SLICE  # T0 (conftest) plus one slice
     i = int(r.proc.to_state()["shells"]["1"]["vars"]["i"])
     r.proc.run(1704067300.0)  # continues, still busy
     assert r.proc.busy

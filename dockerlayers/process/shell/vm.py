@@ -9,7 +9,10 @@ A job runs until it blocks (only `sleep` and `wait` block) or ends. Jobs are sch
 discrete events in time order, each with its own time (a sleeper wakes at the instant it
 asked for, even if `run` is called later), so output and `date` do not depend on how
 often the daemon looks. A run stops after MAX_STEPS instructions: the process is then
-"busy" (an endless loop without sleep) and continues at the next `run`.
+"busy" (a loop without sleep) and continues at the next `run`. Such a slice counts as
+BUSY_SLICE seconds of CPU time, so a busy process asks to be run again that much later
+(`wake_at`): a clock, real or virtual, moves on while it spins, and `docker stop` of a
+spinning PID 1 ends after its timeout instead of never.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from ..resolve import DEFAULT_PATH, abspath, identify, shell_find
 from .compiler import compile_source
 from .expand import Expander, ExpandError
 
-MAX_STEPS = 100_000
+MAX_STEPS = 10_000
+BUSY_SLICE = 1.0  # seconds a slice of MAX_STEPS instructions stands for
 _MAX_FINISHED_JOBS = 32
 
 Output = Callable[[str, bytes], None]
@@ -296,6 +300,8 @@ class Machine:
             for j in st["jobs"]
             if j["status"] is None and j["block"] and "until" in j["block"]
         ]
+        if st["busy"]:
+            sleepers.append(now + BUSY_SLICE)
         st["wake_at"] = None if st["exited"] or not sleepers else min(sleepers)
 
     def _prune_jobs(self) -> None:
@@ -1036,4 +1042,4 @@ class Machine:
                 frame["own"] = own_before
 
 
-__all__ = ["MAX_STEPS", "Machine", "new_state"]
+__all__ = ["BUSY_SLICE", "MAX_STEPS", "Machine", "new_state"]
