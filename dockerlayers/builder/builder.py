@@ -326,6 +326,7 @@ class Builder:
             self.log(f"Step {step}/{total} : {stage.from_instruction.original}")
             state = self._from(stage, build_args)
             state.run_config.image = state.image_id  # dispatchState.updateRunConfig
+            self._triggers(state)
             self.log(f" ---> {truncate_id(state.image_id)}")
             for ins in stage.instructions:
                 step += 1
@@ -408,6 +409,29 @@ class Builder:
         cfg.open_stdin = False
         cfg.stdin_once = False
         return _State(image, image_id, cfg, args, stage_name=stage.name, scratch=image is None)
+
+    def _triggers(self, state: _State) -> None:
+        """Run the base image's ONBUILD triggers as part of the FROM step (no step lines of
+        their own), then forget them: the new image has no OnBuild unless it adds some.
+
+        moby: builder/dockerfile/dispatchers.go initializeStage, dispatchTriggeredOnBuild
+        """
+        triggers = state.run_config.on_build
+        if not triggers:
+            return
+        state.run_config.on_build = None
+        n = len(triggers)
+        self.log(f"# Executing {n} build trigger{'s' if n > 1 else ''}")
+        for trigger in triggers:
+            state.run_config.image = state.image_id
+            try:
+                parsed, _ = parse(trigger)
+            except DockerfileEmptyError:
+                parsed = []
+            if len(parsed) != 1:
+                raise _StepError("onbuild trigger should be a single expression")
+            self._dispatch(state, parsed[0])
+            state.run_config.image = state.image_id
 
     # -- instructions ------------------------------------------------------------------------
     def _env(self, state: _State) -> dict[str, str]:
@@ -534,12 +558,7 @@ class Builder:
                 parts.append(key if value is None else f"{key}={value}")
                 state.build_args.add_arg(key, value)
             self._commit(state, "ARG " + " ".join(parts))
-        elif cmd == "onbuild":
-            word = split_words(ins.args)[0].upper()
-            if word == "ONBUILD":
-                raise _StepError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
-            if word in ("MAINTAINER", "FROM"):
-                raise _StepError(f"{word} isn't allowed as an ONBUILD trigger")
+        elif cmd == "onbuild":  # triggers checked when parsed
             cfg.on_build = [*(cfg.on_build or []), ins.args]
             self._commit(state, "ONBUILD " + ins.args)
         elif cmd == "healthcheck":

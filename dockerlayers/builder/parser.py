@@ -213,6 +213,16 @@ def _check_arguments(ins: Instruction) -> None:
     elif ins.cmd in ("env", "label", "arg", "expose", "volume", "onbuild", "healthcheck"):
         if not ins.args:
             raise DockerfileParseError(ins.line, f"{name} requires at least one argument")
+        if ins.cmd == "onbuild":  # moby 20.10: instructions/parse.go parseOnBuild
+            trigger = ins.args.split(None, 1)[0].upper()
+            if trigger == "ONBUILD":
+                raise DockerfileParseError(
+                    ins.line, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"
+                )
+            if trigger in ("MAINTAINER", "FROM"):
+                raise DockerfileParseError(
+                    ins.line, f"{trigger} isn't allowed as an ONBUILD trigger"
+                )
     elif ins.cmd in ("workdir", "user", "stopsignal", "maintainer"):
         if not ins.args:
             raise DockerfileParseError(ins.line, f"{name} requires exactly one argument")
