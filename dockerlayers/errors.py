@@ -8,6 +8,12 @@ moby: errdefs/ (the kinds), docker-py: docker/errors.py (the names)
 
 from __future__ import annotations
 
+#: What a pull answers here: the model has no registry, like a daemon without network
+#: (dockerd 20.10 on this machine adds ` on <resolver>:53` after the host name).
+PULL_ERROR = (
+    'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
+)
+
 
 class DockerException(Exception):
     """Base of every error this package raises on purpose."""

@@ -42,7 +42,7 @@ from dockerlayers.builder.parser import (
     parse,
     split_words,
 )
-from dockerlayers.errors import APIError, BuildError
+from dockerlayers.errors import PULL_ERROR, APIError, BuildError
 from dockerlayers.gostrings import go_quote_list
 from dockerlayers.image.image import ContainerConfig, Image, new_child_image
 from dockerlayers.stringid import truncate_id
@@ -65,18 +65,6 @@ BUILTIN_ARGS = frozenset(
         "all_proxy",
     ]
 )
-
-
-def pull_error(name: str) -> str:
-    """What the engine answers for an image it does not have and cannot pull (the model
-    has no registry: every pull fails as for a repository that does not exist)."""
-    repo = name.split("@", 1)[0]
-    if ":" in repo.rsplit("/", 1)[-1]:
-        repo = repo.rsplit(":", 1)[0]
-    return (
-        f"pull access denied for {repo}, repository does not exist or may require "
-        "'docker login': denied: requested access to the resource is denied"
-    )
 
 
 # -- build args ------------------------------------------------------------------------------------
@@ -377,7 +365,7 @@ class Builder:
         ref = name if ":" in name.rsplit("/", 1)[-1] else name + ":latest"
         if ref == baseimage.BASE_REFERENCE and hasattr(self.daemon, "base_image"):
             return self.svc.get_image(self.daemon.base_image())
-        raise _StepError(pull_error(name))
+        raise _StepError(PULL_ERROR)
 
     def _from(self, stage: Stage, build_args: BuildArgs) -> _State:
         """moby: builder/dockerfile/dispatchers.go initializeStage, dispatchState.beginStage"""
@@ -895,7 +883,7 @@ class Builder:
                 try:
                     image_id = self.svc.get_image(ref).id
                 except APIError:
-                    raise _StepError(f"invalid from flag value {ref}: {pull_error(ref)}") from None
+                    raise _StepError(f"invalid from flag value {ref}: {PULL_ERROR}") from None
         if not image_id:  # a scratch stage: nothing in it
             empty = tempfile.mkdtemp(prefix="docker-builder", dir=self._tmp_root())
             return _Source(empty, None, context=False), lambda: shutil.rmtree(

@@ -14,7 +14,7 @@ import tarfile
 
 import pytest
 
-from dockerlayers.errors import BuildError
+from dockerlayers.errors import PULL_ERROR, BuildError
 from tests.builder.conftest import history, layer_files, write_context
 
 DOCKERFILE = """\
@@ -319,11 +319,7 @@ ERRORS = [
     ),
     (
         "FROM nosuch:1\n",
-        (
-            "pull access denied for nosuch, repository does not exist or may "
-            "require 'docker login': denied: requested access to the resource is "
-            "denied"
-        ),
+        PULL_ERROR,
     ),
 ]
 

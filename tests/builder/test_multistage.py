@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockerlayers.errors import BuildError
+from dockerlayers.errors import PULL_ERROR, BuildError
 from tests.builder.conftest import history, layer_files
 
 DOCKERFILE = """\
@@ -127,11 +127,7 @@ def test_copy_from_an_image_and_from_a_stage_by_name(client, build):
 ERRORS = [
     (
         "FROM base:1\nCOPY --from=nostage /x /y\n",
-        (
-            "invalid from flag value nostage: pull access denied for nostage, "
-            "repository does not exist or may require 'docker login': denied: "
-            "requested access to the resource is denied"
-        ),
+        f"invalid from flag value nostage: {PULL_ERROR}",
     ),
     (
         "FROM base:1 AS a\nFROM base:1\nCOPY --from=a /nonexist /y\n",

@@ -24,12 +24,7 @@ from dockerlayers.cli.formatter import (
     render,
 )
 from dockerlayers.cli.templates import TemplateError, parse
-from dockerlayers.errors import DockerException, ImageNotFound, NotFound
-
-#: What pulling says here: the model has no registry, like a daemon without network.
-PULL_ERROR = (
-    'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
-)
+from dockerlayers.errors import PULL_ERROR, DockerException, ImageNotFound, NotFound
 
 
 # -- create / run ---------------------------------------------------------------------------------
