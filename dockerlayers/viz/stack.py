@@ -172,7 +172,9 @@ def plot_layer_stack(source: Any) -> Any:
                 )
             )
             shared = f"  shared by {len(layer.used_by)}" if len(layer.used_by) > 1 else ""
-            cmd = layer.created_by.replace("/bin/sh -c ", "")[:40]
+            cmd = layer.created_by.replace("/bin/sh -c ", "")
+            if len(cmd) > 40:  # cut like `docker history` does: the box is narrow
+                cmd = cmd[:39] + "…"
             ax.text(
                 (x0 + x1) / 2,
                 y + 0.5,
