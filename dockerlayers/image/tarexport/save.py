@@ -296,24 +296,25 @@ class _Session:
     ):
         self.ex, self.images, self.tree, self.stack = ex, images, tree, stack
         self.stream = stream
-        self._sources: dict[str, _Source] = {}
-        self._digests: dict[str, str] = {}
+        self._sources: dict[str, _Source] = {}  # by DiffID: the same DiffID, the same bytes
+        self._gzipped: dict[str, tuple[_Source, str]] = {}  # by DiffID: (source, digest)
 
     # -- layers ------------------------------------------------------------------------------
-    def _layer_stream(self, chain: str) -> _Source:
+    def _layer_stream(self, diff: str, chain: str) -> _Source:
         """The layer's tar, of known size: streamed (verified at its end) or spooled
-        (verified before anything is written). The layer is held until the save ends."""
-        if chain not in self._sources:
+        (verified before anything is written), made once per DiffID. The layer is held
+        until the save ends."""
+        if diff not in self._sources:
             handle = self.ex.layer_store.get(chain)
             self.stack.callback(self.ex.layer_store.release, handle)
             if self.stream:
-                self._sources[chain] = handle.layer_tar()
+                self._sources[diff] = handle.layer_tar()
             else:
                 f = handle.tar_stream()
                 self.stack.callback(f.close)
                 f.seek(0, os.SEEK_END)
-                self._sources[chain] = _Spooled(f, f.tell())
-        return self._sources[chain]
+                self._sources[diff] = _Spooled(f, f.tell())
+        return self._sources[diff]
 
     def _chains(self, img: Image) -> list[tuple[str, str]]:
         rootfs = img.rootfs or RootFS()
@@ -361,7 +362,7 @@ class _Session:
                     rel = posixpath.relpath(diff_paths[diff], folder)
                     self.tree.symlink(layer_path, rel, created)
                 else:
-                    self.tree.add(layer_path, created, source=self._layer_stream(chain))
+                    self.tree.add(layer_path, created, source=self._layer_stream(diff, chain))
                     diff_paths[diff] = layer_path
                 saved.add(v1_id[7:])
             self.tree.add(f"{id[7:]}.json", created, img.raw_json)
@@ -401,7 +402,7 @@ class _Session:
             layer_descs = []
             for _, diff, chain, v1_id, fields, parent in self._v1_layers(img):
                 desc.layers.append(diff)
-                src = self._layer_stream(chain)
+                src = self._layer_stream(diff, chain)
                 layer_descs.append(oci.Descriptor(oci.MEDIA_TYPE_IMAGE_LAYER, diff, src.size))
                 if v1_id in written:
                     continue
@@ -454,11 +455,11 @@ class _Session:
             created = _seconds(img.created)
             layer_descs = []
             for diff, chain in self._chains(img):
-                src = self._layer_stream(chain)
+                src = self._layer_stream(diff, chain)
                 media_type = oci.MEDIA_TYPE_IMAGE_LAYER
                 digest = diff
                 if gzip_layers:
-                    src, digest = self._gzip(chain, src)
+                    src, digest = self._gzip(diff, src)
                     media_type = oci.MEDIA_TYPE_IMAGE_LAYER_GZIP
                 layer_descs.append(oci.Descriptor(media_type, digest, src.size))
                 if f"{blobs}/{digest[7:]}" not in self.tree.entries:
@@ -489,17 +490,15 @@ class _Session:
         self.tree.add(oci.IMAGE_LAYOUT_FILE, 0, oci.layout_file())
         self.tree.add(oci.IMAGE_INDEX_FILE, 0, oci.index_json(index))
 
-    def _gzip(self, chain: str, src: _Source) -> tuple[_Source, str]:
+    def _gzip(self, diff: str, src: _Source) -> tuple[_Source, str]:
         """The layer gzip'd into a temp file (its digest is needed before it is written)."""
-        key = "gzip:" + chain
-        if key not in self._sources:
+        if diff not in self._gzipped:
             out = self.stack.enter_context(tempfile.TemporaryFile(dir=self.ex.tmp_dir))  # noqa: SIM115
             h = hashlib.sha256()
             with gzip.GzipFile(filename="", mode="wb", fileobj=_Hashing(out, h), mtime=0) as gz:
                 src.write_to(gz)  # type: ignore[arg-type]
-            self._sources[key] = _Spooled(out, out.tell())
-            self._digests[key] = "sha256:" + h.hexdigest()
-        return self._sources[key], self._digests[key]
+            self._gzipped[diff] = (_Spooled(out, out.tell()), "sha256:" + h.hexdigest())
+        return self._gzipped[diff]
 
 
 class _Hashing:
