@@ -3,7 +3,6 @@ service, tar builders, merged views and root hashes."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import stat
@@ -161,21 +160,3 @@ def warm(service: ImageService) -> None:
     """Register and release one layer, so that folders the layer store makes on first use
     (`layerdb/tmp`) exist before a root is hashed."""
     service.layer_store.release(service.layer_store.register(layer_tar({"w": b"w"})))
-
-
-def tree_hash(root: str) -> str:
-    """Names, kinds, modes and contents of everything under `root` (not times)."""
-    h = hashlib.sha256()
-    for top, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for name in sorted(dirs + files):
-            full = os.path.join(top, name)
-            st = os.lstat(full)
-            h.update(f"{os.path.relpath(full, root)}\0{st.st_mode:o}\0".encode())
-            if stat.S_ISLNK(st.st_mode):
-                h.update(os.readlink(full).encode())
-            elif stat.S_ISREG(st.st_mode):
-                with open(full, "rb") as f:
-                    h.update(hashlib.sha256(f.read()).digest())
-            h.update(b"\n")
-    return h.hexdigest()

@@ -192,7 +192,8 @@ def test_import_plain_and_gzip(service):
 
 
 def test_import_bad_inputs_change_nothing(service):
-    from tests.image.conftest import tree_hash, warm
+    from dockerlayers.testing.invariants import tree_hash
+    from tests.image.conftest import warm
 
     warm(service)
     before = tree_hash(service.root)

@@ -14,13 +14,13 @@ import tarfile
 import pytest
 
 from dockerlayers.image import LoadError
+from dockerlayers.testing.invariants import tree_hash
 from tests.image.conftest import (
     build_image,
     host_view,
     layer_tar,
     make_service,
     merged_view,
-    tree_hash,
     warm,
 )
 
