@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from gdtest import IMPLS, make
 
+from tests.naive_diff import _naive_diff_wait, naive_diff_wait  # noqa: F401 (fixtures)
+
 
 @pytest.fixture
 def drivers(tmp_path):
@@ -24,20 +26,3 @@ def drivers(tmp_path):
 @pytest.fixture(params=IMPLS)
 def driver(request, drivers):
     return drivers(request.param)
-
-
-@pytest.fixture(autouse=True)
-def _naive_diff_wait(request, monkeypatch):
-    """moby sleeps to the next second after every naive diff (vfs) so that a file rewritten
-    with the same size is not missed (issue 21555). That costs up to a second per commit;
-    tests that need it ask for the `naive_diff_wait` fixture, the rest run without."""
-    from dockerlayers.graphdriver import Driver
-
-    if "naive_diff_wait" not in request.fixturenames:
-        monkeypatch.setattr(Driver, "naive_diff_wait", False)
-
-
-@pytest.fixture
-def naive_diff_wait():
-    """Keep moby's wait after naive diffs (see `_naive_diff_wait`)."""
-    return True
