@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -305,23 +306,34 @@ def changes_aufs(layers: list[str], rw: str) -> list[Change]:
 
 
 def changes_size(root: str, changes: list[Change]) -> int:
-    """Bytes the Add/Modify changes hold in `root`: lstat sizes of non-directories,
-    each hard-linked inode once; deletes count 0.
+    """Bytes the Add/Modify changes hold in `root` (see `sum_changes_size`).
+
+    moby: pkg/archive/changes.go ChangesSize
+    """
+    return sum_changes_size(
+        lambda path: _lstat_or_none(os.path.join(root, path.lstrip("/"))), changes
+    )
+
+
+def sum_changes_size(lstat: Callable[[str], os.stat_result | None], changes: list[Change]) -> int:
+    """Bytes the Add/Modify changes hold: lstat sizes of non-directories, each hard-linked
+    inode once; deletes count 0. `lstat(path)` gives None for a path that is gone.
 
     moby: pkg/archive/changes.go ChangesSize
     """
     size = 0
-    seen: set[int] = set()
+    seen: set[tuple[int, int]] = set()
     for change in changes:
         if change.kind not in (ChangeKind.MODIFY, ChangeKind.ADD):
             continue
-        st = _lstat_or_none(os.path.join(root, change.path.lstrip("/")))
+        st = lstat(change.path)
         if st is None or stat.S_ISDIR(st.st_mode):
             continue
         if st.st_nlink > 1:
-            if st.st_ino in seen:
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
                 continue
-            seen.add(st.st_ino)
+            seen.add(key)
         size += st.st_size
     return size
 

@@ -16,7 +16,7 @@ import time
 from typing import BinaryIO
 
 from dockerlayers.archive import Change, ChangeKind, TarHeader, TarWriter, export_changes
-from dockerlayers.archive.changes import stat_different
+from dockerlayers.archive.changes import stat_different, sum_changes_size
 from dockerlayers.archive.tar import TYPE_LINK, TYPE_REG, copy_exact, file_info_header
 from dockerlayers.archive.whiteouts import WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from dockerlayers.graphdriver.rootfs import RootFS, _join, _split
@@ -170,28 +170,18 @@ def _xattr(host: str, name: str) -> bytes | None:
 
 
 def changes_size_rootfs(fs: RootFS, changes: list[Change]) -> int:
-    """Bytes of the Add/Modify non-folders, each inode once; deletes count 0.
+    """Bytes of the Add/Modify non-folders in `fs`, each inode once; deletes count 0.
 
     moby: pkg/archive/changes.go ChangesSize
     """
-    size = 0
-    seen: set[tuple[int, int]] = set()
-    for change in changes:
-        if change.kind not in (ChangeKind.ADD, ChangeKind.MODIFY):
-            continue
+
+    def lstat(path: str) -> os.stat_result | None:
         try:
-            st = fs.lstat(change.path)
+            return fs.lstat(path)
         except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            continue
-        if st.st_nlink > 1:
-            key = (st.st_dev, st.st_ino)
-            if key in seen:
-                continue
-            seen.add(key)
-        size += st.st_size
-    return size
+            return None
+
+    return sum_changes_size(lstat, changes)
 
 
 def export_changes_rootfs(
