@@ -67,12 +67,13 @@ def history(img) -> list[tuple[str, bool]]:
     return [(h.created_by, h.empty_layer) for h in img.history]
 
 
-def layer_members(client, img) -> list[list[str]]:
-    """The entry names of each layer's tar, bottom to top."""
+def _layer_entries(client, img, first: int = 0) -> list[list[tarfile.TarInfo]]:
+    """The entries of each layer's tar (as the store streams it), bottom to top, from the
+    layer at position `first`."""
     out = []
     diff_ids = list(img.rootfs.diff_ids)
     ls = client.daemon.layer_store
-    for i in range(len(diff_ids)):
+    for i in range(first, len(diff_ids)):
         layer = ls.get(chain_id(diff_ids[: i + 1]))
         try:
             with layer.tar_stream() as s:
@@ -80,22 +81,18 @@ def layer_members(client, img) -> list[list[str]]:
         finally:
             ls.release(layer)
         with tarfile.open(fileobj=io.BytesIO(data)) as tf:
-            out.append([m.name for m in tf.getmembers()])
+            out.append(tf.getmembers())
     return out
+
+
+def layer_members(client, img) -> list[list[str]]:
+    """The entry names of each layer's tar, bottom to top."""
+    return [[m.name for m in members] for members in _layer_entries(client, img)]
 
 
 def layer_files(client, img) -> list[list[str]]:
     """Like layer_members, without the base layer and without folders' own entries."""
-    out = []
-    diff_ids = list(img.rootfs.diff_ids)
-    ls = client.daemon.layer_store
-    for i in range(1, len(diff_ids)):
-        layer = ls.get(chain_id(diff_ids[: i + 1]))
-        try:
-            with layer.tar_stream() as s:
-                data = s.read()
-        finally:
-            ls.release(layer)
-        with tarfile.open(fileobj=io.BytesIO(data)) as tf:
-            out.append(sorted(m.name for m in tf.getmembers() if not m.isdir()))
-    return out
+    return [
+        sorted(m.name for m in members if not m.isdir())
+        for members in _layer_entries(client, img, first=1)
+    ]
