@@ -20,7 +20,6 @@ from dockerlayers.cli.formatter import (
     TABLE,
     ContainerContext,
     container_format,
-    human_size,
     render,
 )
 from dockerlayers.cli.templates import TemplateError, parse
@@ -524,23 +523,19 @@ def run_ps(env: Env, p: Parsed) -> int:
 
 
 def run_container_prune(env: Env, p: Parsed) -> int:
+    from dockerlayers.cli.commands.system import prune
+
     warning = (
         "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"
     )
-    from dockerlayers.cli.commands.system import confirm
-
-    if not p.force and not confirm(env, warning):
-        env.print("Total reclaimed space: 0B")
-        return 0
-    with env.client() as client:
-        report = client.daemon.prune()
-    deleted = report.get("ContainersDeleted") or []
-    if deleted:
-        env.print("Deleted Containers:\n" + "".join(f"{d}\n" for d in deleted))
-    env.print(
-        f"Total reclaimed space: {human_size(report.get('SpaceReclaimed') or 0) if deleted else '0B'}"  # noqa: E501
+    return prune(
+        env,
+        p.force,
+        warning,
+        lambda c: c.daemon.prune(),
+        "ContainersDeleted",
+        "Deleted Containers",
     )
-    return 0
 
 
 # -- the commands ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ cli/command/inspect/inspector.go, cli/command/volume/*.go, cli/command/utils.go
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dockerlayers.cli.app import PROG, CLIError, Command, Env, StatusError, daemon_error
@@ -36,6 +37,24 @@ def confirm(env: Env, message: str) -> bool:
     if isinstance(line, bytes):
         line = line.decode()
     return line.strip() in ("y", "Y")
+
+
+def prune(
+    env: Env, force: bool, warning: str, run: Callable[[Any], dict], deleted_key: str, title: str
+) -> int:
+    """Ask (unless forced), prune, then print what went and the space reclaimed, as
+    `docker container prune` / `docker volume prune` do."""
+    if not force and not confirm(env, warning):
+        env.print("Total reclaimed space: 0B")
+        return 0
+    with env.client() as client:
+        report = run(client)
+    deleted = report.get(deleted_key) or []
+    if deleted:
+        env.print(f"{title}:\n" + "".join(f"{d}\n" for d in deleted))
+    reclaimed = human_size(report.get("SpaceReclaimed") or 0) if deleted else "0B"
+    env.print(f"Total reclaimed space: {reclaimed}")
+    return 0
 
 
 # -- inspect ------------------------------------------------------------------------------------
@@ -262,18 +281,9 @@ def run_volume_rm(env: Env, p: Parsed) -> int:
 
 def run_volume_prune(env: Env, p: Parsed) -> int:
     warning = "WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?"  # noqa: E501
-    if not p.force and not confirm(env, warning):
-        env.print("Total reclaimed space: 0B")
-        return 0
-    with env.client() as client:
-        report = client.volumes.prune()
-    deleted = report.get("VolumesDeleted") or []
-    if deleted:
-        env.print("Deleted Volumes:\n" + "".join(f"{d}\n" for d in deleted))
-    env.print(
-        f"Total reclaimed space: {human_size(report.get('SpaceReclaimed') or 0) if deleted else '0B'}"  # noqa: E501
+    return prune(
+        env, p.force, warning, lambda c: c.volumes.prune(), "VolumesDeleted", "Deleted Volumes"
     )
-    return 0
 
 
 def volume_management() -> Command:
