@@ -82,25 +82,27 @@ class ContainerFS(RootFS):
         fs, sub = self._w(p)
         fs._rmdir(sub)
 
-    def _rename(self, src, dst):
-        if src in self.mounts or dst in self.mounts:
-            raise _err(errno.EBUSY, src)
+    def _same_fs(self, src, dst):
+        """Both paths on one filesystem (a link or rename cannot cross a mount: EXDEV)."""
         fs1, s1 = self._w(src)
         fs2, s2 = self._w(dst)
         if fs1 is not fs2:
             raise _err(errno.EXDEV, src)
-        fs1._rename(s1, s2)
+        return fs1, s1, s2
+
+    def _rename(self, src, dst):
+        if src in self.mounts or dst in self.mounts:
+            raise _err(errno.EBUSY, src)
+        fs, s1, s2 = self._same_fs(src, dst)
+        fs._rename(s1, s2)
 
     def _symlink(self, target, p):
         fs, sub = self._w(p)
         fs._symlink(target, sub)
 
     def _link(self, src, dst):
-        fs1, s1 = self._w(src)
-        fs2, s2 = self._w(dst)
-        if fs1 is not fs2:
-            raise _err(errno.EXDEV, src)
-        fs1._link(s1, s2)
+        fs, s1, s2 = self._same_fs(src, dst)
+        fs._link(s1, s2)
 
     def _chmod(self, p, mode):
         fs, sub = self._w(p)
