@@ -93,12 +93,12 @@ def perform_copy(d: DispatchRequest, ins: Instruction) -> None:
         run_config = comment_config(state, comment, single=True)
         if d.builder.prober.probe(state, run_config):
             return
-        uid, gid = parse_chown(chown) if chown else (0, 0)
+        uid, gid = _parse_chown(chown) if chown else (0, 0)
         rw = backend.create_rw_layer(parent_chain(state))
         try:
             fs = rw.mount()
             try:
-                dest_path = normalize_dest(state.run_config.working_dir, dest)
+                dest_path = _normalize_dest(state.run_config.working_dir, dest)
                 for info in infos:
                     copy_for_info(fs, source, info, dest_path, ins.cmd == "add", (uid, gid))
             finally:
@@ -165,7 +165,7 @@ def copy_infos(source: Source, orig: str, allow_wildcards: bool) -> list[CopyInf
     if allow_wildcards and any(ch in orig for ch in "*?["):
         out: list[CopyInfo] = []
         for rel in source.walk_all():
-            if go_path_match(orig, rel):
+            if _go_path_match(orig, rel):
                 out.extend(copy_infos(source, rel, False))
         return out
     clean = posixpath.normpath(orig or ".")
@@ -204,13 +204,13 @@ def copy_for_info(
     if stat.S_ISDIR(st.st_mode):
         copy_directory(fs, source, info.resolved, dest_clean, owner)
         return
-    if is_add and source.context and is_archive(source.host(info.resolved)):
+    if is_add and source.context and _is_archive(source.host(info.resolved)):
         extract_tar(fs, source.host(info.resolved), dest_clean, owner)
         return
     target = dest_clean
     if dest.endswith("/") or (fs.lexists(dest_clean) and fs.isdir(dest_clean)):
         target = posixpath.join(dest_clean, posixpath.basename(info.path))
-    mkdir_all(fs, posixpath.dirname(target), owner)
+    _mkdir_all(fs, posixpath.dirname(target), owner)
     copy_file(fs, source, info.resolved, target, owner, follow=True)
 
 
@@ -229,20 +229,20 @@ def copy_file(
         fs.remove(target)
     if stat.S_ISLNK(st.st_mode):
         fs.symlink(source.readlink(src), target)
-        chown(fs, target, owner)
+        _chown(fs, target, owner)
         return
     if fs.isdir(target):
         raise StepError(f"cannot overwrite directory {target} with non-directory {src}")
     mode = stat.S_IMODE(st.st_mode)
     fs.write_bytes(target, source.read(src), mode)
     fs.chmod(target, mode)
-    chown(fs, target, owner)
+    _chown(fs, target, owner)
     fs.utime(target, (int(st.st_mtime), int(st.st_mtime)))
 
 
 def copy_directory(fs: Any, source: Source, src: str, dest: str, owner: tuple[int, int]) -> None:
     """The folder's *contents* into dest (moby: copyDirectory -> archiver.CopyWithTar)."""
-    mkdir_all(fs, dest, owner)
+    _mkdir_all(fs, dest, owner)
     dir_times = []
     for p in source.walk_tree(src):
         if p == src:
@@ -257,7 +257,7 @@ def copy_directory(fs: Any, source: Source, src: str, dest: str, owner: tuple[in
             if not fs.lexists(target):
                 fs.mkdir(target, stat.S_IMODE(st.st_mode))
             fs.chmod(target, stat.S_IMODE(st.st_mode))
-            chown(fs, target, owner)
+            _chown(fs, target, owner)
             dir_times.append((target, int(st.st_mtime)))
         else:
             copy_file(fs, source, p, target, owner)
@@ -273,7 +273,7 @@ def extract_tar(fs: Any, host: str, dest: str, owner: tuple[int, int]) -> None:
 
     moby: pkg/archive UntarPath (via the builder's archiver)
     """
-    mkdir_all(fs, dest, owner)
+    _mkdir_all(fs, dest, owner)
     dir_times = []
     with tarfile.open(host, "r:*") as tf:
         for m in tf.getmembers():
@@ -284,7 +284,7 @@ def extract_tar(fs: Any, host: str, dest: str, owner: tuple[int, int]) -> None:
             if name in (".", ""):
                 continue
             target = posixpath.join(dest, name)
-            mkdir_all(fs, posixpath.dirname(target), owner)
+            _mkdir_all(fs, posixpath.dirname(target), owner)
             if fs.lexists(target) and not (m.isdir() and fs.isdir(target)):
                 if fs.isdir(target) and not fs.islink(target):
                     fs.rmtree(target)
@@ -307,12 +307,12 @@ def extract_tar(fs: Any, host: str, dest: str, owner: tuple[int, int]) -> None:
                 fs.utime(target, (int(m.mtime), int(m.mtime)))
             else:
                 continue
-            chown(fs, target, (m.uid, m.gid))
+            _chown(fs, target, (m.uid, m.gid))
     for target, mtime in reversed(dir_times):
         fs.utime(target, (mtime, mtime))
 
 
-def is_archive(path: str) -> bool:
+def _is_archive(path: str) -> bool:
     """Whether ADD would unpack this file (moby: pkg/archive IsArchivePath)."""
     try:
         return os.path.isfile(path) and tarfile.is_tarfile(path)
@@ -448,7 +448,7 @@ class Source:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def normalize_dest(working_dir: str, requested: str) -> str:
+def _normalize_dest(working_dir: str, requested: str) -> str:
     """moby: copy.go normalizeDest (relative to WORKDIR, trailing slash kept)"""
     if requested.startswith("/"):
         return requested
@@ -456,7 +456,7 @@ def normalize_dest(working_dir: str, requested: str) -> str:
     return dest + "/" if requested.endswith("/") and dest != "/" else dest
 
 
-def go_path_match(pattern: str, name: str) -> bool:
+def _go_path_match(pattern: str, name: str) -> bool:
     """Go's filepath.Match: `*` and `?` stop at `/`, `[...]` classes (`^`/`!` negate)."""
     out = []
     i = 0
@@ -502,7 +502,7 @@ def _group_name(gid: int) -> str:
         return "root" if gid == 0 else ""
 
 
-def parse_chown(spec: str) -> tuple[int, int]:
+def _parse_chown(spec: str) -> tuple[int, int]:
     """`--chown=uid[:gid]` (numeric, or root) as (uid, gid).
 
     moby: copy.go parseChownFlag (via the container's passwd/group in moby)
@@ -521,7 +521,7 @@ def parse_chown(spec: str) -> tuple[int, int]:
     return uid, gid
 
 
-def chown(fs: Any, path: str, owner: tuple[int, int]) -> None:
+def _chown(fs: Any, path: str, owner: tuple[int, int]) -> None:
     """Chown where the filesystem can (a rootless model may not)."""
     try:
         fs.chown(path, *owner)
@@ -529,7 +529,7 @@ def chown(fs: Any, path: str, owner: tuple[int, int]) -> None:
         pass
 
 
-def mkdir_all(fs: Any, path: str, owner: tuple[int, int]) -> None:
+def _mkdir_all(fs: Any, path: str, owner: tuple[int, int]) -> None:
     """MkdirAllAndChownNew: missing folders made 0755, owned like the copied files."""
     missing = []
     p = posixpath.normpath(path)
@@ -538,4 +538,4 @@ def mkdir_all(fs: Any, path: str, owner: tuple[int, int]) -> None:
         p = posixpath.dirname(p)
     for d in reversed(missing):
         fs.mkdir(d, 0o755)
-        chown(fs, d, owner)
+        _chown(fs, d, owner)

@@ -53,16 +53,16 @@ def dispatch(d: DispatchRequest, ins: Instruction) -> None:
     for flag in ins.flags:
         if flag in BUILDKIT_ONLY:
             raise StepError(BUILDKIT_ERROR.format(flag=flag))
-    options = d.builder
+    b = d.builder
     ok = False
     try:
         dispatcher = DISPATCHERS.get(ins.cmd)
-        if dispatcher is not None:
+        if dispatcher is not None:  # FROM starts a stage instead (initialize_stage)
             dispatcher(d, ins)
         ok = True
     finally:
-        if options.forcerm or (options.rm and ok):
-            d.builder.containers.remove_all()
+        if b.forcerm or (b.rm and ok):
+            b.containers.remove_all()
 
 
 # -- stages --------------------------------------------------------------------------------------
