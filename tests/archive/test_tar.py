@@ -22,8 +22,7 @@ from dockerlayers.archive import (
 )
 from dockerlayers.archive.whiteouts import OPAQUE_XATTR
 from dockerlayers.digest import DIGEST_SHA256_EMPTY_TAR
-
-from .helpers import build_tar, f, gnu_longname, snapshot
+from tests.support.tars import build_tar, f, gnu_longname, snapshot
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (mknod, chown, xattrs)")
 

@@ -24,8 +24,7 @@ from dockerlayers.archive import (
     write_tar_split,
 )
 from dockerlayers.archive.tarsplit import crc64_iso
-
-from .helpers import build_tar, d, f, gnu_longname, hard, sym
+from tests.support.tars import build_tar, d, f, gnu_longname, hard, sym
 
 
 def contents(data: bytes) -> dict[str, bytes]:

@@ -14,32 +14,12 @@ import tarfile
 
 import pytest
 
-from dockerlayers.errors import PULL_ERROR, BuildError
+from dockerlayers.errors import BuildError
 from tests.builder.conftest import history, layer_files, write_context
+from tests.support.dockerfiles import BUILD_ERRORS as ERRORS
+from tests.support.dockerfiles import STEPS_DOCKERFILE as DOCKERFILE
+from tests.support.dockerfiles import STEPS_FILES as FILES
 
-DOCKERFILE = """\
-FROM base:1
-ARG V=1
-ENV A=1 B="two words"
-LABEL k=v
-WORKDIR /app/sub
-RUN echo hi > f && echo out
-COPY a.txt .
-COPY a.txt /dst/
-COPY d /dd
-COPY d/ /dd2/
-ADD a.txt /added
-RUN ["sh", "-c", "echo $V"]
-EXPOSE 80 53/udp
-USER root
-VOLUME /v
-SHELL ["/bin/sh", "-ec"]
-RUN echo shell
-ENTRYPOINT ["echo"]
-CMD echo hi
-STOPSIGNAL SIGTERM
-"""
-FILES = {"a.txt": "hello\n", "d/x": "x\n", "d/sub/y": "y\n"}
 FILE_A = "file:679c43c79a56cffbb3b002bda3050542c152a2f09757a0f1a9578871f7cda00d"
 DIR_D = "dir:4e3c6cf16939f0a5c183b20fb9b5f3d4bcbd6b321c08127f0cce1e850bd49228"
 
@@ -261,67 +241,6 @@ def test_add_extracts_local_tars(client, build, opener):
     data = buf.getvalue() if opener is None else opener(buf.getvalue())
     img, _ = build("FROM base:1\nADD t.tar /x\nCOPY t.tar /y/\n", {"t.tar": data})
     assert layer_files(client, img) == [["x/top/one", "x/top/two"], ["y/t.tar"]]
-
-
-ERRORS = [
-    ("FROM base:1\nFOO bar\n", "dockerfile parse error line 2: unknown instruction: FOO"),
-    ("FROM base:1\nRUN false\n", "The command '/bin/sh -c false' returned a non-zero code: 1"),
-    ('FROM base:1\nRUN ["false"]\n', "The command 'false' returned a non-zero code: 1"),
-    ("FROM base:1\nRUN exit 3\n", "The command '/bin/sh -c exit 3' returned a non-zero code: 3"),
-    (
-        "FROM base:1\nCOPY a b /x\n",
-        (
-            "When using COPY with more than one source file, the destination must "
-            "be a directory and end with a /"
-        ),
-    ),
-    (
-        "FROM base:1\nCOPY a b .\n",
-        (
-            "When using COPY with more than one source file, the destination must "
-            "be a directory and end with a /"
-        ),
-    ),
-    (
-        "FROM base:1\nCOPY nonexist /x\n",
-        (
-            "COPY failed: file not found in build context or excluded by "
-            ".dockerignore: stat nonexist: file does not exist"
-        ),
-    ),
-    ("FROM base:1\nCOPY nomatch* /x\n", "COPY failed: no source files were specified"),
-    (
-        "FROM base:1\nCOPY ../a /x\n",
-        "COPY failed: forbidden path outside the build context: ../a ()",
-    ),
-    ("RUN true\n", "no build stage in current context"),
-    (
-        "FROM base:1 AS 1x\n",
-        'dockerfile parse error line 1: invalid name for build stage: "1x", '
-        "name can't start with a number or contain symbols",
-    ),
-    (
-        "FROM base:1\nCOPY a\n",
-        (
-            "dockerfile parse error line 2: COPY requires at least two arguments, "
-            "but only one was provided. Destination could not be determined"
-        ),
-    ),
-    ("", "the Dockerfile (Dockerfile) cannot be empty"),
-    ("# just a comment\n", "failed to parse Dockerfile: file with no instructions"),
-    (
-        "FROM base:1\nRUN --mount=type=cache echo\n",
-        (
-            "the --mount option requires BuildKit. Refer to "
-            "https://docs.docker.com/go/buildkit/ to learn how to build images "
-            "with BuildKit enabled"
-        ),
-    ),
-    (
-        "FROM nosuch:1\n",
-        PULL_ERROR,
-    ),
-]
 
 
 @pytest.mark.parametrize(("dockerfile", "message"), ERRORS)

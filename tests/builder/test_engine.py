@@ -19,8 +19,8 @@ import tarfile
 
 import pytest
 
-from tests.builder import test_build, test_multistage, test_secrets
 from tests.builder.conftest import layer_members, write_context
+from tests.support import dockerfiles
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -109,12 +109,12 @@ def _norm(names: list[str]) -> list[str]:
 
 
 SCENARIOS = {
-    "steps": (test_build.DOCKERFILE, test_build.FILES, {"V": "9", "X": "2"}, None),
-    "multistage": (test_multistage.DOCKERFILE, test_multistage.FILES, {}, None),
-    "target": (test_multistage.DOCKERFILE, test_multistage.FILES, {}, "builder"),
+    "steps": (dockerfiles.STEPS_DOCKERFILE, dockerfiles.STEPS_FILES, {"V": "9", "X": "2"}, None),
+    "multistage": (dockerfiles.MULTISTAGE_DOCKERFILE, dockerfiles.MULTISTAGE_FILES, {}, None),
+    "target": (dockerfiles.MULTISTAGE_DOCKERFILE, dockerfiles.MULTISTAGE_FILES, {}, "builder"),
     "secret-rm": (
         "FROM base:1\nCOPY secret.txt /run/secret.txt\nRUN rm /run/secret.txt\n",
-        {"secret.txt": test_secrets.SECRET},
+        {"secret.txt": dockerfiles.SECRET},
         {},
         None,
     ),

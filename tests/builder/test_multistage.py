@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from dockerlayers.errors import PULL_ERROR, BuildError
+from dockerlayers.errors import BuildError
 from tests.builder.conftest import history, layer_files
-
-DOCKERFILE = """\
-ARG BASE=base:1
-ARG UNUSED=x
-FROM $BASE AS builder
-ARG BASE
-RUN echo "base is $BASE"
-COPY secret.txt /secret.txt
-RUN mkdir /out && cat /secret.txt > /out/built && echo art > /out/artifact
-FROM ${BASE}
-COPY --from=builder /out/artifact /app/artifact
-COPY --from=0 /out /out2
-RUN ls /app
-"""
-FILES = {"secret.txt": "s3cret\n"}
+from tests.support.dockerfiles import MULTISTAGE_DOCKERFILE as DOCKERFILE
+from tests.support.dockerfiles import MULTISTAGE_FILES as FILES
+from tests.support.dockerfiles import STAGE_ERRORS as ERRORS
 
 
 def test_final_image_has_exactly_the_final_stages_layers(client, build):
@@ -122,25 +110,6 @@ def test_copy_from_an_image_and_from_a_stage_by_name(client, build):
         "COPY --from=base:1 /etc/passwd /p\nCOPY --from=ONE /one /one\n"
     )
     assert layer_files(client, img) == [["p"], ["one"]]
-
-
-ERRORS = [
-    (
-        "FROM base:1\nCOPY --from=nostage /x /y\n",
-        f"invalid from flag value nostage: {PULL_ERROR}",
-    ),
-    (
-        "FROM base:1 AS a\nFROM base:1\nCOPY --from=a /nonexist /y\n",
-        "COPY failed: stat nonexist: file does not exist",
-    ),
-    ("FROM base:1\nCOPY --from=3 /x /y\n", "invalid from flag value 3: index out of bounds"),
-    ("FROM base:1\nCOPY --from=0 /x /y\n", "invalid from flag value 0: index out of bounds"),
-    (
-        "FROM base:1\nCOPY --from=base:1 /etc/passwdx /y\n",
-        "COPY failed: stat etc/passwdx: file does not exist",
-    ),
-    ("FROM base:1 AS a\nFROM base:1 AS a\n", "a stage name already used"),
-]
 
 
 @pytest.mark.parametrize(("dockerfile", "message"), ERRORS)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 
 from dockerlayers.layerhistory import find_copies, image_layers, read_copy
-
-SECRET = "s3cr3t-token\n"
+from tests.support.dockerfiles import SECRET
 
 
 def test_deleted_in_a_later_run_is_still_recoverable(client, build):

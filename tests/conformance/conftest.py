@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-import scenario_runner as sr
+
+from tests.conformance import scenario_runner as sr
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,9 @@ times (RFC 3339 and docker's human durations), the program name (`dockerlayers:`
 
 Command line::
 
-    python tests/conformance/scenario_runner.py [--engine DIR] [--record] [--report F] [NAME...]
+    python -m tests.conformance.scenario_runner [--engine DIR] [--record] [--report F] [NAME...]
+
+(from the checkout, so that `dockerlayers` and `tests` import without installing)
 """
 
 from __future__ import annotations
@@ -1237,5 +1239,4 @@ def report(results: list[ScenarioResult]) -> dict:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(PROJECT))  # run from a checkout without installing
     sys.exit(main())

@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-import scenario_runner as sr
+
+from tests.conformance import scenario_runner as sr
 
 SCENARIOS = sr.all_scenarios()
 IDS = [s.name for s in SCENARIOS]

@@ -9,7 +9,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-import scenario_runner as sr
+
+from tests.conformance import scenario_runner as sr
 
 ID_A = "a" * 63 + "1"
 ID_B = "b" * 63 + "2"

@@ -1,28 +1,12 @@
-"""Helpers of the daemon suites: the drivers to run on, and ways to bring a container into
-each of Docker's states (created, running, paused, restarting, exited, dead)."""
+"""Helpers of the daemon suites: ways to bring a container into each of Docker's states
+(created, running, paused, restarting, exited, dead). The drivers to run on are
+`tests.support.drivers.DRIVER_PARAMS`."""
 
 from __future__ import annotations
 
 import errno
 
 import pytest
-
-from dockerlayers.graphdriver.kernel import overlay_supported
-
-#: (driver, mounts) pairs every per-driver test runs on; the kernel's overlayfs where allowed.
-DRIVER_PARAMS = [
-    pytest.param(("overlay2", "user"), id="overlay2-user"),
-    pytest.param(("aufs", "user"), id="aufs-user"),
-    pytest.param(("vfs", "user"), id="vfs-user"),
-    pytest.param(
-        ("overlay2", "kernel"),
-        id="overlay2-kernel",
-        marks=[
-            pytest.mark.kernel,
-            pytest.mark.skipif(not overlay_supported(), reason="needs root and overlayfs"),
-        ],
-    ),
-]
 
 SLEEPER = ["sh", "-c", "sleep 1000"]
 #: exits 3 the first time, then sleeps on every later start (its RW layer remembers)

@@ -7,9 +7,9 @@ import json
 import os
 
 import pytest
-from daemontest import SLEEPER, make_in_state
 
 from dockerlayers.errors import APIError
+from tests.daemon.daemontest import SLEEPER, make_in_state
 
 ZERO = "0001-01-01T00:00:00Z"
 

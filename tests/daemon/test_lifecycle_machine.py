@@ -14,6 +14,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 
 from dockerlayers import DockerClient
 from dockerlayers.errors import APIError
+from tests.support.lifecycle import legal_event_path
 
 COMMANDS = {
     "sleep": ["sh", "-c", "sleep 1000"],  # PID 1, no trap: ignores SIGTERM
@@ -22,33 +23,6 @@ COMMANDS = {
 }
 POLICIES = ["no", "always", "unless-stopped", "on-failure:2"]
 RUNNING_LIKE = ("running", "paused", "restarting")
-
-# events automaton: state -> action -> next state ("R" running, "P" paused, "C" created,
-# "X" exited or waiting for a policy restart, "D" destroyed)
-EVENTS = {
-    "C": {"start": "R", "destroy": "D", "rename": "C", "commit": "C"},
-    "R": {"pause": "P", "kill": "R", "die": "X", "restart": "R", "rename": "R", "commit": "R",
-          "exec_create": "R", "exec_start": "R", "exec_die": "R"},
-    "P": {"unpause": "R", "kill": "P", "die": "X", "rename": "P", "commit": "P"},
-    "X": {"start": "R", "stop": "X", "destroy": "D", "rename": "X", "commit": "X"},
-    "D": {},
-}  # fmt: skip
-
-
-def legal_event_path(actions: list[str]) -> bool:
-    state = None
-    for a in actions:
-        a = a.split(":")[0]
-        if state is None:
-            if a != "create":
-                return False
-            state = "C"
-            continue
-        nxt = EVENTS[state].get(a)
-        if nxt is None:
-            return False
-        state = nxt
-    return True
 
 
 class Model:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from daemontest import SLEEPER
 
 from dockerlayers import DockerClient
 from dockerlayers.daemon.names import validate_name
 from dockerlayers.errors import APIError, Conflict, InvalidParameter, NotFound
+from tests.daemon.daemontest import SLEEPER
 
 
 @pytest.mark.parametrize("name", ["word-word", "word_word", "1weoid", "/ab", "a.b"])

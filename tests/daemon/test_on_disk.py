@@ -9,7 +9,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from daemontest import DRIVER_PARAMS, SLEEPER
+
+from tests.daemon.daemontest import SLEEPER
+from tests.support.drivers import DRIVER_PARAMS
 
 
 def listing(path: str) -> set[str]:

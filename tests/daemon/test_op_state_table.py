@@ -8,9 +8,9 @@ daemon by name, so the two differ where Docker's texts differ)."""
 from __future__ import annotations
 
 import pytest
-from daemontest import STATES, make_in_state
 
 from dockerlayers.errors import APIError, DockerException
+from tests.daemon.daemontest import STATES, make_in_state
 
 REF = "subject"
 GONE = "gone"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from daemontest import SLEEPER
 
 from dockerlayers import DockerClient
+from tests.daemon.daemontest import SLEEPER
 
 TRAPPED = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000"]
 

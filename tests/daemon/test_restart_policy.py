@@ -5,9 +5,9 @@ more), the `restarting` state, and RestartCount, which counts policy restarts on
 from __future__ import annotations
 
 import pytest
-from daemontest import SLEEPER
 
 from dockerlayers.errors import InvalidParameter
+from tests.daemon.daemontest import SLEEPER
 
 FAIL = ["sh", "-c", "exit 1"]
 

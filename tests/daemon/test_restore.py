@@ -11,10 +11,10 @@ import sys
 import textwrap
 
 import pytest
-from daemontest import SLEEPER
 
 from dockerlayers import DockerClient
 from dockerlayers.daemon.daemon import RootInUse
+from tests.daemon.daemontest import SLEEPER
 
 POLICIES = ["no", "always", "unless-stopped", "on-failure"]
 

@@ -10,10 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
-from daemontest import DRIVER_PARAMS, SLEEPER
 
 from dockerlayers import DockerClient
 from dockerlayers.graphdriver import kernel
+from tests.daemon.daemontest import SLEEPER
+from tests.support.drivers import DRIVER_PARAMS
 
 #: where a driver keeps the files of the layer `m` (the RW layer's "upper" folder)
 UPPER = {"overlay2": "overlay2/{m}/diff", "aufs": "aufs/diff/{m}", "vfs": "vfs/dir/{m}"}

@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
-from daemontest import SLEEPER
 
 from dockerlayers.errors import Conflict, NotFound
+from tests.daemon.daemontest import SLEEPER
 
 
 def write(c, path, text="data"):

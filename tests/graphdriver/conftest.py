@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gdtest import IMPLS, make
 
-from tests.naive_diff import _naive_diff_wait, naive_diff_wait  # noqa: F401 (fixtures)
+from tests.support.drivers import IMPLS, make
+from tests.support.naive_diff import _naive_diff_wait, naive_diff_wait  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import random
 import stat
 
 import pytest
-from fstest import changes_as_tuples
 
 from dockerlayers.stringid import IDGenerator
+from tests.graphdriver.fstest import changes_as_tuples
 
 ids = IDGenerator()
 

@@ -14,15 +14,15 @@ import os
 import stat
 
 import pytest
-from fstest import apply_all, assert_same_tree, changes_as_tuples, snapshot
-from gdtest import KERNEL_OK, KERNEL_REASON
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from unionops import OPS, Model, base_layers, step
 
 from dockerlayers.archive import OPAQUE_XATTR, WHITEOUT_OPAQUE_DIR, WHITEOUT_PREFIX
 from dockerlayers.graphdriver import new_driver
 from dockerlayers.graphdriver.fsdiff import changes_rootfs
+from tests.graphdriver.fstest import apply_all, assert_same_tree, changes_as_tuples, snapshot
+from tests.graphdriver.unionops import OPS, Model, base_layers, step
+from tests.support.drivers import KERNEL_OK, KERNEL_REASON
 
 pytestmark = [
     pytest.mark.kernel,

@@ -10,7 +10,8 @@ import re
 import stat
 
 import pytest
-from gdtest import needs_kernel
+
+from tests.support.drivers import KERNEL_OK, needs_kernel
 
 LINK_RE = re.compile(r"^[A-Z2-7]{26}$")
 
@@ -114,7 +115,7 @@ def test_overlay2_max_depth(drivers):
 
 
 def test_overlay2_kernel_mount_is_real(drivers):
-    if not __import__("gdtest").KERNEL_OK:
+    if not KERNEL_OK:
         pytest.skip("needs root and the kernel's overlayfs")
     d = drivers("overlay2-kernel")
     d.create("base", None)

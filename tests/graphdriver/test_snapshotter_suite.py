@@ -11,7 +11,10 @@ containerd: core/snapshots/testsuite/testsuite.go, issues.go, helpers.go
 from __future__ import annotations
 
 import pytest
-from fstest import (
+
+from dockerlayers.layer import LayerStore
+from dockerlayers.stringid import IDGenerator
+from tests.graphdriver.fstest import (
     Chown,
     CreateDir,
     CreateFile,
@@ -22,9 +25,6 @@ from fstest import (
     assert_same_tree,
     snapshot,
 )
-
-from dockerlayers.layer import LayerStore
-from dockerlayers.stringid import IDGenerator
 
 ids = IDGenerator()
 

@@ -9,14 +9,14 @@ import os
 import shutil
 
 import pytest
-from fstest import apply_all, assert_same_tree, changes_as_tuples, snapshot
-from gdtest import IMPLS, make
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from unionops import OPS, Model, base_layers, step
 
 from dockerlayers.archive import unpack_layer
 from dockerlayers.graphdriver.fsdiff import changes_rootfs
+from tests.graphdriver.fstest import apply_all, assert_same_tree, changes_as_tuples, snapshot
+from tests.graphdriver.unionops import OPS, Model, base_layers, step
+from tests.support.drivers import IMPLS, make
 
 
 def build_image(driver, flat: str) -> str:

@@ -80,7 +80,7 @@ class Model:
         return [p for p in self.nodes if p == d or p.startswith(prefix)]
 
     def snapshot(self) -> dict:
-        from fstest import Entry
+        from tests.graphdriver.fstest import Entry
 
         out = {}
         for p, n in self.nodes.items():
@@ -290,7 +290,7 @@ def step(model: Model, fs_list: list, op: tuple) -> tuple | None:
 def base_layers():
     """Appliers for two image layers: a base, and one that modifies, deletes and makes a
     folder opaque (removed and made again)."""
-    from fstest import CreateDir, CreateFile, RemoveAll, Symlink
+    from tests.graphdriver.fstest import CreateDir, CreateFile, RemoveAll, Symlink
 
     l0 = [
         CreateDir("/a", 0o755),

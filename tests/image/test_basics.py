@@ -22,7 +22,7 @@ from dockerlayers.image import (
 from dockerlayers.image.errors import ConflictError
 from dockerlayers.image.jsonenc import format_rfc3339_nano, marshal, parse_rfc3339
 from dockerlayers.image.store import ImageStore
-from tests.image.conftest import build_image, layer_tar, make_service
+from tests.support.images import build_image, layer_tar, make_service
 
 
 def test_go_json_escapes_and_compact():

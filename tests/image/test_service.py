@@ -10,7 +10,7 @@ import pytest
 
 from dockerlayers.image import ContainerUse, ImageNotFound
 from dockerlayers.image.errors import ConflictError, InvalidReference
-from tests.image.conftest import build_image, layer_tar, merged_view
+from tests.support.images import build_image, layer_tar, merged_view
 
 
 def test_get_image_lookup_order(service):
@@ -193,7 +193,7 @@ def test_import_plain_and_gzip(service):
 
 def test_import_bad_inputs_change_nothing(service):
     from dockerlayers.testing.invariants import tree_hash
-    from tests.image.conftest import warm
+    from tests.support.images import warm
 
     warm(service)
     before = tree_hash(service.root)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -15,67 +14,22 @@ import pytest
 
 from dockerlayers.image import LoadError
 from dockerlayers.testing.invariants import tree_hash
-from tests.image.conftest import (
+from tests.support.hostile_images import HOSTILE
+from tests.support.hostile_images import hostile_cases as _hostile_cases
+from tests.support.images import (
     build_image,
     host_view,
     layer_tar,
     make_service,
     merged_view,
+    rich_image,
+    save_bytes,
     warm,
 )
+from tests.support.images import legacy_without_manifest as _legacy_without_manifest
+from tests.support.images import pack as _pack
 
 FORMATS = ["docker", "docker-legacy", "oci", "oci-gzip", "oci-dir"]
-
-
-def rich_image(service, tag="rich:1"):
-    """Several layers: files, modes, symlinks, hard links, a deletion, a replaced
-    folder, a metadata-only step and a DiffID used twice."""
-    again = layer_tar({"same": b"same"})
-    layers = [
-        layer_tar(
-            {
-                "bin/": ("dir",),
-                "bin/tool": ("file", b"#!/bin/sh\n", 0o755),
-                "etc/": ("dir",),
-                "etc/conf": b"v1",
-                "etc/old": b"to delete",
-                "data/": ("dir",),
-                "data/a": b"a",
-                "data/sub/": ("dir",),
-                "data/sub/b": b"b",
-                "link": ("symlink", "etc/conf"),
-                "hard": ("link", "etc/conf"),
-            }
-        ),
-        again,
-        None,
-        layer_tar(
-            {
-                "etc/": ("dir",),
-                "etc/.wh.old": b"",
-                "etc/conf": ("file", b"v2", 0o600),
-                "data/": ("dir",),
-                "data/.wh..wh..opq": b"",
-                "data/new": b"new",
-                "abs": ("symlink", "/etc/conf"),
-            }
-        ),
-        again,
-    ]
-    return build_image(service, layers, tag=tag)
-
-
-def save_bytes(service, names, fmt, tmp_path):
-    if fmt == "oci-dir":
-        out = str(tmp_path / "layout")
-        service.save(names, out, "oci-dir")
-        return out
-    buf = io.BytesIO()
-    if fmt == "oci-gzip":
-        service.save(names, buf, "oci", gzip_layers=True)
-    else:
-        service.save(names, buf, fmt)
-    return buf.getvalue()
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -240,46 +194,6 @@ def _tar(data: bytes) -> tarfile.TarFile:
     return tarfile.open(fileobj=io.BytesIO(data))  # noqa: SIM115 (in memory)
 
 
-def _members(data: bytes) -> dict[str, object]:
-    out: dict[str, object] = {}
-    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
-        for m in tf.getmembers():
-            if m.isdir():
-                out[m.name] = ("dir",)
-            elif m.issym():
-                out[m.name] = ("symlink", m.linkname)
-            else:
-                out[m.name] = tf.extractfile(m).read()
-    return out
-
-
-def _pack(members: dict[str, object]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
-        for name, spec in members.items():
-            info = tarfile.TarInfo(name)
-            if isinstance(spec, bytes):
-                info.size = len(spec)
-                tf.addfile(info, io.BytesIO(spec))
-                continue
-            kind = spec[0]
-            if kind == "dir":
-                info.type = tarfile.DIRTYPE
-            elif kind == "symlink":
-                info.type, info.linkname = tarfile.SYMTYPE, spec[1]
-            elif kind == "fifo":
-                info.type = tarfile.FIFOTYPE
-            tf.addfile(info)
-    return buf.getvalue()
-
-
-def _legacy_without_manifest(service, tmp_path, id, name=None):
-    m = _members(save_bytes(service, [name or id], "docker-legacy", tmp_path))
-    del m["manifest.json"]
-    del m[f"{id[7:]}.json"]
-    return m
-
-
 def test_legacy_manifestless_load(service, other, tmp_path):
     id = build_image(service, [layer_tar({"a": b"1"}), layer_tar({"b": b"2"})], tag="old:1")
     m = _legacy_without_manifest(service, tmp_path, id, "old:1")
@@ -289,172 +203,6 @@ def test_legacy_manifestless_load(service, other, tmp_path):
     assert loaded.rootfs.diff_ids == service.get_image(id).rootfs.diff_ids
     assert merged_view(other, loaded.id) == merged_view(service, id)
     assert other.image_store.get_parent(loaded.id)  # one image per legacy layer
-
-
-def _docker(service, tmp_path):
-    return _members(save_bytes(service, ["rich:1"], "docker", tmp_path))
-
-
-def _blob(m, digest):
-    return "blobs/sha256/" + digest[7:]
-
-
-def _hostile_cases():
-    """Hostile archive makers: (service, tmp_path, image id) -> members or bytes."""
-
-    def config_tampered(s, t, id):
-        m = _docker(s, t)
-        m[_blob(m, id)] = m[_blob(m, id)].replace(b'"os":"linux"', b'"os":"linux" ')
-        return m
-
-    def layer_tampered(s, t, id):
-        m = _docker(s, t)
-        diff = s.get_image(id).rootfs.diff_ids[0]
-        m[_blob(m, diff)] = m[_blob(m, diff)][:-1] + b"\1"
-        return m
-
-    def layer_missing(s, t, id):
-        m = _docker(s, t)
-        del m[_blob(m, s.get_image(id).rootfs.diff_ids[1])]
-        return m
-
-    def manifest_malformed(s, t, id):
-        m = _docker(s, t)
-        m["manifest.json"] = b"[{"
-        return m
-
-    def manifest_null(s, t, id):
-        m = _docker(s, t)
-        m["manifest.json"] = b"null"
-        return m
-
-    def manifest_oversized(s, t, id):
-        m = _docker(s, t)
-        m["manifest.json"] = b"[" + b" " * (17 << 20) + b"]"
-        return m
-
-    def layers_mismatch(s, t, id):
-        m = _docker(s, t)
-        doc = json.loads(m["manifest.json"])
-        doc[0]["Layers"] = doc[0]["Layers"][:-1]
-        m["manifest.json"] = json.dumps(doc).encode()
-        return m
-
-    def bad_tag(s, t, id):
-        m = _docker(s, t)
-        doc = json.loads(m["manifest.json"])
-        doc[0]["RepoTags"] = ["rich"]
-        m["manifest.json"] = json.dumps(doc).encode()
-        return m
-
-    def diff_id_mismatch(s, t, id):
-        m = _docker(s, t)
-        doc = json.loads(m["manifest.json"])
-        doc[0]["Layers"][0], doc[0]["Layers"][3] = doc[0]["Layers"][3], doc[0]["Layers"][0]
-        m["manifest.json"] = json.dumps(doc).encode()
-        return m
-
-    def escaping_member(s, t, id):
-        m = _docker(s, t)
-        m["../escape"] = b"x"
-        return m
-
-    def absolute_member(s, t, id):
-        m = _docker(s, t)
-        m["/etc/evil"] = b"x"
-        return m
-
-    def symlink_out(s, t, id):
-        m = _docker(s, t)
-        m["manifest.json"] = ("symlink", "../../../../etc/passwd")
-        return m
-
-    def fifo_member(s, t, id):
-        m = _docker(s, t)
-        m["fifo"] = ("fifo",)
-        return m
-
-    def duplicate_member(s, t, id):
-        return _concat(_pack(_docker(s, t)), _pack({"manifest.json": b"[]"}))
-
-    def hostile_layer_member(s, t, id):
-        m = _docker(s, t)
-        evil = layer_tar({"../../outside": b"pwned"})
-        diff = "sha256:" + hashlib.sha256(evil).hexdigest()
-        cfg = json.loads(m[_blob(m, id)])
-        old = cfg["rootfs"]["diff_ids"][1]
-        cfg["rootfs"]["diff_ids"][1] = diff
-        raw = json.dumps(cfg, separators=(",", ":")).encode()
-        new_id = "sha256:" + hashlib.sha256(raw).hexdigest()
-        m[_blob(m, new_id)] = raw
-        m[_blob(m, diff)] = evil
-        doc = json.loads(m["manifest.json"])
-        doc[0]["Config"] = _blob(m, new_id)
-        doc[0]["Layers"][1] = _blob(m, diff)
-        assert old
-        m["manifest.json"] = json.dumps(doc).encode()
-        return m
-
-    def second_image_fails(s, t, id):
-        """The first image loads and moves rich:1, then the second's layer is hostile:
-        the image, its layers and the tag move are all undone."""
-        good = json.loads(_docker(s, t)["manifest.json"])[0]
-        m = hostile_layer_member(s, t, id)
-        bad = dict(json.loads(m["manifest.json"])[0], RepoTags=["other:1"])
-        m["manifest.json"] = json.dumps([good, bad]).encode()
-        return m
-
-    def truncated(s, t, id):
-        return _pack(_docker(s, t))[:5000]
-
-    def oci_wrong_media_type(s, t, id):
-        m = _members(save_bytes(s, ["rich:1"], "oci", t))
-        idx = json.loads(m["index.json"])
-        idx["manifests"][0]["mediaType"] = "application/x-evil"
-        m["index.json"] = json.dumps(idx).encode()
-        return m
-
-    def oci_layer_media_type(s, t, id):
-        m = _members(save_bytes(s, ["rich:1"], "oci", t))
-        idx = json.loads(m["index.json"])
-        d = idx["manifests"][0]
-        man = json.loads(m[_blob(m, d["digest"])])
-        man["layers"][0]["mediaType"] = "text/plain"
-        raw = json.dumps(man).encode()
-        d["digest"] = "sha256:" + hashlib.sha256(raw).hexdigest()
-        d["size"] = len(raw)
-        m[_blob(m, d["digest"])] = raw
-        m["index.json"] = json.dumps(idx).encode()
-        return m
-
-    def oci_size_mismatch(s, t, id):
-        m = _members(save_bytes(s, ["rich:1"], "oci", t))
-        idx = json.loads(m["index.json"])
-        idx["manifests"][0]["size"] += 1
-        m["index.json"] = json.dumps(idx).encode()
-        return m
-
-    def legacy_parent_cycle(s, t, id):
-        m = _legacy_without_manifest(s, t, id)
-        dirs = sorted({n.split("/")[0] for n in m if n.endswith("/json")})
-        for i, d in enumerate(dirs):
-            doc = json.loads(m[f"{d}/json"])
-            doc["parent"] = dirs[(i + 1) % len(dirs)]
-            m[f"{d}/json"] = json.dumps(doc).encode()
-        return m
-
-    return {f.__name__: f for f in locals().values() if callable(f)}
-
-
-def _concat(a: bytes, b: bytes) -> bytes:
-    """Two tar streams as one (a's end marker dropped): a duplicate member name."""
-    end = len(a)
-    while end >= 512 and a[end - 512 : end] == b"\0" * 512:
-        end -= 512
-    return a[:end] + b
-
-
-HOSTILE = _hostile_cases()
 
 
 def test_enough_hostile_cases():

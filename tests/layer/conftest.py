@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from layertest import DRIVERS, make_store
 
-from tests.naive_diff import _naive_diff_wait, naive_diff_wait  # noqa: F401 (fixtures)
+from tests.layer.layertest import make_store
+from tests.support.drivers import DRIVERS
+from tests.support.naive_diff import _naive_diff_wait, naive_diff_wait  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

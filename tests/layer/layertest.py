@@ -1,23 +1,20 @@
 """Helpers of the layer store suites (moby layer/layer_test.go).
 
-moby's layer tests run on vfs; ours run on vfs and, where meaningful, on all drivers.
+moby's layer tests run on vfs; ours run on vfs and, where meaningful, on all drivers
+(`tests.support.drivers.DRIVERS`).
 """
 
 from __future__ import annotations
 
 import io
 import os
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "graphdriver"))
+from dockerlayers.archive import tar_directory
+from dockerlayers.graphdriver import new_driver
+from dockerlayers.layer import LayerStore
+from dockerlayers.stringid import IDGenerator
 
-from dockerlayers.archive import tar_directory  # noqa: E402
-from dockerlayers.graphdriver import new_driver  # noqa: E402
-from dockerlayers.layer import LayerStore  # noqa: E402
-from dockerlayers.stringid import IDGenerator  # noqa: E402
-
-DRIVERS = ["overlay2", "aufs", "vfs"]
 _ids = IDGenerator()
 
 

@@ -9,7 +9,9 @@ import sys
 import textwrap
 
 import pytest
-from layertest import DRIVERS, make_store
+
+from tests.layer.layertest import make_store
+from tests.support.drivers import DRIVERS
 
 CHILD = textwrap.dedent(
     """

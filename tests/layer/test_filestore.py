@@ -12,11 +12,11 @@ import re
 import stat
 
 import pytest
-from layertest import TestFile, create_layer, init_with_files, tar_from_files
 
 from dockerlayers.daemon.initlayer import setup_init_layer
 from dockerlayers.layer.filestore import FileMetadataStore
 from dockerlayers.stringid import IDGenerator, is_valid_id
+from tests.layer.layertest import TestFile, create_layer, init_with_files, tar_from_files
 
 HEX64 = re.compile(r"^[a-f0-9]{64}$")
 

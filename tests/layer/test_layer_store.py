@@ -11,7 +11,6 @@ import os
 import shutil
 
 import pytest
-from layertest import TestFile, create_layer, init_with_files, make_store, tar_from_files, tar_names
 
 from dockerlayers.digest import DIGEST_SHA256_EMPTY_TAR, EMPTY_TAR, chain_id
 from dockerlayers.layer import (
@@ -23,6 +22,14 @@ from dockerlayers.layer import (
     MountDoesNotExist,
     MountNameConflict,
     VerificationError,
+)
+from tests.layer.layertest import (
+    TestFile,
+    create_layer,
+    init_with_files,
+    make_store,
+    tar_from_files,
+    tar_names,
 )
 
 

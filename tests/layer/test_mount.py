@@ -9,9 +9,9 @@ import io
 import os
 
 import pytest
-from layertest import TestFile, create_layer, init_with_files, tar_from_files, tar_names
 
 from dockerlayers.daemon.initlayer import setup_init_layer
+from tests.layer.layertest import TestFile, create_layer, init_with_files, tar_from_files, tar_names
 
 
 def test_mount_init(any_store):

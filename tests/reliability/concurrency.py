@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from dockerlayers.errors import APIError
-from tests.daemon.test_lifecycle_machine import legal_event_path
+from tests.support.lifecycle import legal_event_path
 
 COMMANDS = [
     ["sh", "-c", "sleep 1000"],

@@ -2,10 +2,10 @@
 client, each expected to be refused with a clear error, to write nothing outside the root and
 to leave the store exactly as it was (a hash of the tree before and after).
 
-Collected from tests/archive (layer tars), tests/image (docker-archive and OCI inputs) and
-tests/builder (Dockerfiles), and extended here (the same tars through `docker import` and
-`ADD`, exec commands and volume specs that try to leave the rootfs, symlinks out of a build
-context, names that climb).
+Collected from the corpora the suites share (tests/support: `hostile_tars` layer tars,
+`hostile_images` docker-archive and OCI inputs, `dockerfiles` Dockerfiles), and extended
+here (the same tars through `docker import` and `ADD`, exec commands and volume specs that
+try to leave the rootfs, symlinks out of a build context, names that climb).
 
 `CASES` maps a name (`<group>:<case>`) to a `Case`; `run_case(env, case)` checks one.
 """
@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockerlayers import DockerClient
-from tests.archive.helpers import build_tar, d, f, sym
-from tests.archive.test_apply import HOSTILE as ARCHIVE_HOSTILE
-from tests.builder.test_build import ERRORS as BUILD_ERRORS
-from tests.builder.test_multistage import ERRORS as STAGE_ERRORS
-from tests.image.conftest import build_image, layer_tar
-from tests.image.test_tarexport import HOSTILE as IMAGE_HOSTILE
-from tests.image.test_tarexport import _pack, rich_image
+from tests.support.dockerfiles import BUILD_ERRORS, STAGE_ERRORS
+from tests.support.hostile_images import HOSTILE as IMAGE_HOSTILE
+from tests.support.hostile_tars import HOSTILE as ARCHIVE_HOSTILE
+from tests.support.images import build_image, layer_tar, pack, rich_image
+from tests.support.tars import build_tar, d, f, sym
 
 SECRET = b"the host's secret\n"
 
@@ -193,7 +191,7 @@ def _cases() -> dict[str, Case]:
             finally:
                 svc.tag(keep, "rich:1")
                 svc.remove("src:1")
-            data = archive if isinstance(archive, bytes) else _pack(archive)
+            data = archive if isinstance(archive, bytes) else pack(archive)
             env.before = env.store_hash()  # the archive is made: now the store must hold
             return env.client.images.load(data)
 

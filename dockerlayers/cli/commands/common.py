@@ -1,7 +1,10 @@
-"""Helpers the commands share: error wording, per-item loops, timestamps, waiting.
+"""Helpers the commands share: error wording, per-item loops, timestamps, filters,
+references, the prune prompt, waiting. The command modules import from here, never from
+each other's verbs, so there is no cycle among them.
 
-docker/cli: cli/command/container/utils.go (waitExitOrRemoved), opts/ (GetTimestamp),
-client/errors.go (objectNotFoundError: `Error: No such container: x`)
+docker/cli: cli/command/container/utils.go (waitExitOrRemoved), opts/ (GetTimestamp,
+FilterOpt), cli/command/utils.go (PromptForConfirmation), client/errors.go
+(objectNotFoundError: `Error: No such container: x`)
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from dockerlayers.cli.app import CLIError, Env, daemon_error
 from dockerlayers.cli.flags import parse_go_duration
+from dockerlayers.cli.formatter import human_size
 from dockerlayers.errors import DockerException, NotFound
 
 
@@ -80,6 +84,53 @@ def go_json(value: Any, indent: bool = False) -> str:
         separators=None if indent else (",", ":"),
     )
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def split_repo_tag(ref: str) -> tuple[str, str | None]:
+    """`repo:tag` -> (repo, tag); the tag is after the last `:` that follows the last `/`."""
+    name, sep, tag = ref.rpartition(":")
+    if sep and "/" not in tag:
+        return name, tag
+    return ref, None
+
+
+def parse_filters(values: list[str]) -> dict[str, list[str]]:
+    """opts.FilterOpt: `key=value` pairs; a bad one is `bad format of filter (expected name=value)`."""  # noqa: E501
+    out: dict[str, list[str]] = {}
+    for v in values:
+        if "=" not in v:
+            raise CLIError("bad format of filter (expected name=value)")
+        k, _, val = v.partition("=")
+        out.setdefault(k.strip().lower(), []).append(val.strip())
+    return out
+
+
+def confirm(env: Env, message: str) -> bool:
+    """command.PromptForConfirmation: `<message> [y/N] `, yes only for y/Y."""
+    env.out.write(f"{message} [y/N] ")
+    env.out.flush()
+    line = env.stdin.readline() if env.stdin is not None else ""
+    if isinstance(line, bytes):
+        line = line.decode()
+    return line.strip() in ("y", "Y")
+
+
+def prune(
+    env: Env, force: bool, warning: str, run: Callable[[Any], dict], deleted_key: str, title: str
+) -> int:
+    """Ask (unless forced), prune, then print what went and the space reclaimed, as
+    `docker container prune` / `docker volume prune` do."""
+    if not force and not confirm(env, warning):
+        env.print("Total reclaimed space: 0B")
+        return 0
+    with env.client() as client:
+        report = run(client)
+    deleted = report.get(deleted_key) or []
+    if deleted:
+        env.print(f"{title}:\n" + "".join(f"{d}\n" for d in deleted))
+    reclaimed = human_size(report.get("SpaceReclaimed") or 0) if deleted else "0B"
+    env.print(f"Total reclaimed space: {reclaimed}")
+    return 0
 
 
 def die_events(client: Any, cid: str) -> list[dict[str, Any]]:

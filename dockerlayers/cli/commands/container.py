@@ -13,7 +13,16 @@ from typing import Any
 
 from dockerlayers.baseimage import BASE_REFERENCE
 from dockerlayers.cli.app import CLIError, Command, Env, StatusError, daemon_error
-from dockerlayers.cli.commands.common import Attachment, die_events, each, get_timestamp, not_found
+from dockerlayers.cli.commands.common import (
+    Attachment,
+    die_events,
+    each,
+    get_timestamp,
+    not_found,
+    parse_filters,
+    prune,
+    split_repo_tag,
+)
 from dockerlayers.cli.flags import Flag, Parsed
 from dockerlayers.cli.formatter import (
     CONTAINER_HEADER,
@@ -472,26 +481,7 @@ def run_commit(env: Env, p: Parsed) -> int:
     return 0
 
 
-def split_repo_tag(ref: str) -> tuple[str, str | None]:
-    """`repo:tag` -> (repo, tag); the tag is after the last `:` that follows the last `/`."""
-    name, sep, tag = ref.rpartition(":")
-    if sep and "/" not in tag:
-        return name, tag
-    return ref, None
-
-
 # -- ps --------------------------------------------------------------------------------------------
-def parse_filters(values: list[str]) -> dict[str, list[str]]:
-    """opts.FilterOpt: `key=value` pairs; a bad one is `bad format of filter (expected name=value)`."""  # noqa: E501
-    out: dict[str, list[str]] = {}
-    for v in values:
-        if "=" not in v:
-            raise CLIError("bad format of filter (expected name=value)")
-        k, _, val = v.partition("=")
-        out.setdefault(k.strip().lower(), []).append(val.strip())
-    return out
-
-
 def run_ps(env: Env, p: Parsed) -> int:
     """`ps`: the container table (20.10 list.go: a custom format wins over -q)."""
     fmt = p.format
@@ -523,8 +513,6 @@ def run_ps(env: Env, p: Parsed) -> int:
 
 
 def run_container_prune(env: Env, p: Parsed) -> int:
-    from dockerlayers.cli.commands.system import prune
-
     warning = (
         "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"
     )

@@ -11,8 +11,7 @@ import sys
 from typing import Any
 
 from dockerlayers.cli.app import CLIError, Command, Env, StatusError
-from dockerlayers.cli.commands.common import not_found
-from dockerlayers.cli.commands.container import parse_filters, split_repo_tag
+from dockerlayers.cli.commands.common import not_found, parse_filters, split_repo_tag
 from dockerlayers.cli.flags import Flag, Parsed
 from dockerlayers.cli.formatter import (
     HISTORY_HEADER,

@@ -1,25 +1,21 @@
 """inspect, events, info, version, volume, and the model's own `clock` command.
 
 docker/cli 20.10: cli/command/system/{inspect,events,info,version}.go,
-cli/command/inspect/inspector.go, cli/command/volume/*.go, cli/command/utils.go
-(PromptForConfirmation)
+cli/command/inspect/inspector.go, cli/command/volume/*.go
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from dockerlayers.cli.app import PROG, CLIError, Command, Env, StatusError, daemon_error
-from dockerlayers.cli.commands.common import get_timestamp, go_json, not_found
-from dockerlayers.cli.commands.container import parse_filters
+from dockerlayers.cli.commands.common import get_timestamp, go_json, not_found, parse_filters, prune
 from dockerlayers.cli.commands.image import image_inspect
 from dockerlayers.cli.flags import Flag, Parsed, parse_go_duration
 from dockerlayers.cli.formatter import (
     TABLE,
     VOLUME_HEADER,
     VolumeContext,
-    human_size,
     render,
     rfc3339_nano_fixed,
     volume_format,
@@ -27,34 +23,6 @@ from dockerlayers.cli.formatter import (
 from dockerlayers.cli.templates import BASIC_FUNCS, TemplateError, parse
 from dockerlayers.errors import DockerException, NotFound
 from dockerlayers.process.clock import format_rfc3339nano
-
-
-def confirm(env: Env, message: str) -> bool:
-    """command.PromptForConfirmation: `<message> [y/N] `, yes only for y/Y."""
-    env.out.write(f"{message} [y/N] ")
-    env.out.flush()
-    line = env.stdin.readline() if env.stdin is not None else ""
-    if isinstance(line, bytes):
-        line = line.decode()
-    return line.strip() in ("y", "Y")
-
-
-def prune(
-    env: Env, force: bool, warning: str, run: Callable[[Any], dict], deleted_key: str, title: str
-) -> int:
-    """Ask (unless forced), prune, then print what went and the space reclaimed, as
-    `docker container prune` / `docker volume prune` do."""
-    if not force and not confirm(env, warning):
-        env.print("Total reclaimed space: 0B")
-        return 0
-    with env.client() as client:
-        report = run(client)
-    deleted = report.get(deleted_key) or []
-    if deleted:
-        env.print(f"{title}:\n" + "".join(f"{d}\n" for d in deleted))
-    reclaimed = human_size(report.get("SpaceReclaimed") or 0) if deleted else "0B"
-    env.print(f"Total reclaimed space: {reclaimed}")
-    return 0
 
 
 # -- inspect ------------------------------------------------------------------------------------
@@ -460,4 +428,4 @@ def system_commands() -> list[Command]:
     ]
 
 
-__all__ = ["clock_management", "confirm", "system_commands", "volume_management"]
+__all__ = ["clock_management", "system_commands", "volume_management"]

@@ -1,4 +1,4 @@
-"""Shared helpers for the archive tests: tree snapshots and raw tar building."""
+"""Raw tar building and tree snapshots: the archive suites and the hostile-input corpora."""
 
 from __future__ import annotations
 
