@@ -26,6 +26,16 @@ class IDGenerator:
         with self._lock:
             return self._rng.getrandbits(8 * n).to_bytes(n, "big")
 
+    def getstate(self) -> object | None:
+        """The seeded generator's state (None when unseeded), to carry IDs on across runs."""
+        return self._rng.getstate() if self._rng is not None else None
+
+    def setstate(self, state: object | None) -> None:
+        """Resume from `getstate()`'s value, also as JSON gives it back (lists for tuples);
+        a no-op for an unseeded generator or a None state."""
+        if self._rng is not None and state is not None:
+            self._rng.setstate(_tuplify(state))
+
     def generate_random_id(self) -> str:
         """64 lowercase hex chars, re-rolled while the 12-char short ID is all digits
         (the short ID is the default hostname).
@@ -44,6 +54,12 @@ class IDGenerator:
         """
         raw = self._bytes((length * 5 + 7) // 8)
         return base64.b32encode(raw).decode()[:length]
+
+
+def _tuplify(value: object) -> object:
+    if isinstance(value, list):
+        return tuple(_tuplify(v) for v in value)
+    return value
 
 
 def truncate_id(value: str) -> str:

@@ -177,7 +177,7 @@ def _durability_template(dir: str, mb: int) -> tuple[str, str, dict[str, str]]:
         fs.mkdir("/data", 0o755)
         for i in range(mb * 4):
             fs.write_bytes(f"/data/f{i:04d}", rng.randbytes(256 * 1024))
-        client.daemon._unmount_container(client.daemon.get_container(big.id))
+        client.daemon.unmount(big.id)
         protected = {c.id: "" for c in (keeper, big)}
     for cid in protected:
         protected[cid] = rw_hash(root, cid)

@@ -752,7 +752,7 @@ def file_info_header(path: str, name: str, st: os.stat_result) -> TarHeader | No
     return hdr
 
 
-class _Appender:
+class TarAppender:
     """moby's tarAppender: hardlink mapping by inode, whiteout conversion, content copy."""
 
     def __init__(self, tw: TarWriter, convert_whiteouts: bool) -> None:
@@ -849,7 +849,7 @@ def tar_directory(root: str, out: BinaryIO, *, whiteout_format: str = "aufs") ->
     if whiteout_format not in ("aufs", "overlay"):
         raise ValueError(f"unknown whiteout format {whiteout_format!r}")
     tw = TarWriter(out)
-    app = _Appender(tw, convert_whiteouts=True)
+    app = TarAppender(tw, convert_whiteouts=True)
     opaque_dirs: set[str] = set()
     skip_prefixes: list[str] = []
     for path, rel, is_dir in _walk_sorted(root):
@@ -882,7 +882,7 @@ def export_changes(
     moby: pkg/archive/changes.go ExportChanges
     """
     tw = TarWriter(out)
-    app = _Appender(tw, convert_whiteouts=False)
+    app = TarAppender(tw, convert_whiteouts=False)
     stamp = time.time() if now is None else now
     for change in sorted(changes, key=lambda c: os.fsencode(c.path)):
         if change.kind == ChangeKind.DELETE:

@@ -144,13 +144,21 @@ class Container:
             "NoNewPrivileges": False,
         }
 
-    def checkpoint(self) -> None:
+    def to_disk(self) -> None:
         """Write config.v2.json atomically (0600).
 
-        moby: container/container.go CheckpointTo / toDisk
+        moby: container/container.go toDisk
         """
         data = json.dumps(self.to_json(), separators=(",", ":")).encode()
         atomic_write_file(self.path_in_root(CONFIG_FILE), data, 0o600)
+
+    def checkpoint(self) -> None:
+        """Save the container's state to disk (moby also refreshes its in-memory view
+        database here; this model has none).
+
+        moby: container/container.go CheckpointTo
+        """
+        self.to_disk()
 
     def write_host_config(self) -> None:
         """Write hostconfig.json atomically (0644, as in 20.10).

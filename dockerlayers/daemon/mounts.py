@@ -4,14 +4,24 @@ Paths under a mount point go to the volume's folder (or the bind-mounted host fo
 everything else to the container's layers, so what is written to a volume never lands in
 the RW layer. Symlinks are still resolved with the container root as `/`.
 
-moby: container/mounts_unix.go, daemon/volumes.go (what runc then mounts)
+`mount_container` builds it for a container when it starts (or when asked for its files)
+and `unmount_container` lets go of it when the container stops or is removed.
+
+moby: container/mounts_unix.go, daemon/volumes.go (what runc then mounts),
+daemon/daemon.go Mount / Unmount
 """
 
 from __future__ import annotations
 
 import errno
+import os
+from typing import TYPE_CHECKING
 
-from dockerlayers.graphdriver.rootfs import RootFS, _err
+from dockerlayers.container.container import Container
+from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS, _err
+
+if TYPE_CHECKING:
+    from dockerlayers.daemon.daemon import Daemon
 
 
 class ContainerFS(RootFS):
@@ -115,3 +125,62 @@ class ContainerFS(RootFS):
     def _utime(self, p, times):
         fs, sub = self._w(p)
         fs._utime(sub, times)
+
+
+def mount_container(daemon: Daemon, c: Container) -> RootFS:
+    """Mount the RW layer and lay the volumes and Docker's files over it (once: a mounted
+    container's filesystem is handed out again).
+
+    moby: daemon/daemon.go Mount (RWLayer.Mount), daemon/volumes.go
+    """
+    if c.id in daemon.mounted:
+        return daemon.mounted[c.id]
+    base = daemon.rw_layers[c.id].mount()
+    mounts: dict[str, tuple[RootFS, bool]] = {}
+    for dst, mp in c.mount_points.items():
+        mounts[dst] = (DirRootFS(mp["Source"], now=daemon.clock.now), bool(mp.get("RW", True)))
+    for dst, host in (
+        ("/etc/hostname", c.hostname_path),
+        ("/etc/hosts", c.hosts_path),
+        ("/etc/resolv.conf", c.resolv_conf_path),
+    ):
+        if os.path.exists(host) and dst not in mounts:
+            mounts[dst] = (DirRootFS(host, now=daemon.clock.now), True)
+    fs: RootFS = ContainerFS(base, mounts, now=daemon.clock.now) if mounts else base
+    daemon.mounted[c.id] = fs
+    return fs
+
+
+def unmount_container(daemon: Daemon, c: Container, keep_process: bool = False) -> None:
+    """Unmount the RW layer; the process goes too unless `keep_process` (detach).
+
+    moby: daemon/daemon.go Unmount
+    """
+    if c.id in daemon.mounted:
+        del daemon.mounted[c.id]
+        daemon.rw_layers[c.id].unmount()
+    if not keep_process:
+        daemon.procs.pop(c.id, None)
+
+
+def mount(daemon: Daemon, ref: str) -> RootFS:
+    """The container's filesystem as its processes see it (mounting if needed; a container
+    that has run gets its hostname, hosts and resolv.conf first)."""
+    from dockerlayers.daemon.create import setup_container_dirs
+
+    with daemon.lock:
+        c = daemon.get_container(ref)
+        if c.id in daemon.mounted:
+            return daemon.mounted[c.id]
+        if c.has_been_started_before:
+            setup_container_dirs(c)
+        return mount_container(daemon, c)
+
+
+def unmount(daemon: Daemon, ref: str) -> None:
+    """Unmount the filesystem `mount` gave out; a running container's stays mounted (its
+    process is using it)."""
+    with daemon.lock:
+        c = daemon.get_container(ref)
+        if not c.state.running:
+            unmount_container(daemon, c)

@@ -3,7 +3,11 @@
 A volume lives outside every layer: what a container writes there is in no diff, no commit,
 and survives `docker rm` (unless `rm -v` removes an anonymous one).
 
-moby: volume/local/local.go (layout), volume/service (create/get/list/remove/prune)
+`register_mount_points` turns `docker create`'s volumes (and the image's VOLUMEs) into the
+container's mount points; `create_volumes` makes the volumes they name.
+
+moby: volume/local/local.go (layout), volume/service (create/get/list/remove/prune),
+daemon/volumes.go registerMountPoints
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockerlayers.errors import Conflict, InvalidParameter, NotFound
+from dockerlayers.graphdriver.rootfs import normpath
 from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 from dockerlayers.process.clock import format_rfc3339nano
 from dockerlayers.stringid import IDGenerator
+
+if TYPE_CHECKING:
+    from dockerlayers.container.container import Container
 
 _META = "metadata.json"
 
@@ -143,3 +151,101 @@ def _tree_size(path: str) -> int:
             except OSError:
                 pass
     return total
+
+
+def register_mount_points(
+    volumes: dict[str, dict[str, str]] | list[str] | None, config: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Mount points from `volumes` (docker-py forms) and the image's VOLUMEs, and the
+    `Binds` of hostconfig.json.
+
+    moby: daemon/volumes.go registerMountPoints
+    """
+    specs: list[tuple[str, str, bool]] = []  # (source or "", destination, rw)
+    if isinstance(volumes, dict):
+        for src, opts in volumes.items():
+            if isinstance(opts, str):
+                opts = {"bind": opts, "mode": "rw"}
+            specs.append((src, opts["bind"], opts.get("mode", "rw") != "ro"))
+    elif volumes:
+        for spec in volumes:
+            parts = spec.split(":")
+            if len(parts) == 1:
+                specs.append(("", parts[0], True))
+            elif len(parts) in (2, 3):
+                specs.append(
+                    (parts[0], parts[1], not (len(parts) == 3 and "ro" in parts[2].split(",")))
+                )
+            else:
+                raise InvalidParameter(f"invalid volume specification: '{spec}'")
+    binds = []
+    points: dict[str, Any] = {}
+    for src, dst, rw in specs:
+        if not dst.startswith("/"):
+            raise InvalidParameter(
+                'invalid mount config for type "volume": invalid mount path: '
+                f"'{dst}' mount path must be absolute"
+            )
+        dst = normpath(dst)
+        if dst == "/":
+            raise InvalidParameter("invalid specification: destination can't be '/'")
+        if dst in points:
+            raise InvalidParameter(f"Duplicate mount point: {dst}")
+        if src.startswith("/"):
+            if not os.path.isdir(src) and not os.path.isfile(src):
+                os.makedirs(src, exist_ok=True)  # dockerd creates a missing bind source
+            points[dst] = mount_point("bind", os.path.abspath(src), "", dst, rw)
+            binds.append(f"{src}:{dst}" + ("" if rw else ":ro"))
+        else:
+            points[dst] = mount_point("volume", "", src, dst, rw)
+            if src:
+                binds.append(f"{src}:{dst}" + ("" if rw else ":ro"))
+    for dst in sorted(config.get("Volumes") or {}):
+        dst = normpath(dst)
+        if dst not in points:
+            points[dst] = mount_point("volume", "", "", dst, True)
+    return points, binds
+
+
+def create_volumes(store: VolumeStore, c: Container) -> None:
+    """Make the named and anonymous volumes of the container's mount points."""
+    for mp in c.mount_points.values():
+        if mp["Type"] == "volume":
+            named = bool(mp["Spec"].get("Source"))
+            vol = store.create(mp["Name"] or None, anonymous=not named)
+            mp["Name"] = vol["Name"]
+            mp["Source"] = vol["Mountpoint"]
+
+
+def mount_point(kind: str, source: str, name: str, dst: str, rw: bool) -> dict[str, Any]:
+    """One MountPoint as config.v2.json keeps it (moby: volume/mounts MountPoint)."""
+    return {
+        "Source": source,
+        "Destination": dst,
+        "RW": rw,
+        "Name": name,
+        "Driver": "local" if kind == "volume" else "",
+        "Type": kind,
+        "Relabel": "",
+        "Propagation": "rprivate" if kind == "bind" else "",
+        "Spec": {"Type": kind, "Source": source if kind == "bind" else name, "Target": dst},
+        "SkipMountpointCreation": False,
+    }
+
+
+def inspect_mount(mp: dict[str, Any]) -> dict[str, Any]:
+    """A mount point as `docker inspect` and `docker ps` show it (moby: types.MountPoint)."""
+    out = {"Type": mp["Type"]}
+    if mp["Type"] == "volume":
+        out["Name"] = mp["Name"]
+    out.update({"Source": mp["Source"], "Destination": mp["Destination"]})
+    if mp["Type"] == "volume":
+        out["Driver"] = "local"
+    out.update(
+        {
+            "Mode": "" if mp["Type"] == "bind" else "z",
+            "RW": mp["RW"],
+            "Propagation": mp["Propagation"],
+        }
+    )
+    return out

@@ -25,7 +25,7 @@ from dockerlayers.layer.errors import (
     MountDoesNotExist,
     MountNameConflict,
 )
-from dockerlayers.layer.filestore import FileMetadataStore
+from dockerlayers.layer.filestore import FileMetadataStore, Transaction
 from dockerlayers.layer.mounted import MountedLayer, RWLayer
 from dockerlayers.layer.ro import Layer, Metadata, RoLayer
 from dockerlayers.stringid import IDGenerator
@@ -58,6 +58,20 @@ def _spool(data: TarInput, tmp_dir: str) -> tuple[BinaryIO, str]:
                 src.close()
     out.seek(0)
     return out, "sha256:" + digester.hexdigest()  # type: ignore[return-value]
+
+
+def store_layer(
+    tx: Transaction, diff_id: str, size: int, cache_id: str, parent: str | None
+) -> None:
+    """Write a new layer's metadata into its transaction: diff, size, cache-id, parent.
+
+    moby: layer/layer_store.go storeLayer
+    """
+    tx.set_diff_id(diff_id)
+    tx.set_size(size)
+    tx.set_cache_id(cache_id)
+    if parent is not None:
+        tx.set_parent(parent)
 
 
 class LayerStore:
@@ -172,11 +186,7 @@ class LayerStore:
                 spooled.seek(0)
                 size = self.driver.apply_diff(cache_id, p.cache_id if p else None, spooled)
             chain_id = create_chain_id_from_parent(p.chain_id if p else None, diff_id)
-            tx.set_diff_id(diff_id)
-            tx.set_size(size)
-            tx.set_cache_id(cache_id)
-            if p is not None:
-                tx.set_parent(p.chain_id)
+            store_layer(tx, diff_id, size, cache_id, p.chain_id if p is not None else None)
             with self._lock:
                 existing = self.layer_map.get(chain_id)
                 if existing is not None:

@@ -20,7 +20,6 @@ the write-set rename and the `-removing` rename for this).
 
 from __future__ import annotations
 
-import atexit
 import builtins
 import errno
 import io
@@ -254,13 +253,7 @@ class FaultInjector:
 def abandon(client: Any) -> None:
     """Drop a client as a killed process would: no shutdown, no detach, nothing written.
     Only the root lock goes (the kernel releases a dead process's flock)."""
-    daemon = client.daemon
-    daemon._closed = True
-    try:
-        atexit.unregister(daemon._atexit)
-    except Exception:
-        pass
-    daemon._release_root_lock()
+    client.daemon.abandon()
 
 
 def copy_root(src: str, dst: str) -> None:

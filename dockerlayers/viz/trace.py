@@ -6,13 +6,30 @@ snapshot before and after), and the events the daemon logged. Each file is class
 Docker's layout (`layerdb/mounts/<id>/mount-id`, `overlay2/<mount-id>-init/diff/...`,
 `containers/<id>/config.v2.json`, ...) and attached to the moby function that writes that
 kind of file in this action; a step is listed only if evidence for it (or under it) was seen.
+
+Each step names moby's function in snake_case, and its `code` holds the function of this
+package with that name (`daemon.container_start` -> dockerlayers.daemon.start.container_start).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockerlayers.container.container import Container
+from dockerlayers.container.state import State
+from dockerlayers.daemon import commit, create, delete, kill, monitor, pause, restart, start, stop
+from dockerlayers.daemon import exec as exec_
+from dockerlayers.daemon.daemon import DaemonClock
+from dockerlayers.daemon.events import EventsLog
+from dockerlayers.daemon.initlayer import setup_init_layer
+from dockerlayers.graphdriver.driver import Driver
+from dockerlayers.image.reference import ReferenceStore
+from dockerlayers.image.service import ImageService
+from dockerlayers.image.store import ImageStore
+from dockerlayers.layer.mounted import MountedLayer, RWLayer
+from dockerlayers.layer.store import LayerStore, store_layer
 from dockerlayers.viz._model import short, shorten_path
 from dockerlayers.viz.snapshot import REMOVED, Change, Snapshot, is_internal
 
@@ -153,125 +170,204 @@ def _container_path(parts: list[str]) -> str:
 
 @dataclass(frozen=True)
 class StepSpec:
+    """One step of a recipe: its text, the evidence it claims, and `code`, the functions
+    of this package the text names (so the panel can be followed into the code, and
+    tests/viz/test_trace_names.py fails when one is renamed)."""
+
     depth: int
     function: str
     roles: tuple[str, ...] = ()
     events: tuple[str, ...] = ()
     always: bool = False
+    code: tuple[Callable[..., Any], ...] = ()
+
+    def code_names(self) -> list[str]:
+        """The dotted names of `code`: `dockerlayers.daemon.start.container_start`, ..."""
+        return [f"{f.__module__}.{f.__qualname__}" for f in self.code]
 
 
 def S(
-    depth: int, function: str, *roles: str, events: tuple[str, ...] = (), always: bool = False
+    depth: int,
+    function: str,
+    *roles: str,
+    events: tuple[str, ...] = (),
+    always: bool = False,
+    code: tuple[Callable[..., Any], ...] = (),
 ) -> StepSpec:  # noqa: N802
-    return StepSpec(depth, function, roles, events, always)
+    return StepSpec(depth, function, roles, events, always, code)
 
 
+_UNMOUNT = S(
+    2,
+    "rw_layer.unmount -> driver.put(<mount-id>)",
+    "driver-merged:-",
+    code=(RWLayer.unmount, Driver.put),
+)
+_CHECKPOINT = S(
+    2, "container.checkpoint (config.v2.json)", "container-config", code=(Container.checkpoint,)
+)
+_EXIT = S(
+    1, "monitor: handle_container_exit", events=("die",), code=(monitor.handle_container_exit,)
+)
 _STOP = [
-    S(2, "kill_with_signal(stop signal)", events=("kill:signal!=9",)),
+    S(
+        2,
+        "kill_with_signal(stop signal)",
+        events=("kill:signal!=9",),
+        code=(kill.kill_with_signal,),
+    ),
     S(
         2,
         "wait for exit, else after the timeout kill_with_signal(SIGKILL)",
         events=("kill:signal=9",),
+        code=(kill.kill_with_signal,),
     ),
     S(2, "the process reacts (files it wrote)", "driver-files:rw"),
-    S(1, "monitor: handle_container_exit", events=("die",)),
-    S(2, "rw_layer.unmount -> driver.put(<mount-id>)", "driver-merged:-"),
-    S(2, "container.checkpoint (config.v2.json)", "container-config"),
+    _EXIT,
+    _UNMOUNT,
+    _CHECKPOINT,
 ]
 _START = [
-    S(2, "rw_layer.mount -> driver.get(<mount-id>)", "driver-merged:+", "driver-merged:~"),
+    S(
+        2,
+        "rw_layer.mount -> driver.get(<mount-id>)",
+        "driver-merged:+",
+        "driver-merged:~",
+        code=(RWLayer.mount, Driver.get),
+    ),
     S(
         2,
         "setup_container_dirs: hostname, hosts, resolv.conf",
         "container-netfiles",
         "container-dir",
+        code=(create.setup_container_dirs,),
     ),
     S(2, "log driver: <id>-json.log", "container-log"),
     S(2, "containerd/runc: PID 1 runs (files it wrote)", "driver-files:rw", events=("start",)),
-    S(2, "container.checkpoint (config.v2.json)", "container-config"),
-    S(1, "monitor: handle_container_exit", events=("die",)),
-    S(2, "rw_layer.unmount -> driver.put(<mount-id>)", "driver-merged:-"),
+    _CHECKPOINT,
+    _EXIT,
+    _UNMOUNT,
 ]
+_EVENTS_LOG = (EventsLog.log,)
 
 RECIPES: dict[str, list[StepSpec]] = {
     "create": [
-        S(0, "daemon.create (ContainerCreate)", always=True),
-        S(1, "image_service.get_image; daemon.new_container", always=True),
-        S(1, "daemon.set_rw_layer"),
-        S(2, "layer_store.create_rw_layer"),
+        S(0, "daemon.create (ContainerCreate)", always=True, code=(create.create,)),
+        S(
+            1,
+            "image_service.get_image; daemon.new_container",
+            always=True,
+            code=(ImageService.get_image, create.new_container),
+        ),
+        S(1, "daemon.set_rw_layer", code=(create.set_rw_layer,)),
+        S(2, "layer_store.create_rw_layer", code=(LayerStore.create_rw_layer,)),
         S(
             3,
             "init_mount -> driver.create_read_write(<mount-id>-init)",
             "driver-dir:init",
             "driver-link:init",
             "driver-committed",
+            code=(LayerStore.init_mount, Driver.create_read_write),
         ),
-        S(3, "setup_init_layer (initlayer.Setup): Docker's placeholder files", "driver-files:init"),
+        S(
+            3,
+            "setup_init_layer (initlayer.Setup): Docker's placeholder files",
+            "driver-files:init",
+            code=(setup_init_layer,),
+        ),
         S(
             3,
             "driver.create_read_write(<mount-id>) on the init layer",
             "driver-dir:rw",
             "driver-link:rw",
+            code=(Driver.create_read_write,),
         ),
-        S(3, "save_mount: mount-id, init-id, parent", "mounts-dir", "mounts-meta"),
+        S(
+            3,
+            "save_mount: mount-id, init-id, parent",
+            "mounts-dir",
+            "mounts-meta",
+            code=(LayerStore.save_mount,),
+        ),
         S(
             1,
             "container.to_disk: config.v2.json, hostconfig.json",
             "container-dir",
             "container-config",
+            code=(Container.to_disk,),
         ),
         S(1, "volumes: create the named/anonymous volumes", "volumes"),
-        S(1, "events.log(create)", events=("create",)),
+        S(1, "events.log(create)", events=("create",), code=_EVENTS_LOG),
     ],
     "start": [
-        S(0, "daemon.start (ContainerStart)", always=True),
-        S(1, "daemon.container_start", always=True),
+        S(0, "daemon.start (ContainerStart)", always=True, code=(start.start,)),
+        S(1, "daemon.container_start", always=True, code=(start.container_start,)),
         *_START,
     ],
     "stop": [
-        S(0, "daemon.stop (ContainerStop)", always=True),
-        S(1, "daemon.container_stop", always=True),
+        S(0, "daemon.stop (ContainerStop)", always=True, code=(stop.stop,)),
+        S(1, "daemon.container_stop", always=True, code=(stop.container_stop,)),
         *_STOP,
-        S(1, "events.log(stop)", events=("stop",)),
+        S(1, "events.log(stop)", events=("stop",), code=_EVENTS_LOG),
     ],
     "kill": [
-        S(0, "daemon.kill (ContainerKill)", always=True),
-        S(1, "kill_with_signal", events=("kill",)),
+        S(0, "daemon.kill (ContainerKill)", always=True, code=(kill.kill,)),
+        S(1, "kill_with_signal", events=("kill",), code=(kill.kill_with_signal,)),
         S(2, "the process reacts (files it wrote)", "driver-files:rw"),
-        S(1, "monitor: handle_container_exit", events=("die",)),
-        S(2, "rw_layer.unmount -> driver.put(<mount-id>)", "driver-merged:-"),
-        S(2, "container.checkpoint (config.v2.json)", "container-config"),
+        _EXIT,
+        _UNMOUNT,
+        _CHECKPOINT,
     ],
     "restart": [
-        S(0, "daemon.restart (ContainerRestart)", always=True),
-        S(1, "daemon.container_stop"),
+        S(0, "daemon.restart (ContainerRestart)", always=True, code=(restart.restart,)),
+        S(1, "daemon.container_stop", code=(stop.container_stop,)),
         *_STOP[:2],
         _STOP[3],
-        S(2, "rw_layer.unmount -> driver.put(<mount-id>)", "driver-merged:-"),
-        S(1, "daemon.container_start (same RW layer: same mount-id)", always=True),
+        _UNMOUNT,
+        S(
+            1,
+            "daemon.container_start (same RW layer: same mount-id)",
+            always=True,
+            code=(start.container_start,),
+        ),
         *_START[:5],
-        S(1, "events.log(restart)", events=("restart",)),
+        S(1, "events.log(restart)", events=("restart",), code=_EVENTS_LOG),
     ],
     "pause": [
-        S(0, "daemon.pause (ContainerPause)", always=True),
+        S(0, "daemon.pause (ContainerPause)", always=True, code=(pause.pause,)),
         S(1, "cgroup freezer: the processes stop being scheduled", always=True),
-        S(1, "container.checkpoint (config.v2.json)", "container-config"),
-        S(1, "events.log(pause)", events=("pause",)),
+        S(1, "container.checkpoint (config.v2.json)", "container-config", code=_CHECKPOINT.code),
+        S(1, "events.log(pause)", events=("pause",), code=_EVENTS_LOG),
     ],
     "unpause": [
-        S(0, "daemon.unpause (ContainerUnpause)", always=True),
+        S(0, "daemon.unpause (ContainerUnpause)", always=True, code=(pause.unpause,)),
         S(1, "cgroup freezer: thawed", always=True),
-        S(1, "container.checkpoint (config.v2.json)", "container-config"),
-        S(1, "events.log(unpause)", events=("unpause",)),
+        S(1, "container.checkpoint (config.v2.json)", "container-config", code=_CHECKPOINT.code),
+        S(1, "events.log(unpause)", events=("unpause",), code=_EVENTS_LOG),
         S(1, "the processes carry on (files they wrote)", "driver-files:rw"),
     ],
     "rm": [
-        S(0, "daemon.remove (ContainerRm)", always=True),
-        S(1, "cleanup_container", always=True),
-        S(2, "force: kill_with_signal(SIGKILL)", events=("kill",)),
-        S(2, "monitor: handle_container_exit", events=("die",)),
-        S(2, "set_removal_in_progress; checkpoint", "container-config:~"),
-        S(2, "layer_store.release_rw_layer"),
+        S(0, "daemon.remove (ContainerRm)", always=True, code=(delete.remove,)),
+        S(1, "cleanup_container", always=True, code=(delete.cleanup_container,)),
+        S(
+            2,
+            "force: kill_with_signal(SIGKILL)",
+            events=("kill",),
+            code=(kill.kill_with_signal,),
+        ),
+        S(
+            2,
+            "monitor: handle_container_exit",
+            events=("die",),
+            code=(monitor.handle_container_exit,),
+        ),
+        S(
+            2,
+            "set_removal_in_progress; checkpoint",
+            "container-config:~",
+            code=(State.set_removal_in_progress, Container.checkpoint),
+        ),
+        S(2, "layer_store.release_rw_layer", code=(LayerStore.release_rw_layer,)),
         S(
             3,
             "driver.remove(<mount-id>): the RW layer and what the container wrote",
@@ -279,6 +375,7 @@ RECIPES: dict[str, list[StepSpec]] = {
             "driver-files:rw",
             "driver-link:rw",
             "driver-merged",
+            code=(Driver.remove,),
         ),
         S(
             3,
@@ -287,6 +384,7 @@ RECIPES: dict[str, list[StepSpec]] = {
             "driver-files:init",
             "driver-link:init",
             "driver-committed",
+            code=(Driver.remove,),
         ),
         S(3, "remove layerdb/mounts/<id>: mount-id, init-id, parent", "mounts-dir", "mounts-meta"),
         S(
@@ -299,13 +397,18 @@ RECIPES: dict[str, list[StepSpec]] = {
             "container-other",
         ),
         S(2, "remove anonymous volumes (-v)", "volumes"),
-        S(1, "events.log(destroy)", events=("destroy",)),
+        S(1, "events.log(destroy)", events=("destroy",), code=_EVENTS_LOG),
     ],
     "commit": [
-        S(0, "daemon.commit (ContainerCommit)", always=True),
-        S(1, "pause the container meanwhile", events=("pause",)),
-        S(1, "rw_layer.tar_stream -> driver.diff(<mount-id>, <init-id>)", always=True),
-        S(1, "layer_store.register"),
+        S(0, "daemon.commit (ContainerCommit)", always=True, code=(commit.commit,)),
+        S(1, "pause the container meanwhile", events=("pause",), code=(pause.pause,)),
+        S(
+            1,
+            "rw_layer.tar_stream -> driver.diff(<mount-id>, <init-id>)",
+            always=True,
+            code=(MountedLayer.tar_stream, Driver.diff),
+        ),
+        S(1, "layer_store.register", code=(LayerStore.register,)),
         S(
             2,
             "driver.create(<cache-id>, parent) + apply_diff",
@@ -313,33 +416,74 @@ RECIPES: dict[str, list[StepSpec]] = {
             "driver-files:image",
             "driver-link:image",
             "driver-committed",
+            code=(Driver.create, Driver.apply_diff),
         ),
         S(
             2,
             "store_layer: diff, size, cache-id, parent, tar-split.json.gz",
             "layerdb-layer",
             "layerdb-tmp",
+            code=(store_layer,),
         ),
-        S(1, "image_store.create: imagedb/content/sha256/<id>", "imagedb", events=("create",)),
-        S(1, "reference_store.add_tag: repositories.json", "repositories", events=("tag",)),
-        S(1, "unpause", events=("unpause",)),
-        S(1, "container.checkpoint (config.v2.json)", "container-config"),
-        S(1, "events.log(commit)", events=("commit",)),
+        S(
+            1,
+            "image_store.create: imagedb/content/sha256/<id>",
+            "imagedb",
+            events=("create",),
+            code=(ImageStore.create,),
+        ),
+        S(
+            1,
+            "reference_store.add_tag: repositories.json",
+            "repositories",
+            events=("tag",),
+            code=(ReferenceStore.add_tag,),
+        ),
+        S(1, "unpause", events=("unpause",), code=(pause.unpause,)),
+        S(1, "container.checkpoint (config.v2.json)", "container-config", code=_CHECKPOINT.code),
+        S(1, "events.log(commit)", events=("commit",), code=_EVENTS_LOG),
     ],
     "exec": [
-        S(0, "daemon.exec_run (ContainerExecCreate + ContainerExecStart)", always=True),
-        S(1, "events.log(exec_create)", events=("exec_create",)),
-        S(1, "events.log(exec_start)", events=("exec_start",)),
+        S(
+            0,
+            "daemon.exec_run (ContainerExecCreate + ContainerExecStart)",
+            always=True,
+            code=(exec_.exec_run,),
+        ),
+        S(1, "events.log(exec_create)", events=("exec_create",), code=_EVENTS_LOG),
+        S(1, "events.log(exec_start)", events=("exec_start",), code=_EVENTS_LOG),
         S(1, "the process runs in the container's mount (files it wrote)", "driver-files:rw"),
-        S(1, "events.log(exec_die)", events=("exec_die",)),
+        S(1, "events.log(exec_die)", events=("exec_die",), code=_EVENTS_LOG),
     ],
     "advance": [
-        S(0, "clock.advance: sleeping processes wake and run", always=True),
+        S(
+            0,
+            "clock.advance: sleeping processes wake and run",
+            always=True,
+            code=(DaemonClock.advance,),
+        ),
         S(1, "the processes write (files they wrote)", "driver-files:rw"),
-        S(1, "monitor: handle_container_exit", events=("die",)),
-        S(2, "rw_layer.unmount -> driver.put(<mount-id>)", "driver-merged:-"),
-        S(2, "restart policy: container_start again", "driver-merged:+", events=("start",)),
-        S(2, "container.checkpoint (config.v2.json)", "container-config", "container-log"),
+        S(
+            1,
+            "monitor: handle_container_exit",
+            events=("die",),
+            code=(monitor.handle_container_exit,),
+        ),
+        _UNMOUNT,
+        S(
+            2,
+            "restart policy: container_start again",
+            "driver-merged:+",
+            events=("start",),
+            code=(start.container_start,),
+        ),
+        S(
+            2,
+            "container.checkpoint (config.v2.json)",
+            "container-config",
+            "container-log",
+            code=_CHECKPOINT.code,
+        ),
     ],
 }
 

@@ -1,0 +1,266 @@
+"""`docker create`: a container with its RW layer on the image, not yet started.
+
+The user's options come in a `CreateConfig` (docker-py's names); `create` merges them over
+the image's config, `new_container` makes the Container, `set_rw_layer` asks the layer store
+for its read-write layer (with the init layer below it), and the container's folder, its
+volumes, hostconfig.json and config.v2.json follow. A failure on the way removes what was
+made. `setup_container_dirs` writes the files a container gets at its first start.
+
+moby: daemon/create.go (containerCreate, create, newContainer, setRWLayer,
+mergeAndVerifyConfig), daemon/container_operations_unix.go
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import shutil
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dockerlayers.container.container import Container, default_host_config
+from dockerlayers.daemon.errors import (
+    auto_remove_with_restart,
+    invalid_working_dir,
+    no_command,
+)
+from dockerlayers.daemon.initlayer import setup_init_layer
+from dockerlayers.daemon.names import conflict, get_random_name, validate_name
+from dockerlayers.daemon.restartmanager import (
+    RestartManager,
+    parse_restart_policy,
+    validate_restart_policy,
+)
+from dockerlayers.daemon.runtime import ContainerRuntime
+from dockerlayers.daemon.volumes import create_volumes, register_mount_points
+
+if TYPE_CHECKING:
+    from dockerlayers.daemon.daemon import Daemon
+
+#: /etc/hosts of a container with no network (libnetwork's default lines).
+HOSTS = (
+    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+    "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+)
+#: What dockerd writes when the host's resolv.conf has no usable nameserver.
+RESOLV_CONF = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+
+
+@dataclass
+class CreateConfig:
+    """What `docker create` / docker-py's `containers.create` is asked for.
+
+    Field names are docker-py's keyword arguments; the home of every run/create option.
+    moby: api/types/container Config + HostConfig (the parts this model has)
+    """
+
+    image: str
+    command: list[str] | str | None = None
+    name: str | None = None
+    entrypoint: list[str] | str | None = None
+    environment: list[str] | dict[str, str] | None = None
+    working_dir: str | None = None
+    hostname: str | None = None
+    user: str | None = None
+    labels: dict[str, str] | None = None
+    restart_policy: str | dict[str, Any] | None = None
+    auto_remove: bool = False
+    volumes: dict[str, dict[str, str]] | list[str] | None = None
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+    tty: bool = False
+
+
+def create(daemon: Daemon, opts: CreateConfig) -> Container:
+    """`docker create`.
+
+    moby: daemon/create.go containerCreate / create
+    """
+    with daemon.locked():
+        policy = parse_restart_policy(opts.restart_policy)
+        validate_restart_policy(policy)
+        if opts.auto_remove and policy["Name"] != "no":
+            raise auto_remove_with_restart()
+        img = daemon.image_service.get_image(opts.image)
+        config = merge_and_verify_config(img, opts)
+        c = new_container(daemon, opts, config, img.id)
+        c.host_config["RestartPolicy"] = policy
+        c.host_config["AutoRemove"] = opts.auto_remove
+        mount_points, binds = register_mount_points(opts.volumes, config)
+        c.mount_points = mount_points
+        c.host_config["Binds"] = binds or None
+        try:
+            set_rw_layer(daemon, c, img)
+            os.mkdir(c.root, 0o710)
+            os.chmod(c.root, 0o710)
+            os.mkdir(c.path_in_root("checkpoints"), 0o700)
+            create_volumes(daemon.volumes, c)
+            c.write_host_config()
+            c.to_disk()
+        except BaseException:
+            _cleanup_failed_create(daemon, c)
+            raise
+        daemon.containers[c.id] = c
+        daemon.runtime[c.id] = ContainerRuntime(restart=RestartManager(policy))
+        daemon.save_runtime(c.id)
+        daemon.events.log("container", "create", c.id, daemon.attrs(c))
+        daemon.write_state()
+        return c
+
+
+def new_container(
+    daemon: Daemon, opts: CreateConfig, config: dict[str, Any], image_id: str
+) -> Container:
+    """A new Container: its ID and name, the default hostname, path and args split from
+    entrypoint + cmd, its folder under `<root>/containers`.
+
+    moby: daemon/create.go newContainer (daemon/container.go)
+    """
+    stored_name = validate_name(opts.name) if opts.name else generate_name(daemon)
+    holder = daemon.name_holder(stored_name)
+    if holder is not None:
+        raise conflict(stored_name, holder.id)
+    cid = new_id(daemon)
+    if not config.get("Hostname"):
+        config["Hostname"] = cid[:12]
+    argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+    return Container(
+        id=cid,
+        name=stored_name,
+        created=daemon.clock.now(),
+        path=argv[0],
+        args=argv[1:],
+        config=config,
+        image=image_id,
+        driver=daemon.driver.name,
+        root=os.path.join(daemon.repository, cid),
+        host_config=default_host_config(),
+        mount_points={},
+    )
+
+
+def set_rw_layer(daemon: Daemon, c: Container, img: Any = None) -> None:
+    """The container's RW layer (and init layer) on the image's top layer.
+
+    moby 17.x: daemon/create.go setRWLayer -> layerStore.CreateRWLayer
+    """
+    if img is None:
+        img = daemon.image_service.get_image(c.image)
+    chain = img.rootfs.chain_id() if img.rootfs is not None else None
+    daemon.rw_layers[c.id] = daemon.layer_store.create_rw_layer(c.id, chain, setup_init_layer)
+
+
+def _cleanup_failed_create(daemon: Daemon, c: Container) -> None:
+    rw = daemon.rw_layers.pop(c.id, None)
+    if rw is not None:
+        daemon.layer_store.release_rw_layer(rw)
+    shutil.rmtree(c.root, ignore_errors=True)
+
+
+def merge_and_verify_config(img: Any, opts: CreateConfig) -> dict[str, Any]:
+    """The user's config merged over the image's.
+
+    moby: daemon/create.go mergeAndVerifyConfig, daemon/commit.go merge
+    """
+    icfg = img.config.to_json() if img.config is not None else {}
+    cmd = as_list(opts.command)
+    ep = as_list(opts.entrypoint)
+    env = env_list(opts.environment)
+    if ep is not None and ep == [""]:
+        ep = []
+    working_dir = opts.working_dir
+    config: dict[str, Any] = {
+        "Hostname": opts.hostname or "",
+        "Domainname": "",
+        "User": opts.user if opts.user is not None else (icfg.get("User") or ""),
+        "AttachStdin": False,
+        "AttachStdout": False,
+        "AttachStderr": False,
+        "Tty": opts.tty,
+        "OpenStdin": False,
+        "StdinOnce": False,
+        "Env": merge_env(icfg.get("Env") or [], env),
+        "Cmd": cmd if cmd is not None else (None if ep is not None else icfg.get("Cmd")),
+        "Image": opts.image,
+        "Volumes": icfg.get("Volumes"),
+        "WorkingDir": working_dir if working_dir is not None else (icfg.get("WorkingDir") or ""),
+        "Entrypoint": ep if ep is not None else icfg.get("Entrypoint"),
+        "OnBuild": icfg.get("OnBuild"),
+        "Labels": {**(icfg.get("Labels") or {}), **(opts.labels or {})},
+    }
+    if opts.stop_signal or icfg.get("StopSignal"):
+        config["StopSignal"] = opts.stop_signal or icfg.get("StopSignal")
+    if opts.stop_timeout is not None:
+        config["StopTimeout"] = opts.stop_timeout
+    if not config["Cmd"] and not config["Entrypoint"]:
+        raise no_command()
+    if config["WorkingDir"] and not config["WorkingDir"].startswith("/"):
+        raise invalid_working_dir(config["WorkingDir"])
+    return config
+
+
+def generate_name(daemon: Daemon) -> str:
+    """moby: daemon/names.go generateNewName"""
+    for i in range(6):
+        name = "/" + get_random_name(daemon.names_rng, i)
+        if daemon.name_holder(name) is None:
+            return name
+    return "/" + new_id(daemon)[:12]
+
+
+def new_id(daemon: Daemon) -> str:
+    """A random 64-hex ID no container has (moby: daemon/names.go generateIDAndName)."""
+    while True:
+        cid = daemon.ids.generate_random_id()
+        if cid not in daemon.containers:
+            return cid
+
+
+def setup_container_dirs(c: Container) -> None:
+    """At start: hostname, hosts, resolv.conf (+.hash), the log file, mounts/.
+
+    moby: daemon/container_operations_unix.go setupContainerDirs, libnetwork sandbox files
+    """
+    hostname = (c.config.get("Hostname") or c.short_id) + "\n"
+    _write(c.hostname_path, hostname, 0o644)
+    if not os.path.exists(c.hosts_path):
+        _write(c.hosts_path, HOSTS, 0o644)
+    if not os.path.exists(c.resolv_conf_path):
+        _write(c.resolv_conf_path, RESOLV_CONF, 0o644)
+        digest_line = "sha256:" + hashlib.sha256(RESOLV_CONF.encode()).hexdigest()
+        _write(c.resolv_conf_path + ".hash", digest_line, 0o644)
+    os.makedirs(c.path_in_root("mounts"), mode=0o700, exist_ok=True)
+    if not os.path.exists(c.log_path):
+        open(c.log_path, "a").close()
+        os.chmod(c.log_path, 0o640)
+
+
+def _write(path: str, text: str, mode: int) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def as_list(value: list[str] | str | None) -> list[str] | None:
+    """A command as a list (a string is split as a shell would)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return shlex.split(value)
+    return list(value)
+
+
+def env_list(env: list[str] | dict[str, str] | None) -> list[str]:
+    """docker-py's environment (a list of KEY=VALUE or a dict) as a list."""
+    if env is None:
+        return []
+    if isinstance(env, dict):
+        return [f"{k}={v}" for k, v in env.items()]
+    return list(env)
+
+
+def merge_env(image_env: list[str], user_env: list[str]) -> list[str]:
+    """User values replace image values of the same key; order as Docker keeps it."""
+    keys = {e.split("=", 1)[0] for e in user_env}
+    return [e for e in image_env if e.split("=", 1)[0] not in keys] + list(user_env)

@@ -1,0 +1,115 @@
+"""The json-file log driver: a container's output as JSON lines in `<id>-json.log`.
+
+The writer keeps what follows the last newline of each stream until the next write (or the
+exit, where json-file logs the partial line as it is); the reader is `docker logs`.
+
+moby: daemon/logger/jsonfilelog (writer and reader), daemon/logger/copier.go, daemon/logs.go
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from dockerlayers.container.container import Container
+from dockerlayers.process.clock import format_rfc3339nano, parse_rfc3339nano
+
+if TYPE_CHECKING:
+    from dockerlayers.daemon.daemon import Daemon
+
+STREAMS = ("stdout", "stderr")
+
+
+class JSONFileLogger:
+    """The writers of every container's log, with each stream's unfinished line."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self.now = now
+        self._partial: dict[tuple[str, str], bytes] = {}
+
+    def output(self, c: Container) -> Callable[[str, bytes], None]:
+        """The function a container's process writes its output to: each full line becomes
+        a log entry stamped with the clock's time.
+
+        moby: daemon/logger/copier.go, daemon/logger/jsonfilelog Log
+        """
+
+        def write(stream: str, data: bytes) -> None:
+            key = (c.id, stream)
+            lines = (self._partial.get(key, b"") + data).split(b"\n")
+            self._partial[key] = lines.pop()
+            if lines and os.path.isdir(c.root):
+                t = format_rfc3339nano(self.now())
+                _append(c, [((line + b"\n"), stream, t) for line in lines])
+
+        return write
+
+    def flush(self, c: Container, at: float) -> None:
+        """At exit, log what is left of a last line without its newline (json-file does).
+
+        moby: daemon/logger/copier.go (the partial line flushed at EOF)
+        """
+        for stream in STREAMS:
+            rest = self._partial.pop((c.id, stream), b"")
+            if rest and os.path.isdir(c.root):
+                _append(c, [(rest, stream, format_rfc3339nano(at))])
+
+    def drop(self, cid: str) -> None:
+        """Forget a removed container's unfinished lines."""
+        for stream in STREAMS:
+            self._partial.pop((cid, stream), None)
+
+
+def _append(c: Container, entries: list[tuple[bytes, str, str]]) -> None:
+    with open(c.log_path, "a") as f:
+        for data, stream, t in entries:
+            text = data.decode("utf-8", errors="replace")
+            f.write(json.dumps({"log": text, "stream": stream, "time": t}) + "\n")
+
+
+def read_log(c: Container) -> list[dict[str, Any]]:
+    """Every entry of the container's json-file log (lines that do not parse are skipped).
+
+    moby: daemon/logger/jsonfilelog/read.go
+    """
+    entries = []
+    if os.path.exists(c.log_path):
+        with open(c.log_path) as f:
+            for line in f:
+                try:
+                    entries.append(json.loads(line))
+                except ValueError:
+                    continue
+    return entries
+
+
+def container_logs(
+    daemon: Daemon,
+    ref: str,
+    stdout: bool = True,
+    stderr: bool = True,
+    timestamps: bool = False,
+    tail: int | str = "all",
+    since: float | None = None,
+    until: float | None = None,
+) -> bytes:
+    """`docker logs`: the container's output from its json-file log.
+
+    moby: daemon/logs.go ContainerLogs
+    """
+    with daemon.operation(ref, check_open=False) as c:
+        wanted = {"stdout": stdout, "stderr": stderr}
+        entries = []
+        for e in read_log(c):
+            if not wanted.get(e["stream"], True):
+                continue
+            t = parse_rfc3339nano(e["time"]) or 0.0
+            if since is not None and t < since or until is not None and t > until:
+                continue
+            entries.append(e)
+        if tail != "all" and int(tail) >= 0:
+            entries = entries[-int(tail) :] if int(tail) else []
+        prefix = (lambda e: e["time"] + " ") if timestamps else (lambda e: "")
+        return b"".join((prefix(e) + e["log"]).encode() for e in entries)

@@ -1,0 +1,231 @@
+"""A daemon's start and end on a root: restore what the previous one left, detach (the
+CLI after each command), shutdown.
+
+moby: daemon/daemon.go (restore, Shutdown, ShutdownTimeout)
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from typing import TYPE_CHECKING, Any
+
+from dockerlayers.container.container import CONFIG_FILE, Container
+from dockerlayers.daemon.kill import SIGKILL, kill_with_signal
+from dockerlayers.daemon.monitor import advance_to, should_restart, wait_until
+from dockerlayers.daemon.mounts import mount_container, unmount_container
+from dockerlayers.daemon.runtime import load_runtime, remove_runtime
+from dockerlayers.daemon.stop import stop_signal, stop_timeout
+from dockerlayers.errors import APIError
+from dockerlayers.ioutils import remove_temp_files
+
+if TYPE_CHECKING:
+    from dockerlayers.daemon.daemon import Daemon
+
+
+def restore(daemon: Daemon, last: str) -> None:
+    """Load every container, then carry on from how the previous daemon ended.
+
+    `detached` (the CLI after each command): processes carried on and are revived, pending
+    policy restarts keep their time. `closed` (a shutdown stopped everything) and
+    `crashed` (no close: the processes died with it; exit 137): restart policies decide
+    who is started again, as at dockerd start.
+
+    moby: daemon/daemon.go restore
+    """
+    from dockerlayers.daemon.delete import container_rm
+    from dockerlayers.daemon.start import container_start
+
+    remove_incomplete_containers(daemon)
+    for cid in sorted(os.listdir(daemon.repository)):
+        folder = os.path.join(daemon.repository, cid)
+        try:
+            c = Container.from_disk(folder)
+        except (OSError, ValueError, KeyError):
+            continue
+        if c.id != cid:
+            continue
+        if c.driver != daemon.driver.name:
+            # not restoring container because it was created with another storage driver
+            continue
+        try:
+            daemon.rw_layers[cid] = daemon.layer_store.get_rw_layer(cid)
+        except Exception:
+            continue  # failed to load container mount: skipped, as moby does
+        daemon.containers[cid] = c
+        daemon.runtime[cid] = load_runtime(daemon.runtime_dir, cid)
+    now = daemon.clock.now()
+    for cid, c in daemon.containers.items():
+        rt = daemon.runtime[cid]
+        if c.state.removal_in_progress:
+            # A crash in the middle of a removal: moby does not finish it (it cannot know
+            # whether volumes were to go too); the container is dead, for the user to rm.
+            c.state.removal_in_progress = False
+            c.state.dead = True
+            c.checkpoint()
+            continue
+        if c.state.running and not c.state.restarting:
+            if last == "detached" and rt.process is not None:
+                revive(daemon, c, rt.process)
+            else:
+                # Lost with the daemon: no exit status but the kill (no event, as moby).
+                c.state.set_stopped(128 + SIGKILL, now)
+                rt.process = None
+                rt.resume_at = None
+        elif c.state.restarting and (last != "detached" or rt.restart_at is None):
+            c.state.set_stopped(c.state.exit_code, now)
+            rt.restart_at = None
+        c.checkpoint()
+    for cid in daemon.containers:
+        daemon.save_runtime(cid)
+    if last != "detached":
+        for c in list(daemon.containers.values()):
+            if c.state.running or c.state.dead:
+                continue
+            if c.has_been_started_before and should_restart(c):
+                try:
+                    container_start(daemon, c, reset_restart_manager=True)
+                except APIError:
+                    pass
+            elif c.host_config.get("AutoRemove"):
+                try:
+                    container_rm(daemon, c, force=True, remove_volumes=True)
+                except APIError:
+                    pass
+    advance_to(daemon, daemon.clock.now())
+
+
+def revive(daemon: Daemon, c: Container, proc_state: dict[str, Any]) -> None:
+    """A process a detached daemon left running carries on in this one."""
+    from dockerlayers.process.process import Process
+
+    fs = mount_container(daemon, c)
+    output = daemon.logger.output(c)
+    daemon.procs[c.id] = Process.from_state(proc_state, rootfs=fs, output=output)
+
+
+def remove_incomplete_containers(daemon: Daemon) -> None:
+    """A create or an rm that a crash interrupted leaves a container that can never load:
+    a folder without `config.v2.json` (create: after the RW layer, before the first
+    checkpoint; rm: while its folder was being deleted), a folder whose RW layer record
+    is gone (rm: after the RW layer was released), or an RW layer whose container folder
+    was never made. Nobody can see or remove these; they are removed here.
+
+    Ours, for crash safety: moby skips them at restore and leaves them on disk.
+    """
+    store = daemon.layer_store
+    ours = store.store.mounts_dir
+    others = [
+        m
+        for m in glob.glob(os.path.join(daemon.root, "image", "*", "layerdb", "mounts"))
+        if os.path.realpath(m) != os.path.realpath(ours)
+    ]
+    removed = False
+    for cid in sorted(os.listdir(daemon.repository)):
+        folder = os.path.join(daemon.repository, cid)
+        if not os.path.isdir(folder):
+            continue
+        remove_temp_files(folder)
+        if any(os.path.isdir(os.path.join(m, cid)) for m in others):
+            continue  # another driver's container: not ours to judge
+        has_config = os.path.isfile(os.path.join(folder, CONFIG_FILE))
+        if has_config and cid in store.mounts:
+            continue
+        if has_config and os.path.isdir(store.store.mount_dir(cid)):
+            # the RW layer's record is there but does not load: only a removal that
+            # was under way (a dead container) may be finished; anything else is kept
+            try:
+                dead = Container.from_disk(folder).state.dead
+            except (OSError, ValueError, KeyError):
+                dead = True  # its own files half deleted: an interrupted rm
+            if not dead:
+                continue
+        if cid in store.mounts:
+            store.release_rw_layer(store.get_rw_layer(cid))
+        elif os.path.isdir(store.store.mount_dir(cid)):
+            store.store.remove_mount(cid)
+        shutil.rmtree(folder)
+        remove_runtime(daemon.runtime_dir, cid)
+        removed = True
+    if os.path.isdir(ours):
+        for name in sorted(os.listdir(ours)):
+            if os.path.isdir(os.path.join(daemon.repository, name)):
+                continue
+            if name in store.mounts:  # an RW layer whose container was never made
+                store.release_rw_layer(store.get_rw_layer(name))
+            else:
+                store.store.remove_mount(name)
+            removed = True
+    if removed:
+        store.cleanup()  # the driver folders these records held
+
+
+def detach(daemon: Daemon) -> None:
+    """Save everything and let go of the root, leaving containers running (what the CLI
+    does after each command, like the docker CLI leaving dockerd up)."""
+    with daemon.lock:
+        if daemon.closed:
+            return
+        for cid in list(daemon.containers):
+            daemon.save_runtime(cid)
+        for cid in list(daemon.mounted):
+            unmount_container(daemon, daemon.containers[cid], keep_process=True)
+        daemon.driver.cleanup()
+        daemon.write_state(open_=False, detached=True)
+        daemon.closed = True
+        daemon.release_root_lock()
+
+
+def shutdown(daemon: Daemon, timeout: float | None = None) -> None:
+    """dockerd's shutdown: stop every running container (its stop timeout, SIGTERM then
+    SIGKILL), then clean up the layer store.
+
+    moby stops them all at once (one goroutine each): the stop signal to every running
+    container, then each gets its own timeout before SIGKILL.
+
+    moby: daemon/daemon.go Shutdown
+    """
+    with daemon.lock:
+        if daemon.closed:
+            return
+        daemon.shutting_down = True
+        deadlines: dict[str, float | None] = {}
+        for c in list(daemon.containers.values()):
+            if not c.state.running:
+                continue
+            t = timeout if timeout is not None else stop_timeout(c)
+            try:
+                kill_with_signal(daemon, c, stop_signal(c))
+            except APIError:
+                continue
+            deadlines[c.id] = None if t < 0 else daemon.clock.now() + t
+
+        def running_of(cids: list[str]) -> list[Container]:
+            found = (daemon.containers.get(cid) for cid in cids)
+            return [c for c in found if c is not None and c.state.running]
+
+        while True:
+            running = [c.id for c in running_of(list(deadlines))]
+            if not running:
+                break
+            due = [deadlines[cid] for cid in running if deadlines[cid] is not None]
+            if not due:
+                break  # only containers with no timeout left: dockerd waits forever
+            wait_until(daemon, lambda running=running: not running_of(running), min(due))
+            for c in running_of(running):
+                deadline = deadlines[c.id]
+                if deadline is not None and daemon.clock.now() >= deadline:
+                    try:
+                        kill_with_signal(daemon, c, SIGKILL)
+                    except APIError:
+                        pass
+        for cid in deadlines:
+            c = daemon.containers.get(cid)
+            if c is not None:
+                daemon.events.log("container", "stop", c.id, daemon.attrs(c))
+        daemon.layer_store.cleanup()
+        daemon.driver.cleanup()
+        daemon.write_state(open_=False)
+        daemon.closed = True
+        daemon.release_root_lock()

@@ -1,0 +1,88 @@
+"""What the daemon keeps of a container besides config.v2.json: its restart manager, a
+pending policy restart, the time a thawed process resumes, and the simulated process.
+
+Stored as `<root>/runtime/<id>.json` with the keys `restart`, `restart_at`, `resume_at` and
+`process` (each left out when unset), so a root written by an earlier version loads.
+
+Ours: moby keeps this in memory (restartmanager, the containerd task) and in containerd.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from dockerlayers.container.container import Container
+from dockerlayers.daemon.restartmanager import RestartManager
+from dockerlayers.ioutils import atomic_write_file
+
+
+@dataclass
+class ContainerRuntime:
+    """One container's runtime state."""
+
+    #: the restart manager's bookkeeping (None: never started since this was written)
+    restart: RestartManager | None = None
+    #: when a pending policy restart falls due (the container is `restarting`)
+    restart_at: float | None = None
+    #: a thawed process does not run before this time (frozen time is not replayed)
+    resume_at: float | None = None
+    #: the running process, saved so that a later daemon can revive it
+    process: dict[str, Any] | None = None
+
+    def restart_manager(self, c: Container) -> RestartManager:
+        """This container's restart manager (one for its policy if none was kept)."""
+        if self.restart is None:
+            self.restart = RestartManager.from_json({"Policy": c.host_config.get("RestartPolicy")})
+        return self.restart
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.restart is not None:
+            out["restart"] = self.restart.to_json()
+        if self.restart_at is not None:
+            out["restart_at"] = self.restart_at
+        if self.resume_at is not None:
+            out["resume_at"] = self.resume_at
+        if self.process is not None:
+            out["process"] = self.process
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ContainerRuntime:
+        restart = data.get("restart")
+        restart_at = data.get("restart_at")
+        resume_at = data.get("resume_at")
+        return cls(
+            restart=RestartManager.from_json(restart) if restart else None,
+            restart_at=float(restart_at) if restart_at is not None else None,
+            resume_at=float(resume_at) if resume_at is not None else None,
+            process=data.get("process"),
+        )
+
+
+def runtime_path(runtime_dir: str, cid: str) -> str:
+    return os.path.join(runtime_dir, f"{cid}.json")
+
+
+def load_runtime(runtime_dir: str, cid: str) -> ContainerRuntime:
+    """The saved runtime state (an empty one if there is none or it does not parse)."""
+    try:
+        with open(runtime_path(runtime_dir, cid)) as f:
+            return ContainerRuntime.from_json(json.load(f))
+    except (FileNotFoundError, ValueError):
+        return ContainerRuntime()
+
+
+def write_runtime(runtime_dir: str, cid: str, rt: ContainerRuntime) -> None:
+    data = json.dumps(rt.to_json()).encode()
+    atomic_write_file(runtime_path(runtime_dir, cid), data, 0o600)
+
+
+def remove_runtime(runtime_dir: str, cid: str) -> None:
+    try:
+        os.unlink(runtime_path(runtime_dir, cid))
+    except FileNotFoundError:
+        pass

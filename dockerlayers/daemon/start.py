@@ -1,0 +1,128 @@
+"""`docker start`: mount the RW layer and run the container's process.
+
+moby: daemon/start.go (ContainerStart, containerStart), daemon/oci_linux.go (the process's
+environment)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dockerlayers.container.container import Container
+from dockerlayers.daemon.create import setup_container_dirs
+from dockerlayers.daemon.errors import marked_for_removal, runtime_create_failed, start_paused
+from dockerlayers.daemon.mounts import mount_container, unmount_container
+from dockerlayers.daemon.restartmanager import RestartManager
+from dockerlayers.errors import APIError
+from dockerlayers.graphdriver.rootfs import RootFS
+
+if TYPE_CHECKING:
+    from dockerlayers.daemon.daemon import Daemon
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def start(daemon: Daemon, ref: str) -> None:
+    """`docker start`; starting a running container is a no-op (the API's 304).
+
+    moby: daemon/start.go ContainerStart
+    """
+    with daemon.operation(ref) as c:
+        if c.state.paused:
+            raise start_paused()
+        if c.state.running:
+            return  # 304: container is already running; a no-op for the caller
+        if c.state.removal_in_progress or c.state.dead:
+            raise marked_for_removal()
+        container_start(daemon, c, reset_restart_manager=True)
+        daemon.write_state()
+
+
+def container_start(daemon: Daemon, c: Container, reset_restart_manager: bool) -> None:
+    """Mount, write Docker's files, spawn PID 1 and let it run up to now. A manual start
+    resets the restart manager (RestartCount 0); a policy restart does not.
+
+    moby: daemon/start.go containerStart
+    """
+    from dockerlayers.daemon.monitor import handle_container_exit
+    from dockerlayers.process.process import Process
+    from dockerlayers.process.resolve import ExecError
+
+    now = daemon.clock.now()
+    rt = daemon.runtime_of(c)
+    if c.state.removal_in_progress or c.state.dead:
+        raise marked_for_removal()
+    # hostname, hosts and resolv.conf first: they are bind-mounted over the rootfs
+    setup_container_dirs(c)
+    fs = mount_container(daemon, c)
+    try:
+        setup_rootfs(c, fs)
+    except BaseException:
+        unmount_container(daemon, c)
+        raise
+    if reset_restart_manager:
+        c.restart_count = 0
+        c.has_been_manually_stopped = False
+        rt.restart = RestartManager(c.host_config.get("RestartPolicy") or {})
+    pid = daemon.allocate_pid()
+    try:
+        proc = Process.spawn(
+            [c.path, *c.args],
+            env=process_env(c),
+            cwd=c.config.get("WorkingDir") or "/",
+            rootfs=fs,
+            clock_now=now,
+            hostname=c.config.get("Hostname") or c.short_id,
+            output=daemon.logger.output(c),
+            pid=1,
+        )
+    except ExecError as e:
+        message = runtime_create_failed(e.message)
+        c.state.error = message
+        c.state.exit_code = e.exit_code if e.exit_code else 128
+        unmount_container(daemon, c)
+        c.checkpoint()
+        daemon.save_runtime(c.id)
+        raise APIError(message, 400) from None
+    daemon.procs[c.id] = proc
+    rt.restart_at = None
+    rt.resume_at = None
+    c.state.set_running(pid, now)
+    c.has_been_started_before = True
+    c.checkpoint()
+    daemon.events.log("container", "start", c.id, daemon.attrs(c), at=now)
+    proc.run(now)
+    if proc.exited:
+        handle_container_exit(daemon, c, proc.exit_code, now)
+    daemon.save_runtime(c.id)
+
+
+def process_env(c: Container) -> list[str]:
+    """The process environment runc gets: PATH, HOSTNAME, the config's Env, HOME.
+
+    moby: daemon/oci_linux.go / container.CreateDaemonEnvironment
+    """
+    env = list(c.config.get("Env") or [])
+    keys = {e.split("=", 1)[0] for e in env}
+    out = []
+    if "PATH" not in keys:
+        out.append(f"PATH={DEFAULT_PATH}")
+    out.append(f"HOSTNAME={c.config.get('Hostname') or c.short_id}")
+    if c.config.get("Tty"):
+        out.append("TERM=xterm")
+    out.extend(env)
+    if "HOME" not in keys:
+        out.append("HOME=/root")
+    return out
+
+
+def setup_rootfs(c: Container, fs: RootFS) -> None:
+    """Folders runc and dockerd make in the rootfs at start: the working dir and mount
+    points (so they show in `docker diff`, as in Docker)."""
+    wd = c.config.get("WorkingDir")
+    base = getattr(fs, "base", fs)
+    if wd and not base.exists(wd):
+        base.mkdir(wd, 0o755, parents=True, exist_ok=True)
+    for dst in c.mount_points:
+        if not base.lexists(dst):
+            base.mkdir(dst, 0o755, parents=True, exist_ok=True)
