@@ -14,7 +14,6 @@ from collections.abc import Callable
 from .. import signals
 from ..applets import APPLETS
 from ..resolve import DEFAULT_PATH, abspath, shell_find
-from ..signals import kill_command
 from .core import MachineCore, ShellExit
 from .parser import is_name
 from .programs import applet_context, run_program, start_argv
@@ -316,7 +315,7 @@ def _wait(m, job, frame, argv, line):
 @builtin("kill")
 def _kill(m, job, frame, argv, line):
     shell = _shell(m, frame)
-    return kill_command(
+    return signals.kill_command(
         lambda fd, d: m.write(frame["fds"], fd, d),
         argv,
         f"{shell['arg0']}: ",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ..resolve import DEFAULT_PATH, shell_find
 from .builtins import BUILTINS, SPECIAL
@@ -80,11 +80,11 @@ def op_LOOP_PUSH(m: MachineCore, job: Job, frame: Frame) -> None:
 
 
 def op_LOOP_SAVE(m: MachineCore, job: Job, frame: Frame) -> None:
-    frame["stack"][-1]["st"] = m.sh(frame)["status"]  # type: ignore[index]
+    cast(LoopItem, frame["stack"][-1])["st"] = m.sh(frame)["status"]
 
 
 def op_LOOP_END(m: MachineCore, job: Job, frame: Frame) -> None:
-    m.sh(frame)["status"] = frame["stack"].pop()["st"]  # type: ignore[index]
+    m.sh(frame)["status"] = cast(LoopItem, frame["stack"].pop())["st"]
 
 
 def op_UNWIND(m: MachineCore, job: Job, frame: Frame, depth: int, rdepth: int) -> None:
@@ -111,7 +111,7 @@ def op_FOR_INIT(m: MachineCore, job: Job, frame: Frame, node: Any, nsubs: int) -
 
 
 def op_FOR_NEXT(m: MachineCore, job: Job, frame: Frame, var: str, end: int) -> None:
-    it: ForItem = frame["stack"][-1]  # type: ignore[assignment]
+    it = cast(ForItem, frame["stack"][-1])
     if it["i"] < len(it["items"]):
         m.setvar(m.sh(frame), var, it["items"][it["i"]])
         it["i"] += 1
@@ -128,7 +128,7 @@ def op_CASE_PUSH(m: MachineCore, job: Job, frame: Frame, word: list, nsubs: int)
 
 
 def op_CASE_TEST(m: MachineCore, job: Job, frame: Frame, patterns: list, target: int) -> None:
-    value: str = frame["stack"][-1]  # type: ignore[assignment]
+    value = cast(str, frame["stack"][-1])
     exp = m.expander(job, frame, iter(()))
     for pat in patterns:
         try:
@@ -273,9 +273,9 @@ def op_CMD(m: MachineCore, job: Job, frame: Frame, node: Any, nsubs: int) -> Non
             shell["status"] = code
             return
         shell["status"] = 0
-        rc = run_program(m, job, frame, argv, path, env, shell["cwd"], in_shell=True)
-        if isinstance(rc, int):
-            shell["status"] = rc
+        result = run_program(m, job, frame, argv, path, env, shell["cwd"], in_shell=True)
+        if isinstance(result, int):
+            shell["status"] = result
     finally:
         if not keep:
             frame["fds"] = saved

@@ -16,7 +16,7 @@ Ids of shells and buffers are strings (JSON object keys); so are fd numbers.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, final
 
 #: The state's format; `Process.from_state` refuses any other.
 STATE_VERSION = 1
@@ -214,10 +214,12 @@ _FRAME_DEFAULTS = new_frame("shell", 0, 0, None, {})
 
 
 # -- jobs -------------------------------------------------------------------------------------
+@final  # so that `"until" in block` tells the two blocks apart
 class SleepBlock(TypedDict):
     until: float  # `sleep` returns at this time (inf: `sleep infinity`)
 
 
+@final
 class WaitBlock(TypedDict):
     wait: list[int]  # `wait` returns when these jobs (pids) have ended
     one: int | None  # `wait PID`: $? is that job's status; None for a plain `wait` (0)

@@ -1,9 +1,11 @@
 """The machine that runs compiled shell code and programs, resumably.
 
-Everything it works on is plain JSON data (`Machine.state`): jobs (PID 1's and the
-background `&` ones), each a stack of frames; a frame is a program counter into a compiled
-unit plus a value stack and an fd table; shells (variables, traps, options) are shared by
-the frames that run in them. Code is rebuilt from the source texts kept in the state.
+Everything it works on is plain JSON data (`Machine.state`, declared in state.py): jobs
+(PID 1's and the background `&` ones), each a stack of frames; a frame is a program counter
+into a compiled unit plus a value stack and an fd table; shells (variables, traps, options)
+are shared by the frames that run in them. Code is rebuilt from the source texts kept in
+the state. Here is the loop that drives it: the scheduler, one step (an instruction of
+ops.py, or a program of programs.py), a frame's end; the primitives are in core.py.
 
 A job runs until it blocks (only `sleep` and `wait` block) or ends. Jobs are scheduled as
 discrete events in time order, each with its own time (a sleeper wakes at the instant it
@@ -42,7 +44,7 @@ class Machine(MachineCore):
         waited = [jobs[p] for p in pids if p in jobs]
         if any(j["status"] is None for j in waited):
             return None
-        return max([job["t"]] + [j["end_t"] for j in waited])
+        return max([job["t"]] + [j["end_t"] for j in waited if j["end_t"] is not None])
 
     def run(self, now: float) -> None:
         st = self.state
@@ -99,7 +101,7 @@ class Machine(MachineCore):
             if block["one"] is not None:
                 for j in self.state["jobs"]:
                     if j["pid"] == block["one"]:
-                        status = j["status"]
+                        status = j["status"] or 0  # it has ended: it has one
             self.set_status(frame, status)
 
     def _run_job(self, job: Job, budget: int) -> int:
@@ -155,9 +157,9 @@ class Machine(MachineCore):
                 if frame["exit_status"] is not None:
                     status = frame["exit_status"]
             elif kind == "func":
-                shell["params"] = frame["saved_params"]
+                shell["params"] = frame["saved_params"]  # type: ignore[typeddict-item]
             elif kind == "trap":
-                shell["status"] = frame["saved_status"]
+                shell["status"] = frame["saved_status"]  # type: ignore[typeddict-item]
         job["frames"].pop()
         captured = None
         if frame["cap"]:
