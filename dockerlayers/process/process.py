@@ -15,14 +15,13 @@ PID 1 (an exec) dies of an unhandled signal with 128+N (SIGTERM → 143).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 from . import signals
 from .resolve import DEFAULT_PATH, ExecError, look_path
-from .shell.vm import MAX_STEPS, Machine, _stdio, new_state
-
-Output = Callable[[str, bytes], None]
+from .shell.programs import start_argv
+from .shell.state import State, load_state, new_state, stdio
+from .shell.vm import MAX_STEPS, Machine, Output
 
 __all__ = ["MAX_STEPS", "ExecError", "Process"]
 
@@ -37,9 +36,10 @@ def _env_dict(env: list[str]) -> dict[str, str]:
 
 
 class Process:
-    """A simulated process; its whole state is `to_state()` (JSON-serializable)."""
+    """A simulated process; its whole state is `to_state()` (JSON-serializable, declared in
+    shell/state.py)."""
 
-    def __init__(self, state: dict[str, Any], rootfs: Any, output: Output) -> None:
+    def __init__(self, state: State, rootfs: Any, output: Output) -> None:
         self._m = Machine(state, rootfs, output)
 
     @classmethod
@@ -68,17 +68,16 @@ class Process:
         proc = cls(state, rootfs, output)
         m = proc._m
         job = m.new_job(pid, clock_now, None)
-        m.start_argv(job, list(argv), path, envd, cwd or "/", _stdio())
+        start_argv(m, job, list(argv), path, envd, cwd or "/", stdio())
         return proc
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], *, rootfs: Any, output: Output) -> Process:
-        """Rebuild a process saved by `to_state` (possibly in another Python process)."""
-        if state.get("version") != 1:
-            raise ValueError(f"unknown process state version: {state.get('version')!r}")
-        return cls(copy.deepcopy(state), rootfs, output)
+    def from_state(cls, state: State, *, rootfs: Any, output: Output) -> Process:
+        """Rebuild a process saved by `to_state` (possibly in another Python process, or by
+        an older version of this code: see state.load_state). ValueError: not a state."""
+        return cls(load_state(copy.deepcopy(state)), rootfs, output)
 
-    def to_state(self) -> dict[str, Any]:
+    def to_state(self) -> State:
         """The whole process as plain JSON data (code is rebuilt from the kept sources)."""
         return copy.deepcopy(self._m.state)
 
@@ -129,13 +128,13 @@ class Process:
         """
         st = self._m.state
         for job in st["jobs"]:
-            block = job.get("block")
+            block = job["block"]
             if job["status"] is None and block and "until" in block and block["until"] < now:
                 block["until"] = now
         sleepers = [
             j["block"]["until"]
             for j in st["jobs"]
-            if j["status"] is None and j.get("block") and "until" in j["block"]
+            if j["status"] is None and j["block"] and "until" in j["block"]
         ]
         st["wake_at"] = None if st["exited"] or not sleepers else min(sleepers)
 

@@ -6,6 +6,8 @@ a number (any non-zero integer) or a name, case-insensitive, with or without `SI
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 SIGHUP = 1
 SIGINT = 2
 SIGQUIT = 3
@@ -129,3 +131,79 @@ def signal_name(n: int) -> str:
 def short_name(n: int) -> str | None:
     """`15` → `"TERM"` (the shell's spelling in `trap` and `kill -l`), None if unnamed."""
     return _NAMES.get(n)
+
+
+def _parse_kill_signal(spec: str) -> int | None:
+    """kill's signal: a number as given (0 probes), else a name with or without SIG."""
+    if spec.isdigit():
+        return int(spec)
+    up = spec.upper()
+    if up.startswith("SIG"):
+        up = up[3:]
+    return SIGNAL_MAP.get(up)
+
+
+def kill_command(
+    write: Callable[[int, bytes], None],
+    argv: list[str],
+    prog: str,
+    kill: Callable[[int, int], bool],
+) -> int:
+    """`kill [-s SIG | -SIG] PID...` and `kill -l`, shared by ash's builtin and the applet.
+
+    `write(fd, data)` writes the messages (prefixed with `prog`), `kill(pid, sig)` sends a
+    signal and says whether the pid exists.
+    """
+    args = argv[1:]
+    sig = SIGTERM
+    if args and args[0] == "-l":
+        if len(args) > 1:
+            for a in args[1:]:
+                if a.isdigit():
+                    name = short_name(int(a) & 0x7F if int(a) > 128 else int(a))
+                    write(1, f"{name}\n".encode())
+                else:
+                    n = _parse_kill_signal(a)
+                    write(1, f"{n}\n".encode())
+            return 0
+        for n in range(1, 32):
+            name = short_name(n)
+            if name:
+                write(1, f"{n:2d}) {name}\n".encode())
+        return 0
+    if args and args[0] == "-s" and len(args) > 1:
+        spec = args[1]
+        args = args[2:]
+        n = _parse_kill_signal(spec)
+        if n is None:
+            write(2, f"{prog}bad signal name '{spec}'\n".encode())
+            return 1
+        sig = n
+    elif args and args[0].startswith("-") and len(args[0]) > 1 and args[0] != "--":
+        spec = args.pop(0)[1:]
+        n = _parse_kill_signal(spec)
+        if n is None:
+            write(2, f"{prog}bad signal name '{spec}'\n".encode())
+            return 1
+        sig = n
+    if args and args[0] == "--":
+        args = args[1:]
+    if not args:
+        write(
+            2,
+            b"kill: usage: kill [-s sigspec | -signum | -sigspec] [pid | job]... or\n"
+            b"kill -l [exitstatus]\n",
+        )
+        return 1
+    status = 0
+    for a in args:
+        try:
+            pid = int(a)
+        except ValueError:
+            write(2, f"{prog}invalid number '{a}'\n".encode())
+            status = 1
+            continue
+        if not kill(pid, sig):
+            write(2, f"{prog}can't kill pid {a}: No such process\n".encode())
+            status = 1
+    return status

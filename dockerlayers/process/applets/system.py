@@ -7,6 +7,7 @@ import math
 import re
 import time
 
+from ..signals import kill_command
 from .context import AppletContext, Block, Exec
 from .registry import APPLETS, applet, usage
 
@@ -224,8 +225,7 @@ def uname(ctx: AppletContext, argv: list[str]) -> int:
 
 @applet("kill")
 def kill(ctx: AppletContext, argv: list[str]) -> int:
-    from ..shell.builtins import kill_command  # noqa: PLC0415 - shared with the builtin
-
+    """busybox kill (the shell's builtin shares its code); signals go through the machine."""
     return kill_command(ctx.write, argv, "kill: ", ctx.kill)
 
 

@@ -8,17 +8,18 @@ changed control flow itself (pushed a frame, blocked, exited).
 
 from __future__ import annotations
 
-import copy
 import posixpath
 from collections.abc import Callable
 
 from .. import signals
 from ..applets import APPLETS
 from ..resolve import DEFAULT_PATH, abspath, shell_find
+from .core import MachineCore, ShellExit
 from .parser import is_name
-from .vm import Machine
+from .programs import applet_context, run_program, start_argv
+from .state import Frame, Job, Shell, copy_fds
 
-Builtin = Callable[[Machine, dict, dict, list[str], int], "int | None"]
+Builtin = Callable[[MachineCore, Job, Frame, list[str], int], "int | None"]
 BUILTINS: dict[str, Builtin] = {}
 #: POSIX special builtins: assignments before them stay in the shell.
 SPECIAL = frozenset(
@@ -48,11 +49,11 @@ def builtin(*names: str) -> Callable[[Builtin], Builtin]:
     return register
 
 
-def _shell(m: Machine, frame: dict) -> dict:
+def _shell(m: MachineCore, frame: Frame) -> Shell:
     return m.sh(frame)
 
 
-def _fail(m: Machine, frame: dict, line: int, name: str, msg: str, status: int) -> int:
+def _fail(m: MachineCore, frame: Frame, line: int, name: str, msg: str, status: int) -> int:
     m.err(frame, m.prefix(frame, line, name) + msg)
     return status
 
@@ -70,7 +71,7 @@ def _false(m, job, frame, argv, line):
 @builtin("echo", "printf", "test", "[")
 def _applet(m, job, frame, argv, line):
     shell = _shell(m, frame)
-    ctx = m.applet_context(job, frame, "sh", m.environ(shell), shell["cwd"])  # ash's applet_name
+    ctx = applet_context(m, job, frame, "sh", m.environ(shell), shell["cwd"])  # ash's applet_name
     return int(APPLETS[argv[0]](ctx, argv))
 
 
@@ -136,8 +137,8 @@ def _return(m, job, frame, argv, line):
             break
         if f["kind"] in ("func", "eval"):
             while len(frames) > i + 1:
-                m._drop_frame(frames.pop())
-            f["pc"] = len(m._code(f))
+                m.drop_frame(frames.pop())
+            f["pc"] = len(m.code(f))
             shell["status"] = status
             return None
     m.exit_shell(job, frame, status)  # ash: `return` outside a function ends the script
@@ -311,81 +312,10 @@ def _wait(m, job, frame, argv, line):
     return None
 
 
-def _parse_kill_signal(spec: str) -> int | None:
-    if spec.isdigit():
-        return int(spec)
-    up = spec.upper()
-    if up.startswith("SIG"):
-        up = up[3:]
-    return signals.SIGNAL_MAP.get(up)
-
-
-def kill_command(
-    ctx_write: Callable[[int, bytes], None],
-    argv: list[str],
-    prog: str,
-    kill: Callable[[int, int], bool],
-) -> int:
-    """`kill [-s SIG | -SIG] PID...` and `kill -l`, shared by the builtin and the applet."""
-    args = argv[1:]
-    sig = signals.SIGTERM
-    if args and args[0] == "-l":
-        if len(args) > 1:
-            for a in args[1:]:
-                if a.isdigit():
-                    name = signals.short_name(int(a) & 0x7F if int(a) > 128 else int(a))
-                    ctx_write(1, f"{name}\n".encode())
-                else:
-                    n = _parse_kill_signal(a)
-                    ctx_write(1, f"{n}\n".encode())
-            return 0
-        for n in range(1, 32):
-            name = signals.short_name(n)
-            if name:
-                ctx_write(1, f"{n:2d}) {name}\n".encode())
-        return 0
-    if args and args[0] == "-s" and len(args) > 1:
-        spec = args[1]
-        args = args[2:]
-        n = _parse_kill_signal(spec)
-        if n is None:
-            ctx_write(2, f"{prog}bad signal name '{spec}'\n".encode())
-            return 1
-        sig = n
-    elif args and args[0].startswith("-") and len(args[0]) > 1 and args[0] != "--":
-        spec = args.pop(0)[1:]
-        n = _parse_kill_signal(spec)
-        if n is None:
-            ctx_write(2, f"{prog}bad signal name '{spec}'\n".encode())
-            return 1
-        sig = n
-    if args and args[0] == "--":
-        args = args[1:]
-    if not args:
-        ctx_write(
-            2,
-            b"kill: usage: kill [-s sigspec | -signum | -sigspec] [pid | job]... or\n"
-            b"kill -l [exitstatus]\n",
-        )
-        return 1
-    status = 0
-    for a in args:
-        try:
-            pid = int(a)
-        except ValueError:
-            ctx_write(2, f"{prog}invalid number '{a}'\n".encode())
-            status = 1
-            continue
-        if not kill(pid, sig):
-            ctx_write(2, f"{prog}can't kill pid {a}: No such process\n".encode())
-            status = 1
-    return status
-
-
 @builtin("kill")
 def _kill(m, job, frame, argv, line):
     shell = _shell(m, frame)
-    return kill_command(
+    return signals.kill_command(
         lambda fd, d: m.write(frame["fds"], fd, d),
         argv,
         f"{shell['arg0']}: ",
@@ -435,9 +365,9 @@ def _read(m, job, frame, argv, line):
     return status
 
 
-def _push_eval(m: Machine, job: dict, frame: dict, text: str) -> None:
+def _push_eval(m: MachineCore, job: Job, frame: Frame, text: str) -> None:
     src = m.add_source(text)
-    job["frames"].append(m._frame("eval", src, 0, frame["shell"], frame["fds"]))
+    m.push_frame(job, "eval", src, 0, frame["shell"], frame["fds"])
 
 
 @builtin("eval")
@@ -488,27 +418,24 @@ def _exec(m, job, frame, argv, line):
     base = len(frames) - 1
     while base > 0 and not (frames[base]["shell"] == sid and frames[base]["kind"] == "shell"):
         base -= 1
-    fds = copy.deepcopy(frame["fds"])
-    role = frames[base].get("role")
-    cap = frames[base].get("cap")
-    own = list(frames[base].get("own", [])) + list(frame.get("own", []))
+    fds = copy_fds(frame["fds"])
+    role = frames[base]["role"]
+    cap = frames[base]["cap"]  # the new program writes where the shell wrote: it keeps it
+    own = list(frames[base]["own"]) + list(frame["own"])
+    frames[base]["cap"] = None
     for f in frames[base:]:
-        f.pop("cap", None) if f is frames[base] else None
         f["own"] = []
-        m._drop_frame(f)
+        m.drop_frame(f)
     del frames[base:]
     before = len(frames)
-    m.start_argv(job, args, path, env, shell["cwd"], fds)
+    start_argv(m, job, args, path, env, shell["cwd"], fds)
     if len(frames) > before:
         new = frames[before]
         new["role"] = role
-        if cap:
-            new["cap"] = cap
+        new["cap"] = cap
         new["own"] = own
     frame["own"] = []
-    from .vm import _ShellExit  # noqa: PLC0415
-
-    raise _ShellExit
+    raise ShellExit
 
 
 @builtin("command")
@@ -540,7 +467,7 @@ def _command(m, job, frame, argv, line):
     if path is None:
         m.err(frame, f"{shell['arg0']}: {args[0]}: {why}")
         return code
-    rc = m.run_program(job, frame, args, path, env, shell["cwd"], in_shell=True)
+    rc = run_program(m, job, frame, args, path, env, shell["cwd"], in_shell=True)
     return rc if isinstance(rc, int) else None
 
 

@@ -6,7 +6,7 @@ A `Code` is a list of units (unit 0 is the script; bodies that run in their own 
 subshells, pipeline stages, `$(...)`, background jobs, functions — get units of their
 own). Code is never stored: it is rebuilt from the source text, deterministically.
 
-Instructions are tuples `(op, *args)`; see `vm.py` for what each does.
+Instructions are tuples `(op, *args)`; see `ops.py` for what each does.
 """
 
 from __future__ import annotations

@@ -1,0 +1,195 @@
+"""Running a program: an applet (a Python function), a shell (frames of bytecode), a `#!`
+script, or busybox called by another name.
+
+A program run by a shell (`in_shell`) runs inside the caller's frame: an applet returns its
+status at once, `sleep` blocks the job, a shell pushes a frame. A job's bottom program (a
+container's PID 1, an exec) is started by `start_argv`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from ..applets import APPLET_NAMES, APPLETS, SHELLS
+from ..applets.context import AppletContext, Block, Exec
+from ..resolve import abspath, identify, shell_find
+from .core import MachineCore
+from .state import Fds, Frame, Job, Role
+
+
+def applet_context(
+    m: MachineCore, job: Job, frame: Frame, name: str, env: dict[str, str], cwd: str
+) -> AppletContext:
+    """What applet `name` sees when `frame` runs it at the job's time."""
+    fds = frame["fds"]
+    return AppletContext(
+        name=name,
+        rootfs=m.rootfs,
+        cwd=cwd,
+        env=env,
+        now=job["t"],
+        hostname=m.state["hostname"],
+        pid=m.state["pid"],
+        stdin=lambda: m.read_all(fds),
+        write=lambda fd, data: m.write(fds, fd, data),
+        kill=lambda pid, sig: m.kill(job, pid, sig),
+    )
+
+
+def run_program(
+    m: MachineCore,
+    job: Job,
+    frame: Frame,
+    argv: list[str],
+    path: str,
+    env: dict[str, str],
+    cwd: str,
+    in_shell: bool,
+    depth: int = 0,
+) -> int | str:
+    """Run the program at `path` called as argv[0]. Returns a status, or "pushed" when
+    a shell frame was pushed, or "blocked" when the job now sleeps."""
+    kind = identify(m.rootfs, path, argv[0], APPLET_NAMES)
+    if kind == ("applet", "busybox"):
+        # busybox called by an unknown name, or as `busybox APPLET ARGS`
+        called = posixpath.basename(argv[0])
+        if called == "busybox" and len(argv) > 1:
+            argv = argv[1:]
+            called = posixpath.basename(argv[0])
+        if called != "busybox":
+            if called not in APPLET_NAMES:
+                m.write(frame["fds"], 2, f"{called}: applet not found\n".encode())
+                return 127
+            kind = ("applet", called)
+    if kind[0] == "script" and depth < 4:
+        interp = kind[1]
+        script = argv[0] if "/" in argv[0] else path
+        new_argv = [interp] + ([kind[2]] if kind[2] else []) + [script] + argv[1:]
+        if m.rootfs.exists(interp):
+            return run_program(m, job, frame, new_argv, interp, env, cwd, in_shell, depth + 1)
+        m.write(frame["fds"], 2, f"{argv[0]}: line 1: {interp}: not found\n".encode())
+        return 127
+    if kind[0] == "unknown":
+        if in_shell:
+            return start_shell(m, job, frame["fds"], ["sh", path] + argv[1:], env, cwd, "sub")
+        m.write(frame["fds"], 2, f"exec {path}: exec format error\n".encode())
+        return 1
+    name = kind[1]
+    if name in SHELLS:
+        return start_shell(m, job, frame["fds"], argv, env, cwd, "sub")
+    ctx = applet_context(m, job, frame, name, env, cwd)
+    result = APPLETS[name](ctx, argv)
+    if isinstance(result, Block):
+        job["block"] = {"until": max(result.until, job["t"])}
+        return "blocked"
+    if isinstance(result, Exec):
+        found, code, why = shell_find(m.rootfs, result.argv[0], result.env.get("PATH"), cwd)
+        if found is None:
+            why = "No such file or directory" if code == 127 else why
+            ctx.error(f"can't execute '{result.argv[0]}': {why}")
+            return code
+        return run_program(m, job, frame, result.argv, found, result.env, cwd, in_shell, depth + 1)
+    return int(result)  # type: ignore[call-overload]
+
+
+def start_shell(
+    m: MachineCore,
+    job: Job,
+    fds: Fds,
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str,
+    role: Role | None,
+) -> int | str:
+    """Run `sh [-e] [-x] [-c CMD [arg0 [args]] | SCRIPT [args]]` as a new shell frame."""
+    opts: dict[str, bool] = {}
+    args = argv[1:]
+    command = None
+    while args and args[0].startswith("-") and args[0] != "-":
+        flag = args.pop(0)
+        if flag == "--":
+            break
+        for ch in flag[1:]:
+            if ch == "c":
+                command = True
+                opts["c"] = True
+            elif ch in "eux":
+                opts[ch] = True
+            elif ch in "sil":
+                pass
+            else:
+                m.write(fds, 2, f"sh: -{ch}: invalid option\n".encode())
+                return 2
+    script = None
+    if command:
+        if not args:
+            m.write(fds, 2, b"sh: -c requires an argument\n")
+            return 2
+        text = args.pop(0)
+        arg0 = args.pop(0) if args else "sh"
+        params = args
+    elif args:
+        script = args.pop(0)
+        try:
+            data = m.rootfs.read_bytes(abspath(cwd, script))
+        except IsADirectoryError:
+            m.write(fds, 2, f"sh: can't open '{script}': Is a directory\n".encode())
+            return 2
+        except OSError:
+            m.write(fds, 2, f"sh: can't open '{script}': No such file or directory\n".encode())
+            return 2
+        text = data.decode("utf-8", "surrogateescape")
+        arg0, params = script, args
+    else:
+        text = m.read_all(fds).decode("utf-8", "surrogateescape")
+        arg0, params = "sh", args
+    sid = m.new_shell(env, cwd, arg0, params, script, opts)
+    src = m.add_source(text)
+    m.push_frame(job, "shell", src, 0, sid, fds, role=role)
+    return "pushed"
+
+
+def start_argv(
+    m: MachineCore,
+    job: Job,
+    argv: list[str],
+    path: str,
+    env: dict[str, str],
+    cwd: str,
+    fds: Fds,
+) -> None:
+    """Start a program as a job's bottom frame (a container's PID 1, an exec)."""
+    kind = identify(m.rootfs, path, argv[0], APPLET_NAMES)
+    shell_argv = None
+    if kind[0] == "applet" and kind[1] in SHELLS:
+        shell_argv = argv
+    elif kind[0] == "script" and m.rootfs.exists(kind[1]):
+        interp = kind[1]
+        ikind = identify(m.rootfs, interp, interp, APPLET_NAMES)
+        if ikind[0] == "applet" and ikind[1] in SHELLS:
+            script = argv[0] if "/" in argv[0] else path
+            shell_argv = [interp] + ([kind[2]] if kind[2] else []) + [script] + argv[1:]
+    if shell_argv is not None:
+        before = len(job["frames"])
+        rc = start_shell(m, job, fds, shell_argv, env, cwd, None)
+        if len(job["frames"]) == before:
+            # the shell failed before running anything (no such script, bad option)
+            m.push_frame(
+                job,
+                "prog",
+                -1,
+                0,
+                None,
+                fds,
+                argv=["true"],
+                path="",
+                env=env,
+                cwd=cwd,
+                pc=1,
+                status=int(rc),
+            )
+        return
+    m.push_frame(job, "prog", -1, 0, None, fds, argv=argv, path=path, env=env, cwd=cwd)
+
+
+__all__ = ["applet_context", "run_program", "start_argv", "start_shell"]
