@@ -10,8 +10,6 @@ CELLS = [
         """
         # 00 · Start here
 
-        [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/REPO/HEAD?urlpath=lab/tree/notebooks/00-start-here.ipynb)
-
         **Why does `docker restart` keep what a container wrote, while `docker rm` followed by
         `docker run` loses it?** This series answers that, and the questions around it, on
         `dockerlayers`: a pure-Python model of the Docker engine's storage (moby's layer store,
@@ -49,8 +47,16 @@ CELLS = [
 
         client = DockerClient(seed=0, clock="virtual", mounts="user")
         image = client.images.base()
-        c = client.containers.run(image, ["sh", "-c", "echo hello > /greeting; while true; do sleep 1; done"], name="hello", detach=True)
+        c = client.containers.run(image, ["sh", "-c", "while true; do sleep 1; done"], name="hello", detach=True)
+        c.exec_run(["sh", "-c", "echo hello > /greeting"])  # written by exec, not by the command
         c.diff()
+        """
+    ),
+    md(
+        """
+        The container's own command only sleeps: `/greeting` was written once, by `exec`.
+        `restart` runs the command again — so if the command had written the file, a restart
+        would write it anew and prove nothing. Here nothing writes it again:
         """
     ),
     code(
@@ -69,7 +75,8 @@ CELLS = [
     md(
         """
         Restart kept `/greeting`: the container kept its read-write layer. `rm` + `run` made a
-        new container with a new, empty one. Notebook 03 shows where that layer lives and why.
+        new container with a new, empty one (`cat` fails: exit code 1). Notebook 03 shows where
+        that layer lives, why, and what a restart does *not* keep.
 
         ## How the panels work
 
@@ -91,6 +98,23 @@ CELLS = [
     ),
     md(
         """
+        ## Which Docker this is
+
+        The model follows **Docker Engine 20.10** (moby v20.10.24) with its graph drivers
+        (`overlay2` by default): its on-disk layout under `/var/lib/docker`, its texts, its
+        `docker save` format; every moby source link in the series points at tag `v20.10.24`.
+        Newer Docker changes two things a reader will meet:
+
+        - **Docker 25** writes `docker save` archives in the OCI layout (`blobs/sha256/`,
+          `index.json`, `oci-layout`) beside the old `manifest.json`; the model writes 20.10's
+          format by default and 25's on request, and loads both.
+        - **Docker 29**, on new installs, keeps images in **containerd's image store**:
+          `image/overlay2/layerdb/mounts/<id>/mount-id` and `overlay2/<id>/diff` are replaced by
+          containerd snapshots. The lesson is the same — restart keeps the container's
+          read-write layer, `rm` deletes it — but the folders have other names. Check yours
+          with `docker info -f '{{ .DriverStatus }}'` (`io.containerd.snapshotter.v1` means the
+          containerd store).
+
         ## Where things are
 
         - The model simulates processes (a busybox-like shell) and time; it has no network.
