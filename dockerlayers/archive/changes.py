@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from dockerlayers import ioutils
 from dockerlayers.archive._xattr import lgetxattr
 from dockerlayers.archive.whiteouts import (
     WHITEOUT_META_PREFIX,
@@ -340,21 +341,8 @@ def sum_changes_size(lstat: Callable[[str], os.stat_result | None], changes: lis
 
 def directory_size(path: str) -> int:
     """Sum of lstat sizes of every non-directory with size > 0 below `path`, each inode once
-    (a symlink counts its target's length).
+    (a symlink counts its target's length); any depth (see `ioutils.directory_size`).
 
     moby: pkg/directory/directory_unix.go Size (internal/directory)
     """
-    size = 0
-    seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(path):
-        for name in dirnames + filenames:
-            st = _lstat_or_none(os.path.join(dirpath, name))
-            if st is None or stat.S_ISDIR(st.st_mode) or st.st_size <= 0:
-                continue
-            if st.st_nlink > 1:
-                key = (st.st_dev, st.st_ino)
-                if key in seen:
-                    continue
-                seen.add(key)
-            size += st.st_size
-    return size
+    return ioutils.directory_size(path)
