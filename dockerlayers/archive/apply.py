@@ -598,8 +598,11 @@ class _Executor:
             fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             self._created(op.rel)
             with os.fdopen(fd, "wb") as out:
-                self.f.seek(self.base + src.data_offset)
-                copy_exact(self.f, out, src.data_size)
+                self.f.seek(self.base + src.data_offset + src.sparse_skip)
+                if src.sparse is None:
+                    copy_exact(self.f, out, src.data_size)
+                else:
+                    _write_sparse(self.f, out, src.sparse, src.size)
         elif t == TYPE_SYMLINK:
             os.symlink(e.linkname, p)
             self._created(op.rel)
@@ -675,14 +678,20 @@ class _Executor:
     # -- metadata -------------------------------------------------------------------------
 
     def _apply_meta(self, p: str, e: TarEntry, *, is_symlink: bool, chmod: bool = True) -> None:
-        """Owner, xattrs, then mode (chown clears setuid bits), like createTarFile."""
+        """Owner, xattrs, then mode (chown clears setuid bits), like createTarFile.
+
+        Ids go to the kernel as Go's Lchown hands them: cut to 32 bits, so a PAX uid of -5
+        is 4294967291 and 2**40 is 0 (what the real engine stores). An xattr the
+        filesystem refuses with ENOTSUP or EPERM (a macOS `com.apple.*` record, a
+        `trusted.*` one without the capability) is skipped, as moby only warns.
+        """
         if self.is_root:
-            os.lchown(p, e.uid, e.gid)
+            os.lchown(p, _kernel_id(e.uid), _kernel_id(e.gid))
         for k, v in e.xattrs.items():
             try:
                 lsetxattr(p, k, v)
             except OSError as err:
-                if err.errno != errno.EPERM:
+                if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
                     raise
         if chmod and not is_symlink:
             os.chmod(p, e.mode & 0o7777)
@@ -691,12 +700,36 @@ class _Executor:
         os.utime(p, (_atime(e), _bound(e.mtime)), follow_symlinks=follow)
 
 
-_MAX_TIME = float(2**33)  # year 2242; keeps utime() in range, like moby's boundTime
+_MAX_TIME = ((1 << 63) - 1) / 1e9  # moby pkg/system maxTime: time.Unix(0, 1<<63-1), 2262
 
 
 def _bound(t: float) -> float:
-    """moby: pkg/archive/time_nonwindows.go boundTime (clamp to a representable time)"""
-    return min(max(t, 0.0), _MAX_TIME)
+    """A time before the epoch or after 2262 becomes the epoch (the real engine stores a
+    PAX mtime of -100.5 or 99999999999999 as 1970-01-01).
+
+    moby: pkg/system/chtimes.go Chtimes (unixMinTime, unixMaxTime)
+    """
+    return t if 0.0 <= t <= _MAX_TIME else 0.0
+
+
+def _write_sparse(
+    f: BinaryIO, out: BinaryIO, fragments: list[tuple[int, int]], size: int
+) -> None:
+    """Write a GNU sparse file's real content: each data fragment at its offset, holes
+    left as holes, the file `size` bytes long (what Go's sparse reader gives moby's
+    io.Copy: Docker stores the whole file, not the map).
+
+    Go: archive/tar reader.go sparseFileReader
+    """
+    for offset, length in fragments:
+        out.seek(offset)
+        copy_exact(f, out, length)
+    out.truncate(size)
+
+
+def _kernel_id(n: int) -> int:
+    """An id as the lchown syscall receives Go's int: its low 32 bits (-1: unchanged)."""
+    return n & 0xFFFFFFFF
 
 
 def _atime(e: TarEntry) -> float:

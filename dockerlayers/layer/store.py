@@ -14,7 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
-from dockerlayers.archive.tarsplit import make_tar_split, write_tar_split
+from dockerlayers.archive.errors import ApplyLayerError, LayerTarError, StreamError
+from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
 from dockerlayers.digest import create_chain_id_from_parent
 from dockerlayers.graphdriver import Driver
 from dockerlayers.graphdriver.rootfs import RootFS
@@ -58,6 +59,22 @@ def _spool(data: TarInput, tmp_dir: str) -> tuple[BinaryIO, str]:
                 src.close()
     out.seek(0)
     return out, "sha256:" + digester.hexdigest()  # type: ignore[return-value]
+
+
+def apply_error(e: LayerTarError | OSError) -> ApplyLayerError:
+    """How the daemon words a layer that failed to apply: `Error processing tar
+    file(exit status 1): <the applier's error>`, or the broken input's error in the
+    place of the exit status (see ApplyLayerError). An OS error reads as Go's:
+    `<path>: <errno text in lower case>`.
+
+    moby: pkg/chrootarchive/diff_unix.go applyLayerHandler
+    """
+    if isinstance(e, StreamError):
+        return ApplyLayerError(e.output, e.status)
+    if isinstance(e, OSError):
+        text = (e.strerror or str(e)).lower()
+        return ApplyLayerError(f"{e.filename}: {text}" if e.filename else text)
+    return ApplyLayerError(str(e))
 
 
 class LayerStore:
@@ -168,7 +185,7 @@ class LayerStore:
             created = True
             spooled, diff_id = _spool(tar, self.tmp_dir)
             with spooled:
-                write_tar_split(make_tar_split(spooled), tx.tar_split_path())
+                write_tar_split(iter_make_tar_split(spooled), tx.tar_split_path())
                 spooled.seek(0)
                 size = self.driver.apply_diff(cache_id, p.cache_id if p else None, spooled)
             chain_id = create_chain_id_from_parent(p.chain_id if p else None, diff_id)
@@ -189,13 +206,15 @@ class LayerStore:
                 layer = RoLayer(self, chain_id, diff_id, p, cache_id, size)
                 self.layer_map[chain_id] = layer
                 return self._get_reference(layer, count=True)
-        except BaseException:
+        except BaseException as e:
             if created:
                 self.driver.remove(cache_id)
             if tx is not None:
                 tx.cancel()
             if p is not None:
                 self._release_parent(p)
+            if isinstance(e, (LayerTarError, OSError)) and not isinstance(e, ApplyLayerError):
+                raise apply_error(e) from e
             raise
         finally:
             self._in_flight.discard(cache_id)
