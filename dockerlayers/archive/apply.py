@@ -70,6 +70,7 @@ from dockerlayers.archive.whiteouts import (
     WHITEOUT_OPAQUE_DIR,
     WHITEOUT_PREFIX,
 )
+from dockerlayers.ioutils import remove_all
 
 WHITEOUT_FORMATS = ("naive", "aufs", "overlay")
 IMPLIED_DIRECTORY_MODE = 0o755  # moby: pkg/archive/archive.go ImpliedDirectoryMode
@@ -234,10 +235,14 @@ class _Planner:
         return _VNode("file")
 
     def _purge(self, rel: str) -> None:
-        for name in self.children.pop(rel, set()):
-            child = _join(rel, name)
-            self._purge(child)
-            self.nodes.pop(child, None)
+        """Forget everything the view holds below `rel` (an own stack: any depth)."""
+        todo = [rel]
+        while todo:
+            d = todo.pop()
+            for name in self.children.pop(d, set()):
+                child = _join(d, name)
+                todo.append(child)
+                self.nodes.pop(child, None)
 
     def set_node(self, rel: str, node: _VNode, *, keep_children: bool = False) -> None:
         if not keep_children:
@@ -305,6 +310,7 @@ class _Planner:
         if clean == ".." or clean.startswith("../"):
             raise BreakoutError(f"{name!r} is outside of {self.dest!r}")
         rel = "" if clean == "." else clean
+        _check_path_length(e, rel)
 
         if rel.startswith(WHITEOUT_META_PREFIX):
             # aufs metadata at the root; files in .wh..wh.plnk back aufs hard links.
@@ -418,16 +424,19 @@ class _Planner:
         self.set_node(victim, _VNode("file"))
 
     def _opaque_virtual(self, d: str) -> None:
-        for name in list(self.children.get(d, ())):
-            child = _join(d, name)
-            node = self.nodes.get(child)
-            if node is None:
-                continue
-            if child not in self.unpacked:
-                self.set_node(child, _ABSENT)
-            elif node.kind == "dir":
-                node.fresh = True
-                self._opaque_virtual(child)
+        todo = [d]
+        while todo:
+            here = todo.pop()
+            for name in list(self.children.get(here, ())):
+                child = _join(here, name)
+                node = self.nodes.get(child)
+                if node is None:
+                    continue
+                if child not in self.unpacked:
+                    self.set_node(child, _ABSENT)
+                elif node.kind == "dir":
+                    node.fresh = True
+                    todo.append(child)
 
 
 @dataclass
@@ -503,7 +512,7 @@ class _Executor:
 
     def _commit(self) -> None:
         if self.backup is not None:
-            shutil.rmtree(self.backup)
+            remove_all(self.backup)
             if "" not in self.touched and self.root_times is not None:
                 os.utime(self.dest, ns=self.root_times)
         timed = set()
@@ -540,7 +549,7 @@ class _Executor:
             elif kind == "times":
                 times.append((rel, rec[2], rec[3]))
         if self.backup is not None:
-            shutil.rmtree(self.backup, ignore_errors=True)
+            remove_all(self.backup, ignore_errors=True)
         for rel, at, mt in times:
             with contextlib.suppress(FileNotFoundError):
                 os.utime(self.abs(rel), ns=(at, mt), follow_symlinks=False)
@@ -640,18 +649,18 @@ class _Executor:
     def _op_opaque_clear(self, op: _Op) -> None:
         """moby: UnpackLayer's `.wh..wh..opq` walk: remove what this tar did not unpack."""
 
-        def clear(d: str) -> None:
+        todo = [op.rel]  # an own stack: any depth
+        while todo:
+            d = todo.pop()
             for name in sorted(os.listdir(self.abs(d)), key=os.fsencode):
                 child = _join(d, name)
                 if d == "" and name == self.backup_rel:
                     continue
                 if child in self.unpacked:
                     if stat.S_ISDIR(os.lstat(self.abs(child)).st_mode):
-                        clear(child)
+                        todo.append(child)
                 else:
                     self._op_remove(_Op("remove", child))
-
-        clear(op.rel)
 
     def _op_set_opaque(self, op: _Op) -> None:
         p = self.abs(op.rel)
@@ -712,9 +721,37 @@ def _bound(t: float) -> float:
     return t if 0.0 <= t <= _MAX_TIME else 0.0
 
 
-def _write_sparse(
-    f: BinaryIO, out: BinaryIO, fragments: list[tuple[int, int]], size: int
-) -> None:
+#: Linux PATH_MAX, the terminating NUL included: the kernel refuses a longer path.
+PATH_MAX = 4096
+
+
+def _check_path_length(e: TarEntry, rel: str) -> None:
+    """Refuse, before anything is written, an entry whose path in the layer is too long for
+    the kernel, with the error moby's applier meets: it runs chrooted in the layer, so the
+    path is `/<name>`, and the call that fails is the one that creates the entry
+    (`mkdir /a/a/...: file name too long` for a tree 5,000 folders deep, which the real
+    engine refuses so).
+
+    moby: pkg/archive/archive.go createTarFile (os.Mkdir, os.OpenFile, os.Symlink, os.Link)
+    """
+    path = "/" + rel
+    if len(os.fsencode(path)) < PATH_MAX:
+        return
+    # a missing parent too long to lstat is not created (the error is not ENOENT), so the
+    # entry's own creation is what fails
+    t = e.typeflag
+    if t == TYPE_DIR:
+        raise LayerTarError(f"mkdir {path}: file name too long")
+    if t == TYPE_SYMLINK:
+        raise LayerTarError(f"symlink {e.linkname} {path}: file name too long")
+    if t == TYPE_LINK:
+        raise LayerTarError(f"link /{_posix_clean(e.linkname)} {path}: file name too long")
+    if t in (TYPE_CHAR, TYPE_BLOCK, TYPE_FIFO):
+        raise LayerTarError("file name too long")
+    raise LayerTarError(f"open {path}: file name too long")
+
+
+def _write_sparse(f: BinaryIO, out: BinaryIO, fragments: list[tuple[int, int]], size: int) -> None:
     """Write a GNU sparse file's real content: each data fragment at its offset, holes
     left as holes, the file `size` bytes long (what Go's sparse reader gives moby's
     io.Copy: Docker stores the whole file, not the map).
@@ -744,6 +781,6 @@ def _remove_path(p: str) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISDIR(st.st_mode):
-        shutil.rmtree(p)
+        remove_all(p)
     else:
         os.unlink(p)

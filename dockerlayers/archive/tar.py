@@ -706,7 +706,9 @@ def iter_tar(fileobj: BinaryIO) -> Iterator[TarEntry]:
             if sparse is not None:
                 _check_sparse(typeflag, sparse, size, data_size - sparse_skip)
                 data_offset -= sparse_skip
-            entry = _entry(blk, name, linkname, typeflag, size, pax, raw_start, data_offset, data_size)
+            entry = _entry(
+                blk, name, linkname, typeflag, size, pax, raw_start, data_offset, data_size
+            )
             entry.sparse, entry.sparse_skip = sparse, sparse_skip
             yield entry
             s.skip(data_size - sparse_skip + (-data_size % BLOCK_SIZE))
@@ -999,17 +1001,29 @@ class _Appender:
             copy_exact(f, self.tw, hdr.size)
 
 
-def _walk_sorted(root: str, rel: str = "") -> Iterator[tuple[str, str, bool]]:
-    """Depth-first, names sorted bytewise per directory, like Go's filepath.WalkDir.
+def _walk_sorted(root: str) -> Iterator[tuple[str, str, bool]]:
+    """Depth-first, names sorted bytewise per directory, like Go's filepath.WalkDir (with
+    an own stack: any depth).
 
     Yields (absolute path, relative slash path, is_dir) for everything below `root`.
     """
-    here = os.path.join(root, rel) if rel else root
-    try:
-        names = sorted(os.listdir(here), key=os.fsencode)
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for name in names:
+    stack: list[tuple[str, list[str]]] = []
+
+    def open_dir(rel: str) -> None:
+        here = os.path.join(root, rel) if rel else root
+        try:
+            names = sorted(os.listdir(here), key=os.fsencode, reverse=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        stack.append((rel, names))
+
+    open_dir("")
+    while stack:
+        rel, names = stack[-1]
+        if not names:
+            stack.pop()
+            continue
+        name = names.pop()
         r = f"{rel}/{name}" if rel else name
         p = os.path.join(root, r)
         try:
@@ -1018,7 +1032,7 @@ def _walk_sorted(root: str, rel: str = "") -> Iterator[tuple[str, str, bool]]:
             continue
         yield p, r, is_dir
         if is_dir:
-            yield from _walk_sorted(root, r)
+            open_dir(r)
 
 
 def tar_directory(root: str, out: BinaryIO, *, whiteout_format: str = "aufs") -> None:

@@ -253,7 +253,9 @@ def tar_size(entries: Iterable[dict]) -> int:
     return total
 
 
-def reassemble(entries: Iterable[dict], open_file: Callable[[str], BinaryIO], out: BinaryIO) -> None:
+def reassemble(
+    entries: Iterable[dict], open_file: Callable[[str], BinaryIO], out: BinaryIO
+) -> None:
     """Write the original tar stream to `out` (see `iter_reassembled`)."""
     for chunk in iter_reassembled(entries, open_file):
         out.write(chunk)

@@ -51,14 +51,20 @@ def changes_rootfs(new: RootFS, old: RootFS | None) -> list[Change]:
     """
     found: dict[str, ChangeKind] = {}
 
-    def added(path: str) -> None:
-        found[path] = ChangeKind.ADD
-        st = new.lstat(path)
-        if stat.S_ISDIR(st.st_mode):
-            for name in new.listdir(path):
-                added(_join(path, name))
+    # own work lists, not recursion: a tree may be thousands of folders deep
+    to_add: list[str] = []
+    to_compare: list[str] = ["/"]
 
-    def compare(path: str) -> None:
+    def added(path: str) -> None:
+        to_add.append(path)
+        while to_add:
+            p = to_add.pop()
+            found[p] = ChangeKind.ADD
+            if stat.S_ISDIR(new.lstat(p).st_mode):
+                to_add.extend(_join(p, name) for name in new.listdir(p))
+
+    while to_compare:
+        path = to_compare.pop()
         new_names = new.listdir(path)
         old_names = set(old.listdir(path)) if old is not None else set()
         for name in new_names:
@@ -72,14 +78,13 @@ def changes_rootfs(new: RootFS, old: RootFS | None) -> list[Change]:
                 found[child] = ChangeKind.MODIFY
             if stat.S_ISDIR(nst.st_mode):
                 if stat.S_ISDIR(ost.st_mode):
-                    compare(child)
+                    to_compare.append(child)
                 else:
                     for sub in new.listdir(child):
                         added(_join(child, sub))
         for name in old_names:
             found[_join(path, name)] = ChangeKind.DELETE
 
-    compare("/")
     return _add_parent_dirs(found)
 
 
@@ -94,13 +99,18 @@ def upper_changes(upper: str, lower: RootFS) -> list[Change]:
 
     found: dict[str, ChangeKind] = {}
 
+    # own work lists, not recursion: a tree may be thousands of folders deep
     def all_added(path: str, host: str) -> None:
-        found[path] = ChangeKind.ADD
-        if os.path.isdir(host) and not os.path.islink(host):
-            for name in _visible_names(host):
-                all_added(_join(path, name), os.path.join(host, name))
+        todo = [(path, host)]
+        while todo:
+            p, h = todo.pop()
+            found[p] = ChangeKind.ADD
+            if os.path.isdir(h) and not os.path.islink(h):
+                todo.extend((_join(p, n), os.path.join(h, n)) for n in _visible_names(h))
 
-    def walk(path: str, host: str) -> None:
+    to_walk: list[tuple[str, str]] = [("/", upper)]
+    while to_walk:
+        path, host = to_walk.pop()
         upper_names: set[str] = set()
         with os.scandir(host) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -134,7 +144,7 @@ def upper_changes(upper: str, lower: RootFS) -> list[Change]:
                         for old_name in lower.listdir(child):
                             if old_name not in _visible_names(entry.path):
                                 found[_join(child, old_name)] = ChangeKind.DELETE
-                    walk(child, entry.path)
+                    to_walk.append((child, entry.path))
                 else:
                     for sub in _visible_names(entry.path):
                         all_added(_join(child, sub), os.path.join(entry.path, sub))
@@ -143,7 +153,6 @@ def upper_changes(upper: str, lower: RootFS) -> list[Change]:
                 if old_name not in upper_names:
                     found[_join("/", old_name)] = ChangeKind.DELETE
 
-    walk("/", upper)
     return _add_parent_dirs(found)
 
 

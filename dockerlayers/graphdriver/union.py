@@ -31,6 +31,7 @@ from dockerlayers.archive.whiteouts import (
     native_whiteouts_supported,
 )
 from dockerlayers.graphdriver.rootfs import RootFS, _err, _join, _split
+from dockerlayers.ioutils import remove_all
 
 _OVERLAY_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
 #: Names looked up one by one in a folder before its merged listing is built.
@@ -464,7 +465,7 @@ class UnionRootFS(RootFS):
         if i == 0:
             host = self._h(0, p)
             if is_dir:
-                shutil.rmtree(host)  # holds nothing visible: only whiteouts of lower entries
+                remove_all(host)  # holds nothing visible: only whiteouts of lower entries
             else:
                 os.unlink(host)
         if needs_whiteout:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
 from dockerlayers.digest import is_digest
-from dockerlayers.ioutils import AtomicWriteSet
+from dockerlayers.ioutils import AtomicWriteSet, remove_all
 from dockerlayers.stringid import is_valid_id
 
 TAR_SPLIT = "tar-split.json.gz"
@@ -169,7 +168,7 @@ class FileMetadataStore:
         return value
 
     def remove_mount(self, name: str) -> None:
-        shutil.rmtree(self.mount_dir(name), ignore_errors=False)
+        remove_all(self.mount_dir(name))
 
     # -- listing and orphans ---------------------------------------------------------------
     def list(self) -> tuple[list[str], list[str]]:

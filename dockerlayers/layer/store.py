@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import tempfile
 import threading
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
 from dockerlayers.digest import create_chain_id_from_parent
 from dockerlayers.graphdriver import Driver
 from dockerlayers.graphdriver.rootfs import RootFS
+from dockerlayers.ioutils import remove_all
 from dockerlayers.layer.errors import (
     LayerDoesNotExist,
     LayerNotRetained,
@@ -298,7 +298,7 @@ class LayerStore:
             except FileExistsError:
                 continue
         self.driver.remove(layer.cache_id)
-        shutil.rmtree(doomed, ignore_errors=True)
+        remove_all(doomed, ignore_errors=True)
         return Metadata(layer.chain_id, layer.diff_id, layer.size(), layer.diff_size())
 
     # -- RW layers ---------------------------------------------------------------------------
@@ -337,7 +337,7 @@ class LayerStore:
             for id in reversed(made):
                 self.driver.remove(id)
             if os.path.isdir(self.store.mount_dir(name)) and name not in self.mounts:
-                shutil.rmtree(self.store.mount_dir(name), ignore_errors=True)
+                remove_all(self.store.mount_dir(name), ignore_errors=True)
             if p is not None:
                 self._release_parent(p)
             raise
@@ -434,9 +434,9 @@ class LayerStore:
             for path, cache_id in self.store.get_orphans():
                 if cache_id and not self._cache_id_in_use(cache_id):
                     self.driver.remove(cache_id)
-                shutil.rmtree(path, ignore_errors=True)
+                remove_all(path, ignore_errors=True)
             for path in self.store.stale_transactions():
-                shutil.rmtree(path, ignore_errors=True)
+                remove_all(path, ignore_errors=True)
             in_use = self._driver_ids_in_use()
             for id in self.driver.list_ids():
                 if id not in in_use and self.driver.mount_count(id) == 0:
