@@ -16,7 +16,12 @@ import time
 from typing import BinaryIO
 
 from dockerlayers.archive import Change, ChangeKind, TarHeader, TarWriter, export_changes
-from dockerlayers.archive.changes import stat_different, sum_changes_size
+from dockerlayers.archive.changes import (
+    changes_dirs,
+    changes_size,
+    stat_different,
+    sum_changes_size,
+)
 from dockerlayers.archive.tar import TYPE_LINK, TYPE_REG, copy_exact, file_info_header
 from dockerlayers.archive.whiteouts import WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from dockerlayers.graphdriver.rootfs import RootFS, _join, _split
@@ -49,6 +54,10 @@ def changes_rootfs(new: RootFS, old: RootFS | None) -> list[Change]:
 
     moby: pkg/archive/changes.go ChangesDirs
     """
+    if new.path is not None and (old is None or old.path is not None):
+        # two host folders (vfs, a kernel mount): moby's ChangesDirs on them, which reads
+        # each entry once instead of resolving every path from the root (quadratic in depth)
+        return changes_dirs(new.path, old.path if old is not None else None)
     found: dict[str, ChangeKind] = {}
 
     # own work lists, not recursion: a tree may be thousands of folders deep
@@ -183,6 +192,9 @@ def changes_size_rootfs(fs: RootFS, changes: list[Change]) -> int:
 
     moby: pkg/archive/changes.go ChangesSize
     """
+
+    if fs.path is not None:
+        return changes_size(fs.path, changes)
 
     def lstat(path: str) -> os.stat_result | None:
         try:

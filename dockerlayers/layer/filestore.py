@@ -29,7 +29,12 @@ class LayerMetadataError(ValueError):
 
 
 def _read(path: str) -> str:
-    with open(path) as f:
+    """A layerdb value, trimmed; bytes that are not UTF-8 are kept (surrogate-escaped), as
+    Go's string(bytes) keeps them, so a damaged value is an unusable id, not a crash.
+
+    moby: layer/filestore.go (ioutil.ReadFile + strings.TrimSpace)
+    """
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
         return f.read().strip()
 
 
