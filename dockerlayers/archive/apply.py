@@ -395,9 +395,10 @@ class _Planner:
         src = _join(rp, lbase)
         node = self.lookup(src)
         if node.kind == "absent":
-            raise LayerTarError(f"{bad}: target does not exist")
+            # moby's os.Link in the chroot: "link /<target> /<name>: <errno>"
+            raise LayerTarError(f"link /{clean} /{_posix_clean(e.name)}: no such file or directory")
         if node.kind == "dir":
-            raise LayerTarError(f"{bad}: target is a directory")
+            raise LayerTarError(f"link /{clean} /{_posix_clean(e.name)}: operation not permitted")
         return _Op("link", target, e, src=src), _VNode(node.kind, node.target)
 
     def _plan_whiteout(self, e: TarEntry, parent: str, target: str, base: str) -> None:
@@ -721,21 +722,25 @@ def _bound(t: float) -> float:
     return t if 0.0 <= t <= _MAX_TIME else 0.0
 
 
-#: Linux PATH_MAX, the terminating NUL included: the kernel refuses a longer path.
+#: Linux PATH_MAX, the terminating NUL included, and NAME_MAX: the kernel refuses a path
+#: as long or a name longer (ENAMETOOLONG).
 PATH_MAX = 4096
+NAME_MAX = 255
 
 
 def _check_path_length(e: TarEntry, rel: str) -> None:
     """Refuse, before anything is written, an entry whose path in the layer is too long for
-    the kernel, with the error moby's applier meets: it runs chrooted in the layer, so the
-    path is `/<name>`, and the call that fails is the one that creates the entry
+    the kernel (or has a name over 255 bytes), with the error moby's applier meets: it runs
+    chrooted in the layer, so the path is `/<name>`, and the call that fails is the one
+    that creates the entry
     (`mkdir /a/a/...: file name too long` for a tree 5,000 folders deep, which the real
     engine refuses so).
 
     moby: pkg/archive/archive.go createTarFile (os.Mkdir, os.OpenFile, os.Symlink, os.Link)
     """
     path = "/" + rel
-    if len(os.fsencode(path)) < PATH_MAX:
+    raw = os.fsencode(path)
+    if len(raw) < PATH_MAX and all(len(c) <= NAME_MAX for c in raw.split(b"/")):
         return
     # a missing parent too long to lstat is not created (the error is not ENOENT), so the
     # entry's own creation is what fails

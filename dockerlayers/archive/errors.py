@@ -60,3 +60,31 @@ class StreamError(LayerTarError):
     def __init__(self, output: str, status: str = "exit status 1") -> None:
         self.output, self.status = output, status
         super().__init__(f"{status}: {output}" if output else status)
+
+
+class ApplyBreakoutError(ApplyLayerError, BreakoutError):
+    """ApplyLayerError for an entry that would write outside the layer."""
+
+
+class ApplyFormatError(ApplyLayerError, TarFormatError):
+    """ApplyLayerError for a stream that is not a well-formed tar."""
+
+
+class ApplyDuplicateError(ApplyLayerError, DuplicatePathError):
+    """ApplyLayerError for a path named twice."""
+
+
+def apply_layer_error(e: LayerTarError) -> ApplyLayerError:
+    """`e` in the daemon's words (see ApplyLayerError), still of `e`'s kind."""
+    if isinstance(e, ApplyLayerError):
+        return e
+    if isinstance(e, StreamError):
+        return ApplyLayerError(e.output, e.status)
+    for kind, cls in (
+        (BreakoutError, ApplyBreakoutError),
+        (DuplicatePathError, ApplyDuplicateError),
+        (TarFormatError, ApplyFormatError),
+    ):
+        if isinstance(e, kind):
+            return cls(str(e))
+    return ApplyLayerError(str(e))

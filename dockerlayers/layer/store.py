@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
-from dockerlayers.archive.errors import ApplyLayerError, LayerTarError, StreamError
+from dockerlayers.archive.errors import ApplyLayerError, LayerTarError, apply_layer_error
 from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
 from dockerlayers.digest import create_chain_id_from_parent
 from dockerlayers.graphdriver import Driver
@@ -69,12 +69,10 @@ def apply_error(e: LayerTarError | OSError) -> ApplyLayerError:
 
     moby: pkg/chrootarchive/diff_unix.go applyLayerHandler
     """
-    if isinstance(e, StreamError):
-        return ApplyLayerError(e.output, e.status)
     if isinstance(e, OSError):
         text = (e.strerror or str(e)).lower()
         return ApplyLayerError(f"{e.filename}: {text}" if e.filename else text)
-    return ApplyLayerError(str(e))
+    return apply_layer_error(e)
 
 
 class LayerStore:
