@@ -283,6 +283,9 @@ def iter_reassembled(
                 data = b64decode(payload)
                 pending.append(data)
                 pending_size += len(data)
+                if pending_size >= _ONE_READ:  # padding comes in many segments: flush
+                    yield b"".join(pending)
+                    pending, pending_size = [], 0
             continue
         if kind != FILE_TYPE:
             raise TarSplitError(f"unknown tar-split entry type {kind!r}")
