@@ -70,6 +70,7 @@ from dockerlayers.archive.whiteouts import (
     WHITEOUT_OPAQUE_DIR,
     WHITEOUT_PREFIX,
 )
+from dockerlayers.ioutils import remove_all
 
 WHITEOUT_FORMATS = ("naive", "aufs", "overlay")
 IMPLIED_DIRECTORY_MODE = 0o755  # moby: pkg/archive/archive.go ImpliedDirectoryMode
@@ -234,10 +235,14 @@ class _Planner:
         return _VNode("file")
 
     def _purge(self, rel: str) -> None:
-        for name in self.children.pop(rel, set()):
-            child = _join(rel, name)
-            self._purge(child)
-            self.nodes.pop(child, None)
+        """Forget everything the view holds below `rel` (an own stack: any depth)."""
+        todo = [rel]
+        while todo:
+            d = todo.pop()
+            for name in self.children.pop(d, set()):
+                child = _join(d, name)
+                todo.append(child)
+                self.nodes.pop(child, None)
 
     def set_node(self, rel: str, node: _VNode, *, keep_children: bool = False) -> None:
         if not keep_children:
@@ -305,6 +310,7 @@ class _Planner:
         if clean == ".." or clean.startswith("../"):
             raise BreakoutError(f"{name!r} is outside of {self.dest!r}")
         rel = "" if clean == "." else clean
+        _check_path_length(e, rel)
 
         if rel.startswith(WHITEOUT_META_PREFIX):
             # aufs metadata at the root; files in .wh..wh.plnk back aufs hard links.
@@ -389,9 +395,10 @@ class _Planner:
         src = _join(rp, lbase)
         node = self.lookup(src)
         if node.kind == "absent":
-            raise LayerTarError(f"{bad}: target does not exist")
+            # moby's os.Link in the chroot: "link /<target> /<name>: <errno>"
+            raise LayerTarError(f"link /{clean} /{_posix_clean(e.name)}: no such file or directory")
         if node.kind == "dir":
-            raise LayerTarError(f"{bad}: target is a directory")
+            raise LayerTarError(f"link /{clean} /{_posix_clean(e.name)}: operation not permitted")
         return _Op("link", target, e, src=src), _VNode(node.kind, node.target)
 
     def _plan_whiteout(self, e: TarEntry, parent: str, target: str, base: str) -> None:
@@ -418,16 +425,19 @@ class _Planner:
         self.set_node(victim, _VNode("file"))
 
     def _opaque_virtual(self, d: str) -> None:
-        for name in list(self.children.get(d, ())):
-            child = _join(d, name)
-            node = self.nodes.get(child)
-            if node is None:
-                continue
-            if child not in self.unpacked:
-                self.set_node(child, _ABSENT)
-            elif node.kind == "dir":
-                node.fresh = True
-                self._opaque_virtual(child)
+        todo = [d]
+        while todo:
+            here = todo.pop()
+            for name in list(self.children.get(here, ())):
+                child = _join(here, name)
+                node = self.nodes.get(child)
+                if node is None:
+                    continue
+                if child not in self.unpacked:
+                    self.set_node(child, _ABSENT)
+                elif node.kind == "dir":
+                    node.fresh = True
+                    todo.append(child)
 
 
 @dataclass
@@ -503,7 +513,7 @@ class _Executor:
 
     def _commit(self) -> None:
         if self.backup is not None:
-            shutil.rmtree(self.backup)
+            remove_all(self.backup)
             if "" not in self.touched and self.root_times is not None:
                 os.utime(self.dest, ns=self.root_times)
         timed = set()
@@ -540,7 +550,7 @@ class _Executor:
             elif kind == "times":
                 times.append((rel, rec[2], rec[3]))
         if self.backup is not None:
-            shutil.rmtree(self.backup, ignore_errors=True)
+            remove_all(self.backup, ignore_errors=True)
         for rel, at, mt in times:
             with contextlib.suppress(FileNotFoundError):
                 os.utime(self.abs(rel), ns=(at, mt), follow_symlinks=False)
@@ -598,8 +608,11 @@ class _Executor:
             fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             self._created(op.rel)
             with os.fdopen(fd, "wb") as out:
-                self.f.seek(self.base + src.data_offset)
-                copy_exact(self.f, out, src.data_size)
+                self.f.seek(self.base + src.data_offset + src.sparse_skip)
+                if src.sparse is None:
+                    copy_exact(self.f, out, src.data_size)
+                else:
+                    _write_sparse(self.f, out, src.sparse, src.size)
         elif t == TYPE_SYMLINK:
             os.symlink(e.linkname, p)
             self._created(op.rel)
@@ -637,18 +650,18 @@ class _Executor:
     def _op_opaque_clear(self, op: _Op) -> None:
         """moby: UnpackLayer's `.wh..wh..opq` walk: remove what this tar did not unpack."""
 
-        def clear(d: str) -> None:
+        todo = [op.rel]  # an own stack: any depth
+        while todo:
+            d = todo.pop()
             for name in sorted(os.listdir(self.abs(d)), key=os.fsencode):
                 child = _join(d, name)
                 if d == "" and name == self.backup_rel:
                     continue
                 if child in self.unpacked:
                     if stat.S_ISDIR(os.lstat(self.abs(child)).st_mode):
-                        clear(child)
+                        todo.append(child)
                 else:
                     self._op_remove(_Op("remove", child))
-
-        clear(op.rel)
 
     def _op_set_opaque(self, op: _Op) -> None:
         p = self.abs(op.rel)
@@ -675,14 +688,20 @@ class _Executor:
     # -- metadata -------------------------------------------------------------------------
 
     def _apply_meta(self, p: str, e: TarEntry, *, is_symlink: bool, chmod: bool = True) -> None:
-        """Owner, xattrs, then mode (chown clears setuid bits), like createTarFile."""
+        """Owner, xattrs, then mode (chown clears setuid bits), like createTarFile.
+
+        Ids go to the kernel as Go's Lchown hands them: cut to 32 bits, so a PAX uid of -5
+        is 4294967291 and 2**40 is 0 (what the real engine stores). An xattr the
+        filesystem refuses with ENOTSUP or EPERM (a macOS `com.apple.*` record, a
+        `trusted.*` one without the capability) is skipped, as moby only warns.
+        """
         if self.is_root:
-            os.lchown(p, e.uid, e.gid)
+            os.lchown(p, _kernel_id(e.uid), _kernel_id(e.gid))
         for k, v in e.xattrs.items():
             try:
                 lsetxattr(p, k, v)
             except OSError as err:
-                if err.errno != errno.EPERM:
+                if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
                     raise
         if chmod and not is_symlink:
             os.chmod(p, e.mode & 0o7777)
@@ -691,12 +710,68 @@ class _Executor:
         os.utime(p, (_atime(e), _bound(e.mtime)), follow_symlinks=follow)
 
 
-_MAX_TIME = float(2**33)  # year 2242; keeps utime() in range, like moby's boundTime
+_MAX_TIME = ((1 << 63) - 1) / 1e9  # moby pkg/system maxTime: time.Unix(0, 1<<63-1), 2262
 
 
 def _bound(t: float) -> float:
-    """moby: pkg/archive/time_nonwindows.go boundTime (clamp to a representable time)"""
-    return min(max(t, 0.0), _MAX_TIME)
+    """A time before the epoch or after 2262 becomes the epoch (the real engine stores a
+    PAX mtime of -100.5 or 99999999999999 as 1970-01-01).
+
+    moby: pkg/system/chtimes.go Chtimes (unixMinTime, unixMaxTime)
+    """
+    return t if 0.0 <= t <= _MAX_TIME else 0.0
+
+
+#: Linux PATH_MAX, the terminating NUL included, and NAME_MAX: the kernel refuses a path
+#: as long or a name longer (ENAMETOOLONG).
+PATH_MAX = 4096
+NAME_MAX = 255
+
+
+def _check_path_length(e: TarEntry, rel: str) -> None:
+    """Refuse, before anything is written, an entry whose path in the layer is too long for
+    the kernel (or has a name over 255 bytes), with the error moby's applier meets: it runs
+    chrooted in the layer, so the path is `/<name>`, and the call that fails is the one
+    that creates the entry
+    (`mkdir /a/a/...: file name too long` for a tree 5,000 folders deep, which the real
+    engine refuses so).
+
+    moby: pkg/archive/archive.go createTarFile (os.Mkdir, os.OpenFile, os.Symlink, os.Link)
+    """
+    path = "/" + rel
+    raw = os.fsencode(path)
+    if len(raw) < PATH_MAX and all(len(c) <= NAME_MAX for c in raw.split(b"/")):
+        return
+    # a missing parent too long to lstat is not created (the error is not ENOENT), so the
+    # entry's own creation is what fails
+    t = e.typeflag
+    if t == TYPE_DIR:
+        raise LayerTarError(f"mkdir {path}: file name too long")
+    if t == TYPE_SYMLINK:
+        raise LayerTarError(f"symlink {e.linkname} {path}: file name too long")
+    if t == TYPE_LINK:
+        raise LayerTarError(f"link /{_posix_clean(e.linkname)} {path}: file name too long")
+    if t in (TYPE_CHAR, TYPE_BLOCK, TYPE_FIFO):
+        raise LayerTarError("file name too long")
+    raise LayerTarError(f"open {path}: file name too long")
+
+
+def _write_sparse(f: BinaryIO, out: BinaryIO, fragments: list[tuple[int, int]], size: int) -> None:
+    """Write a GNU sparse file's real content: each data fragment at its offset, holes
+    left as holes, the file `size` bytes long (what Go's sparse reader gives moby's
+    io.Copy: Docker stores the whole file, not the map).
+
+    Go: archive/tar reader.go sparseFileReader
+    """
+    for offset, length in fragments:
+        out.seek(offset)
+        copy_exact(f, out, length)
+    out.truncate(size)
+
+
+def _kernel_id(n: int) -> int:
+    """An id as the lchown syscall receives Go's int: its low 32 bits (-1: unchanged)."""
+    return n & 0xFFFFFFFF
 
 
 def _atime(e: TarEntry) -> float:
@@ -711,6 +786,6 @@ def _remove_path(p: str) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISDIR(st.st_mode):
-        shutil.rmtree(p)
+        remove_all(p)
     else:
         os.unlink(p)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from dockerlayers import ioutils
 from dockerlayers.archive._xattr import lgetxattr
 from dockerlayers.archive.whiteouts import (
     WHITEOUT_META_PREFIX,
@@ -100,37 +101,56 @@ class _FileInfo:
     added: bool = False
 
     def path(self) -> str:
-        if self.parent is None:
-            return "/"
-        base = self.parent.path()
-        return base + self.name if base == "/" else f"{base}/{self.name}"
+        names: list[str] = []
+        node: _FileInfo | None = self
+        while node is not None and node.parent is not None:
+            names.append(node.name)
+            node = node.parent
+        return "/" + "/".join(reversed(names))
 
     def is_dir(self) -> bool:
         return self.parent is None or (self.st is not None and stat.S_ISDIR(self.st.st_mode))
 
     def add_changes(self, old: _FileInfo | None, changes: list[Change]) -> None:
-        """moby: pkg/archive/changes.go FileInfo.addChanges"""
-        size_at_entry = len(changes)
-        if old is None:
-            changes.append(Change(self.path(), ChangeKind.ADD))
-            self.added = True
-        old_children = dict(old.children) if old is not None and self.is_dir() else {}
-        for name in sorted(self.children, key=os.fsencode):
-            new_child = self.children[name]
-            old_child = old_children.pop(name, None)
-            if old_child is not None:
-                assert old_child.st is not None and new_child.st is not None
-                if (
-                    stat_different(old_child.st, new_child.st)
-                    or old_child.capability != new_child.capability
-                ):
-                    changes.append(Change(new_child.path(), ChangeKind.MODIFY))
-                    new_child.added = True
-            new_child.add_changes(old_child, changes)
-        for name in sorted(old_children, key=os.fsencode):
-            changes.append(Change(old_children[name].path(), ChangeKind.DELETE))
-        if len(changes) > size_at_entry and self.is_dir() and not self.added and self.parent:
-            changes.insert(size_at_entry, Change(self.path(), ChangeKind.MODIFY))
+        """Compare this tree with `old` (None: all added), appending to `changes`; an own
+        stack, not recursion, so any depth works (the result is moby's).
+
+        moby: pkg/archive/changes.go FileInfo.addChanges
+        """
+        # a frame: [node, its old node, len(changes) on entry, names left, old's children left]
+        stack: list[list] = []
+
+        def enter(node: _FileInfo, old_node: _FileInfo | None) -> None:
+            start = len(changes)
+            if old_node is None:
+                changes.append(Change(node.path(), ChangeKind.ADD))
+                node.added = True
+            olds = dict(old_node.children) if old_node is not None and node.is_dir() else {}
+            names = sorted(node.children, key=os.fsencode, reverse=True)
+            stack.append([node, start, names, olds])
+
+        enter(self, old)
+        while stack:
+            node, start, names, olds = stack[-1]
+            if names:
+                name = names.pop()
+                new_child = node.children[name]
+                old_child = olds.pop(name, None)
+                if old_child is not None:
+                    assert old_child.st is not None and new_child.st is not None
+                    if (
+                        stat_different(old_child.st, new_child.st)
+                        or old_child.capability != new_child.capability
+                    ):
+                        changes.append(Change(new_child.path(), ChangeKind.MODIFY))
+                        new_child.added = True
+                enter(new_child, old_child)
+                continue
+            stack.pop()
+            for name in sorted(olds, key=os.fsencode):
+                changes.append(Change(olds[name].path(), ChangeKind.DELETE))
+            if len(changes) > start and node.is_dir() and not node.added and node.parent:
+                changes.insert(start, Change(node.path(), ChangeKind.MODIFY))
 
 
 def _scandir_inodes(path: str) -> dict[str, int]:
@@ -161,22 +181,21 @@ def _collect(old_dir: str, new_dir: str) -> tuple[_FileInfo, _FileInfo]:
         node_parent.children[name] = node
         return node
 
-    def walk(
-        rel: str,
-        i1: os.stat_result | None,
-        i2: os.stat_result | None,
-        n1: _FileInfo | None,
-        n2: _FileInfo | None,
-    ) -> None:
+    # an own stack, not recursion: a tree may be thousands of folders deep
+    todo: list[
+        tuple[str, os.stat_result | None, os.stat_result | None, _FileInfo | None, _FileInfo | None]
+    ] = [("", os.lstat(old_dir), os.lstat(new_dir), old_root, new_root)]
+    while todo:
+        rel, i1, i2, n1, n2 = todo.pop()
         is1 = i1 is not None and stat.S_ISDIR(i1.st_mode)
         is2 = i2 is not None and stat.S_ISDIR(i2.st_mode)
         if not is1 and not is2:
-            return
+            continue
         same_dev = i1 is not None and i2 is not None and i1.st_dev == i2.st_dev
         names1 = _scandir_inodes(os.path.join(old_dir, rel)) if is1 else {}
         names2 = _scandir_inodes(os.path.join(new_dir, rel)) if is2 else {}
         names = set(names1) | set(names2)
-        for name in sorted(names, key=os.fsencode):
+        for name in sorted(names, key=os.fsencode, reverse=True):
             if name in names1 and name in names2 and same_dev and names1[name] == names2[name]:
                 continue
             crel = os.path.join(rel, name) if rel else name
@@ -192,9 +211,7 @@ def _collect(old_dir: str, new_dir: str) -> tuple[_FileInfo, _FileInfo]:
                 c2 = _lstat_or_none(p2)
                 if c2 is not None and n2 is not None:
                     m2 = register(n2, name, p2, c2)
-            walk(crel, c1, c2, m1, m2)
-
-    walk("", os.lstat(old_dir), os.lstat(new_dir), old_root, new_root)
+            todo.append((crel, c1, c2, m1, m2))
     return old_root, new_root
 
 
@@ -253,55 +270,66 @@ def changes_aufs(layers: list[str], rw: str) -> list[Change]:
                 changed_dirs.add(parent)
         changes.append(change)
 
-    def visit(rel: str) -> None:
+    # depth first, each folder's names in order, a folder's content right after it (moby's
+    # recursion order, which `record` depends on), with an own stack of names still to see
+    stack: list[tuple[str, list[str]]] = []
+
+    def open_dir(rel: str) -> None:
         here = os.path.join(rw, rel) if rel else rw
         try:
-            names = sorted(os.listdir(here), key=os.fsencode)
+            names = sorted(os.listdir(here), key=os.fsencode, reverse=True)
         except (FileNotFoundError, NotADirectoryError):
             return
-        for name in names:
-            crel = f"{rel}/{name}" if rel else name
-            full = os.path.join(rw, crel)
-            st = _lstat_or_none(full)
-            if st is None:
-                continue
-            path = "/" + crel
-            is_dir = stat.S_ISDIR(st.st_mode)
-            if "/" not in crel and name.startswith(WHITEOUT_META_PREFIX):
-                if is_dir:
-                    visit(crel)
-                continue
-            if name.startswith(WHITEOUT_PREFIX):
-                deleted = os.path.join(os.path.dirname(path), name[len(WHITEOUT_PREFIX) :])
-                record(Change(deleted, ChangeKind.DELETE), path, is_dir)
-            elif is_char_whiteout(st):
-                record(Change(path, ChangeKind.DELETE), path, is_dir)
-            else:
-                kind = ChangeKind.ADD
-                skip = False
-                for layer in layers:
-                    lst = _lstat_or_none(os.path.join(layer, crel))
-                    if lst is None:
-                        continue
-                    if (
-                        stat.S_ISDIR(lst.st_mode)
-                        and is_dir
-                        and st.st_size == lst.st_size
-                        and st.st_mode == lst.st_mode
-                        and same_fs_time(st.st_mtime_ns, lst.st_mtime_ns)
-                    ):
-                        skip = True
-                    kind = ChangeKind.MODIFY
-                    break
-                if not skip:
-                    record(Change(path, kind), path, is_dir)
-            if is_dir:
-                if is_opaque_dir(full):
-                    opq = f"{path}/{WHITEOUT_PREFIX}.opq"
-                    record(Change(opq, ChangeKind.DELETE), opq, False)
-                visit(crel)
+        stack.append((rel, names))
 
-    visit("")
+    open_dir("")
+    while stack:
+        rel, names = stack[-1]
+        if not names:
+            stack.pop()
+            continue
+        name = names.pop()
+        crel = f"{rel}/{name}" if rel else name
+        full = os.path.join(rw, crel)
+        st = _lstat_or_none(full)
+        if st is None:
+            continue
+        path = "/" + crel
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if "/" not in crel and name.startswith(WHITEOUT_META_PREFIX):
+            if is_dir:
+                open_dir(crel)
+            continue
+        if name.startswith(WHITEOUT_PREFIX):
+            deleted = os.path.join(os.path.dirname(path), name[len(WHITEOUT_PREFIX) :])
+            record(Change(deleted, ChangeKind.DELETE), path, is_dir)
+        elif is_char_whiteout(st):
+            record(Change(path, ChangeKind.DELETE), path, is_dir)
+        else:
+            kind = ChangeKind.ADD
+            skip = False
+            for layer in layers:
+                lst = _lstat_or_none(os.path.join(layer, crel))
+                if lst is None:
+                    continue
+                if (
+                    stat.S_ISDIR(lst.st_mode)
+                    and is_dir
+                    and st.st_size == lst.st_size
+                    and st.st_mode == lst.st_mode
+                    and same_fs_time(st.st_mtime_ns, lst.st_mtime_ns)
+                ):
+                    skip = True
+                kind = ChangeKind.MODIFY
+                break
+            if not skip:
+                record(Change(path, kind), path, is_dir)
+        if is_dir:
+            if is_opaque_dir(full):
+                opq = f"{path}/{WHITEOUT_PREFIX}.opq"
+                record(Change(opq, ChangeKind.DELETE), opq, False)
+            open_dir(crel)
+
     return sorted(changes, key=_sort_key)
 
 
@@ -340,21 +368,8 @@ def sum_changes_size(lstat: Callable[[str], os.stat_result | None], changes: lis
 
 def directory_size(path: str) -> int:
     """Sum of lstat sizes of every non-directory with size > 0 below `path`, each inode once
-    (a symlink counts its target's length).
+    (a symlink counts its target's length); any depth (see `ioutils.directory_size`).
 
     moby: pkg/directory/directory_unix.go Size (internal/directory)
     """
-    size = 0
-    seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(path):
-        for name in dirnames + filenames:
-            st = _lstat_or_none(os.path.join(dirpath, name))
-            if st is None or stat.S_ISDIR(st.st_mode) or st.st_size <= 0:
-                continue
-            if st.st_nlink > 1:
-                key = (st.st_dev, st.st_ino)
-                if key in seen:
-                    continue
-                seen.add(key)
-            size += st.st_size
-    return size
+    return ioutils.directory_size(path)

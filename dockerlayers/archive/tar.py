@@ -55,6 +55,7 @@ TYPE_XHEADER = b"x"
 TYPE_XGLOBAL = b"g"
 TYPE_GNU_LONGNAME = b"L"
 TYPE_GNU_LONGLINK = b"K"
+TYPE_GNU_SPARSE = b"S"
 
 #: Types whose header carries no data even if its size field says otherwise.
 HEADER_ONLY_TYPES = frozenset({TYPE_LINK, TYPE_SYMLINK, TYPE_CHAR, TYPE_BLOCK, TYPE_DIR, TYPE_FIFO})
@@ -441,6 +442,11 @@ class TarEntry:
     data_offset: int
     data_size: int
     name_bytes: bytes = b""
+    #: a GNU sparse file: its data fragments (offset, length) in the real file of `size`
+    #: bytes, stored one after the other from `data_offset + sparse_skip` (1.0 keeps its
+    #: map in the first blocks of the data); None for any other entry
+    sparse: list[tuple[int, int]] | None = None
+    sparse_skip: int = 0
 
 
 def _parse_string(b: bytes) -> bytes:
@@ -486,9 +492,51 @@ def _checksum_ok(blk: bytes) -> bool:
     return stored == unsigned - 256 * high
 
 
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_PAX_PATH_KEYS = ("path", "linkpath", "uname", "gname")
+
+
+def _go_int(value: bytes) -> int:
+    """Go strconv.ParseInt(value, 10, 64): an optional sign and ASCII digits, in int64
+    range; anything else is the reader's ErrHeader."""
+    digits = value[1:] if value[:1] in (b"+", b"-") else value
+    if not digits or not digits.isdigit() or not digits.isascii():
+        raise TarFormatError("archive/tar: invalid tar header")
+    n = int(value)
+    if not _INT64_MIN <= n <= _INT64_MAX:
+        raise TarFormatError("archive/tar: invalid tar header")
+    return n
+
+
+def _pax_time(value: bytes) -> float:
+    """Go parsePAXTime: `<seconds>[.<digits>]`, seconds an int64 (so no `nan`, `inf` or
+    exponents), the fraction cut to nanoseconds.
+
+    Go: archive/tar strconv.go parsePAXTime
+    """
+    secs_s, dot, frac = value.partition(b".")
+    secs = _go_int(secs_s)
+    if not dot or not frac:
+        return float(secs)
+    if not frac.isdigit() or not frac.isascii():
+        raise TarFormatError("archive/tar: invalid tar header")
+    nsecs = int(frac[:9].ljust(9, b"0"))
+    if secs_s.startswith(b"-"):
+        nsecs = -nsecs
+    return secs + nsecs / 1e9
+
+
+_GNU_SPARSE_OFFSET = "GNU.sparse.offset"
+_GNU_SPARSE_NUMBYTES = "GNU.sparse.numbytes"
+_GNU_SPARSE_MAP = "GNU.sparse.map"
+
+
 def _parse_pax(data: bytes) -> dict[str, bytes]:
-    """Go parsePAX: `<len> <key>=<value>\\n` records (later keys win)."""
+    """Go parsePAX: `<len> <key>=<value>\\n` records (later keys win); the 0.0 sparse
+    format's repeated `GNU.sparse.offset`/`numbytes` pairs are collected, in order, into
+    one `GNU.sparse.map` record, as Go does."""
     out: dict[str, bytes] = {}
+    sparse_map: list[bytes] = []
     while data:
         sp = data.find(b" ")
         if sp <= 0:
@@ -504,7 +552,19 @@ def _parse_pax(data: bytes) -> dict[str, bytes]:
         eq = rec.find(b"=")
         if eq <= 0:
             raise TarFormatError("archive/tar: invalid PAX record")
-        out[rec[:eq].decode("utf-8", "surrogateescape")] = rec[eq + 1 :]
+        key = rec[:eq].decode("utf-8", "surrogateescape")
+        value = rec[eq + 1 :]
+        if "\x00" in key or (key in _PAX_PATH_KEYS and b"\x00" in value):
+            raise TarFormatError("archive/tar: invalid tar header")  # Go validPAXRecord
+        if key in (_GNU_SPARSE_OFFSET, _GNU_SPARSE_NUMBYTES):
+            want = _GNU_SPARSE_OFFSET if len(sparse_map) % 2 == 0 else _GNU_SPARSE_NUMBYTES
+            if key != want or b"," in value:
+                raise TarFormatError("archive/tar: invalid tar header")
+            sparse_map.append(value)
+            continue
+        out[key] = value
+    if sparse_map:
+        out[_GNU_SPARSE_MAP] = b",".join(sparse_map)
     return out
 
 
@@ -617,28 +677,166 @@ def iter_tar(fileobj: BinaryIO) -> Iterator[TarEntry]:
                     prefix = _parse_string(blk[345:476])
                 if prefix:
                     name = prefix + b"/" + name
-            if long_name is not None:
+            if pax.get("path"):
+                name = pax["path"]
+            if pax.get("linkpath"):
+                linkname = pax["linkpath"]
+            if long_name is not None:  # Go: the GNU long name wins over a PAX path
                 name = long_name
             if long_link is not None:
                 linkname = long_link
-            if "path" in pax:
-                name = pax["path"]
-            if "linkpath" in pax:
-                linkname = pax["linkpath"]
-            if "size" in pax:
-                try:
-                    size = int(pax["size"])
-                except ValueError:
-                    raise TarFormatError("archive/tar: invalid PAX size") from None
+            if pax.get("size"):
+                size = _go_int(pax["size"])
                 if size < 0:
-                    raise TarFormatError("archive/tar: invalid PAX size")
+                    raise TarFormatError("archive/tar: invalid tar header")
             if typeflag == TYPE_REGA:
                 typeflag = TYPE_DIR if name.endswith(b"/") else TYPE_REG
             data_size = 0 if typeflag in HEADER_ONLY_TYPES else size
-            entry = _entry(blk, name, linkname, typeflag, size, pax, raw_start, s.pos, data_size)
+            sparse: list[tuple[int, int]] | None = None
+            sparse_skip = 0
+            if typeflag == TYPE_GNU_SPARSE:
+                size, sparse = _old_gnu_sparse(blk, s)
+            else:
+                got = _pax_sparse(pax, name, size)
+                if got is not None:
+                    name, size, sparse, one_zero = got
+                    if one_zero:
+                        sparse, sparse_skip = _sparse_map_1x0(s, data_size)
+            data_offset = s.pos
+            if sparse is not None:
+                _check_sparse(typeflag, sparse, size, data_size - sparse_skip)
+                data_offset -= sparse_skip
+            entry = _entry(
+                blk, name, linkname, typeflag, size, pax, raw_start, data_offset, data_size
+            )
+            entry.sparse, entry.sparse_skip = sparse, sparse_skip
             yield entry
-            s.skip(data_size + (-data_size % BLOCK_SIZE))
+            s.skip(data_size - sparse_skip + (-data_size % BLOCK_SIZE))
             break
+
+
+_HEADER_ERROR = "archive/tar: invalid tar header"
+
+
+def _pax_sparse(
+    pax: dict[str, bytes], name: bytes, size: int
+) -> tuple[bytes, int, list[tuple[int, int]] | None, bool] | None:
+    """The GNU sparse PAX records (formats 0.0, 0.1, 1.0): (real name, real size, the map
+    for 0.x or None for 1.0 whose map is in the data, is 1.0); None if not sparse.
+
+    Go: archive/tar reader.go readGNUSparsePAXHeaders, readGNUSparseMap0x1
+    """
+    major, minor = pax.get("GNU.sparse.major"), pax.get("GNU.sparse.minor")
+    if major == b"0" and minor in (b"0", b"1"):
+        one_zero = False
+    elif major == b"1" and minor == b"0":
+        one_zero = True
+    elif major or minor:
+        return None  # an unknown version: a plain file
+    elif pax.get(_GNU_SPARSE_MAP):
+        one_zero = False
+    else:
+        return None
+    if pax.get("GNU.sparse.name"):
+        name = pax["GNU.sparse.name"]
+    real = pax.get("GNU.sparse.size") or pax.get("GNU.sparse.realsize")
+    if real:
+        size = _go_int(real)
+    if one_zero:
+        return name, size, None, True
+    count = _go_int(pax.get("GNU.sparse.numblocks", b""))
+    if count < 0:
+        raise TarFormatError(_HEADER_ERROR)
+    fields = pax.get(_GNU_SPARSE_MAP, b"").split(b",")
+    if fields == [b""]:
+        fields = []
+    if len(fields) != 2 * count:
+        raise TarFormatError(_HEADER_ERROR)
+    nums = [_go_int(x) for x in fields]
+    return name, size, list(zip(nums[0::2], nums[1::2])), False
+
+
+def _sparse_map_1x0(s: _Stream, data_size: int) -> tuple[list[tuple[int, int]], int]:
+    """Read the 1.0 map from the first blocks of the data: a count, then offset and length
+    per fragment, one decimal number a line; only the blocks needed are read. Returns the
+    map and the bytes it took.
+
+    Go: archive/tar reader.go readGNUSparseMap1x0
+    """
+    buf = b""
+    newlines = 0
+    taken = 0
+
+    def feed(n: int) -> None:
+        nonlocal buf, newlines, taken
+        while newlines < n:
+            if taken + BLOCK_SIZE > data_size:
+                raise TarFormatError("unexpected EOF")
+            blk = s.read_exact(BLOCK_SIZE)
+            if len(blk) < BLOCK_SIZE:
+                raise TarFormatError("unexpected EOF")
+            taken += BLOCK_SIZE
+            buf += blk
+            newlines += blk.count(b"\n")
+            if len(buf) > _MAX_SPECIAL_FILE:  # bounded: Go reads what the count asks for
+                raise TarFormatError(_HEADER_ERROR)
+
+    feed(1)
+    tokens = buf.split(b"\n")
+    count = _go_int(tokens[0])
+    if count < 0:
+        raise TarFormatError(_HEADER_ERROR)
+    feed(1 + 2 * count)
+    tokens = buf.split(b"\n")
+    nums = [_go_int(t) for t in tokens[1 : 1 + 2 * count]]
+    return list(zip(nums[0::2], nums[1::2])), taken
+
+
+_OLD_GNU_SPARSE = 386  # 4 entries of (offset, length), 12 bytes each
+_OLD_GNU_IS_EXTENDED = 482
+_OLD_GNU_REALSIZE = (483, 495)
+
+
+def _old_gnu_sparse(blk: bytes, s: _Stream) -> tuple[int, list[tuple[int, int]]]:
+    """The old GNU sparse header ('S'): the real size, the map in the header and in the
+    extension blocks that follow it (21 entries each).
+
+    Go: archive/tar reader.go readOldGNUSparseMap
+    """
+    if blk[_F_MAGIC[0] : _F_VERSION[1]] != _MAGIC_GNU + _VERSION_GNU:
+        raise TarFormatError(_HEADER_ERROR)
+    size = _parse_numeric(blk[_OLD_GNU_REALSIZE[0] : _OLD_GNU_REALSIZE[1]])
+    sparse: list[tuple[int, int]] = []
+    area, count, extended = blk[_OLD_GNU_SPARSE:_OLD_GNU_IS_EXTENDED], 4, blk[_OLD_GNU_IS_EXTENDED]
+    while True:
+        for i in range(count):
+            rec = area[i * 24 : i * 24 + 24]
+            if rec[0] == 0:
+                break
+            sparse.append((_parse_numeric(rec[:12]), _parse_numeric(rec[12:])))
+        if not extended:
+            return size, sparse
+        ext = s.read_exact(BLOCK_SIZE)
+        if len(ext) < BLOCK_SIZE:
+            raise TarFormatError("unexpected EOF")
+        area, count, extended = ext[:504], 21, ext[504]
+
+
+def _check_sparse(typeflag: bytes, sparse: list[tuple[int, int]], size: int, stored: int) -> None:
+    """Go validateSparseEntries (in order, inside the file, no overlap), and the data
+    stored must be exactly what the fragments take (Go's errMissData, errUnrefData)."""
+    if typeflag in HEADER_ONLY_TYPES or size < 0:
+        raise TarFormatError(_HEADER_ERROR)
+    end = 0
+    for offset, length in sparse:
+        if offset < 0 or length < 0 or offset + length > size or end > offset:
+            raise TarFormatError(_HEADER_ERROR)
+        end = offset + length
+    taken = sum(length for _, length in sparse)
+    if taken > stored:
+        raise TarFormatError("archive/tar: sparse file references non-existent data")
+    if taken < stored:
+        raise TarFormatError("archive/tar: sparse file contains unreferenced data")
 
 
 def _entry(
@@ -666,20 +864,18 @@ def _entry(
     gname = _parse_string(blk[_F_GNAME[0] : _F_GNAME[1]]) if is_ustar else b""
     if magic == _MAGIC_GNU and blk[_F_GNU_ATIME[0]]:
         atime = num(_F_GNU_ATIME) or None
-    try:
-        if "uid" in pax:
-            uid = int(pax["uid"])
-        if "gid" in pax:
-            gid = int(pax["gid"])
-        if "mtime" in pax:
-            mtime = float(pax["mtime"])
-        if "atime" in pax:
-            atime = float(pax["atime"])
-    except ValueError:
-        raise TarFormatError("archive/tar: invalid PAX record") from None
-    if "uname" in pax:
+    # Go mergePAX: an empty value keeps the header's; a bad number is ErrHeader
+    if pax.get("uid"):
+        uid = _go_int(pax["uid"])
+    if pax.get("gid"):
+        gid = _go_int(pax["gid"])
+    if pax.get("mtime"):
+        mtime = _pax_time(pax["mtime"])
+    if pax.get("atime"):
+        atime = _pax_time(pax["atime"])
+    if pax.get("uname"):
         uname = pax["uname"]
-    if "gname" in pax:
+    if pax.get("gname"):
         gname = pax["gname"]
     xattrs = {
         k[len(PAX_SCHILY_XATTR) :]: v for k, v in pax.items() if k.startswith(PAX_SCHILY_XATTR)
@@ -805,17 +1001,29 @@ class TarAppender:
             copy_exact(f, self.tw, hdr.size)
 
 
-def _walk_sorted(root: str, rel: str = "") -> Iterator[tuple[str, str, bool]]:
-    """Depth-first, names sorted bytewise per directory, like Go's filepath.WalkDir.
+def _walk_sorted(root: str) -> Iterator[tuple[str, str, bool]]:
+    """Depth-first, names sorted bytewise per directory, like Go's filepath.WalkDir (with
+    an own stack: any depth).
 
     Yields (absolute path, relative slash path, is_dir) for everything below `root`.
     """
-    here = os.path.join(root, rel) if rel else root
-    try:
-        names = sorted(os.listdir(here), key=os.fsencode)
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for name in names:
+    stack: list[tuple[str, list[str]]] = []
+
+    def open_dir(rel: str) -> None:
+        here = os.path.join(root, rel) if rel else root
+        try:
+            names = sorted(os.listdir(here), key=os.fsencode, reverse=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        stack.append((rel, names))
+
+    open_dir("")
+    while stack:
+        rel, names = stack[-1]
+        if not names:
+            stack.pop()
+            continue
+        name = names.pop()
         r = f"{rel}/{name}" if rel else name
         p = os.path.join(root, r)
         try:
@@ -824,7 +1032,7 @@ def _walk_sorted(root: str, rel: str = "") -> Iterator[tuple[str, str, bool]]:
             continue
         yield p, r, is_dir
         if is_dir:
-            yield from _walk_sorted(root, r)
+            open_dir(r)
 
 
 def tar_directory(root: str, out: BinaryIO, *, whiteout_format: str = "aufs") -> None:

@@ -26,7 +26,7 @@ import binascii
 import gzip
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from dockerlayers.archive.errors import DuplicatePathError, TarSplitError
@@ -63,19 +63,32 @@ def _segment(payload: bytes) -> dict:
 
 
 def make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> list[dict]:
-    """Disassemble the seekable tar `fileobj` into tar-split entries (read from its
-    current position; left at the end of the stream).
+    """All of `iter_make_tar_split` as a list (small tars; tests)."""
+    return list(iter_make_tar_split(fileobj, crc64=crc64))
+
+
+#: tar-split reads what follows the end-of-archive blocks in chunks of this size, so that
+#: a stream padded with gigabytes of zeros never sits in memory at once.
+PADDING_CHUNK = 1 << 20
+
+
+def iter_make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> Iterator[dict]:
+    """Disassemble the seekable tar `fileobj` into tar-split entries, one at a time (read
+    from its current position; left at the end of the stream).
 
     Like tar-split, a segment comes before every file entry (the previous entry's
     padding plus this entry's header blocks), every header gets a file entry (size 0
-    for directories, links, ...), then one segment for the end-of-archive blocks and
-    one for whatever follows them.
+    for directories, links, ...; the file's real size for a sparse file), then one
+    segment for the end-of-archive blocks, then what follows them in segments of at most
+    1 MiB (`PADDING_CHUNK`), then one empty segment (tar-split's read that hit EOF).
+    Memory stays bounded by one chunk whatever the padding.
 
     Bad input is a LayerTarError, like for `unpack_layer`: a malformed or truncated
     stream raises TarFormatError, a path named twice DuplicatePathError (tar-split's
     "duplicates of file paths not supported").
 
-    moby: vbatts/tar-split tar/asm/disassemble.go NewInputTarStream
+    moby: vbatts/tar-split tar/asm/disassemble.go NewInputTarStream (v0.11.2, the
+    padding read in 1 MiB chunks)
     """
     start = fileobj.tell()
     entries = list(iter_tar(fileobj))
@@ -88,11 +101,18 @@ def make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> list[dict]:
             raise TarSplitError("unexpected EOF while reading the tar stream")
         return data
 
-    out: list[dict] = []
+    position = 0
+
+    def numbered(entry: dict) -> dict:
+        nonlocal position
+        entry["position"] = position
+        position += 1
+        return entry
+
     seen: set[str] = set()
     prev = 0
     for e in entries:
-        out.append(_segment(raw(prev, e.data_offset)))
+        yield numbered(_segment(raw(prev, e.data_offset)))
         clean = _posix_clean(e.name)
         if clean in seen:
             raise DuplicatePathError("duplicates of file paths not supported")
@@ -102,10 +122,11 @@ def make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> list[dict]:
             entry["name"] = e.name_bytes.decode("utf-8")
         except UnicodeDecodeError:
             entry["name_raw"] = base64.b64encode(e.name_bytes).decode()
-        if e.data_size:
-            entry["size"] = e.data_size
+        file_size = e.size if e.sparse is not None else e.data_size
+        if file_size:
+            entry["size"] = file_size
         payload = None
-        if crc64 and e.data_size:
+        if crc64 and e.data_size and e.sparse is None:
             fileobj.seek(start + e.data_offset)
             crc, left = 0, e.data_size
             while left:
@@ -116,14 +137,13 @@ def make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> list[dict]:
                 left -= len(chunk)
             payload = base64.b64encode(crc.to_bytes(8, "big")).decode()
         entry["payload"] = payload
-        out.append(entry)
+        yield numbered(entry)
         prev = e.data_offset + e.data_size
-    out.append(_segment(raw(prev, end)))
+    yield numbered(_segment(raw(prev, end)))
     fileobj.seek(start + end)
-    out.append(_segment(fileobj.read()))
-    for i, entry in enumerate(out):
-        entry["position"] = i
-    return out
+    while chunk := fileobj.read(PADDING_CHUNK):
+        yield numbered(_segment(chunk))
+    yield numbered(_segment(b""))
 
 
 def _go_json(entry: dict) -> str:
@@ -140,7 +160,7 @@ def _go_json(entry: dict) -> str:
     return s
 
 
-def write_tar_split(entries: list[dict], path: str) -> None:
+def write_tar_split(entries: Iterable[dict], path: str) -> None:
     """Write `entries` as gzip'd JSON lines (the layer's `tar-split.json.gz`).
 
     moby: layer/filestore.go fileMetadataTransaction.TarSplitWriter
@@ -151,14 +171,22 @@ def write_tar_split(entries: list[dict], path: str) -> None:
 
 
 def read_tar_split(path: str) -> list[dict]:
-    """Read a `tar-split.json.gz` back into entries (checked for shape).
+    """Read a `tar-split.json.gz` back into entries (checked for shape); see
+    `iter_tar_split` for a stream of them in bounded memory.
+
+    moby: layer/filestore.go fileMetadataStore.TarSplitReader
+    """
+    return list(iter_tar_split(path))
+
+
+def iter_tar_split(path: str) -> Iterator[dict]:
+    """The entries of a `tar-split.json.gz`, batch by batch (checked for shape).
 
     The JSON lines are parsed in batches, each batch as one JSON array: many times faster
     than a `json.loads` per line, and memory stays bounded by the batch, not the file.
 
     moby: layer/filestore.go fileMetadataStore.TarSplitReader
     """
-    out: list[dict] = []
     try:
         with gzip.open(path, "rb") as f:
             tail = b""
@@ -166,14 +194,15 @@ def read_tar_split(path: str) -> list[dict]:
                 chunk = f.read(_BATCH)
                 lines = (tail + chunk).split(b"\n")
                 tail = lines.pop() if chunk else b""
-                _parse_lines(path, lines, out)
+                batch: list[dict] = []
+                _parse_lines(path, lines, batch)
+                yield from batch
                 if not chunk:
                     break
     except (OSError, EOFError, ValueError) as e:
         if isinstance(e, TarSplitError):
             raise
         raise TarSplitError(f"{path}: cannot read tar-split data: {e}") from e
-    return out
 
 
 _BATCH = 4 << 20
@@ -211,7 +240,7 @@ def entry_name(entry: dict) -> str:
 _ONE_READ = 1 << 20
 
 
-def tar_size(entries: list[dict]) -> int:
+def tar_size(entries: Iterable[dict]) -> int:
     """The length of the tar stream that `entries` reassemble to."""
     total = 0
     for entry in entries:
@@ -224,14 +253,16 @@ def tar_size(entries: list[dict]) -> int:
     return total
 
 
-def reassemble(entries: list[dict], open_file: Callable[[str], BinaryIO], out: BinaryIO) -> None:
+def reassemble(
+    entries: Iterable[dict], open_file: Callable[[str], BinaryIO], out: BinaryIO
+) -> None:
     """Write the original tar stream to `out` (see `iter_reassembled`)."""
     for chunk in iter_reassembled(entries, open_file):
         out.write(chunk)
 
 
 def iter_reassembled(
-    entries: list[dict], open_file: Callable[[str], BinaryIO | int]
+    entries: Iterable[dict], open_file: Callable[[str], BinaryIO | int]
 ) -> Iterator[bytes]:
     """The original tar stream, in chunks of up to about 1 MiB: segments as recorded,
     each file's content (exactly `size` bytes) from `open_file(name)`, a binary file or
@@ -252,6 +283,9 @@ def iter_reassembled(
                 data = b64decode(payload)
                 pending.append(data)
                 pending_size += len(data)
+                if pending_size >= _ONE_READ:  # padding comes in many segments: flush
+                    yield b"".join(pending)
+                    pending, pending_size = [], 0
             continue
         if kind != FILE_TYPE:
             raise TarSplitError(f"unknown tar-split entry type {kind!r}")

@@ -13,7 +13,6 @@ moby 20.10: daemon/graphdriver/aufs/aufs.go
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from typing import BinaryIO
 
@@ -22,6 +21,7 @@ from dockerlayers.graphdriver import kernel
 from dockerlayers.graphdriver.driver import Driver, DriverError
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS
 from dockerlayers.graphdriver.union import UnionRootFS
+from dockerlayers.ioutils import remove_all
 
 
 class AufsDriver(Driver):
@@ -38,7 +38,7 @@ class AufsDriver(Driver):
             base = os.path.join(self.home, sub)
             for name in os.listdir(base):
                 if name.endswith("-removing"):
-                    shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+                    remove_all(os.path.join(base, name), ignore_errors=True)
 
     def layer_dir(self, id: str) -> str:
         return os.path.join(self.home, "diff", id)
@@ -75,7 +75,7 @@ class AufsDriver(Driver):
             made.append(layers)
         except BaseException:
             for path in made:
-                shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.unlink(path)
+                remove_all(path, ignore_errors=True) if os.path.isdir(path) else os.unlink(path)
             raise
 
     def remove(self, id: str) -> None:
@@ -89,7 +89,7 @@ class AufsDriver(Driver):
             if os.path.lexists(path):
                 doomed = path + "-removing"
                 os.rename(path, doomed)
-                shutil.rmtree(doomed, ignore_errors=True)
+                remove_all(doomed, ignore_errors=True)
         try:
             os.unlink(os.path.join(self.home, "layers", id))
         except FileNotFoundError:

@@ -29,34 +29,45 @@ def copy_tree(src: str, dst: str) -> None:
         if not stat.S_ISDIR(st.st_mode):
             os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
 
-    def walk(s_dir: str, d_dir: str) -> None:
+    def entries_of(s_dir: str) -> list[os.DirEntry]:
         with os.scandir(s_dir) as it:
-            entries = sorted(it, key=lambda e: e.name)
-        for entry in entries:
-            s, d = entry.path, os.path.join(d_dir, entry.name)
-            st = entry.stat(follow_symlinks=False)
-            mode = st.st_mode
-            if stat.S_ISDIR(mode):
-                os.mkdir(d, 0o700)
-                walk(s, d)
-                attrs(s, d, st)
-                dir_times.append((d, st))
-                continue
-            key = (st.st_dev, st.st_ino)
-            if st.st_nlink > 1 and key in links:
-                os.link(links[key], d, follow_symlinks=False)
-                continue
-            if stat.S_ISLNK(mode):
-                os.symlink(os.readlink(s), d)
-            elif stat.S_ISREG(mode):
-                shutil.copyfile(s, d, follow_symlinks=False)
-            else:
-                os.mknod(d, mode, st.st_rdev)
-            attrs(s, d, st)
-            if st.st_nlink > 1:
-                links[key] = d
+            return sorted(it, key=lambda e: e.name, reverse=True)
 
-    walk(src, dst)
+    # an own stack, not recursion (a layer may be thousands of folders deep): per folder
+    # being copied, (its source, its copy, its lstat or None for the top, entries left)
+    stack: list[tuple[str, str, os.stat_result | None, list[os.DirEntry]]] = [
+        (src, dst, None, entries_of(src))
+    ]
+    while stack:
+        s_dir, d_dir, dir_st, entries = stack[-1]
+        if not entries:
+            stack.pop()
+            if dir_st is not None:  # a folder's attributes once its content is in
+                attrs(s_dir, d_dir, dir_st)
+                dir_times.append((d_dir, dir_st))
+            continue
+        entry = entries.pop()
+        s, d = entry.path, os.path.join(d_dir, entry.name)
+        st = entry.stat(follow_symlinks=False)
+        mode = st.st_mode
+        if stat.S_ISDIR(mode):
+            os.mkdir(d, 0o700)
+            stack.append((s, d, st, entries_of(s)))
+            continue
+        key = (st.st_dev, st.st_ino)
+        if st.st_nlink > 1 and key in links:
+            os.link(links[key], d, follow_symlinks=False)
+            continue
+        if stat.S_ISLNK(mode):
+            os.symlink(os.readlink(s), d)
+        elif stat.S_ISREG(mode):
+            shutil.copyfile(s, d, follow_symlinks=False)
+        else:
+            os.mknod(d, mode, st.st_rdev)
+        attrs(s, d, st)
+        if st.st_nlink > 1:
+            links[key] = d
+
     root_st = os.lstat(src)
     attrs(src, dst, root_st)
     dir_times.append((dst, root_st))

@@ -16,7 +16,12 @@ import time
 from typing import BinaryIO
 
 from dockerlayers.archive import Change, ChangeKind, TarHeader, TarWriter, export_changes
-from dockerlayers.archive.changes import stat_different, sum_changes_size
+from dockerlayers.archive.changes import (
+    changes_dirs,
+    changes_size,
+    stat_different,
+    sum_changes_size,
+)
 from dockerlayers.archive.tar import TYPE_LINK, TYPE_REG, copy_exact, file_info_header
 from dockerlayers.archive.whiteouts import WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from dockerlayers.graphdriver.rootfs import RootFS, _join, _split
@@ -49,16 +54,26 @@ def changes_rootfs(new: RootFS, old: RootFS | None) -> list[Change]:
 
     moby: pkg/archive/changes.go ChangesDirs
     """
+    if new.path is not None and (old is None or old.path is not None):
+        # two host folders (vfs, a kernel mount): moby's ChangesDirs on them, which reads
+        # each entry once instead of resolving every path from the root (quadratic in depth)
+        return changes_dirs(new.path, old.path if old is not None else None)
     found: dict[str, ChangeKind] = {}
 
-    def added(path: str) -> None:
-        found[path] = ChangeKind.ADD
-        st = new.lstat(path)
-        if stat.S_ISDIR(st.st_mode):
-            for name in new.listdir(path):
-                added(_join(path, name))
+    # own work lists, not recursion: a tree may be thousands of folders deep
+    to_add: list[str] = []
+    to_compare: list[str] = ["/"]
 
-    def compare(path: str) -> None:
+    def added(path: str) -> None:
+        to_add.append(path)
+        while to_add:
+            p = to_add.pop()
+            found[p] = ChangeKind.ADD
+            if stat.S_ISDIR(new.lstat(p).st_mode):
+                to_add.extend(_join(p, name) for name in new.listdir(p))
+
+    while to_compare:
+        path = to_compare.pop()
         new_names = new.listdir(path)
         old_names = set(old.listdir(path)) if old is not None else set()
         for name in new_names:
@@ -72,14 +87,13 @@ def changes_rootfs(new: RootFS, old: RootFS | None) -> list[Change]:
                 found[child] = ChangeKind.MODIFY
             if stat.S_ISDIR(nst.st_mode):
                 if stat.S_ISDIR(ost.st_mode):
-                    compare(child)
+                    to_compare.append(child)
                 else:
                     for sub in new.listdir(child):
                         added(_join(child, sub))
         for name in old_names:
             found[_join(path, name)] = ChangeKind.DELETE
 
-    compare("/")
     return _add_parent_dirs(found)
 
 
@@ -94,13 +108,18 @@ def upper_changes(upper: str, lower: RootFS) -> list[Change]:
 
     found: dict[str, ChangeKind] = {}
 
+    # own work lists, not recursion: a tree may be thousands of folders deep
     def all_added(path: str, host: str) -> None:
-        found[path] = ChangeKind.ADD
-        if os.path.isdir(host) and not os.path.islink(host):
-            for name in _visible_names(host):
-                all_added(_join(path, name), os.path.join(host, name))
+        todo = [(path, host)]
+        while todo:
+            p, h = todo.pop()
+            found[p] = ChangeKind.ADD
+            if os.path.isdir(h) and not os.path.islink(h):
+                todo.extend((_join(p, n), os.path.join(h, n)) for n in _visible_names(h))
 
-    def walk(path: str, host: str) -> None:
+    to_walk: list[tuple[str, str]] = [("/", upper)]
+    while to_walk:
+        path, host = to_walk.pop()
         upper_names: set[str] = set()
         with os.scandir(host) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -134,7 +153,7 @@ def upper_changes(upper: str, lower: RootFS) -> list[Change]:
                         for old_name in lower.listdir(child):
                             if old_name not in _visible_names(entry.path):
                                 found[_join(child, old_name)] = ChangeKind.DELETE
-                    walk(child, entry.path)
+                    to_walk.append((child, entry.path))
                 else:
                     for sub in _visible_names(entry.path):
                         all_added(_join(child, sub), os.path.join(entry.path, sub))
@@ -143,7 +162,6 @@ def upper_changes(upper: str, lower: RootFS) -> list[Change]:
                 if old_name not in upper_names:
                     found[_join("/", old_name)] = ChangeKind.DELETE
 
-    walk("/", upper)
     return _add_parent_dirs(found)
 
 
@@ -174,6 +192,9 @@ def changes_size_rootfs(fs: RootFS, changes: list[Change]) -> int:
 
     moby: pkg/archive/changes.go ChangesSize
     """
+
+    if fs.path is not None:
+        return changes_size(fs.path, changes)
 
     def lstat(path: str) -> os.stat_result | None:
         try:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import shutil
 import tempfile
 import threading
+
+from dockerlayers.ioutils import remove_all
 
 MNT_DETACH = 2
 _libc = None
@@ -63,7 +64,7 @@ def overlay_supported() -> bool:
         except OSError:
             _supported = False
         finally:
-            shutil.rmtree(base, ignore_errors=True)
+            remove_all(base, ignore_errors=True)
         return _supported
 
 

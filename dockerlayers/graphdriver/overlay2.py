@@ -19,7 +19,6 @@ moby: daemon/graphdriver/overlay2/overlay.go
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from typing import BinaryIO
 
@@ -29,7 +28,7 @@ from dockerlayers.graphdriver import fsdiff, kernel
 from dockerlayers.graphdriver.driver import Driver, DriverError
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS
 from dockerlayers.graphdriver.union import UnionRootFS
-from dockerlayers.ioutils import atomic_write_file, remove_temp_files
+from dockerlayers.ioutils import atomic_write_file, remove_all, remove_temp_files
 
 LINK_DIR = "l"
 DIFF_DIR = "diff"
@@ -169,7 +168,7 @@ class Overlay2Driver(Driver):
                 os.unlink(os.path.join(self.home, LINK_DIR, link))
             except FileNotFoundError:
                 pass
-        shutil.rmtree(self.dir(id), ignore_errors=True)
+        remove_all(self.dir(id), ignore_errors=True)
 
     def _mount(self, id: str) -> RootFS:
         """moby: daemon/graphdriver/overlay2/overlay.go Get"""

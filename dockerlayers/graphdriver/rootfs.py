@@ -297,22 +297,28 @@ class RootFS:
         return sorted(self._listdir(p))
 
     def walk(self, top: str = "/") -> Iterator[tuple[str, list[str], list[str]]]:
-        """Like os.walk (top-down, symlinks to folders not followed), in-container paths."""
+        """Like os.walk (top-down, symlinks to folders not followed), in-container paths;
+        the caller may prune `dirs` in place. An own stack: any depth."""
         try:
-            top_p = self.resolve(top)
-            names = self.listdir(top_p)
+            start = self.resolve(top)
         except OSError:
             return
-        dirs, files = [], []
-        for name in names:
+        todo = [start]
+        while todo:
+            top_p = todo.pop()
             try:
-                st = self._lstat(_join(top_p, name))
+                names = self.listdir(top_p)
             except OSError:
                 continue
-            (dirs if stat.S_ISDIR(st.st_mode) else files).append(name)
-        yield top_p, dirs, files
-        for name in dirs:
-            yield from self.walk(_join(top_p, name))
+            dirs, files = [], []
+            for name in names:
+                try:
+                    st = self._lstat(_join(top_p, name))
+                except OSError:
+                    continue
+                (dirs if stat.S_ISDIR(st.st_mode) else files).append(name)
+            yield top_p, dirs, files
+            todo.extend(_join(top_p, name) for name in reversed(dirs))
 
     def open(self, path: str, mode: str = "r", encoding: str | None = None) -> IO[Any]:
         """Open a file like the builtin `open`; writes land where the driver puts them."""
@@ -423,14 +429,24 @@ class RootFS:
         self._touch(_split(p)[0])
 
     def rmtree(self, path: str) -> None:
-        """Remove a folder and everything in it (like `rm -rf`), through this view."""
+        """Remove a folder and everything in it (like `rm -rf`), through this view (an own
+        stack: any depth)."""
         p, st = self._existing(path, follow=False)
         if not stat.S_ISDIR(st.st_mode):
             self.remove(p)
             return
-        for name in self._listdir(p):
-            self.rmtree(_join(p, name))
-        self.rmdir(p)
+        stack: list[tuple[str, list[str]]] = [(p, list(self._listdir(p)))]
+        while stack:
+            d, names = stack[-1]
+            if not names:
+                stack.pop()
+                self.rmdir(d)
+                continue
+            child = _join(d, names.pop())
+            if stat.S_ISDIR(self._lstat(child).st_mode):
+                stack.append((child, list(self._listdir(child))))
+            else:
+                self.remove(child)
 
     def rename(self, src: str, dst: str) -> None:
         self._check_writable(src)

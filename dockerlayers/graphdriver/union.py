@@ -31,6 +31,7 @@ from dockerlayers.archive.whiteouts import (
     native_whiteouts_supported,
 )
 from dockerlayers.graphdriver.rootfs import RootFS, _err, _join, _split
+from dockerlayers.ioutils import remove_all
 
 _OVERLAY_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
 #: Names looked up one by one in a folder before its merged listing is built.
@@ -125,6 +126,20 @@ class UnionRootFS(RootFS):
         cached = self._dirlayers_cache.get(d)
         if cached is not None:
             return cached
+        # the nearest cached ancestor first, then down (an own stack: any depth)
+        chain: list[str] = []
+        up = d
+        while up != "/" and up not in self._dirlayers_cache:
+            chain.append(up)
+            up = _split(up)[0]
+        if up == "/" and "/" not in self._dirlayers_cache:
+            self._dirlayers_one("/")
+        for sub in reversed(chain):
+            self._dirlayers_one(sub)
+        return self._dirlayers_cache[d]
+
+    def _dirlayers_one(self, d: str) -> list[int]:
+        """`_dirlayers(d)` with its parent's already cached."""
         if d == "/":
             candidates = list(range(len(self.layers)))
         else:
@@ -132,7 +147,7 @@ class UnionRootFS(RootFS):
             top = self._locate_in(parent, name)
             if top is None:
                 raise _err(errno.ENOENT, d)
-            candidates = [i for i in self._dirlayers(parent) if i >= top]
+            candidates = [i for i in self._dirlayers_cache[parent] if i >= top]
         result: list[int] = []
         for i in candidates:
             host = self._h(i, d)
@@ -301,16 +316,22 @@ class UnionRootFS(RootFS):
 
     # -- copy-up -----------------------------------------------------------------------------
     def _copy_up_dir(self, d: str) -> None:
-        """Make sure folder `d` exists in the upper layer (copying its attributes up)."""
-        if d == "/":
-            return
-        i = self._locate(d)
-        if i is None:
-            raise _err(errno.ENOENT, d)
-        if i == 0:
-            return
+        """Make sure folder `d` exists in the upper layer (copying its attributes up), its
+        missing ancestors first (an own list, not recursion: any depth)."""
+        todo: list[tuple[str, int]] = []
+        while d != "/":
+            i = self._locate(d)
+            if i is None:
+                raise _err(errno.ENOENT, d)
+            if i == 0:
+                break
+            todo.append((d, i))
+            d = _split(d)[0]
+        for d, i in reversed(todo):
+            self._copy_up_one_dir(d, i)
+
+    def _copy_up_one_dir(self, d: str, i: int) -> None:
         parent, name = _split(d)
-        self._copy_up_dir(parent)
         src, dst = self._h(i, d), self._h(0, d)
         st = os.lstat(src)
         if os.path.lexists(dst):  # a whiteout file in the same place cannot exist here
@@ -464,7 +485,7 @@ class UnionRootFS(RootFS):
         if i == 0:
             host = self._h(0, p)
             if is_dir:
-                shutil.rmtree(host)  # holds nothing visible: only whiteouts of lower entries
+                remove_all(host)  # holds nothing visible: only whiteouts of lower entries
             else:
                 os.unlink(host)
         if needs_whiteout:

@@ -8,11 +8,11 @@ moby: daemon/graphdriver/vfs/driver.go
 from __future__ import annotations
 
 import os
-import shutil
 
 from dockerlayers.graphdriver.copy import copy_tree
 from dockerlayers.graphdriver.driver import Driver, DriverError
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS
+from dockerlayers.ioutils import remove_all
 
 
 class VfsDriver(Driver):
@@ -40,11 +40,11 @@ class VfsDriver(Driver):
             if parent is not None:
                 copy_tree(self.layer_dir(parent), path)
         except BaseException:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_all(path, ignore_errors=True)
             raise
 
     def remove(self, id: str) -> None:
-        shutil.rmtree(self.layer_dir(id), ignore_errors=True)
+        remove_all(self.layer_dir(id), ignore_errors=True)
         self._refs.pop(id, None)
         self._mounted.pop(id, None)
 

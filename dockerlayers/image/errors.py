@@ -29,3 +29,12 @@ class ConflictError(ImageError, api.Conflict):
 
 class LoadError(ImageError, api.InvalidParameter, ValueError):
     """An archive or layout that cannot be loaded; nothing was changed."""
+
+
+class StoreInitError(api.DockerException):
+    """The daemon cannot start on this root: a store's file is unreadable. `str()` is
+    dockerd's startup error (it exits; the docker CLI then cannot connect); the root is
+    left as it is for the user to repair.
+
+    moby: daemon/daemon.go NewDaemon ("Couldn't create reference store repository: ...")
+    """

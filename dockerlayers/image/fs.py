@@ -9,10 +9,9 @@ moby: image/fs.go
 from __future__ import annotations
 
 import os
-import shutil
 
 from dockerlayers.digest import from_bytes, is_digest
-from dockerlayers.ioutils import atomic_write_file, remove_temp_files
+from dockerlayers.ioutils import atomic_write_file, remove_all, remove_temp_files
 
 
 class FSStoreBackend:
@@ -73,7 +72,7 @@ class FSStoreBackend:
 
     def delete(self, dgst: str) -> None:
         """moby: image/fs.go Delete"""
-        shutil.rmtree(self.metadata_dir(dgst), ignore_errors=True)
+        remove_all(self.metadata_dir(dgst), ignore_errors=True)
         try:
             os.remove(self.content_file(dgst))
         except FileNotFoundError:

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockerlayers.image import jsonenc
-from dockerlayers.image.errors import ConflictError, ImageNotFound, InvalidReference
+from dockerlayers.image.errors import (
+    ConflictError,
+    ImageNotFound,
+    InvalidReference,
+    StoreInitError,
+)
 from dockerlayers.image.refname import (
     Reference,
     familiar_name,
@@ -40,6 +45,76 @@ class Association:
     id: str
 
 
+_GO_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "bool"}
+
+
+def _decode_store(raw: bytes) -> dict[str, Any]:
+    """`repositories.json` decoded into moby's store shape, or StoreInitError worded like
+    Go's encoding/json (`invalid character 'g' looking for beginning of value`, `unexpected
+    end of JSON input`, `json: cannot unmarshal array into Go value of type ...`): dockerd
+    refuses to start on a garbage file rather than lose the tags in it.
+
+    moby: reference/store.go NewReferenceStore / reload
+    """
+    prefix = "Couldn't create reference store repository: "
+    text = raw.decode("utf-8", "replace")  # Go: invalid UTF-8 becomes U+FFFD
+    if len(raw) > jsonenc.MAX_JSON_SIZE:
+        raise StoreInitError(prefix + "file too large")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        rest = text[e.pos :].lstrip()
+        if not rest:
+            why = "unexpected end of JSON input"
+        elif e.msg == "Expecting value":
+            why = f"invalid character {_go_char(rest[0])} looking for beginning of value"
+        elif e.msg == "Extra data":
+            why = f"invalid character {_go_char(rest[0])} after top-level value"
+        else:
+            why = f"invalid character {_go_char(rest[0])} in JSON input"
+        raise StoreInitError(prefix + why) from None
+    except RecursionError:
+        raise StoreInitError(prefix + "exceeded max depth") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = _GO_KINDS.get(type(data), "value")
+        raise StoreInitError(
+            f"{prefix}json: cannot unmarshal {kind} into Go value of type *reference.store"
+        )
+    repos = data.get("Repositories")
+    if repos is not None and not isinstance(repos, dict):
+        kind = _GO_KINDS.get(type(repos), "value")
+        raise StoreInitError(
+            f"{prefix}json: cannot unmarshal {kind} into Go struct field "
+            "store.Repositories of type map[string]reference.repository"
+        )
+    for repo in (repos or {}).values():
+        if repo is None:
+            continue
+        bad = (
+            [v for v in repo.values() if not isinstance(v, str)] if isinstance(repo, dict) else None
+        )
+        if bad is None:
+            kind = _GO_KINDS.get(type(repo), "value")
+            raise StoreInitError(
+                f"{prefix}json: cannot unmarshal {kind} into Go value of type reference.repository"
+            )
+        if bad:
+            kind = _GO_KINDS.get(type(bad[0]), "value") if bad[0] is not None else "value"
+            if bad[0] is None:
+                continue  # Go: null leaves the digest empty
+            raise StoreInitError(
+                f"{prefix}json: cannot unmarshal {kind} into Go value of type digest.Digest"
+            )
+    return data
+
+
+def _go_char(c: str) -> str:
+    """How Go's JSON errors quote a character: `'x'`, or `'\\''` for a quote."""
+    return "'\\''" if c == "'" else f"'{c}'"
+
+
 class ReferenceStore:
     """Tags and digests by repository, persisted to `repositories.json`."""
 
@@ -58,11 +133,16 @@ class ReferenceStore:
         """moby: reference/store.go reload"""
         try:
             with open(self.json_path, "rb") as f:
-                data = json.loads(f.read() or b"{}")
+                raw = f.read(jsonenc.MAX_JSON_SIZE + 1) or b"{}"
         except FileNotFoundError:
             return
+        except OSError as e:
+            raise StoreInitError(f"Couldn't create reference store repository: {e}") from None
+        data = _decode_store(raw)
         for name, repo in (data.get("Repositories") or {}).items():
             for ref_str, id in (repo or {}).items():
+                if not isinstance(id, str):
+                    continue  # a null digest (the only non-string _decode_store lets by)
                 try:
                     ref = parse_normalized_named(ref_str)
                 except InvalidReference:

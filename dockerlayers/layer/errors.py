@@ -5,6 +5,8 @@ moby: layer/layer.go (ErrLayerDoesNotExist, ...)
 
 from __future__ import annotations
 
+from dockerlayers.errors import APIError
+
 
 class LayerError(Exception):
     """Base of the layer store's errors; `str()` is moby's message."""
@@ -35,8 +37,9 @@ class MaxDepthExceeded(LayerError):
     message = "max depth exceeded"
 
 
-class VerificationError(LayerError):
-    """The reassembled tar stream does not hash to the layer's DiffID (named in the text).
+class VerificationError(LayerError, APIError):
+    """The reassembled tar stream does not hash to the layer's DiffID (named in the text);
+    the daemon's answer to `docker save` (an APIError, so the CLI prints it as one).
 
     moby: layer/layer.go verifiedReadCloser.Read
     """

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
 from dockerlayers.digest import is_digest
-from dockerlayers.ioutils import AtomicWriteSet
+from dockerlayers.ioutils import AtomicWriteSet, remove_all
 from dockerlayers.stringid import is_valid_id
 
 TAR_SPLIT = "tar-split.json.gz"
@@ -30,7 +29,12 @@ class LayerMetadataError(ValueError):
 
 
 def _read(path: str) -> str:
-    with open(path) as f:
+    """A layerdb value, trimmed; bytes that are not UTF-8 are kept (surrogate-escaped), as
+    Go's string(bytes) keeps them, so a damaged value is an unusable id, not a crash.
+
+    moby: layer/filestore.go (ioutil.ReadFile + strings.TrimSpace)
+    """
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
         return f.read().strip()
 
 
@@ -169,7 +173,7 @@ class FileMetadataStore:
         return value
 
     def remove_mount(self, name: str) -> None:
-        shutil.rmtree(self.mount_dir(name), ignore_errors=False)
+        remove_all(self.mount_dir(name))
 
     # -- listing and orphans ---------------------------------------------------------------
     def list(self) -> tuple[list[str], list[str]]:

@@ -11,11 +11,11 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-from dockerlayers.archive.tarsplit import SEGMENT_TYPE, iter_reassembled, read_tar_split, tar_size
+from dockerlayers.archive.tarsplit import SEGMENT_TYPE, iter_reassembled, iter_tar_split, tar_size
 from dockerlayers.digest import DIGEST_SHA256_EMPTY_TAR, EMPTY_TAR
 from dockerlayers.layer.errors import VerificationError
 
@@ -102,7 +102,7 @@ class RoLayer:
         """The layer's tar as a stream of known size, reassembled as it is read and
         checked against the DiffID at its end (no temp copy)."""
         store = self.layer_store
-        entries = read_tar_split(store.store.tar_split_path(self.chain_id))
+        path = store.store.tar_split_path(self.chain_id)
         base = store.driver.layer_dir(self.cache_id)
         root = base.rstrip("/") + "/"
 
@@ -114,7 +114,8 @@ class RoLayer:
                     raise VerificationError(self.diff_id)
             return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
-        return LayerTar(self.chain_id, self.diff_id, tar_size(entries), entries, open_file)
+        size = tar_size(iter_tar_split(path))  # a first pass: entries are streamed, never held
+        return LayerTar(self.chain_id, self.diff_id, size, lambda: iter_tar_split(path), open_file)
 
     def tar_stream_from(self, parent_chain_id: str | None) -> BinaryIO:
         """The diff of this layer against an ancestor (not verified).
@@ -148,9 +149,11 @@ class LayerTar:
         chain_id: str,
         diff_id: str,
         size: int,
-        entries: list[dict],
+        entries: list[dict] | Callable[[], Iterable[dict]],
         open_file: Callable[[str], BinaryIO | int],
     ) -> None:
+        """`entries`: the tar-split entries, or a function giving a fresh stream of them
+        (read as the tar is produced, so a layer's entries are never all in memory)."""
         self.chain_id, self.diff_id, self.size = chain_id, diff_id, size
         self._entries, self._open_file = entries, open_file
 
@@ -159,7 +162,8 @@ class LayerTar:
         one if the stream does not hash to the DiffID."""
         digester = _Digester(threaded=self.size >= _THREAD_FROM)
         try:
-            for chunk in iter_reassembled(self._entries, self._open_file):
+            entries = self._entries() if callable(self._entries) else self._entries
+            for chunk in iter_reassembled(entries, self._open_file):
                 digester.update(chunk)
                 yield chunk
         except (OSError, ValueError) as e:

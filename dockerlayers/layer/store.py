@@ -8,16 +8,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import tempfile
 import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
-from dockerlayers.archive.tarsplit import make_tar_split, write_tar_split
+from dockerlayers.archive.errors import ApplyLayerError, LayerTarError, apply_layer_error
+from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
 from dockerlayers.digest import create_chain_id_from_parent
 from dockerlayers.graphdriver import Driver
 from dockerlayers.graphdriver.rootfs import RootFS
+from dockerlayers.ioutils import remove_all
 from dockerlayers.layer.errors import (
     LayerDoesNotExist,
     LayerNotRetained,
@@ -72,6 +73,20 @@ def store_layer(
     tx.set_cache_id(cache_id)
     if parent is not None:
         tx.set_parent(parent)
+
+
+def apply_error(e: LayerTarError | OSError) -> ApplyLayerError:
+    """How the daemon words a layer that failed to apply: `Error processing tar
+    file(exit status 1): <the applier's error>`, or the broken input's error in the
+    place of the exit status (see ApplyLayerError). An OS error reads as Go's:
+    `<path>: <errno text in lower case>`.
+
+    moby: pkg/chrootarchive/diff_unix.go applyLayerHandler
+    """
+    if isinstance(e, OSError):
+        text = (e.strerror or str(e)).lower()
+        return ApplyLayerError(f"{e.filename}: {text}" if e.filename else text)
+    return apply_layer_error(e)
 
 
 class LayerStore:
@@ -182,7 +197,7 @@ class LayerStore:
             created = True
             spooled, diff_id = _spool(tar, self.tmp_dir)
             with spooled:
-                write_tar_split(make_tar_split(spooled), tx.tar_split_path())
+                write_tar_split(iter_make_tar_split(spooled), tx.tar_split_path())
                 spooled.seek(0)
                 size = self.driver.apply_diff(cache_id, p.cache_id if p else None, spooled)
             chain_id = create_chain_id_from_parent(p.chain_id if p else None, diff_id)
@@ -199,13 +214,15 @@ class LayerStore:
                 layer = RoLayer(self, chain_id, diff_id, p, cache_id, size)
                 self.layer_map[chain_id] = layer
                 return self._get_reference(layer, count=True)
-        except BaseException:
+        except BaseException as e:
             if created:
                 self.driver.remove(cache_id)
             if tx is not None:
                 tx.cancel()
             if p is not None:
                 self._release_parent(p)
+            if isinstance(e, (LayerTarError, OSError)) and not isinstance(e, ApplyLayerError):
+                raise apply_error(e) from e
             raise
         finally:
             self._in_flight.discard(cache_id)
@@ -289,7 +306,7 @@ class LayerStore:
             except FileExistsError:
                 continue
         self.driver.remove(layer.cache_id)
-        shutil.rmtree(doomed, ignore_errors=True)
+        remove_all(doomed, ignore_errors=True)
         return Metadata(layer.chain_id, layer.diff_id, layer.size(), layer.diff_size())
 
     # -- RW layers ---------------------------------------------------------------------------
@@ -328,7 +345,7 @@ class LayerStore:
             for id in reversed(made):
                 self.driver.remove(id)
             if os.path.isdir(self.store.mount_dir(name)) and name not in self.mounts:
-                shutil.rmtree(self.store.mount_dir(name), ignore_errors=True)
+                remove_all(self.store.mount_dir(name), ignore_errors=True)
             if p is not None:
                 self._release_parent(p)
             raise
@@ -425,9 +442,9 @@ class LayerStore:
             for path, cache_id in self.store.get_orphans():
                 if cache_id and not self._cache_id_in_use(cache_id):
                     self.driver.remove(cache_id)
-                shutil.rmtree(path, ignore_errors=True)
+                remove_all(path, ignore_errors=True)
             for path in self.store.stale_transactions():
-                shutil.rmtree(path, ignore_errors=True)
+                remove_all(path, ignore_errors=True)
             in_use = self._driver_ids_in_use()
             for id in self.driver.list_ids():
                 if id not in in_use and self.driver.mount_count(id) == 0:

@@ -92,7 +92,11 @@ HOSTILE: dict[str, tuple[bytes, type[LayerTarError], str]] = {
     ),
     "hardlink-absolute": (build_tar(hard("l", "/etc/passwd")), BreakoutError, "invalid hardlink"),
     "hardlink-absent": (build_tar(hard("l", "no/such")), LayerTarError, "invalid hardlink"),
-    "hardlink-to-dir": (build_tar(hard("l", "etc")), LayerTarError, "invalid hardlink"),
+    "hardlink-to-dir": (
+        build_tar(hard("l", "etc")),
+        LayerTarError,
+        "link /etc /l: operation not permitted",
+    ),
     "hardlink-through-absolute-symlink": (
         build_tar(hard("l", "abs-out/secret")),
         BreakoutError,

@@ -46,6 +46,7 @@ from dockerlayers.image.tarexport.tarexport import (
     MANIFEST_FILE,
     TarExporter,
 )
+from dockerlayers.ioutils import remove_all
 
 
 @dataclass
@@ -284,7 +285,7 @@ def _write_dir(tree: _Tree, dest: str) -> None:
             os.rmdir(dest)
         os.rename(tmp, dest)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_all(tmp, ignore_errors=True)
         raise
 
 

@@ -21,10 +21,12 @@ import posixpath
 import shutil
 import stat
 import tempfile
+import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from dockerlayers.archive import TarFormatError, iter_tar
+from dockerlayers.archive.errors import StreamError
 from dockerlayers.archive.tar import (
     TYPE_DIR,
     TYPE_LINK,
@@ -71,14 +73,55 @@ def decompress_stream(f: BinaryIO) -> BinaryIO:
     f.seek(-len(head), io.SEEK_CUR)
     kind = compression_of(head)
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
+        return _Decompressed(gzip.GzipFile(fileobj=f, mode="rb"), f, kind)  # type: ignore[return-value]
     if kind == "bzip2":
-        return bz2.BZ2File(f)  # type: ignore[return-value]
+        return _Decompressed(bz2.BZ2File(f), f, kind)  # type: ignore[return-value]
     if kind == "xz":
-        return lzma.LZMAFile(f)  # type: ignore[return-value]
+        return _Decompressed(lzma.LZMAFile(f), f, kind)  # type: ignore[return-value]
     if kind == "zstd":
         raise LoadError("unsupported compression format zstd")
     return f
+
+
+class _Decompressed(io.RawIOBase):
+    """A decompressing reader whose failures carry Go's words (StreamError): a bad gzip
+    checksum or length is `gzip: invalid checksum`, a bad trailing member `gzip: invalid
+    header`, a corrupt deflate stream `flate: corrupt input before offset N` (N: the
+    compressed bytes read so far, near Go's figure), a stream that ends early `unexpected
+    EOF` — never zlib.error or EOFError.
+
+    Go: compress/gzip gunzip.go (ErrChecksum, ErrHeader), compress/flate CorruptInputError
+    """
+
+    def __init__(self, inner: BinaryIO, raw: BinaryIO, kind: str) -> None:
+        self._inner, self._raw, self._kind = inner, raw, kind
+        self._start = raw.tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        try:
+            data = self._inner.read(len(b))
+        except EOFError:
+            raise StreamError("unexpected EOF") from None
+        except gzip.BadGzipFile as e:
+            text = str(e)
+            if "CRC" in text or "length" in text:
+                raise StreamError("", status="gzip: invalid checksum") from None
+            raise StreamError("", status="gzip: invalid header") from None
+        except zlib.error:
+            offset = max(0, self._raw.tell() - self._start)
+            raise StreamError("", status=f"flate: corrupt input before offset {offset}") from None
+        except (OSError, lzma.LZMAError) as e:  # bzip2 / xz: their own words
+            raise StreamError("", status=f"{self._kind}: {e}") from None
+        n = len(data)
+        b[:n] = data
+        return n
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 def clean_member_name(name: str) -> str:
@@ -325,7 +368,7 @@ def open_source(data: BinaryIO | bytes | str, tmp_dir: str) -> Iterator[Source]:
             spool = stack.enter_context(tempfile.TemporaryFile(dir=tmp_dir))
             try:
                 shutil.copyfileobj(inner, spool)
-            except (OSError, EOFError, lzma.LZMAError) as e:
+            except (OSError, EOFError, lzma.LZMAError, StreamError) as e:
                 raise LoadError(f"invalid compressed archive: {e}") from None
             spool.seek(0)
             f = spool  # type: ignore[assignment]
