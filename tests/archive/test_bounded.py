@@ -29,8 +29,8 @@ from dockerlayers.archive.tarsplit import (
     tar_size,
     write_tar_split,
 )
-from tests.support.tars import build_tar, f
 from tests.reliability.deep import store_hash
+from tests.support.tars import build_tar, f
 
 
 def _segments_after_end(entries: list[dict]) -> list[int]:

@@ -27,10 +27,10 @@ def code(text: str) -> Cell:
 
 
 def moby(*paths: str) -> str:
-    """A markdown list of moby source files (paths as in the 20.10-28.x tree)."""
+    """A markdown list of moby source files (paths as in moby v20.10.24, the engine modelled)."""
     # used as `md("""... ## Read next\n\n        """ + moby(...) + """...""")`: the first
     # line is indented by the text before it, the others like the cell text around them, so
     # that md()'s dedent leaves the list flush left
     return "\n        ".join(
-        f"- [`{p}`](https://github.com/moby/moby/blob/v28.5.2/{p})" for p in paths
+        f"- [`{p}`](https://github.com/moby/moby/blob/v20.10.24/{p})" for p in paths
     )

@@ -339,7 +339,7 @@ CELLS = [
             "daemon/pause.go",
         )
         + """
-        - aufs (removed in 24.0): [`daemon/graphdriver/aufs/aufs.go`](https://github.com/moby/moby/blob/20.10/daemon/graphdriver/aufs/aufs.go)
+        - aufs (removed in 24.0): [`daemon/graphdriver/aufs/aufs.go`](https://github.com/moby/moby/blob/v20.10.24/daemon/graphdriver/aufs/aufs.go)
 
         Next: [03 · Restart keeps the read-write layer](03-restart-keeps-the-rw-layer.ipynb).
         """

@@ -129,7 +129,7 @@ CELLS = [
             "daemon/graphdriver/driver_linux.go",
         )
         + """
-        - aufs (removed in 24.0): [`daemon/graphdriver/aufs/aufs.go`](https://github.com/moby/moby/blob/20.10/daemon/graphdriver/aufs/aufs.go)
+        - aufs (removed in 24.0): [`daemon/graphdriver/aufs/aufs.go`](https://github.com/moby/moby/blob/v20.10.24/daemon/graphdriver/aufs/aufs.go)
 
         Next: [07 · The container lifecycle](07-container-lifecycle.ipynb).
         """
