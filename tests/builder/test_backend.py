@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dockerlayers.builder import build
-from tests.builder.conftest import write_context
+from tests.support.builds import write_context
 
 #: All the builder may touch on a Daemon (the adapter's whole reach).
 PUBLIC = {

@@ -15,7 +15,7 @@ import tarfile
 import pytest
 
 from dockerlayers.errors import BuildError
-from tests.builder.conftest import history, layer_files, write_context
+from tests.support.builds import history, layer_files, write_context
 from tests.support.dockerfiles import BUILD_ERRORS as ERRORS
 from tests.support.dockerfiles import STEPS_DOCKERFILE as DOCKERFILE
 from tests.support.dockerfiles import STEPS_FILES as FILES
@@ -268,4 +268,4 @@ def test_scratch(client, build):
     assert history(img)[0] == ("/bin/sh -c #(nop)  ENV A=1", True)
 
 
-from tests.builder.conftest import layer_members  # noqa: E402
+from tests.support.builds import layer_members  # noqa: E402

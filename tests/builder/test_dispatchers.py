@@ -28,8 +28,8 @@ from dockerlayers.digest import DIGEST_SHA256_EMPTY_TAR
 from dockerlayers.errors import PULL_ERROR, BuildError
 from dockerlayers.image.image import ContainerConfig
 from dockerlayers.stringid import truncate_id
-from tests.builder.conftest import write_context
 from tests.builder.mockbackend import FakeBackend
+from tests.support.builds import write_context
 
 BASE_ENV = ["PATH=/usr/bin:/bin"]
 

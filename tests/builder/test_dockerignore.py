@@ -7,7 +7,7 @@ import pytest
 
 from dockerlayers.builder.dockerignore import IgnoreError, PatternMatcher, read_all
 from dockerlayers.errors import BuildError
-from tests.builder.conftest import layer_files, write_context
+from tests.support.builds import layer_files, write_context
 
 TREE = [
     "somedir/temporary.txt", "somedir/temp/x", "somedir/subdir/temporary.txt", "somedir/keep.txt",

@@ -19,8 +19,8 @@ import tarfile
 
 import pytest
 
-from tests.builder.conftest import layer_members, write_context
 from tests.support import dockerfiles
+from tests.support.builds import layer_members, write_context
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockerlayers.errors import BuildError
-from tests.builder.conftest import history, layer_files
+from tests.support.builds import history, layer_files
 from tests.support.dockerfiles import MULTISTAGE_DOCKERFILE as DOCKERFILE
 from tests.support.dockerfiles import MULTISTAGE_FILES as FILES
 from tests.support.dockerfiles import STAGE_ERRORS as ERRORS
@@ -96,7 +96,7 @@ def test_target_builds_an_earlier_stage(client, build):
 
 
 def test_rebuild_uses_the_cache_across_stages(build, tmp_path):
-    from tests.builder.conftest import write_context
+    from tests.support.builds import write_context
 
     ctx = write_context(tmp_path / "c", {"Dockerfile": DOCKERFILE, **FILES})
     a, _ = build("", context=ctx)
