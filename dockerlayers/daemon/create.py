@@ -218,18 +218,21 @@ def new_id(daemon: Daemon) -> str:
 
 
 def setup_container_dirs(c: Container) -> None:
-    """At start: hostname, hosts, resolv.conf (+.hash), the log file, mounts/.
+    """At every start: hostname, hosts, resolv.conf (+.hash) written anew, the log file and
+    mounts/ made if missing.
 
-    moby: daemon/container_operations_unix.go setupContainerDirs, libnetwork sandbox files
+    The three files are bind-mounted over the container's /etc, so they are never in the RW
+    layer or `docker diff`; each start rebuilds them (libnetwork makes a new sandbox), so an
+    edit to /etc/hosts inside a container is gone after `docker restart`.
+    moby: daemon/container_operations_unix.go setupContainerDirs, daemon/container.go
+    (hostname), libnetwork sandbox_dns_unix.go buildHostsFile (etchosts.Build) and setupDNS
     """
     hostname = (c.config.get("Hostname") or c.short_id) + "\n"
     _write(c.hostname_path, hostname, 0o644)
-    if not os.path.exists(c.hosts_path):
-        _write(c.hosts_path, HOSTS, 0o644)
-    if not os.path.exists(c.resolv_conf_path):
-        _write(c.resolv_conf_path, RESOLV_CONF, 0o644)
-        digest_line = "sha256:" + hashlib.sha256(RESOLV_CONF.encode()).hexdigest()
-        _write(c.resolv_conf_path + ".hash", digest_line, 0o644)
+    _write(c.hosts_path, HOSTS, 0o644)
+    _write(c.resolv_conf_path, RESOLV_CONF, 0o644)
+    digest_line = "sha256:" + hashlib.sha256(RESOLV_CONF.encode()).hexdigest()
+    _write(c.resolv_conf_path + ".hash", digest_line, 0o644)
     os.makedirs(c.path_in_root("mounts"), mode=0o700, exist_ok=True)
     if not os.path.exists(c.log_path):
         open(c.log_path, "a").close()

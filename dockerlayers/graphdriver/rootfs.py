@@ -355,7 +355,7 @@ class RootFS:
             def _done() -> None:
                 t = self._now()  # type: ignore[misc]
                 os.utime(host, (t, t))
-                if flags & os.O_CREAT:
+                if created:  # O_CREAT on an existing file leaves its folder alone
                     self._touch(parent)
 
             return _FileProxy(raw, _done)  # type: ignore[return-value]

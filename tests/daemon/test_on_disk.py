@@ -180,3 +180,32 @@ def cache_id(cl, chain: str) -> str:
         )
     ) as f:
         return f.read()
+
+
+@pytest.mark.parametrize("params", DRIVER_PARAMS)
+def test_start_rebuilds_the_sandbox_files_and_leaves_the_rw_layer_alone(make_client, params):
+    """hosts, hostname and resolv.conf are written anew at every start (libnetwork builds a
+    new sandbox), so an edit made inside is undone by restart; writing them through their
+    bind mounts touches neither the RW layer nor `docker diff` (not even an empty etc/)."""
+    driver, mounts = params
+    client = make_client(driver=driver, mounts=mounts)
+    c = client.containers.run(client.images.base().id, SLEEPER, detach=True)
+    c.reload()
+    d = client.daemon.containers[c.id]
+    files = [d.hosts_path, d.hostname_path, d.resolv_conf_path]
+    fresh = [Path(p).read_text() for p in files]
+    script = (
+        "echo 10.9.9.9 x >> /etc/hosts; echo nameserver 10.9.9.9 >> /etc/resolv.conf;"
+        " echo y > /etc/hostname"
+    )
+    assert c.exec_run(["sh", "-c", script]).exit_code == 0
+    assert [Path(p).read_text() for p in files] != fresh
+    assert c.diff() == []
+    rw = client.daemon.layer_store.get_rw_layer(c.id)
+    assert rw.changes() == []
+    c.restart(timeout=0)
+    assert [Path(p).read_text() for p in files] == fresh
+    out = c.exec_run(["cat", "/etc/hosts", "/etc/hostname"]).output.decode()
+    assert "10.9.9.9" not in out and out.endswith(c.id[:12] + "\n")
+    hash_line = Path(d.resolv_conf_path + ".hash").read_text()
+    assert hash_line.startswith("sha256:") and len(hash_line) == len("sha256:") + 64
