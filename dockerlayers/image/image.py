@@ -18,7 +18,7 @@ from dockerlayers.image import jsonenc
 from dockerlayers.image.rootfs import RootFS
 
 #: What `docker_version` says in configs we write (the engine we model).
-DOCKER_VERSION = "25.0.5"
+DOCKER_VERSION = "20.10.24"  # the Docker the model is (images it makes say so)
 #: Go's zero time.Time, as `created` reads when it was never set.
 ZERO_TIME = "0001-01-01T00:00:00Z"
 DEFAULT_ARCH = "amd64"

@@ -29,7 +29,7 @@ from tests.support.images import (
 from tests.support.images import legacy_without_manifest as _legacy_without_manifest
 from tests.support.images import pack as _pack
 
-FORMATS = ["docker", "docker-legacy", "oci", "oci-gzip", "oci-dir"]
+FORMATS = ["docker", "docker-legacy", "docker-25", "oci", "oci-gzip", "oci-dir"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -74,7 +74,7 @@ class _Pipe(io.RawIOBase):
         return len(b)
 
 
-@pytest.mark.parametrize("fmt", ["docker", "docker-legacy", "oci"])
+@pytest.mark.parametrize("fmt", ["docker", "docker-25", "oci"])
 def test_streamed_and_spooled_layers_give_the_same_bytes(service, tmp_path, fmt):
     """Layers go straight into a file or a seekable stream and through verified temp
     files into a pipe: the archive is the same."""
@@ -134,9 +134,14 @@ def test_a_layer_that_fails_verification_writes_nothing(service, tmp_path, fmt):
 
 
 def test_docker_archive_layout(service, tmp_path):
+    """ "docker" is 20.10's layout ("docker-legacy" its old name); "docker-25" is 25's."""
     id = rich_image(service)
     img = service.get_image(id)
-    legacy = _tar(save_bytes(service, [id], "docker-legacy", tmp_path))
+    legacy = _tar(save_bytes(service, [id], "docker", tmp_path))
+    assert save_bytes(service, [id], "docker-legacy", tmp_path) == save_bytes(
+        service, [id], "docker", tmp_path
+    )
+    assert not any(n.startswith("blobs") or n == "index.json" for n in legacy.getnames())
     names = legacy.getnames()
     manifest = json.load(legacy.extractfile("manifest.json"))
     assert manifest[0]["Config"] == f"{id[7:]}.json" and manifest[0]["RepoTags"] is None
@@ -150,7 +155,7 @@ def test_docker_archive_layout(service, tmp_path):
     assert created > 0 and legacy.getmember(first).mtime == created
     top = json.load(legacy.extractfile(last.replace("layer.tar", "json")))
     assert top["id"] == last.split("/")[0] and "parent" in top and top["os"] == "linux"
-    new = _tar(save_bytes(service, ["rich:1"], "docker", tmp_path))
+    new = _tar(save_bytes(service, ["rich:1"], "docker-25", tmp_path))
     index = json.load(new.extractfile("index.json"))
     assert new.extractfile("oci-layout").read() == b'{"imageLayoutVersion": "1.0.0"}'
     desc = index["manifests"][0]
@@ -259,7 +264,7 @@ def test_skopeo_inspects_docker_archives(service, tmp_path):
     skopeo = _tool("skopeo")
     id = rich_image(service)
     diff_ids = service.get_image(id).rootfs.diff_ids
-    for fmt in ("docker", "docker-legacy"):
+    for fmt in ("docker", "docker-25"):
         path = tmp_path / f"{fmt}.tar"
         service.save(["rich:1"], str(path), fmt)
         out = json.loads(_run(skopeo, "inspect", f"docker-archive:{path}").stdout)

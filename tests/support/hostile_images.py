@@ -20,7 +20,7 @@ from tests.support.images import (
 
 
 def _docker(service, tmp_path):
-    return archive_members(save_bytes(service, ["rich:1"], "docker", tmp_path))
+    return archive_members(save_bytes(service, ["rich:1"], "docker-25", tmp_path))
 
 
 def _blob(m, digest):

@@ -158,11 +158,20 @@ def run_tag(env: Env, p: Parsed) -> int:
     return 0
 
 
+#: `save --layout` choices: Docker 20.10's archive (default), Docker 25+'s, plain OCI.
+SAVE_LAYOUTS = ("docker", "docker-25", "oci")
+
+
 def run_save(env: Env, p: Parsed) -> int:
     if not p.output and env.out.isatty():
         raise CLIError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    layout = p.layout or "docker"
+    if layout not in SAVE_LAYOUTS:
+        raise CLIError(
+            f'invalid argument "{layout}" for "--layout" flag: one of {", ".join(SAVE_LAYOUTS)}'
+        )
     with env.client() as client:
-        data = client.daemon.save(list(p.args))
+        data = client.daemon.save(list(p.args), format=layout)
     if p.output:
         with open(p.output, "wb") as f:
             f.write(data)
@@ -343,6 +352,12 @@ def image_commands() -> list[Command]:
             run_save,
             [
                 Flag("output", "o", "string", help="Write to a file, instead of STDOUT"),
+                Flag(
+                    "layout",
+                    kind="string",
+                    help="Archive layout (dockerlayers only): docker (20.10's, the default),"
+                    " docker-25 (Docker 25+'s OCI layout), oci",
+                ),
             ],
             (1, None),
         ),

@@ -5,6 +5,7 @@ moby: image/tarexport/
 
 from dockerlayers.image.tarexport.tarexport import (
     FORMAT_DOCKER,
+    FORMAT_DOCKER_25,
     FORMAT_DOCKER_LEGACY,
     FORMAT_OCI,
     FORMAT_OCI_DIR,
@@ -15,6 +16,7 @@ from dockerlayers.image.tarexport.tarexport import (
 __all__ = [
     "FORMATS",
     "FORMAT_DOCKER",
+    "FORMAT_DOCKER_25",
     "FORMAT_DOCKER_LEGACY",
     "FORMAT_OCI",
     "FORMAT_OCI_DIR",

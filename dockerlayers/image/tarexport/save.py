@@ -36,6 +36,7 @@ from dockerlayers.image.refname import (
 from dockerlayers.image.rootfs import RootFS
 from dockerlayers.image.tarexport.tarexport import (
     FORMAT_DOCKER,
+    FORMAT_DOCKER_25,
     FORMAT_DOCKER_LEGACY,
     FORMAT_OCI_DIR,
     FORMATS,
@@ -230,10 +231,10 @@ def save(
     with contextlib.ExitStack() as stack:
         tree = _Tree()
         session = _Session(ex, images, tree, stack, stream)
-        if format == FORMAT_DOCKER_LEGACY:
-            session.save_legacy()
-        elif format == FORMAT_DOCKER:
+        if format in (FORMAT_DOCKER, FORMAT_DOCKER_LEGACY):
             session.save_docker()
+        elif format == FORMAT_DOCKER_25:
+            session.save_docker25()
         else:
             session.save_oci(gzip_layers)
         if format == FORMAT_OCI_DIR:
@@ -338,8 +339,11 @@ class _Session:
             parent = v1_id
 
     # -- Docker <= 24 ---------------------------------------------------------------------------
-    def save_legacy(self) -> None:
-        """moby: image/tarexport/save.go (20.10-24.x) save, saveImage, saveLayer"""
+    def save_docker(self) -> None:
+        """The default: Docker 20.10's layout.
+
+        moby: image/tarexport/save.go (v20.10.24) save, saveImage, saveLayer
+        """
         manifest, repos, parent_links = [], {}, []
         saved: set[str] = set()
         diff_paths: dict[str, str] = {}
@@ -392,7 +396,7 @@ class _Session:
         self.tree.add(MANIFEST_FILE, 0, jsonenc.encode(manifest))
 
     # -- Docker >= 25 ----------------------------------------------------------------------------
-    def save_docker(self) -> None:
+    def save_docker25(self) -> None:
         """moby: image/tarexport/save.go (25.0+) save, saveImage, saveLayer"""
         manifest, repos, parent_links, index = [], {}, [], []
         blobs = f"{oci.IMAGE_BLOBS_DIR}/sha256"

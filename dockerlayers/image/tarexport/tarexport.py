@@ -1,14 +1,16 @@
 """The exporter: the stores save and load work with, and the formats it writes.
 
 Formats `save` writes:
-  * ``"docker"`` (default): what Docker 25+ writes, an OCI layout inside the archive
+  * ``"docker"`` (default): what Docker 20.10 writes (and every Docker up to 24):
+    `<v1 id>/{VERSION,json,layer.tar}`, `<config hex>.json`, `manifest.json`,
+    `repositories`. ``"docker-legacy"`` is the same (its older name here).
+  * ``"docker-25"``: what Docker 25+ writes, an OCI layout inside the archive
     (`oci-layout`, `index.json`, `blobs/sha256/...`) plus `manifest.json` and
     `repositories`. It loads in Docker 25+, in older Docker (which only reads
     `manifest.json`, whose paths point into `blobs/`), and in OCI tools.
-  * ``"docker-legacy"``: what Docker <= 24 writes (`<v1 id>/{VERSION,json,layer.tar}`,
-    `<config hex>.json`, `manifest.json`, `repositories`).
   * ``"oci"`` / ``"oci-dir"``: a plain OCI image layout as a tar or a folder, layers
     uncompressed or gzip (`gzip_layers=True`), tags as `org.opencontainers.image.ref.name`.
+`load` reads all of them.
 
 moby: image/tarexport/tarexport.go
 """
@@ -23,11 +25,12 @@ from dockerlayers.image.reference import ReferenceStore
 from dockerlayers.image.store import ImageStore
 from dockerlayers.layer import LayerStore
 
-FORMAT_DOCKER = "docker"
-FORMAT_DOCKER_LEGACY = "docker-legacy"
+FORMAT_DOCKER = "docker"  # Docker 20.10's layout, the model's Docker
+FORMAT_DOCKER_LEGACY = "docker-legacy"  # the same, by its older name here
+FORMAT_DOCKER_25 = "docker-25"  # Docker 25+: an OCI layout plus manifest.json
 FORMAT_OCI = "oci"
 FORMAT_OCI_DIR = "oci-dir"
-FORMATS = (FORMAT_DOCKER, FORMAT_DOCKER_LEGACY, FORMAT_OCI, FORMAT_OCI_DIR)
+FORMATS = (FORMAT_DOCKER, FORMAT_DOCKER_LEGACY, FORMAT_DOCKER_25, FORMAT_OCI, FORMAT_OCI_DIR)
 
 MANIFEST_FILE = "manifest.json"
 LEGACY_REPOSITORIES_FILE = "repositories"
