@@ -11,6 +11,7 @@ the image's lower layers). Seeded IDs and the virtual clock make the bytes repro
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
@@ -24,10 +25,13 @@ TARBALL = REPO / "notebooks" / "data" / "leaky-app.tar"
 
 
 def build() -> bytes:
+    """The image saved as Docker 20.10 saves it (`<id>/layer.tar`, `manifest.json`, ...)."""
     with DockerClient(seed=8, clock="virtual", mounts="user") as client:
         client.images.base()
-        image, _ = client.images.build(path=str(CONTEXT), tag="leaky-app:1.0")
-        return image.save(named="leaky-app:1.0")
+        client.images.build(path=str(CONTEXT), tag="leaky-app:1.0")
+        buf = io.BytesIO()
+        client.daemon.image_service.save(["leaky-app:1.0"], buf, "docker")
+        return buf.getvalue()
 
 
 def main(argv: list[str] | None = None) -> int:

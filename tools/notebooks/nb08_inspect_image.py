@@ -40,9 +40,16 @@ CELLS = [
         """
         ## 1. The tarball
 
-        Since Docker 25 `docker save` writes an OCI image layout (`oci-layout`, `index.json`,
-        `blobs/sha256/…`) plus Docker's own `manifest.json`: for each image, its config blob
-        and its layer blobs (uncompressed tars named by their DiffID), bottom first.
+        This is the archive Docker 20.10 writes (and every Docker up to 24): `manifest.json`
+        names, for each image, its config (`<image ID>.json`) and its layers, bottom first,
+        each an uncompressed tar in a folder of its own (`<v1 id>/layer.tar`, beside a legacy
+        `json` and `VERSION`); `repositories` maps the tags. A layer's DiffID is the sha256 of
+        its `layer.tar`: the config's `rootfs.diff_ids` are exactly those hashes.
+
+        Docker 25 and later write an OCI image layout instead (`oci-layout`, `index.json`,
+        `blobs/sha256/<digest>`) beside the same `manifest.json`, whose layer paths then point
+        into `blobs/` (here: `client.daemon.image_service.save(..., format="docker-25")`, or
+        `dockerlayers save --layout docker-25`). `docker load` reads both.
         """
     ),
     code(
@@ -53,8 +60,11 @@ CELLS = [
     ),
     code(
         """
+        import hashlib
+
         config = json.load(saved.extractfile(manifest[0]["Config"]))
-        config["rootfs"]["diff_ids"] == [p.replace("blobs/sha256/", "sha256:") for p in manifest[0]["Layers"]]
+        layer_hashes = ["sha256:" + hashlib.sha256(saved.extractfile(p).read()).hexdigest() for p in manifest[0]["Layers"]]
+        config["rootfs"]["diff_ids"] == layer_hashes
         """
     ),
     md(
@@ -166,8 +176,9 @@ CELLS = [
         """
         ## What to remember
 
-        - `docker save` = config + one uncompressed tar per layer + `manifest.json` (and an
-          OCI `index.json` since 25.0); `docker load` registers each layer by its DiffID.
+        - `docker save` = config + one uncompressed tar per layer + `manifest.json` (20.10:
+          `<id>/layer.tar`; 25+: an OCI layout, `blobs/sha256/`); `docker load` registers
+          each layer by its DiffID, the sha256 of its tar.
         - Every layer is shipped; a later delete only adds a whiteout. Secrets and caches
           written in one step and deleted in another stay readable.
         - An analysis like dive's ranks layers by size and lists the wasted bytes and why.
