@@ -107,7 +107,8 @@ def prune(daemon: Daemon) -> dict[str, Any]:
         for c in list(daemon.containers.values()):
             if c.state.running:
                 continue
-            reclaimed += daemon.rw_layers[c.id].size()
+            rw = daemon.rw_layers.get(c.id)
+            reclaimed += rw.size() if rw is not None else 0
             container_rm(daemon, c, force=False, remove_volumes=False)
             deleted.append(c.id)
         return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}

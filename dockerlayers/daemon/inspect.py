@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container
 from dockerlayers.daemon.volumes import inspect_mount
+from dockerlayers.errors import APIError
 from dockerlayers.process.clock import format_rfc3339nano
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def inspect(daemon: Daemon, ref: str, size: bool = False) -> dict[str, Any]:
     moby: daemon/inspect.go ContainerInspect
     """
     with daemon.operation(ref, check_open=False) as c:
-        rw = daemon.rw_layers[c.id]
+        rw = daemon.rw_layers.get(c.id)  # None: a container whose mount did not load
         started = c.has_been_started_before
         data: dict[str, Any] = {
             "Id": c.id,
@@ -50,7 +51,7 @@ def inspect(daemon: Daemon, ref: str, size: bool = False) -> dict[str, Any]:
             "Config": c.config,
             "NetworkSettings": c.to_json()["NetworkSettings"],
         }
-        if size:
+        if size and rw is not None:
             size_rw = rw.size()
             parent = rw.parent
             data["SizeRw"] = size_rw
@@ -64,8 +65,11 @@ def graph_driver_data(daemon: Daemon, c: Container) -> dict[str, str] | None:
     moby: daemon/inspect.go (GraphDriver.Data from the RW layer's Metadata; a dead
     container's metadata may be gone already, its error is ignored)
     """
+    rw = daemon.rw_layers.get(c.id)
+    if rw is None:
+        return None
     try:
-        return daemon.rw_layers[c.id].metadata()
+        return rw.metadata()
     except OSError:
         if not c.state.dead:
             raise
@@ -78,7 +82,10 @@ def changes(daemon: Daemon, ref: str) -> list[dict[str, Any]]:
     moby: daemon/changes.go ContainerChanges
     """
     with daemon.operation(ref, check_open=False) as c:
-        return [ch.to_api() for ch in daemon.rw_layers[c.id].changes()]
+        rw = daemon.rw_layers.get(c.id)
+        if rw is None:  # its mount record did not load (restore kept it, Dead)
+            raise APIError(c.state.error or f"container {c.id} has no RW layer", 500)
+        return [ch.to_api() for ch in rw.changes()]
 
 
 def info(daemon: Daemon) -> dict[str, Any]:

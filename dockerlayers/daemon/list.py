@@ -50,8 +50,8 @@ def containers(
                 "NetworkSettings": {"Networks": {}},
                 "Mounts": [inspect_mount(mp) for _, mp in sorted(c.mount_points.items())],
             }
-            if size:
-                rw = daemon.rw_layers[c.id]
+            rw = daemon.rw_layers.get(c.id)
+            if size and rw is not None:
                 entry["SizeRw"] = rw.size()
                 entry["SizeRootFs"] = entry["SizeRw"] + (rw.parent.size() if rw.parent else 0)
             out.append(entry)

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
 
 
+#: the State.Error of a container whose mount record did not load (moby's log words)
+LOST_MOUNT = "failed to load container mount"
+
+
 def restore(daemon: Daemon, last: str) -> None:
     """Load every container, then carry on from how the previous daemon ended.
 
@@ -51,8 +55,14 @@ def restore(daemon: Daemon, last: str) -> None:
             continue
         try:
             daemon.rw_layers[cid] = daemon.layer_store.get_rw_layer(cid)
-        except Exception:
-            continue  # failed to load container mount: skipped, as moby does
+        except Exception as e:
+            # moby logs "Failed to load container mount" and skips the container, leaving
+            # its folder and RW data on disk. Ours: the same data kept, and the container
+            # shown Dead with the reason, so that the user sees it and `docker rm` works.
+            c.state.dead = True
+            c.state.running = c.state.paused = c.state.restarting = False
+            c.state.error = f"{LOST_MOUNT}: {_go_text(e)}"
+            c.checkpoint()
         daemon.containers[cid] = c
         daemon.runtime[cid] = load_runtime(daemon.runtime_dir, cid)
     now = daemon.clock.now()
@@ -96,6 +106,13 @@ def restore(daemon: Daemon, last: str) -> None:
     advance_to(daemon, daemon.clock.now())
 
 
+def _go_text(e: BaseException) -> str:
+    """An error as Go prints it (an OSError without Python's `[Errno N]`)."""
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.filename}: {e.strerror.lower()}" if e.filename else e.strerror.lower()
+    return str(e)
+
+
 def revive(daemon: Daemon, c: Container, proc_state: dict[str, Any]) -> None:
     """A process a detached daemon left running carries on in this one."""
     from dockerlayers.process.process import Process
@@ -110,7 +127,8 @@ def remove_incomplete_containers(daemon: Daemon) -> None:
     a folder without `config.v2.json` (create: after the RW layer, before the first
     checkpoint; rm: while its folder was being deleted), a folder whose RW layer record
     is gone (rm: after the RW layer was released), or an RW layer whose container folder
-    was never made. Nobody can see or remove these; they are removed here.
+    was never made. Nobody can see or remove these; they are removed here. A container
+    whose config loads but whose mount record is missing is not one of them: it is kept.
 
     Ours, for crash safety: moby skips them at restore and leaves them on disk.
     """
@@ -132,11 +150,15 @@ def remove_incomplete_containers(daemon: Daemon) -> None:
         has_config = os.path.isfile(os.path.join(folder, CONFIG_FILE))
         if has_config and cid in store.mounts:
             continue
-        if has_config and os.path.isdir(store.store.mount_dir(cid)):
-            # the RW layer's record is there but does not load: only a removal that
-            # was under way (a dead container) may be finished; anything else is kept
+        if has_config:
+            # The RW layer's record is missing or does not load: only a removal that was
+            # under way (rm marks the container dead first) may be finished. Anything else
+            # is damage: the folder and the RW data stay, and restore shows it Dead, for
+            # the user to inspect and `docker rm`.
             try:
-                dead = Container.from_disk(folder).state.dead
+                state = Container.from_disk(folder).state
+                # (a container already found so is kept: only `docker rm` removes it)
+                dead = state.dead and not state.error.startswith(LOST_MOUNT)
             except (OSError, ValueError, KeyError):
                 dead = True  # its own files half deleted: an interrupted rm
             if not dead:

@@ -107,6 +107,9 @@ class LayerStore:
         self.mounts: dict[str, MountedLayer] = {}
         self._lock = threading.RLock()
         self._in_flight: set[str] = set()  # driver ids being made, not yet recorded
+        #: driver ids `cleanup` kept although no record refers to them (a container's RW data
+        #: whose mount record is gone): for the user to look at, never deleted here
+        self.quarantined: list[str] = []
         self._restore()
 
     def __repr__(self) -> str:
@@ -446,9 +449,31 @@ class LayerStore:
             for path in self.store.stale_transactions():
                 remove_all(path, ignore_errors=True)
             in_use = self._driver_ids_in_use()
-            for id in self.driver.list_ids():
-                if id not in in_use and self.driver.mount_count(id) == 0:
+            ids = self.driver.list_ids()
+            kept = self._rw_data_without_record(ids, in_use)
+            self.quarantined = sorted(kept)
+            for id in ids:
+                if id not in in_use and id not in kept and self.driver.mount_count(id) == 0:
                     self.driver.remove(id)
+
+    def _rw_data_without_record(self, ids: list[str], in_use: set[str]) -> set[str]:
+        """Unreferenced RW layers (`<id>` beside `<id>-init`) that hold changes: a
+        container's data whose mount record was lost. Never deleted (moby deletes no
+        driver folder it cannot account for); an interrupted create, with no change yet,
+        is an orphan like any other. Listed in `quarantined`."""
+        present = set(ids)
+        kept: set[str] = set()
+        for id in ids:
+            init = id + "-init"
+            if id in in_use or init in in_use or init not in present:
+                continue
+            try:
+                changed = bool(self.driver.changes(id, init))
+            except OSError:
+                changed = True  # unreadable: keep it rather than guess
+            if changed:
+                kept |= {id, init}
+        return kept
 
     def _cache_id_in_use(self, cache_id: str) -> bool:
         return cache_id in self._driver_ids_in_use()
