@@ -22,10 +22,29 @@ CELLS = [
            same mount-id, same folder, the file is still there;
         3. `rm` releases the layer (its folders are deleted) and `run` makes a new container
            with a new, empty RW layer: the file is gone;
-        4. a panel where you click through it yourself.
+        4. what restart does *not* keep (`/etc/hosts` and friends, tmpfs, memory, recreated
+           containers);
+        5. a panel where you click through it yourself.
+
+        Beside the key cells, **on your own machine** shows the command to type on a real
+        Docker and what it prints there.
 
         Everything runs on `dockerlayers`, a pure-Python model of the Docker engine: no Docker,
         no root. Processes are simulated and time is virtual, so every run prints the same IDs.
+
+        The whole story in one picture (the folders are under `/var/lib/docker`):
+
+        ```text
+        restart (stop + start)                      rm + run
+        ----------------------                      --------
+        overlay2/3f2a…  (RW layer of "db")          overlay2/3f2a…  (RW layer of "db")
+          diff/table.csv                              diff/table.csv
+              |  stop: unmounted, kept                  |  rm: DELETED with its -init layer
+              |  start: mounted again                   |
+              v                                         v
+        overlay2/3f2a…  the same folder             overlay2/9c41…  a NEW folder, empty
+          diff/table.csv  still there                 diff/           (new container, new mount-id)
+        ```
         """
     ),
     code(
@@ -93,6 +112,21 @@ CELLS = [
     ),
     md(
         """
+        **On your own machine** (Docker 20.10–28 with overlay2, Linux; Docker Desktop keeps
+        `/var/lib/docker` inside its VM), the same three files:
+
+        ```console
+        $ docker run -d --name db busybox sh -c 'while true; do sleep 1; done'
+        $ sudo cat /var/lib/docker/image/overlay2/layerdb/mounts/$(docker inspect -f '{{.Id}}' db)/mount-id
+        9bc71e1797fde1164665597767dffa4d62bb697cf307d774475955ff1260e5bd
+        ```
+
+        (recorded on a real Docker 20.10.24: your IDs differ; on Docker 29's containerd image
+        store there is no `layerdb/`, the RW layer is a containerd snapshot — notebook 00.)
+        """
+    ),
+    md(
+        """
         The mount-id is a random ID of its own: it is **not** the container ID.
         """
     ),
@@ -129,6 +163,34 @@ CELLS = [
     ),
     md(
         """
+        **On your own machine**, `docker inspect -f '{{.GraphDriver.Data.UpperDir}}' db` prints
+        that folder, and the kernel's mount table shows the overlay `start` made — its
+        `lowerdir` (the init layer, then the image layers, top first), `upperdir` (the RW
+        layer's `diff`) and `workdir` (overlayfs's scratch folder for atomic copy-up):
+
+        ```console
+        $ mount | grep overlay
+        overlay on /var/lib/docker/overlay2/9bc71e…/merged type overlay (rw,relatime,
+          lowerdir=/var/lib/docker/overlay2/l/KJSVQA6MNQFFSSFV3GE7AFD27Q:/var/lib/docker/overlay2/l/AIEHQEO727AWLLFCTRCC43AL5F,
+          upperdir=/var/lib/docker/overlay2/9bc71e…/diff,workdir=/var/lib/docker/overlay2/9bc71e…/work)
+        ```
+
+        Why `l/KJSV…` and not the layer folders' long names? All the mount's options must fit
+        in one page of memory (4,096 bytes): with 64-character folder names, an image of ~40
+        layers would not fit. So each layer folder gets a 26-character alias in `overlay2/l/`
+        (a symlink to its `diff`), and each layer's `lower` file lists its lowers by alias;
+        if even that is too long, moby mounts with paths relative to `overlay2/` (`mountFrom`).
+        The model keeps the same files:
+        """
+    ),
+    code(
+        """
+        rw_folder = root / "overlay2" / mount_id
+        (rw_folder / "lower").read_text(), (rw_folder / "link").read_text()
+        """
+    ),
+    md(
+        """
         ## 3. stop, start, restart: the same layer every time
 
         `stop` sends SIGTERM; our shell has no `trap`, so as PID 1 it ignores it, and after the
@@ -156,7 +218,8 @@ CELLS = [
     md(
         """
         `start` mounts that existing RW layer again over the image layers and runs the command
-        again. `/table.csv` exists, so the command leaves it alone, and Alice is still there.
+        again (and when the process exits, the layer is unmounted: start and exit mount and
+        unmount it, they neither create nor release it). `/table.csv` exists, so the command leaves it alone, and Alice is still there.
         """
     ),
     code(
@@ -266,7 +329,38 @@ CELLS = [
         never changed. To keep data across `rm`, put it in a volume (notebook 09) or freeze it
         into an image with `docker commit` (notebook 05).
 
-        ## 6. How big is a container? (`docker ps -s`)
+        ## 6. What restart does *not* keep
+
+        Restart keeps the RW layer — and only what is in it. These are lost anyway:
+
+        - **`/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`.** They are not in the RW layer
+          at all: Docker writes them into `containers/<id>/` and bind-mounts them over the
+          container's `/etc` at **every start** (libnetwork builds them anew), so an edit made
+          inside the container is undone by `restart`, and never shows in `docker diff`
+          (below). Use `--add-host`, `--hostname`, `--dns` instead.
+        - **tmpfs mounts** (`--tmpfs /run`): memory, emptied at every stop.
+        - **The process's memory**: caches, sessions, anything not written to a file.
+        - **`--rm` containers**: when they stop, Docker removes them, RW layer and all.
+        - And the commonest real loss: **recreating the container**. `docker run` again with
+          the same name (after `rm`), `docker compose up` after a change of the image or the
+          configuration, "redeploy" buttons: each is rm + run in disguise — a new container, a
+          new, empty RW layer.
+        """
+    ),
+    code(
+        """
+        db.exec_run(["sh", "-c", "echo 10.0.0.7 my-db >> /etc/hosts"])
+        before = db.exec_run("grep -c my-db /etc/hosts").output.decode().strip()
+        db.restart()
+        after = db.exec_run("grep -c my-db /etc/hosts").output.decode().strip()
+        before, after, db.diff()
+        """
+    ),
+    md(
+        """
+        The line was there (1), `restart` removed it (0), and the RW layer never held it.
+
+        ## 7. How big is a container? (`docker ps -s`)
 
         `SizeRw` counts only the bytes in this container's RW layer; `SizeRootFs` (the
         "virtual" size) adds the image layers below, which are shared with every other
@@ -289,7 +383,7 @@ CELLS = [
     ),
     md(
         """
-        ## 7. Try it yourself: the ContainerLab
+        ## 8. Try it yourself: the ContainerLab
 
         The panel runs on a fresh daemon of its own (we shut ours down above). Pick a name,
         click **create**, **start**, then **run exec** (the exec field writes a
@@ -317,6 +411,9 @@ CELLS = [
           only mounts it again over the image layers.
         - `rm` releases it (the folders are deleted); `run` creates a new container with a new,
           empty RW layer. Data that must outlive the container belongs in a volume.
+        - Restart does not keep what is not in the RW layer: `/etc/hosts` and friends (rebuilt
+          at each start), tmpfs, memory; and recreating a container (compose, `run` again) is
+          rm + run.
 
         ## Read next in moby
 
