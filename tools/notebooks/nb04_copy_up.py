@@ -47,12 +47,30 @@ CELLS = [
         """
         A fresh container has changed nothing: `docker diff` is empty, even though the init
         layer added `/.dockerenv`, `/etc/hosts`, `/etc/resolv.conf`, ... The RW layer is
-        compared with the **init layer**, not with the image, so Docker's own files never show.
+        compared with the **init layer**, not with the image, so those never show.
         """
     ),
     code(
         """
         box.diff(), box.exec_run("ls -a /").output.decode().split()
+        """
+    ),
+    md(
+        """
+        The init layer holds only **empty placeholders** (and `/.dockerenv`, an empty marker
+        file that tells software it runs in Docker). The `/etc/hosts` the container reads is
+        another file: Docker writes it into `containers/<id>/hosts` and **bind-mounts** it over
+        the placeholder at every start (`hostname` and `resolv.conf` likewise). A write to it
+        goes to that file, never into the RW layer — which is why it never shows in
+        `docker diff` either.
+        """
+    ),
+    code(
+        """
+        init = root / "overlay2" / f"{rw.mount_id}-init" / "diff"
+        placeholder = (init / "etc/hosts").stat().st_size
+        bind_source = Path(box.attrs["HostsPath"])
+        placeholder, str(bind_source.relative_to(root)), bind_source.read_text().splitlines()[0]
         """
     ),
     md(
@@ -79,6 +97,32 @@ CELLS = [
     ),
     md(
         """
+        Copy-up copies the **whole** file, however small the change: append one byte to a
+        large file of the image and the RW layer grows by the whole file. Here a 4 MiB file
+        (16 bytes, doubled 18 times) is baked into an image with `commit`, then a new
+        container appends one byte to it:
+        """
+    ),
+    code(
+        """
+        maker = client.containers.run(base, ["sh", "-c", "printf 0123456789abcdef > /big.bin; for i in $(seq 18); do cat /big.bin /big.bin > /tmp/b; mv /tmp/b /big.bin; done"], detach=True)
+        maker.wait()
+        big_image = maker.commit("big", "1")
+        appender = client.containers.run(big_image, ["sh", "-c", "echo -n x >> /big.bin"], detach=True)
+        appender.wait()
+        client.daemon.inspect(appender.id, size=True)["SizeRw"]
+        """
+    ),
+    md(
+        """
+        4,194,305 bytes in the RW layer for a one-byte write. On a real overlay2 the kernel
+        does the same copy (a database file of 10 GB is copied whole the first time a
+        container writes to it: put such files in volumes). **On your own machine**:
+        `docker run --name a big:1 sh -c 'echo -n x >> /big.bin'` then `docker ps -as`.
+        """
+    ),
+    md(
+        """
         The image's copy is untouched (its bytes above), and the upper copy is the whole file
         plus our line. `docker diff` says **C** for the file and for its parent folder:
         """
@@ -93,9 +137,11 @@ CELLS = [
         ## 2. Whiteouts and opaque folders
 
         Deleting `/etc/os-release` cannot remove it from the image's layer either. The RW
-        layer records a **whiteout** for it instead: on overlay2's disk, a character device 0/0
-        (or a `.wh.os-release` file where making devices is not allowed); in a layer's tar,
-        always a file named `.wh.os-release`.
+        layer records a **whiteout** for it instead: on overlay2's disk, a character device 0/0;
+        in a layer's tar, always a file named `.wh.os-release`. (The kernel's overlayfs only
+        understands the device. When the model runs without root, as here, it cannot make
+        devices and keeps the tar's `.wh.` file in the upper folder instead — the model's
+        rootless form, not something Docker's overlay2 writes.)
 
         Removing `/var` (with its sub-folders) and making it again gives an **opaque** folder:
         nothing below it shows through (`trusted.overlay.opaque=y` on disk, a
@@ -137,8 +183,8 @@ CELLS = [
         The same, layer by layer: each row a path, each column a layer (the image's `L0`, then
         `init`, then the container's `RW`). **A** added, **M** modified (a copy that shadows a
         lower one: copy-up), **W** whiteout, **O** opaque; `*` marks the copy the merged view
-        shows. `/etc/os-release` is still in `L0` — only the whiteout above hides it; `/etc/hosts`
-        lives in `init`, which is why it never shows in `docker diff`.
+        shows. `/etc/os-release` is still in `L0` — only the whiteout above hides it; the
+        `/etc/hosts` in `init` is the empty placeholder the bind mount covers.
         """
     ),
     code(
