@@ -16,14 +16,15 @@ CELLS = [
 
         **What you will see** (15 minutes):
 
-        1. moby's create path, the one the article this project started from walks through,
-           done **step by step** on a layer store with the aufs driver: get the image's top
-           layer → new container ID → `set_rw_layer` → `create_rw_layer` → `init_mount` →
-           driver `create_read_write` → `save_mount` — and the files each step writes;
-        2. the daemon doing the same in one `docker create`, plus the container's own folder;
-        3. `start`: mount the RW layer, run the process; `run` = `create` + `start`;
-        4. `pause` freezes the process but keeps the mount;
-        5. the same container on overlay2, the default driver today, next to aufs.
+        1. `docker create` on a daemon with the aufs driver (the seed article's): the RW and
+           init layers it makes, and every file it writes;
+        2. `start`: mount the RW layer, run the process; `run` = `create` + `start`;
+        3. `pause` freezes the process but keeps the mount;
+        4. the same container on overlay2, the default driver today, next to aufs;
+        5. an appendix for readers of moby: moby's create path **step by step** by hand: get
+           the image's top layer → new container ID → `set_rw_layer` → `create_rw_layer` →
+           `init_mount` → driver `create_read_write` → `save_mount`, and the files each step
+           writes.
         """
     ),
     code(
@@ -48,11 +49,10 @@ CELLS = [
     ),
     md(
         """
-        ## 1. Step by step: what `docker create` does to the layer store
+        ## 1. `docker create`
 
-        We take the image from a model daemon and replay the layer-store part of `create` by
-        hand on an empty folder, with moby's own functions (`layer/layer_store.go`). The seed
-        article used **aufs**, so we do too.
+        A model daemon with the aufs driver (the one the seed article used) and its built-in
+        base image:
         """
     ),
     code(
@@ -60,6 +60,164 @@ CELLS = [
         client = DockerClient(seed=2, clock="virtual", mounts="user", driver="aufs")
         image = client.images.base()
         image.attrs["RootFS"]
+        """
+    ),
+    md(
+        """
+        ## `docker create` in one call
+
+        `client.containers.create` gets the image's top layer, draws a container ID, and has the
+        layer store make the RW layer and the init layer below it (`set_rw_layer` →
+        `create_rw_layer` → `init_mount` → the driver's `create_read_write` → `save_mount`:
+        the appendix does it by hand), then writes the container's own folder `containers/<id>/`.
+        Nothing runs yet: status `created`, no process.
+        """
+    ),
+    code(
+        """
+        from dockerlayers.viz import disk_tree, take_snapshot
+
+        root = client.daemon.root
+        before = take_snapshot(client)
+        web = client.containers.create(image, ["sh", "-c", "while true; do echo tick; sleep 1; done"], name="web")
+        web.status, web.attrs["State"]["Pid"]
+        """
+    ),
+    md(
+        """
+        Everything `create` wrote under the daemon's root, marked `+` (new) and `~`
+        (changed), next to what was there before (`dockerlayers.viz.disk_tree`; the image's
+        layer folder is one line):
+        """
+    ),
+    code(
+        """
+        print(disk_tree(client, since=before).to_text())
+        """
+    ),
+    code(
+        """
+        tree(root, f"image/aufs/layerdb/mounts/{web.id}"), tree(root, "aufs/layers")
+        """
+    ),
+    md(
+        """
+        ## 2. start, and run = create + start
+
+        `start` mounts the RW layer (the driver keeps a mount count), writes the files the
+        runtime bind-mounts (`hostname`, `hosts`, `resolv.conf`) into the container's folder,
+        and runs the process.
+        """
+    ),
+    code(
+        """
+        rw = client.daemon.rw_layer(web.id)
+        before = client.daemon.driver.mount_count(rw.mount_id)
+        web.start()
+        before, client.daemon.driver.mount_count(rw.mount_id), web.status, web.attrs["State"]["Pid"]
+        """
+    ),
+    code(
+        """
+        tree(root, f"containers/{web.id}")
+        """
+    ),
+    md(
+        """
+        `docker run` is literally the two calls: the events log of a `run` shows `create` then
+        `start`.
+        """
+    ),
+    code(
+        """
+        job = client.containers.run(image, ["sh", "-c", "echo done"], name="job", detach=True)
+        [e["Action"] for e in client.daemon.events.list() if e["id"] == job.id]
+        """
+    ),
+    md(
+        """
+        ## 3. pause: the process is frozen, the mount stays
+
+        `web` prints `tick` every second. Paused, it prints nothing while time passes; its
+        status is `paused` while `Running` stays `True`, and the RW layer stays mounted.
+        """
+    ),
+    code(
+        """
+        client.clock.advance(3)
+        web.pause()
+        ticks = len(web.logs().splitlines())
+        client.clock.advance(5)
+        web.status, web.attrs["State"]["Running"], len(web.logs().splitlines()) - ticks, client.daemon.driver.mount_count(rw.mount_id)
+        """
+    ),
+    code(
+        """
+        web.unpause()
+        client.clock.advance(5)
+        web.status, len(web.logs().splitlines()) > ticks
+        """
+    ),
+    md(
+        """
+        ## 4. The same container on overlay2
+
+        overlay2 (the default since Docker 17.09, moby commit fd6ffc2; aufs was deprecated in
+        20.10 and removed in 24.0) keeps each
+        layer in one folder `overlay2/<id>/` with `diff/` (its files), `link` (a short name in
+        `l/`), `lower` (the layers below, as `l/<short name>` joined by `:`) and `work/`.
+        The layerdb records are the same.
+        """
+    ),
+    code(
+        """
+        client2 = DockerClient(seed=2, clock="virtual", mounts="user", driver="overlay2")
+        web2 = client2.containers.create(client2.images.base(), ["sh", "-c", "sleep 100"], name="web")
+        rw2 = client2.daemon.rw_layer(web2.id)
+        [p for p in tree(client2.daemon.root, "overlay2") if "/diff/" not in p]
+        """
+    ),
+    code(
+        """
+        (Path(client2.daemon.root) / "overlay2" / rw2.mount_id / "lower").read_text()
+        """
+    ),
+    md(
+        """
+        ## What to remember
+
+        - `create` makes the container's ID, its RW layer and its init layer (through
+          `set_rw_layer` → `create_rw_layer` → `init_mount` → `create_read_write`), records them
+          in `layerdb/mounts/<container id>/` (`save_mount`), and writes `containers/<id>/`.
+        - `start` mounts that RW layer and runs the process; `run` = `create` + `start`.
+        - `pause` freezes the processes; the mount and the RW layer are untouched.
+        - Driver folders are named by random IDs (cache-id, mount-id), not by container IDs or
+          digests; the layerdb is the map between them.
+
+        ## Read next in moby
+
+        """
+        + moby(
+            "daemon/create.go",
+            "daemon/start.go",
+            "daemon/images/service.go",
+            "layer/layer_store.go",
+            "daemon/initlayer/setup_unix.go",
+            "daemon/pause.go",
+        )
+        + """
+        - aufs (removed in 24.0): [`daemon/graphdriver/aufs/aufs.go`](https://github.com/moby/moby/blob/v20.10.24/daemon/graphdriver/aufs/aufs.go)
+
+        Next: [03 · Restart keeps the read-write layer](03-restart-keeps-the-rw-layer.ipynb).
+        """
+    ),
+    md(
+        """
+        ## Appendix: `docker create`, step by step, by hand
+
+        For readers of moby's source: we replay the layer-store part of `create` by hand on an
+        empty folder, with the functions of `layer/layer_store.go` (the path the article this
+        project started from walks through). The article used **aufs**, so we do too.
         """
     ),
     md(
@@ -112,9 +270,10 @@ CELLS = [
         """
         **initMount**: the driver creates `<mount-id>-init` on the image's layer
         (`CreateReadWrite`), mounts it, and the daemon's init function writes the placeholders
-        the runtime will mount over: `/etc/hosts`, `/etc/resolv.conf`, `/etc/hostname`,
-        `/.dockerenv`, `/dev/console`, ... aufs's `Create` writes `layers/<id>`: the parent
-        chain, one ID per line.
+        the runtime will mount over (`/etc/hosts`, `/etc/resolv.conf`, `/etc/hostname`,
+        `/dev/console`, `/dev/pts`, ...), plus `/.dockerenv`, an empty marker file that is
+        not mounted over (software checks it to know it runs in Docker). aufs's `Create`
+        writes `layers/<id>`: the parent chain, one ID per line.
         """
     ),
     code(
@@ -200,148 +359,11 @@ CELLS = [
     ),
     md(
         """
-        ## 2. The daemon's `docker create`: the same, in one call
-
-        `client.containers.create` does all of the above (the daemon's `set_rw_layer` calls
-        `create_rw_layer`), then writes the container's own folder `containers/<id>/`.
-        Nothing runs yet: status `created`, no process.
-        """
-    ),
-    code(
-        """
-        from dockerlayers.viz import disk_tree, take_snapshot
-
-        root = client.daemon.root
-        before = take_snapshot(client)
-        web = client.containers.create(image, ["sh", "-c", "while true; do echo tick; sleep 1; done"], name="web")
-        web.status, web.attrs["State"]["Pid"]
-        """
-    ),
-    md(
-        """
-        Everything `create` wrote under the daemon's root, marked `+` (new) and `~`
-        (changed), next to what was there before (`dockerlayers.viz.disk_tree`; the image's
-        layer folder is one line):
-        """
-    ),
-    code(
-        """
-        print(disk_tree(client, since=before).to_text())
-        """
-    ),
-    code(
-        """
-        tree(root, f"image/aufs/layerdb/mounts/{web.id}"), tree(root, "aufs/layers")
-        """
-    ),
-    md(
-        """
-        ## 3. start, and run = create + start
-
-        `start` mounts the RW layer (the driver keeps a mount count), writes the files the
-        runtime bind-mounts (`hostname`, `hosts`, `resolv.conf`) into the container's folder,
-        and runs the process.
-        """
-    ),
-    code(
-        """
-        rw = client.daemon.rw_layer(web.id)
-        before = client.daemon.driver.mount_count(rw.mount_id)
-        web.start()
-        before, client.daemon.driver.mount_count(rw.mount_id), web.status, web.attrs["State"]["Pid"]
-        """
-    ),
-    code(
-        """
-        tree(root, f"containers/{web.id}")
-        """
-    ),
-    md(
-        """
-        `docker run` is literally the two calls: the events log of a `run` shows `create` then
-        `start`.
-        """
-    ),
-    code(
-        """
-        job = client.containers.run(image, ["sh", "-c", "echo done"], name="job", detach=True)
-        [e["Action"] for e in client.daemon.events.list() if e["id"] == job.id]
-        """
-    ),
-    md(
-        """
-        ## 4. pause: the process is frozen, the mount stays
-
-        `web` prints `tick` every second. Paused, it prints nothing while time passes; its
-        status is `paused` while `Running` stays `True`, and the RW layer stays mounted.
-        """
-    ),
-    code(
-        """
-        client.clock.advance(3)
-        web.pause()
-        ticks = len(web.logs().splitlines())
-        client.clock.advance(5)
-        web.status, web.attrs["State"]["Running"], len(web.logs().splitlines()) - ticks, client.daemon.driver.mount_count(rw.mount_id)
-        """
-    ),
-    code(
-        """
-        web.unpause()
-        client.clock.advance(5)
-        web.status, len(web.logs().splitlines()) > ticks
-        """
-    ),
-    md(
-        """
-        ## 5. The same container on overlay2
-
-        overlay2 (the default since Docker 18.09; aufs was removed in 23.0/24.0) keeps each
-        layer in one folder `overlay2/<id>/` with `diff/` (its files), `link` (a short name in
-        `l/`), `lower` (the layers below, as `l/<short name>` joined by `:`) and `work/`.
-        The layerdb records are the same.
-        """
-    ),
-    code(
-        """
-        client2 = DockerClient(seed=2, clock="virtual", mounts="user", driver="overlay2")
-        web2 = client2.containers.create(client2.images.base(), ["sh", "-c", "sleep 100"], name="web")
-        rw2 = client2.daemon.rw_layer(web2.id)
-        [p for p in tree(client2.daemon.root, "overlay2") if "/diff/" not in p]
-        """
-    ),
-    code(
-        """
-        (Path(client2.daemon.root) / "overlay2" / rw2.mount_id / "lower").read_text()
-        """
-    ),
-    md(
-        """
-        ## What to remember
-
-        - `create` makes the container's ID, its RW layer and its init layer (through
-          `set_rw_layer` → `create_rw_layer` → `init_mount` → `create_read_write`), records them
-          in `layerdb/mounts/<container id>/` (`save_mount`), and writes `containers/<id>/`.
-        - `start` mounts that RW layer and runs the process; `run` = `create` + `start`.
-        - `pause` freezes the processes; the mount and the RW layer are untouched.
-        - Driver folders are named by random IDs (cache-id, mount-id), not by container IDs or
-          digests; the layerdb is the map between them.
-
-        ## Read next in moby
-
-        """
-        + moby(
-            "daemon/create.go",
-            "daemon/start.go",
-            "daemon/images/service.go",
-            "layer/layer_store.go",
-            "daemon/initlayer/setup_unix.go",
-            "daemon/pause.go",
-        )
-        + """
-        - aufs (removed in 24.0): [`daemon/graphdriver/aufs/aufs.go`](https://github.com/moby/moby/blob/v20.10.24/daemon/graphdriver/aufs/aufs.go)
-
-        Next: [03 · Restart keeps the read-write layer](03-restart-keeps-the-rw-layer.ipynb).
+        `release_rw_layer` deleted the RW and init folders — and the image's layer went too.
+        In this hand-made store nothing else holds that layer: the store we reopened above
+        found it on disk with no image referring to it, so the RW layer was its last
+        reference. In a daemon the image store holds every image's top layer, so `docker rm`
+        deletes only the container's two folders (section 1 and notebook 03).
         """
     ),
     code(
