@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container
+from dockerlayers.image.jsonenc import marshal
 from dockerlayers.process.clock import format_rfc3339nano, parse_rfc3339nano
 
 if TYPE_CHECKING:
@@ -63,10 +64,12 @@ class JSONFileLogger:
 
 
 def _append(c: Container, entries: list[tuple[bytes, str, str]]) -> None:
-    with open(c.log_path, "a") as f:
+    # Go's JSON, as jsonlog.MarshalJSONBuf writes it: compact, `<>&` escaped, UTF-8 kept
+    # moby: daemon/logger/jsonfilelog/jsonlog/jsonlogbytes.go
+    with open(c.log_path, "ab") as f:
         for data, stream, t in entries:
             text = data.decode("utf-8", errors="replace")
-            f.write(json.dumps({"log": text, "stream": stream, "time": t}) + "\n")
+            f.write(marshal({"log": text, "stream": stream, "time": t}) + b"\n")
 
 
 def read_log(c: Container) -> list[dict[str, Any]]:

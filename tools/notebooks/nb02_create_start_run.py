@@ -64,8 +64,6 @@ CELLS = [
     ),
     md(
         """
-        ## `docker create` in one call
-
         `client.containers.create` gets the image's top layer, draws a container ID, and has the
         layer store make the RW layer and the init layer below it (`set_rw_layer` →
         `create_rw_layer` → `init_mount` → the driver's `create_read_write` → `save_mount`:

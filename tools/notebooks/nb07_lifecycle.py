@@ -94,18 +94,33 @@ CELLS = [
     ),
     md(
         """
-        With a `trap`, the shell handles SIGTERM and exits at once, with the code it chooses.
-        Programs that die *of* SIGTERM (or mimic it, as the JVM does) exit with 143 = 128 + 15.
+        With a `trap`, the shell handles SIGTERM and exits at once, with the code it chooses
+        (0 here):
         """
     ),
     code(
         """
         polite = client.containers.run(
-            image, ["sh", "-c", "trap 'echo bye; exit 143' TERM; while true; do sleep 1; done"], name="polite", detach=True
+            image, ["sh", "-c", "trap 'echo bye; exit 0' TERM; while true; do sleep 1; done"], name="polite", detach=True
         )
         t0 = client.clock.now()
         polite.stop()
         polite.attrs["State"]["ExitCode"], client.clock.now() - t0, polite.logs()
+        """
+    ),
+    md(
+        """
+        And 143? A process that is not PID 1 has the kernel's default action for SIGTERM: it
+        dies of it, and its parent sees 128 + 15 = 143. PID 1 is the exception (the kernel
+        applies no default action to it: that is why a handler-less PID 1 ignores
+        `docker stop`). With `--init`, tini is PID 1: it passes SIGTERM to your program and
+        exits as it did, so `docker stop` ends with 143 at once. (The JVM's handler exits 143
+        on purpose.)
+        """
+    ),
+    code(
+        """
+        client.containers.run(image, ["sh", "-c", "sleep 100 & kill -TERM $!; wait $!; echo $?"], remove=True)
         """
     ),
     md(
@@ -178,10 +193,20 @@ CELLS = [
         flaky.status, flaky.attrs["State"]["ExitCode"], flaky.attrs["RestartCount"], flaky.logs().decode().split()
         """
     ),
+    code(
+        """
+        from pathlib import Path
+
+        log = Path(flaky.attrs["LogPath"])
+        log.relative_to(client.daemon.root).parts[:2], log.read_text().splitlines()[0]
+        """
+    ),
     md(
         """
-        Each restart reuses the same container and RW layer (notebook 03): all four runs wrote
-        into the same log. A manual `docker restart` resets the count to 0 — and since `flaky`
+        Each restart reuses the same container and RW layer (notebook 03), and all four runs
+        wrote into the same log — which is not in the RW layer: the json-file logger keeps it
+        in `containers/<id>/<id>-json.log` beside `config.v2.json`, one JSON object per line
+        (on your machine: `sudo tail -2 $(docker inspect -f '{{.LogPath}}' flaky)`). A manual `docker restart` resets the count to 0 — and since `flaky`
         fails again at once, the policy takes over and counts from 1 again.
         """
     ),
