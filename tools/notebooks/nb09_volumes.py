@@ -51,6 +51,20 @@ CELLS = [
         volume.name, Path(volume.attrs["Mountpoint"]).relative_to(root).as_posix()
         """
     ),
+    md(
+        """
+        Beside the volumes' folders, a real Docker 20.10 keeps `volumes/metadata.db`, a BoltDB
+        file (each volume's driver, labels and options) and `volumes/backingFsBlockDev`, a
+        block device node it uses to set quotas on the filesystem below. The model keeps the
+        same records as JSON in `volumes/metadata.json` (no BoltDB in pure Python, and no
+        quotas). On your machine: `sudo ls -l /var/lib/docker/volumes`.
+        """
+    ),
+    code(
+        """
+        sorted(p.name for p in (root / "volumes").iterdir())
+        """
+    ),
     code(
         """
         db = client.containers.run(
