@@ -11,7 +11,8 @@ BINDER = REPO / "binder"
 
 
 def notebook_paths() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    """The series (`NN-*.ipynb`), then the apps (`app-*.ipynb`, what Voila opens)."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")) + sorted(NOTEBOOKS.glob("app-*.ipynb"))
 
 
 def free_port() -> int:

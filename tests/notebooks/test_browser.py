@@ -24,6 +24,7 @@ from tests.notebooks._util import NOTEBOOKS, REPO, free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOK = "03-restart-keeps-the-rw-layer.ipynb"
+APP = "app-containerlab.ipynb"  # what the README's Voila badge opens
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -52,7 +53,8 @@ def workdir(tmp_path):
     _need("playwright")
     work = tmp_path / "nb"
     work.mkdir()
-    shutil.copy(NOTEBOOKS / NOTEBOOK, work / NOTEBOOK)  # autosave rewrites the copy, not ours
+    for name in (NOTEBOOK, APP):  # autosave rewrites the copies, not ours
+        shutil.copy(NOTEBOOKS / name, work / name)
     env = dict(os.environ)
     home = tmp_path / "home"
     for var in (
@@ -249,7 +251,7 @@ def test_voila_container_lab_restart_keeps_the_file(workdir):
             sys.executable,
             "-m",
             "voila",
-            NOTEBOOK,
+            APP,
             "--no-browser",
             "--Voila.ip=127.0.0.1",
             f"--port={port}",

@@ -1,7 +1,9 @@
-"""Write the notebook series from the `nbNN_*.py` modules, and optionally execute it.
+"""Write the notebook series from the `nbNN_*.py` modules (and the apps, `app_*.py`: a
+panel on its own, for Voila), and optionally execute it.
 
     python tools/notebooks/build.py               # write and execute all (what is committed)
     python tools/notebooks/build.py 03 05         # only notebooks 03 and 05
+    python tools/notebooks/build.py app           # only the apps
     python tools/notebooks/build.py --no-execute  # cells only, no outputs (never commit that)
 
 The notebooks are committed executed (every code cell with its count and output) so that
@@ -30,12 +32,18 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 def modules() -> list:
     names = sorted(p.stem for p in HERE.glob("nb[0-9][0-9]_*.py"))
+    names += sorted(p.stem for p in HERE.glob("app_*.py"))
     return [importlib.import_module(n) for n in names]
+
+
+def number_of(mod) -> str:
+    """`03` for nb03_restart, `app` for the apps."""
+    return "app" if mod.__name__.startswith("app_") else mod.__name__[2:4]
 
 
 def to_notebook(mod) -> nbformat.NotebookNode:
     """The notebook for one module, with stable cell ids (`<NN>-<index>`)."""
-    number = mod.__name__[2:4]
+    number = number_of(mod)
     cells = []
     for i, cell in enumerate(mod.CELLS):
         make = (
@@ -82,11 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="write cells without running them",
     )
-    ap.add_argument("only", nargs="*", help="notebook numbers to build (default: all)")
+    ap.add_argument("only", nargs="*", help="notebook numbers (or `app`) to build (default: all)")
     args = ap.parse_args(argv)
     NOTEBOOKS.mkdir(exist_ok=True)
     for mod in modules():
-        number = mod.__name__[2:4]
+        number = number_of(mod)
         if args.only and number not in args.only:
             continue
         nb = to_notebook(mod)
