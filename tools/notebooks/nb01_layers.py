@@ -193,6 +193,25 @@ CELLS = [
     ),
     md(
         """
+        **On your own machine** (Linux, overlay2; recorded on a real Docker 20.10.24 with a
+        one-layer busybox image, whose ChainID is its DiffID):
+
+        ```console
+        $ docker image inspect -f '{{json .RootFS.Layers}}' busybox
+        ["sha256:ae270a4611718419c4b7888b9972b94fe34f55b48f1a7f2b643fc715ce157a02"]
+        $ sudo ls /var/lib/docker/image/overlay2/layerdb/sha256/ae270a4611718419c4b7888b9972b94fe34f55b48f1a7f2b643fc715ce157a02
+        cache-id  diff  size  tar-split.json.gz
+        $ sudo ls /var/lib/docker/overlay2/$(sudo cat /var/lib/docker/image/overlay2/layerdb/sha256/ae27…/cache-id)
+        committed  diff  link
+        ```
+
+        (A bottom layer has no `parent` file and no `lower`; `committed` is overlay2's marker
+        of a finished layer. Docker 29 on a new install keeps images in containerd's store
+        instead: `docker image inspect` shows the same DiffIDs, the folders differ.)
+        """
+    ),
+    md(
+        """
         The driver's folder `overlay2/<cache-id>/diff` holds only the files that layer changed;
         `lower` lists the layers below it by their short links in `overlay2/l/`.
         """
