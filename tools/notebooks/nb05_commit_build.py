@@ -151,6 +151,22 @@ CELLS = [
     ),
     md(
         """
+        **On your own machine**, `docker history` shows the same thing: one row per step,
+        newest first, 0B for the steps that only changed the config (recorded on Docker
+        20.10.24 with the legacy builder, `DOCKER_BUILDKIT=0`; BuildKit writes `RUN ...`
+        and `CMD ...` with no `/bin/sh -c #(nop)`):
+
+        ```console
+        $ docker history hist:1
+        IMAGE          CREATED         CREATED BY                                SIZE      COMMENT
+        b2a9330934ff   5 seconds ago   /bin/sh -c #(nop)  CMD ["cat" "/a.txt"]   0B
+        6a8a6439acf6   5 seconds ago   /bin/sh -c echo hi > /a.txt               3B
+        e882f07db879   35 minutes ago                                            1.98MB
+        ```
+        """
+    ),
+    md(
+        """
         ## 4. The cache
 
         Building again: the builder finds, for each step, an image with the same parent and

@@ -39,6 +39,12 @@ CELLS = [
         """
         ## 1. One container, three drivers
 
+        **On your own machine**, `docker info -f '{{.Driver}}'` names the driver in use
+        (`overlay2` on almost every Linux since 17.09; Docker 29 on a new install answers
+        `overlayfs`, containerd's snapshotter). The driver is a daemon setting
+        (`"storage-driver"` in `/etc/docker/daemon.json`), one per daemon: changing it hides
+        every image and container made with the other.
+
         On each driver: the base image, and one container that writes one file. We count the
         files in the container's RW layer folder (`driver.layer_dir(mount-id)`: `vfs/dir/<id>`,
         `aufs/diff/<id>`, `overlay2/<id>/diff`).
