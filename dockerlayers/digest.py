@@ -9,7 +9,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-_DIGEST_RE = re.compile(r"^sha256:[a-f0-9]{64}$")
+_DIGEST_RE = re.compile(r"^sha256:[a-f0-9]{64}\Z")
 
 #: sha256 of 1024 NUL bytes: what an empty Go tar.Writer emits on Close().
 DIGEST_SHA256_EMPTY_TAR = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"

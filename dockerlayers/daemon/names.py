@@ -11,7 +11,7 @@ import re
 from dockerlayers.errors import Conflict, InvalidParameter
 
 RESTRICTED_NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
-_VALID_NAME = re.compile(f"^{RESTRICTED_NAME_CHARS}+$")
+_VALID_NAME = re.compile(rf"^{RESTRICTED_NAME_CHARS}+\Z")
 
 _LEFT = tuple(
     """

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dockerlayers.errors import Conflict, InvalidParameter, NotFound
+from dockerlayers.errors import APIError, Conflict, InvalidParameter, NotFound
 from dockerlayers.graphdriver.rootfs import normpath
 from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 from dockerlayers.process.clock import format_rfc3339nano
@@ -75,8 +75,18 @@ class VolumeStore:
                     "directory, use absolute path"
                 )
             if name not in self._meta:
-                os.makedirs(os.path.join(self.root, name), mode=0o755, exist_ok=True)
-                os.makedirs(self.mountpoint(name), mode=0o755, exist_ok=True)
+                folder = os.path.join(self.root, name)
+                try:
+                    os.makedirs(folder, mode=0o755, exist_ok=True)
+                    os.makedirs(self.mountpoint(name), mode=0o755, exist_ok=True)
+                except OSError as e:
+                    # moby: volume/local/local.go Create
+                    why = (e.strerror or str(e)).lower()
+                    raise APIError(
+                        f"create {name}: error while creating volume root path '{folder}':"
+                        f" mkdir {e.filename or folder}: {why}",
+                        500,
+                    ) from None
                 self._meta[name] = {
                     "CreatedAt": format_rfc3339nano(self.now()),
                     "Labels": dict(labels or {}),

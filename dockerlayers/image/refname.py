@@ -27,10 +27,10 @@ _DOMAIN = rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_REFERENCE_RE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?$")
-_TAG_RE = re.compile(rf"^{_TAG}$")
-_IDENTIFIER_RE = re.compile(r"^[a-f0-9]{64}$")
-_SHA256_DIGEST_RE = re.compile(r"^sha256:[a-f0-9]{64}$")
+_REFERENCE_RE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?\Z")
+_TAG_RE = re.compile(rf"^{_TAG}\Z")
+_IDENTIFIER_RE = re.compile(r"^[a-f0-9]{64}\Z")
+_SHA256_DIGEST_RE = re.compile(r"^sha256:[a-f0-9]{64}\Z")
 
 
 @dataclass(frozen=True)

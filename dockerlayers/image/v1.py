@@ -15,7 +15,7 @@ from dockerlayers.image.image import V1_KEYS, ContainerConfig, History, Image
 from dockerlayers.image.rootfs import RootFS
 
 EPOCH = "1970-01-01T00:00:00Z"
-_VALID_HEX = re.compile(r"^[a-f0-9]{64}$")
+_VALID_HEX = re.compile(r"^[a-f0-9]{64}\Z")
 _NO_FALLBACK_MIN_VERSION = "1.8.3"
 
 

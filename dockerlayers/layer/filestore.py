@@ -21,7 +21,7 @@ from dockerlayers.ioutils import AtomicWriteSet, remove_all
 from dockerlayers.stringid import is_valid_id
 
 TAR_SPLIT = "tar-split.json.gz"
-_HEX64 = re.compile(r"^[a-f0-9]{64}$")
+_HEX64 = re.compile(r"^[a-f0-9]{64}\Z")
 
 
 class LayerMetadataError(ValueError):

@@ -10,6 +10,7 @@ FilterOpt), cli/command/utils.go (PromptForConfirmation), client/errors.go
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Callable
@@ -205,3 +206,32 @@ class Attachment:
                 self.pump(client)
                 if code is not None:
                     return code
+
+
+def validate_output_path(path: str) -> str | None:
+    """Why `-o PATH` cannot be written (None: it can), in the docker 20.10 CLI's words;
+    callers prefix `failed to save image: ` or `failed to export container: `.
+
+    docker/cli 20.10: cli/command/utils.go ValidateOutputPath, ValidateOutputPathFileMode
+    """
+    import stat as _stat
+
+    from dockerlayers.gostrings import go_quote
+
+    folder = os.path.dirname(os.path.normpath(path))
+    if folder and folder != "." and not os.path.exists(folder):
+        return f"invalid output path: directory {go_quote(folder)} does not exist"
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return f"stat {path}: {(e.strerror or str(e)).lower()}"
+    if _stat.S_ISDIR(mode) or _stat.S_ISREG(mode):
+        return None
+    why = "got a device" if _stat.S_ISCHR(mode) or _stat.S_ISBLK(mode) else None
+    if _stat.S_ISSOCK(mode):
+        why = "got an irregular file"
+    if why is None:  # a FIFO: Go's ModeIrregular does not cover it, the write goes ahead
+        return None
+    return f"invalid output path: {go_quote(path)} must be a directory or a regular file: {why}"

@@ -22,6 +22,7 @@ from dockerlayers.cli.commands.common import (
     parse_filters,
     prune,
     split_repo_tag,
+    validate_output_path,
 )
 from dockerlayers.cli.flags import Flag, Parsed
 from dockerlayers.cli.formatter import (
@@ -416,6 +417,10 @@ def run_export(env: Env, p: Parsed) -> int:
     """`export`: the container's merged filesystem as a tar (docker/cli container/export.go)."""
     if not p.output and env.out.isatty():
         raise CLIError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    if p.output:
+        why = validate_output_path(p.output)
+        if why:
+            raise CLIError("failed to export container: " + why)
     with env.client() as client:
         try:
             data = client.daemon.export(p.args[0])

@@ -11,7 +11,12 @@ import sys
 from typing import Any
 
 from dockerlayers.cli.app import CLIError, Command, Env, StatusError
-from dockerlayers.cli.commands.common import not_found, parse_filters, split_repo_tag
+from dockerlayers.cli.commands.common import (
+    not_found,
+    parse_filters,
+    split_repo_tag,
+    validate_output_path,
+)
 from dockerlayers.cli.flags import Flag, Parsed
 from dockerlayers.cli.formatter import (
     HISTORY_HEADER,
@@ -153,8 +158,24 @@ def run_rmi(env: Env, p: Parsed) -> int:
 
 
 def run_tag(env: Env, p: Parsed) -> int:
+    # the client checks both names before it asks the daemon
+    # docker/cli: client/image_tag.go ImageTag
+    from dockerlayers.gostrings import go_quote
+    from dockerlayers.image.errors import InvalidReference
+    from dockerlayers.image.refname import parse_any_reference, parse_normalized_named
+
+    source, target = p.args
+    for name, parse in ((source, parse_any_reference), (target, parse_normalized_named)):
+        try:
+            ref = parse(name)
+        except InvalidReference as e:
+            raise CLIError(
+                f"Error parsing reference: {go_quote(name)} is not a valid repository/tag: {e}"
+            ) from None
+    if ref.digest:
+        raise CLIError("refusing to create a tag with a digest reference")
     with env.client() as client:
-        client.daemon.image_service.tag(p.args[0], p.args[1])
+        client.daemon.image_service.tag(source, target)
     return 0
 
 
@@ -165,6 +186,10 @@ SAVE_LAYOUTS = ("docker", "docker-25", "oci")
 def run_save(env: Env, p: Parsed) -> int:
     if not p.output and env.out.isatty():
         raise CLIError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    if p.output:
+        why = validate_output_path(p.output)
+        if why:
+            raise CLIError("failed to save image: " + why)
     layout = p.layout or "docker"
     if layout not in SAVE_LAYOUTS:
         raise CLIError(

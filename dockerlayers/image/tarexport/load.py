@@ -34,8 +34,8 @@ from dockerlayers.image.tarexport.tarexport import (
 from dockerlayers.layer import Layer, LayerError
 
 HOST_OS = "linux"
-_BLOB_PATH = re.compile(r"^(?:\./)?blobs/sha256/([a-f0-9]{64})$")
-_HEX_JSON = re.compile(r"^(?:\./)?([a-f0-9]{64})\.json$")
+_BLOB_PATH = re.compile(r"^(?:\./)?blobs/sha256/([a-f0-9]{64})\Z")
+_HEX_JSON = re.compile(r"^(?:\./)?([a-f0-9]{64})\.json\Z")
 
 
 @dataclass
