@@ -30,7 +30,6 @@ from typing import Any
 
 from dockerlayers.builder.backend import Backend, DaemonBackend
 from dockerlayers.builder.buildargs import BuildArgs, arg_pairs
-from dockerlayers.builder.copy import ArchiveBreakoutError
 from dockerlayers.builder.dispatchers import (
     dispatch,
     dispatch_triggered_onbuild,
@@ -54,6 +53,7 @@ from dockerlayers.builder.state import (
     StepError,
 )
 from dockerlayers.errors import APIError, BuildError
+from dockerlayers.layer.errors import LayerError
 from dockerlayers.stringid import truncate_id
 
 
@@ -119,9 +119,7 @@ def build_on(
         image_id = b.run()
     except BuildError:
         raise
-    except ArchiveBreakoutError as e:
-        raise BuildError(str(e), b.lines) from None
-    except (StepError, APIError, DockerfileParseError, ValueError) as e:
+    except (StepError, APIError, DockerfileParseError, ValueError, LayerError) as e:
         b.log(str(e))
         raise BuildError(str(e), b.lines) from None
     finally:

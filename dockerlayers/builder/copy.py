@@ -26,14 +26,6 @@ from dockerlayers.builder.state import DispatchRequest, StepError
 from dockerlayers.errors import PULL_ERROR, APIError
 
 
-class ArchiveBreakoutError(Exception):
-    """An ADDed tar member would land outside the destination (the build fails with the
-    text alone, not printed as a step line).
-
-    moby: pkg/archive createTarFile breakoutError
-    """
-
-
 @dataclass
 class CopyInfo:
     """One source of a COPY/ADD: its path in the source, resolved path, and cache hash.
@@ -266,50 +258,14 @@ def copy_directory(fs: Any, source: Source, src: str, dest: str, owner: tuple[in
 
 
 def extract_tar(fs: Any, host: str, dest: str, owner: tuple[int, int]) -> None:
-    """ADD of a local tar (plain, gzip, bzip2, xz): unpacked into dest.
+    """ADD of a local tar (plain, gzip, bzip2, xz): unpacked into dest as moby's chrooted
+    untar does (`builder/untar.py`).
 
-    The one place the builder unpacks an archive (members' owners kept; `owner` only for
-    the folders made to hold dest).
-
-    moby: pkg/archive UntarPath (via the builder's archiver)
+    moby: builder/dockerfile/copy.go performCopyForInfo (archiver.UntarPath)
     """
-    _mkdir_all(fs, dest, owner)
-    dir_times = []
-    with tarfile.open(host, "r:*") as tf:
-        for m in tf.getmembers():
-            name = posixpath.normpath(m.name.lstrip("/"))
-            if name == ".." or name.startswith("../"):
-                # moby: pkg/archive createTarFile's breakoutError
-                raise ArchiveBreakoutError(f'"{m.name}" is outside of "{dest}"')
-            if name in (".", ""):
-                continue
-            target = posixpath.join(dest, name)
-            _mkdir_all(fs, posixpath.dirname(target), owner)
-            if fs.lexists(target) and not (m.isdir() and fs.isdir(target)):
-                if fs.isdir(target) and not fs.islink(target):
-                    fs.rmtree(target)
-                else:
-                    fs.remove(target)
-            if m.isdir():
-                if not fs.lexists(target):
-                    fs.mkdir(target, m.mode & 0o7777)
-                fs.chmod(target, m.mode & 0o7777)
-                dir_times.append((target, int(m.mtime)))
-            elif m.issym():
-                fs.symlink(m.linkname, target)
-            elif m.islnk():
-                fs.link(posixpath.join(dest, posixpath.normpath(m.linkname.lstrip("/"))), target)
-                continue
-            elif m.isfile():
-                f = tf.extractfile(m)
-                fs.write_bytes(target, f.read() if f else b"", m.mode & 0o7777)
-                fs.chmod(target, m.mode & 0o7777)
-                fs.utime(target, (int(m.mtime), int(m.mtime)))
-            else:
-                continue
-            _chown(fs, target, (m.uid, m.gid))
-    for target, mtime in reversed(dir_times):
-        fs.utime(target, (mtime, mtime))
+    from dockerlayers.builder.untar import untar
+
+    untar(fs, host, dest, owner, _chown, _mkdir_all)
 
 
 def _is_archive(path: str) -> bool:
