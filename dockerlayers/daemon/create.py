@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import shlex
 import shutil
+import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +98,7 @@ def create(daemon: Daemon, opts: CreateConfig) -> Container:
             os.chmod(c.root, 0o710)
             os.mkdir(c.path_in_root("checkpoints"), 0o700)
             create_volumes(daemon.volumes, c)
+            populate_volumes(daemon, c)
             c.write_host_config()
             c.to_disk()
         except BaseException:
@@ -267,3 +270,63 @@ def merge_env(image_env: list[str], user_env: list[str]) -> list[str]:
     """User values replace image values of the same key; order as Docker keeps it."""
     keys = {e.split("=", 1)[0] for e in user_env}
     return [e for e in image_env if e.split("=", 1)[0] not in keys] + list(user_env)
+
+
+def populate_volumes(daemon: Daemon, c: Container) -> None:
+    """Copy what the image has at a volume's destination into the volume, when the volume
+    is empty (a new one): its first user sees the image's files there. Only at create.
+
+    moby: daemon/create_unix.go populateVolumes, container/container_unix.go
+    CopyImagePathContent, copyExistingContents
+    """
+    targets = [mp for mp in c.mount_points.values() if mp["Type"] == "volume"]
+    if not targets:
+        return
+    rw = daemon.rw_layers[c.id]
+    fs = rw.mount()
+    try:
+        for mp in targets:
+            src = mp["Destination"]
+            try:
+                st = fs.stat(src)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if not stat.S_ISDIR(st.st_mode) or os.listdir(mp["Source"]):
+                continue
+            copy_out(fs, src, mp["Source"])
+    finally:
+        rw.unmount()
+
+
+def copy_out(fs: Any, top: str, dest: str) -> None:
+    """Copy folder `top` of a container filesystem into the host folder `dest` (which
+    exists): files, folders, symlinks, with their modes and times (fs.CopyDir)."""
+    dir_times: list[tuple[str, float]] = []
+    for folder, dirs, files in fs.walk(top):
+        rel = folder[len(top) :].lstrip("/")
+        out = os.path.join(dest, rel) if rel else dest
+        st = fs.lstat(folder)
+        os.chmod(out, stat.S_IMODE(st.st_mode))
+        dir_times.append((out, st.st_mtime))
+        for name in dirs:
+            path = posixpath.join(folder, name)
+            if stat.S_ISLNK(fs.lstat(path).st_mode):
+                files.append(name)  # a symlink to a folder is copied as a symlink
+                continue
+            os.mkdir(os.path.join(out, name), 0o700)
+        dirs[:] = [d for d in dirs if not stat.S_ISLNK(fs.lstat(posixpath.join(folder, d)).st_mode)]
+        for name in files:
+            path = posixpath.join(folder, name)
+            target = os.path.join(out, name)
+            lst = fs.lstat(path)
+            if stat.S_ISLNK(lst.st_mode):
+                os.symlink(fs.readlink(path), target)
+                continue
+            if not stat.S_ISREG(lst.st_mode):
+                continue  # devices, FIFOs: the model makes none
+            with fs.open(path, "rb") as src, open(target, "wb") as out_file:
+                shutil.copyfileobj(src, out_file, 1 << 20)
+            os.chmod(target, stat.S_IMODE(lst.st_mode))
+            os.utime(target, (lst.st_mtime, lst.st_mtime))
+    for out, mtime in reversed(dir_times):
+        os.utime(out, (mtime, mtime))

@@ -121,3 +121,29 @@ def test_volume_data_survives_restart_and_reopen(make_client):
     c2 = cl2.containers.get("db")
     c2.start()
     assert c2.exec_run(["cat", "/var/lib/db/table"]) == (0, b"data\n")
+
+
+def test_a_new_volume_gets_the_image_files_at_its_destination(client, base, tmp_path):
+    """moby: populateVolumes at create — an empty volume mounted over an image folder is
+    filled from the container's filesystem (the init layer's placeholders included); a
+    volume that holds something already is left alone, and so is a bind mount."""
+    c = client.containers.run(
+        base, ["ls", "/etc"], volumes={"etcvol": {"bind": "/etc"}}, remove=True
+    )
+    listed = c.decode().split()
+    assert {"passwd", "group", "hosts", "hostname", "resolv.conf", "mtab"} <= set(listed)
+    data = Path(client.volumes.get("etcvol").attrs["Mountpoint"])
+    assert (data / "passwd").read_bytes() == client.containers.run(
+        base, ["cat", "/etc/passwd"], remove=True
+    )
+    assert os.readlink(data / "mtab") == "/proc/mounts"
+    (data / "passwd").write_text("changed\n")
+    (data / "only-here").write_text("x")
+    again = client.containers.run(
+        base, ["cat", "/etc/passwd"], volumes={"etcvol": {"bind": "/etc"}}, remove=True
+    )
+    assert again == b"changed\n"  # not copied over again
+    host = tmp_path / "bind"
+    host.mkdir()
+    client.containers.run(base, ["true"], volumes={str(host): {"bind": "/etc"}}, remove=True)
+    assert list(host.iterdir()) == []
