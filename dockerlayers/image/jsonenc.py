@@ -52,9 +52,22 @@ def unmarshal(data: bytes, what: str = "JSON") -> Any:
     if len(data) > MAX_JSON_SIZE:
         raise ValueError(f"{what} too large: {len(data)} bytes (limit {MAX_JSON_SIZE})")
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ValueError(f"invalid {what}: {e}") from None
+    except _GoSyntaxError as e:
+        raise ValueError(f"invalid {what}: {e}") from None
+
+
+class _GoSyntaxError(Exception):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON; Go's decoder refuses them (Python's takes them)."""
+    if name.startswith("-"):
+        raise _GoSyntaxError("invalid character 'I' in numeric literal")
+    raise _GoSyntaxError(f"invalid character '{name[0]}' looking for beginning of value")
 
 
 _RFC3339_RE = re.compile(
