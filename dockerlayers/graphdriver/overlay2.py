@@ -58,13 +58,9 @@ class Overlay2Driver(Driver):
                 "overlay2: the kernel's overlayfs cannot be mounted here (needs root and overlay)",
             )
         self.use_kernel = mounts != "user" and kernel.overlay_supported()
-        if self.use_kernel:
-            # A crashed earlier process may have left mounts behind: nobody uses them now.
-            for point in kernel.mounts_under(self.home):
-                try:
-                    kernel.unmount(point)
-                except OSError:
-                    pass
+        # A crashed earlier process (in any mount mode) may have left kernel mounts behind:
+        # nobody uses them now, and a user-space reopen must not leave them either.
+        self._unmount_leftovers()
         self.native_whiteouts = native_whiteouts_supported(self.home)
         # A crash inside atomic_write_file leaves `.tmp-<name>*` beside `link`, `lower` or a
         # parent's `committed`; the files themselves are whole (old or new).
@@ -225,12 +221,14 @@ class Overlay2Driver(Driver):
 
     def cleanup(self) -> None:
         super().cleanup()
-        if self.use_kernel:
-            for point in kernel.mounts_under(self.home):
-                try:
-                    kernel.unmount(point)
-                except OSError:
-                    pass
+        self._unmount_leftovers()
+
+    def _unmount_leftovers(self) -> None:
+        for point in kernel.mounts_under(self.home):
+            try:
+                kernel.unmount(point)
+            except OSError:
+                pass  # not root: nothing to do about it
 
     def status(self) -> list[tuple[str, str]]:
         return [

@@ -14,7 +14,7 @@ import pytest
 from dockerlayers import DockerClient
 from dockerlayers.cli import main as cli_main
 from dockerlayers.testing.invariants import check_root
-from tests.support.drivers import DRIVER_PARAMS
+from tests.support.drivers import DRIVER_PARAMS, KERNEL_OK
 
 KW = {"seed": 3, "clock": "virtual"}
 
@@ -70,3 +70,21 @@ def test_the_cli_lists_it_dead_and_rm_removes_it(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().out == cid[:12] + "\n"
     assert not os.path.exists(os.path.join(root, "containers", cid))
     assert os.path.isdir(upper)
+
+
+@pytest.mark.skipif(not KERNEL_OK, reason="needs root and the kernel's overlayfs")
+def test_a_user_space_reopen_unmounts_what_a_killed_kernel_daemon_left(tmp_path):
+    """A daemon killed while a container's RW layer was kernel-mounted leaves the overlay
+    mounted; the next daemon on the root unmounts it whatever its mount mode (issue 21,
+    item 10: a `mounts="user"` reopen could not clean them)."""
+    from dockerlayers.graphdriver.kernel import mounts_under
+
+    root = str(tmp_path / "root")
+    client = DockerClient(root=root, driver="overlay2", mounts="kernel", **KW)
+    c = client.containers.run(client.images.base().id, ["sh", "-c", "sleep 1000"], detach=True)
+    client.daemon.rw_layers[c.id].mount()  # held, as a build's RUN holds it
+    assert mounts_under(os.path.join(root, "overlay2"))
+    client.daemon.abandon()
+    with DockerClient(root=root, driver="overlay2", mounts="user", **KW) as again:
+        assert mounts_under(os.path.join(root, "overlay2")) == []
+        assert again.containers.get(c.id).status == "exited"
