@@ -47,6 +47,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from dockerlayers import idtools
 from dockerlayers.archive._xattr import lgetxattr, lremovexattr, lsetxattr
 from dockerlayers.archive.errors import BreakoutError, LayerTarError
 from dockerlayers.archive.tar import (
@@ -489,6 +490,8 @@ class _Executor:
             return
         p = self.abs(rel)
         st = os.lstat(p)
+        if not self.is_root:
+            keys = [*keys, idtools.OVERRIDE_XATTR]
         xattrs = {k: lgetxattr(p, k) for k in keys}
         meta = _Meta(st.st_mode, st.st_uid, st.st_gid, st.st_atime_ns, st.st_mtime_ns, xattrs)
         self.journal.append(("meta", rel, meta))
@@ -697,7 +700,11 @@ class _Executor:
         """
         if self.is_root:
             os.lchown(p, _kernel_id(e.uid), _kernel_id(e.gid))
+        else:  # unprivileged: the owner is kept as the container sees it (idtools)
+            idtools.copy_owner_ids(p, (_kernel_id(e.uid), _kernel_id(e.gid)))
         for k, v in e.xattrs.items():
+            if idtools.is_override_xattr(k):
+                continue  # ours to keep, never taken from a tar
             try:
                 lsetxattr(p, k, v)
             except OSError as err:

@@ -23,6 +23,7 @@ import shutil
 import stat
 from collections.abc import Callable
 
+from dockerlayers import idtools
 from dockerlayers.archive.whiteouts import (
     OPAQUE_XATTR,
     WHITEOUT_META_PREFIX,
@@ -72,7 +73,7 @@ def copy_xattrs(src: str, dst: str) -> None:
     except OSError:
         return
     for name in names:
-        if name.startswith(_OVERLAY_XATTR_PREFIXES):
+        if name.startswith(_OVERLAY_XATTR_PREFIXES) or idtools.is_override_xattr(name):
             continue
         try:
             os.setxattr(
@@ -295,7 +296,7 @@ class UnionRootFS(RootFS):
         i = self._locate(p)
         if i is None:
             raise _err(errno.ENOENT, p)
-        return os.lstat(self._h(i, p))
+        return idtools.lstat(self._h(i, p))
 
     def _readlink(self, p: str) -> str:
         i = self._locate(p)
@@ -346,6 +347,8 @@ class UnionRootFS(RootFS):
     def _copy_attrs(self, src: str, dst: str, st: os.stat_result) -> None:
         if self._root_uid:
             os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+        else:
+            idtools.copy_owner(src, st, dst)
         if not stat.S_ISLNK(st.st_mode):
             os.chmod(dst, stat.S_IMODE(st.st_mode))
         copy_xattrs(src, dst)
@@ -487,7 +490,7 @@ class UnionRootFS(RootFS):
             if is_dir:
                 remove_all(host)  # holds nothing visible: only whiteouts of lower entries
             else:
-                os.unlink(host)
+                idtools.unlink(host)
         if needs_whiteout:
             self._make_whiteout(p)
         self._forget(p)
@@ -522,7 +525,7 @@ class UnionRootFS(RootFS):
             else:
                 self._remove_entry(dst, is_dir=False)
         replaced = self._prepare_new(dst)
-        os.rename(self._h(0, src), self._h(0, dst))
+        idtools.rename(self._h(0, src), self._h(0, dst))
         if stat.S_ISDIR(st.st_mode) and (replaced or src_opaque_needed):
             self._make_opaque(dst)
         src_parent, src_name = _split(src)
@@ -535,6 +538,7 @@ class UnionRootFS(RootFS):
     def _symlink(self, target: str, p: str) -> None:
         self._prepare_new(p)
         os.symlink(target, self._h(0, p))
+        idtools.fresh(self._h(0, p))
         self._added(p)
 
     def _link(self, src: str, dst: str) -> None:
@@ -549,7 +553,7 @@ class UnionRootFS(RootFS):
 
     def _chown(self, p: str, uid: int, gid: int) -> None:
         self._copy_up(p)
-        os.chown(self._h(0, p), uid, gid, follow_symlinks=False)
+        idtools.lchown(self._h(0, p), uid, gid)
 
     def _utime(self, p: str, times: tuple[float, float] | None) -> None:
         self._copy_up(p)
