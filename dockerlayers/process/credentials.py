@@ -93,7 +93,10 @@ class AsUser:
         return real, parent
 
     def _may_delete(self, path: str) -> str:
-        """kernel: fs/namei.c may_delete (w+x on the folder, then the sticky rule)."""
+        """kernel: fs/namei.c may_delete (the name must exist, then w+x on the folder,
+        then the sticky rule)."""
+        real = self._search(path, follow=False)
+        self.fs.lstat(real)  # ENOENT before EACCES, as the lookup comes first
         real, parent = self._may_create(path)
         if self.uid != 0:
             pst = self.fs.stat(parent)
@@ -197,7 +200,7 @@ class AsUser:
             self._own(real, parent)
             return f
         want = (R if reading else 0) | (W if writing else 0)
-        if not stat.S_ISDIR(st.st_mode):
+        if not (stat.S_ISDIR(st.st_mode) and writing):  # a folder for writing: EISDIR first
             self._may(st, want, path)
         return self.fs.open(real, mode, encoding)
 
@@ -258,12 +261,24 @@ class AsUser:
         self.rmdir(path)
 
     def rename(self, src: str, dst: str) -> None:
-        s = self._may_delete(src)
-        d = self.fs.resolve(dst, follow=False)
+        """kernel: fs/namei.c do_renameat2 / vfs_rename (lookups, loops, same file, then
+        the permission checks; a folder moving to another folder needs `w` on itself)."""
+        s = self._search(src, follow=False)
+        d = self._search(dst, follow=False)  # both folders are walked before any lookup
+        sst = self.fs.lstat(s)
+        if s == d:
+            return
+        if s == "/" or (d + "/").startswith(s + "/"):
+            raise _err(errno.EINVAL, src)
+        if (s + "/").startswith(d + "/"):
+            raise _err(errno.ENOTEMPTY, dst)
+        self._may_delete(src)
         if self.fs.lexists(d):
             self._may_delete(dst)
         else:
             self._may_create(dst)
+        if stat.S_ISDIR(sst.st_mode) and posixpath.dirname(s) != posixpath.dirname(d):
+            self._may(sst, W, src)
         self.fs.rename(s, d)
 
     def symlink(self, target: str, path: str) -> None:
