@@ -17,11 +17,12 @@ moby: daemon/graphdriver/overlay2 (layout), the kernel's fs/overlayfs (semantics
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from dockerlayers import idtools
 from dockerlayers.archive.whiteouts import (
@@ -335,14 +336,27 @@ class UnionRootFS(RootFS):
         parent, name = _split(d)
         src, dst = self._h(i, d), self._h(0, d)
         st = os.lstat(src)
-        if os.path.lexists(dst):  # a whiteout file in the same place cannot exist here
-            os.unlink(dst)
-        os.mkdir(dst, 0o700)
+        with self._parent_times_kept(d):
+            if os.path.lexists(dst):  # a whiteout file in the same place cannot exist here
+                os.unlink(dst)
+            os.mkdir(dst, 0o700)
         self._copy_attrs(src, dst, st)
         self._cached_entries(parent)[name] = 0
         layers = self._dirlayers_cache.get(d)
         if layers is not None and (not layers or layers[0] != 0):
             layers.insert(0, 0)
+
+    @contextlib.contextmanager
+    def _parent_times_kept(self, p: str) -> Iterator[None]:
+        """A copy-up is not a change of the folder it lands in: its upper copy keeps its
+        times (overlayfs restores them too), so a wall-clock mtime never reaches a layer
+        tar. kernel: fs/overlayfs/copy_up.c (ovl_set_timestamps on the parent)"""
+        parent = self._h(0, _split(p)[0])
+        before = os.lstat(parent)
+        try:
+            yield
+        finally:
+            os.utime(parent, ns=(before.st_atime_ns, before.st_mtime_ns))
 
     def _copy_attrs(self, src: str, dst: str, st: os.stat_result) -> None:
         if self._root_uid:
@@ -368,13 +382,14 @@ class UnionRootFS(RootFS):
         if stat.S_ISDIR(st.st_mode):
             self._copy_up_dir(p)
             return
-        self._clear_whiteout_file(p)
-        if stat.S_ISLNK(st.st_mode):
-            os.symlink(os.readlink(src), dst)
-        elif stat.S_ISREG(st.st_mode):
-            shutil.copyfile(src, dst, follow_symlinks=False)
-        else:
-            os.mknod(dst, st.st_mode, st.st_rdev)
+        with self._parent_times_kept(p):
+            self._clear_whiteout_file(p)
+            if stat.S_ISLNK(st.st_mode):
+                os.symlink(os.readlink(src), dst)
+            elif stat.S_ISREG(st.st_mode):
+                shutil.copyfile(src, dst, follow_symlinks=False)
+            else:
+                os.mknod(dst, st.st_mode, st.st_rdev)
         self._copy_attrs(src, dst, st)
         self._cached_entries(parent)[name] = 0
 
