@@ -4,6 +4,7 @@ Docker's errors for a missing user, and the same layer tars and IDs whoever runs
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -30,6 +31,11 @@ def _build(c: DockerClient, where, text: str, tag: str):
     with open(os.path.join(where, "Dockerfile"), "w") as f:
         f.write(text)
     return c.images.build(path=str(where), tag=tag)
+
+
+def _bytes(data) -> bytes:
+    """export()'s chunks (or bytes) as one bytes value."""
+    return data if isinstance(data, bytes) else b"".join(data)
 
 
 def _story(root: str, driver: str) -> dict:
@@ -62,6 +68,7 @@ def _story(root: str, driver: str) -> dict:
             "diff": sorted(map(str, ct.diff())) + sorted(map(str, ct2.diff())),
             "ls": listing.decode(),
             "user": committed.attrs["Config"]["User"],
+            "export": hashlib.sha256(_bytes(ct.export())).hexdigest(),
         }
     finally:
         c.close()
