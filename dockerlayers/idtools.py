@@ -97,8 +97,8 @@ def lchown(path: str, uid: int, gid: int) -> None:
 
     Root chowns for real; an unprivileged model records the owner in the xattr (and
     removes it for 0:0, which the host user's own files stand for). A file system
-    without user xattrs cannot keep an owner other than root: ENOTSUP is raised, as a
-    real chown on such a file system would fail (docs/differences.md says so).
+    without user xattrs cannot keep an owner other than root: ENOTSUP is raised here;
+    `copy_owner_ids` (what the RootFS views use) keeps root instead (docs/differences.md).
     """
     if privileged():
         os.lchown(path, uid, gid)

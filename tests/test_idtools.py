@@ -64,6 +64,29 @@ def test_unprivileged_the_host_user_is_root_and_others_are_in_xattrs():
     assert seen["after"] == []
 
 
+def test_without_user_xattrs_other_owners_read_back_as_root():
+    """A file system without user xattrs (tmpfs before 6.6): a chown in the container does
+    not fail, the owner stays root (docs/differences.md)."""
+    d = workdir()
+    try:
+
+        def child():
+            import errno
+
+            def refuse(*_a, **_k):
+                raise OSError(errno.ENOTSUP, "Operation not supported")
+
+            os.setxattr = refuse
+            fs = DirRootFS(d)
+            fs.write_bytes("/f", b"x")
+            fs.chown("/f", 1000, 1000)
+            return list(fs.lstat("/f")[4:6])
+
+        assert run_as(child) == [0, 0]
+    finally:
+        shutil.rmtree(d)
+
+
 _names = st.sampled_from(["f", "g", "d", "d/h", "l"])
 _ids = st.sampled_from([0, 1, 50, 1000, 65534])
 _ops = st.lists(

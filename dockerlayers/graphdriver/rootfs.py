@@ -591,7 +591,7 @@ class DirRootFS(RootFS):
         os.chmod(self._h(p), mode)
 
     def _chown(self, p: str, uid: int, gid: int) -> None:
-        idtools.lchown(self._h(p), uid, gid)
+        idtools.copy_owner_ids(self._h(p), (uid, gid))  # no user xattrs: stays root
 
     def _utime(self, p: str, times: tuple[float, float] | None) -> None:
         os.utime(self._h(p), times, follow_symlinks=False)

@@ -568,7 +568,7 @@ class UnionRootFS(RootFS):
 
     def _chown(self, p: str, uid: int, gid: int) -> None:
         self._copy_up(p)
-        idtools.lchown(self._h(0, p), uid, gid)
+        idtools.copy_owner_ids(self._h(0, p), (uid, gid))  # no user xattrs: stays root
 
     def _utime(self, p: str, times: tuple[float, float] | None) -> None:
         self._copy_up(p)
