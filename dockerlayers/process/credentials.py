@@ -290,11 +290,24 @@ class AsUser:
         self._own(real, parent)
 
     def link(self, src: str, dst: str) -> None:
-        self._search(src, follow=False)
-        if self.fs.lexists(dst):
+        """kernel: fs/namei.c do_linkat, may_linkat (fs.protected_hardlinks=1, the default:
+        the owner, or someone who may read and write a regular file)."""
+        s = self._search(src, follow=False)
+        sst = self.fs.lstat(s)  # the old name is looked up first
+        d = self._search(dst, follow=False)
+        if self.fs.lexists(d):
             raise _err(errno.EEXIST, dst)
-        real, _ = self._may_create(dst)
-        self.fs.link(src, real)
+        if self.uid not in (0, sst.st_uid) and not (  # may_linkat
+            stat.S_ISREG(sst.st_mode)
+            and not sst.st_mode & stat.S_ISUID
+            and (sst.st_mode & (stat.S_ISGID | stat.S_IXGRP)) != (stat.S_ISGID | stat.S_IXGRP)
+            and permitted(sst, self.uid, self.groups, R | W)
+        ):
+            raise _err(errno.EPERM, src)
+        self._may_create(dst)  # vfs_link: may_create, then no folders
+        if stat.S_ISDIR(sst.st_mode):
+            raise _err(errno.EPERM, src)
+        self.fs.link(s, d)
 
     def chmod(self, path: str, mode: int) -> None:
         st = self._owner_or_root(path)

@@ -62,6 +62,7 @@ _op = st.one_of(
     st.tuples(st.just("rmdir"), st.sampled_from(_NAMES)),
     st.tuples(st.just("listdir"), st.sampled_from(_NAMES)),
     st.tuples(st.just("rename"), st.sampled_from(_NAMES), st.sampled_from(_NAMES)),
+    st.tuples(st.just("link"), st.sampled_from(_NAMES), st.sampled_from(_NAMES)),
     st.tuples(st.just("chmod"), st.sampled_from(_NAMES), st.sampled_from([0o600, 0o755, 0o1777])),
 )
 _dir_mode = st.sampled_from([0o755, 0o700, 0o777, 0o1777, 0o711, 0o555, 0o300])
@@ -105,6 +106,8 @@ def _kernel_ops(top: str, ops) -> list[int]:
                 os.listdir(h[0])
             elif op[0] == "rename":
                 os.rename(h[0], h[1])
+            elif op[0] == "link":
+                os.link(h[0], h[1], follow_symlinks=False)
             elif op[0] == "chmod":
                 os.chmod(h[0], h[1])
             out.append(0)
@@ -133,6 +136,8 @@ def _model_ops(top: str, ops) -> list[int]:
                 fs.listdir(op[1])
             elif op[0] == "rename":
                 fs.rename(op[1], op[2])
+            elif op[0] == "link":
+                fs.link(op[1], op[2])
             elif op[0] == "chmod":
                 fs.chmod(op[1], op[2])
             out.append(0)
