@@ -6,12 +6,15 @@ disk as they are (`lchown`), as dockerd does. Run unprivileged (uid 1000 on Bind
 cannot chown, so it does what rootless Podman does with fuse-overlayfs: every file is the
 host user's on disk, the host user stands for the container's root (a one-entry identity
 mapping, 1000 -> 0), and any other owner is kept in an extended attribute,
-`user.dockerlayers.override_stat` = `b"<uid>:<gid>"` (containers/storage keeps
+`user.dockerlayers.override_stat` = `b"<uid>:<gid>[:0<mode>]"` (containers/storage keeps
 `user.containers.override_stat` the same way). Symlinks and device nodes cannot carry user
 xattrs, so theirs is kept on their folder, `user.dockerlayers.override_stat.<name>` (a side
-table in the parent). Every reader of ownership (the RootFS views, layer tars, changes)
-asks `owner`/`lstat` here, so the same operations give the same layer tars, DiffIDs and
-image IDs as root and as any user. The xattrs themselves are never written to a tar.
+table in the parent). A mode that would shut the host user out of its own file (a 0555
+folder, a 0000 file) is widened on disk to what the host user needs and kept in the same
+xattr, so the container's root still works there as on the engine. Every reader of
+ownership (the RootFS views, layer tars, changes) asks `owner`/`lstat` here, so the same
+operations give the same layer tars, DiffIDs and image IDs as root and as any user. The
+xattrs themselves are never written to a tar.
 
 moby: pkg/idtools (IdentityMapping: the rootless remapping of the host user to 0);
 containers/storage: drivers/overlay (`user.containers.override_stat`),
@@ -59,35 +62,57 @@ def _xattr_holder(path: str, st: os.stat_result) -> tuple[str, str]:
     return parent, OVERRIDE_CHILD_PREFIX + name
 
 
-def owner(path: str, st: os.stat_result) -> tuple[int, int]:
-    """The (uid, gid) the container sees for the host file `path` (`st` its lstat)."""
-    if privileged():
-        return st.st_uid, st.st_gid
+def _stored(path: str, st: os.stat_result) -> tuple[int, int, int | None]:
+    """(uid, gid, mode or None) the container sees, from the xattr or the host ids."""
     holder, name = _xattr_holder(path, st)
     try:
         raw = os.getxattr(holder, name, follow_symlinks=False)
     except OSError:
-        return _host_ids(st)
-    uid, _, gid = raw.decode("ascii", "replace").partition(":")
+        return (*_host_ids(st), None)
+    parts = raw.decode("ascii", "replace").split(":")
     try:
-        return int(uid), int(gid)
-    except ValueError:
-        return _host_ids(st)
+        mode = int(parts[2], 8) if len(parts) > 2 else None
+        return int(parts[0]), int(parts[1]), mode
+    except (ValueError, IndexError):
+        return (*_host_ids(st), None)
+
+
+def _write(path: str, st: os.stat_result, uid: int, gid: int, mode: int | None) -> None:
+    """Record uid:gid[:mode] for `path`, or drop the record when the host file says it all."""
+    holder, name = _xattr_holder(path, st)
+    if (uid, gid) == _host_ids(st) and mode is None:
+        try:
+            os.removexattr(holder, name, follow_symlinks=False)
+        except OSError as e:
+            if e.errno not in _UNSUPPORTED:
+                raise
+        return
+    value = f"{uid}:{gid}" + ("" if mode is None else f":0{mode:o}")
+    os.setxattr(holder, name, value.encode(), follow_symlinks=False)
+
+
+def owner(path: str, st: os.stat_result) -> tuple[int, int]:
+    """The (uid, gid) the container sees for the host file `path` (`st` its lstat)."""
+    if privileged():
+        return st.st_uid, st.st_gid
+    uid, gid, _ = _stored(path, st)
+    return uid, gid
 
 
 def view(path: str, st: os.stat_result) -> os.stat_result:
-    """`st` with the container's uid and gid in place of the host's."""
+    """`st` with the container's uid, gid and permission bits in place of the host's."""
     if privileged():
         return st
-    uid, gid = owner(path, st)
-    if (uid, gid) == (st.st_uid, st.st_gid):
+    uid, gid, mode = _stored(path, st)
+    full = st.st_mode if mode is None else stat.S_IFMT(st.st_mode) | mode
+    if (uid, gid, full) == (st.st_uid, st.st_gid, st.st_mode):
         return st
     extra = {k: getattr(st, k) for k in dir(st) if k.startswith("st_")}
-    return os.stat_result((*tuple(st)[:4], uid, gid, *tuple(st)[6:_N]), extra)
+    return os.stat_result((full, *tuple(st)[1:4], uid, gid, *tuple(st)[6:_N]), extra)
 
 
 def lstat(path: str) -> os.stat_result:
-    """os.lstat of a host file, owned as the container sees it."""
+    """os.lstat of a host file, owned (and moded) as the container sees it."""
     st = os.lstat(path)
     return view(path, st)
 
@@ -104,15 +129,34 @@ def lchown(path: str, uid: int, gid: int) -> None:
         os.lchown(path, uid, gid)
         return
     st = os.lstat(path)
-    holder, name = _xattr_holder(path, st)
-    if (uid, gid) == _host_ids(st):
-        try:
-            os.removexattr(holder, name, follow_symlinks=False)
-        except OSError as e:
-            if e.errno not in _UNSUPPORTED:
-                raise
+    _write(path, st, uid, gid, _stored(path, st)[2])
+
+
+#: what the host user keeps for itself on a file or folder, whatever the container's mode
+_HOST_NEEDS = {stat.S_IFDIR: 0o700, stat.S_IFREG: 0o600}
+
+
+def chmod(path: str, mode: int) -> None:
+    """Make the container see permission bits `mode` on `path` (a file or folder).
+
+    Root chmods for real. Unprivileged, the host file keeps the bits its owner needs to
+    go on working in it (folders u+rwx, files u+rw: a 0555 folder must still take new
+    files from the container's root) and the container's mode goes in the xattr when it
+    differs, as fuse-overlayfs keeps it.
+    """
+    mode &= 0o7777
+    if privileged():
+        os.chmod(path, mode)
         return
-    os.setxattr(holder, name, f"{uid}:{gid}".encode(), follow_symlinks=False)
+    st = os.lstat(path)
+    host = mode | _HOST_NEEDS.get(stat.S_IFMT(st.st_mode), 0)
+    os.chmod(path, host)
+    uid, gid, _ = _stored(path, st)
+    try:
+        _write(path, os.lstat(path), uid, gid, None if host == mode else mode)
+    except OSError as e:
+        if e.errno not in _UNSUPPORTED:
+            raise
 
 
 def forget(path: str, st: os.stat_result) -> None:
@@ -130,8 +174,16 @@ def forget(path: str, st: os.stat_result) -> None:
 
 
 def copy_owner(src: str, src_st: os.stat_result, dst: str) -> None:
-    """Give `dst` the container owner of `src` (copy-up, vfs copies, layer copies)."""
-    copy_owner_ids(dst, owner(src, src_st))
+    """Give `dst` the container owner (and mode) of `src` (copy-up, vfs copies); the
+    host mode is copied by the caller."""
+    if privileged():
+        return
+    uid, gid, mode = _stored(src, src_st)
+    try:
+        _write(dst, os.lstat(dst), uid, gid, mode)
+    except OSError as e:
+        if e.errno not in _UNSUPPORTED:
+            raise
 
 
 def unlink(path: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -96,6 +95,7 @@ _ops = st.lists(
         st.tuples(st.just("remove"), _names),
         st.tuples(st.just("symlink"), _names),
         st.tuples(st.just("write"), _names),
+        st.tuples(st.just("chmod"), _names, st.sampled_from([0, 0o500, 0o555, 0o4755, 0o600])),
     ),
     max_size=8,
 )
@@ -121,6 +121,8 @@ def _story(top: str, ops) -> dict[str, list[int]]:
                 fs.symlink("f", "/" + op[1])
             elif op[0] == "write":
                 fs.write_bytes("/" + op[1], b"w")
+            elif op[0] == "chmod":
+                fs.chmod("/" + op[1], op[2])
         except OSError:
             pass
     out = {}
@@ -128,7 +130,7 @@ def _story(top: str, ops) -> dict[str, list[int]]:
         for n in dirs + files:
             p = (root.rstrip("/") + "/" + n) if root != "/" else "/" + n
             s = fs.lstat(p)
-            out[p] = [s.st_uid, s.st_gid, stat.S_IFMT(s.st_mode)]
+            out[p] = [s.st_uid, s.st_gid, s.st_mode]
     return out
 
 
@@ -139,8 +141,9 @@ def _story(top: str, ops) -> dict[str, list[int]]:
 )
 @given(ops=_ops)
 def test_root_and_an_unprivileged_user_see_the_same_owners(ops):
-    """Any sequence of chown/rename/remove/symlink/write: the owners the container sees are
-    the same whoever runs the model."""
+    """Any sequence of chown/chmod/rename/remove/symlink/write: the owners and modes the
+    container sees (and what succeeds: root is not stopped by a 0500 folder) are the same
+    whoever runs the model."""
     need_root()
     a, b = workdir(), workdir()
     try:

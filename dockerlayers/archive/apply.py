@@ -508,7 +508,7 @@ class _Executor:
                 getattr(self, "_op_" + op.op)(op)
             # Directory modes last, so a read-only directory can still be filled.
             for rel, e in self.dirs:
-                os.chmod(self.abs(rel), e.mode & 0o7777)
+                idtools.chmod(self.abs(rel), e.mode & 0o7777)
         except BaseException:
             self._rollback()
             raise
@@ -569,7 +569,7 @@ class _Executor:
         self._created(op.rel)
         if self.is_root:
             os.lchown(p, 0, 0)
-        os.chmod(p, IMPLIED_DIRECTORY_MODE)
+        idtools.chmod(p, IMPLIED_DIRECTORY_MODE)
         self.now_paths.append(op.rel)
 
     def _op_remove(self, op: _Op) -> None:
@@ -711,7 +711,7 @@ class _Executor:
                 if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
                     raise
         if chmod and not is_symlink:
-            os.chmod(p, e.mode & 0o7777)
+            idtools.chmod(p, e.mode & 0o7777)
 
     def _set_times(self, p: str, e: TarEntry, *, follow: bool) -> None:
         os.utime(p, (_atime(e), _bound(e.mtime)), follow_symlinks=follow)

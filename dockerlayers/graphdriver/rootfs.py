@@ -569,7 +569,7 @@ class DirRootFS(RootFS):
 
     def _mkdir(self, p: str, mode: int) -> None:
         os.mkdir(self._h(p), 0o700)
-        os.chmod(self._h(p), mode & ~UMASK & 0o7777)
+        idtools.chmod(self._h(p), mode & ~UMASK & 0o7777)
 
     def _unlink(self, p: str) -> None:
         idtools.unlink(self._h(p))
@@ -588,7 +588,7 @@ class DirRootFS(RootFS):
         os.link(self._h(src), self._h(dst), follow_symlinks=False)
 
     def _chmod(self, p: str, mode: int) -> None:
-        os.chmod(self._h(p), mode)
+        idtools.chmod(self._h(p), mode)
 
     def _chown(self, p: str, uid: int, gid: int) -> None:
         idtools.copy_owner_ids(self._h(p), (uid, gid))  # no user xattrs: stays root

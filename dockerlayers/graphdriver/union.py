@@ -350,7 +350,11 @@ class UnionRootFS(RootFS):
     def _parent_times_kept(self, p: str) -> Iterator[None]:
         """A copy-up is not a change of the folder it lands in: its upper copy keeps its
         times (overlayfs restores them too), so a wall-clock mtime never reaches a layer
-        tar. kernel: fs/overlayfs/copy_up.c (ovl_set_timestamps on the parent)"""
+        tar (with the daemon's clock; without one, the OS's times stand).
+        kernel: fs/overlayfs/copy_up.c (ovl_set_timestamps on the parent)"""
+        if self._now is None:  # the OS's clock: its times are as real as any
+            yield
+            return
         parent = self._h(0, _split(p)[0])
         before = os.lstat(parent)
         try:
@@ -480,7 +484,7 @@ class UnionRootFS(RootFS):
         replaced = self._prepare_new(p)
         host = self._h(0, p)
         os.mkdir(host, 0o700)
-        os.chmod(host, mode & ~0o022 & 0o7777)
+        idtools.chmod(host, mode & ~0o022 & 0o7777)
         if replaced:
             self._make_opaque(p)
         self._added(p)
@@ -564,7 +568,7 @@ class UnionRootFS(RootFS):
 
     def _chmod(self, p: str, mode: int) -> None:
         self._copy_up(p)
-        os.chmod(self._h(0, p), mode)
+        idtools.chmod(self._h(0, p), mode)
 
     def _chown(self, p: str, uid: int, gid: int) -> None:
         self._copy_up(p)

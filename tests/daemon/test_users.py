@@ -49,8 +49,10 @@ def _story(root: str, driver: str) -> dict:
             [
                 "sh",
                 "-c",
-                "rm /etc/os-release; echo hi > /tmp/x; chmod 600 /tmp/x; mv /tmp/t /tmp/u",
+                "rm /etc/os-release; echo hi >/tmp/x; chmod 000 /tmp/x; mv /tmp/t /tmp/u;"
+                " mkdir -m 555 /ro && touch /ro/f && cat /tmp/x && chmod 4750 /ro/f",
             ],
+            user="0",
             detach=True,
         )
         ct.wait()
@@ -66,6 +68,7 @@ def _story(root: str, driver: str) -> dict:
             "layers": c.images.get("users:3").attrs["RootFS"]["Layers"]
             + committed.attrs["RootFS"]["Layers"],
             "diff": sorted(map(str, ct.diff())) + sorted(map(str, ct2.diff())),
+            "logs": _bytes(ct.logs()).decode(),
             "ls": listing.decode(),
             "user": committed.attrs["Config"]["User"],
             "export": hashlib.sha256(_bytes(ct.export())).hexdigest(),
@@ -89,6 +92,7 @@ def test_the_same_ids_as_root_and_as_an_unprivileged_user(driver):
     assert " 1000     1000 " in as_root["ls"]  # app's files are app's
     assert " 7        8 " in as_root["ls"]
     assert as_root["user"] == "4321"
+    assert as_root["logs"] == "hi\n"  # root reads a 0000 file, writes in a 0555 folder
 
 
 def test_a_missing_user_fails_the_start_as_docker_does(client, base):
