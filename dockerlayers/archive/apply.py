@@ -47,6 +47,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from dockerlayers import idtools
 from dockerlayers.archive._xattr import lgetxattr, lremovexattr, lsetxattr
 from dockerlayers.archive.errors import BreakoutError, LayerTarError
 from dockerlayers.archive.tar import (
@@ -489,6 +490,8 @@ class _Executor:
             return
         p = self.abs(rel)
         st = os.lstat(p)
+        if not self.is_root:
+            keys = [*keys, idtools.OVERRIDE_XATTR]
         xattrs = {k: lgetxattr(p, k) for k in keys}
         meta = _Meta(st.st_mode, st.st_uid, st.st_gid, st.st_atime_ns, st.st_mtime_ns, xattrs)
         self.journal.append(("meta", rel, meta))
@@ -505,7 +508,7 @@ class _Executor:
                 getattr(self, "_op_" + op.op)(op)
             # Directory modes last, so a read-only directory can still be filled.
             for rel, e in self.dirs:
-                os.chmod(self.abs(rel), e.mode & 0o7777)
+                idtools.chmod(self.abs(rel), e.mode & 0o7777)
         except BaseException:
             self._rollback()
             raise
@@ -566,7 +569,7 @@ class _Executor:
         self._created(op.rel)
         if self.is_root:
             os.lchown(p, 0, 0)
-        os.chmod(p, IMPLIED_DIRECTORY_MODE)
+        idtools.chmod(p, IMPLIED_DIRECTORY_MODE)
         self.now_paths.append(op.rel)
 
     def _op_remove(self, op: _Op) -> None:
@@ -697,14 +700,18 @@ class _Executor:
         """
         if self.is_root:
             os.lchown(p, _kernel_id(e.uid), _kernel_id(e.gid))
+        else:  # unprivileged: the owner is kept as the container sees it (idtools)
+            idtools.copy_owner_ids(p, (_kernel_id(e.uid), _kernel_id(e.gid)))
         for k, v in e.xattrs.items():
+            if idtools.is_override_xattr(k):
+                continue  # ours to keep, never taken from a tar
             try:
                 lsetxattr(p, k, v)
             except OSError as err:
                 if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
                     raise
         if chmod and not is_symlink:
-            os.chmod(p, e.mode & 0o7777)
+            idtools.chmod(p, e.mode & 0o7777)
 
     def _set_times(self, p: str, e: TarEntry, *, follow: bool) -> None:
         os.utime(p, (_atime(e), _bound(e.mtime)), follow_symlinks=follow)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from dockerlayers import ioutils
+from dockerlayers import idtools, ioutils
 from dockerlayers.archive._xattr import lgetxattr
 from dockerlayers.archive.whiteouts import (
     WHITEOUT_META_PREFIX,
@@ -163,7 +163,7 @@ def _scandir_inodes(path: str) -> dict[str, int]:
 
 def _lstat_or_none(path: str) -> os.stat_result | None:
     try:
-        return os.lstat(path)
+        return idtools.lstat(path)  # the container's owner, whoever runs the model
     except (FileNotFoundError, NotADirectoryError):
         return None
 
@@ -184,7 +184,7 @@ def _collect(old_dir: str, new_dir: str) -> tuple[_FileInfo, _FileInfo]:
     # an own stack, not recursion: a tree may be thousands of folders deep
     todo: list[
         tuple[str, os.stat_result | None, os.stat_result | None, _FileInfo | None, _FileInfo | None]
-    ] = [("", os.lstat(old_dir), os.lstat(new_dir), old_root, new_root)]
+    ] = [("", idtools.lstat(old_dir), idtools.lstat(new_dir), old_root, new_root)]
     while todo:
         rel, i1, i2, n1, n2 = todo.pop()
         is1 = i1 is not None and stat.S_ISDIR(i1.st_mode)

@@ -24,10 +24,11 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from dockerlayers import idtools
 from dockerlayers.archive._xattr import lgetxattr
 from dockerlayers.archive.changes import Change, ChangeKind
 from dockerlayers.archive.errors import TarFormatError
@@ -959,7 +960,7 @@ class TarAppender:
     def add(self, path: str, name: str) -> None:
         """moby: pkg/archive/archive.go tarAppender.addTarFile"""
         try:
-            st = os.lstat(path)
+            st = idtools.lstat(path)  # the container's owner, whoever runs the model
             hdr = file_info_header(path, name, st)
         except FileNotFoundError:
             return  # moby logs "Can't add file" and goes on
@@ -1001,9 +1002,21 @@ class TarAppender:
             copy_exact(f, self.tw, hdr.size)
 
 
-def _walk_sorted(root: str) -> Iterator[tuple[str, str, bool]]:
+def _overlay_order(name: str) -> bytes:
+    """Sort key that puts a file-form whiteout where its 0/0 device would be: `.wh.x` as
+    `x`, `.wh..wh..opq` first (right after its folder, as the opaque xattr's marker)."""
+    if name == WHITEOUT_OPAQUE_DIR:
+        return b""
+    if name.startswith(WHITEOUT_PREFIX):
+        return os.fsencode(name[len(WHITEOUT_PREFIX) :])
+    return os.fsencode(name)
+
+
+def _walk_sorted(
+    root: str, key: Callable[[str], bytes] = os.fsencode
+) -> Iterator[tuple[str, str, bool]]:
     """Depth-first, names sorted bytewise per directory, like Go's filepath.WalkDir (with
-    an own stack: any depth).
+    an own stack: any depth). `key` may order names otherwise (see `_overlay_order`).
 
     Yields (absolute path, relative slash path, is_dir) for everything below `root`.
     """
@@ -1012,7 +1025,7 @@ def _walk_sorted(root: str) -> Iterator[tuple[str, str, bool]]:
     def open_dir(rel: str) -> None:
         here = os.path.join(root, rel) if rel else root
         try:
-            names = sorted(os.listdir(here), key=os.fsencode, reverse=True)
+            names = sorted(os.listdir(here), key=key, reverse=True)
         except (FileNotFoundError, NotADirectoryError):
             return
         stack.append((rel, names))
@@ -1047,9 +1060,11 @@ def tar_directory(root: str, out: BinaryIO, *, whiteout_format: str = "aufs") ->
     `.wh.` files pass through; root-level `.wh..wh.*` aufs metadata (`.wh..wh.plnk`
     ...) is left out, except `.wh..wh..opq`.
 
-    `whiteout_format` ("aufs" or "overlay") is accepted for symmetry with
-    `unpack_layer` but both give the same output: conversion is always on, because a
-    0/0 device or the opaque xattr can only be a whiteout in a layer directory.
+    Conversion is always on, because a 0/0 device or the opaque xattr can only be a
+    whiteout in a layer directory. With `whiteout_format` "overlay" (an overlay2 layer),
+    a file-form whiteout (the model's form where it may not mknod, i.e. unprivileged)
+    comes out where the device would have: `.wh.x` in the order of `x`, so the tar, and
+    the DiffID, are the same whoever ran the model; "aufs" keeps aufs's own order.
 
     moby: pkg/archive/archive.go TarWithOptions / Tarballer.Do (overlay2 Diff:
     OverlayWhiteoutFormat; aufs Diff: ExcludePatterns `.wh..wh.*`, `!.wh..wh..opq`)
@@ -1060,7 +1075,8 @@ def tar_directory(root: str, out: BinaryIO, *, whiteout_format: str = "aufs") ->
     app = TarAppender(tw, convert_whiteouts=True)
     opaque_dirs: set[str] = set()
     skip_prefixes: list[str] = []
-    for path, rel, is_dir in _walk_sorted(root):
+    key = _overlay_order if whiteout_format == "overlay" else os.fsencode
+    for path, rel, is_dir in _walk_sorted(root, key):
         if skip_prefixes and any(rel.startswith(p) for p in skip_prefixes):
             continue
         if "/" not in rel and rel.startswith(WHITEOUT_META_PREFIX) and rel != WHITEOUT_OPAQUE_DIR:

@@ -85,11 +85,11 @@ def perform_copy(d: DispatchRequest, ins: Instruction) -> None:
         run_config = comment_config(state, comment, single=True)
         if d.builder.prober.probe(state, run_config):
             return
-        uid, gid = _parse_chown(chown) if chown else (0, 0)
         rw = backend.create_rw_layer(parent_chain(state))
         try:
             fs = rw.mount()
             try:
+                uid, gid = _parse_chown(chown, fs) if chown else (0, 0)
                 dest_path = _normalize_dest(state.run_config.working_dir, dest)
                 for info in infos:
                     copy_for_info(fs, source, info, dest_path, ins.cmd == "add", (uid, gid))
@@ -458,22 +458,42 @@ def _group_name(gid: int) -> str:
         return "root" if gid == 0 else ""
 
 
-def _parse_chown(spec: str) -> tuple[int, int]:
-    """`--chown=uid[:gid]` (numeric, or root) as (uid, gid).
+def _parse_chown(spec: str, fs: Any) -> tuple[int, int]:
+    """`--chown=user[:group]` as (uid, gid): numbers as they are, names from the image's
+    /etc/passwd and /etc/group (a lone user is also the group's name).
 
-    moby: copy.go parseChownFlag (via the container's passwd/group in moby)
+    moby: builder/dockerfile/internals_linux.go parseChownFlag, lookupUser, lookupGroup
     """
-    user, _, group = spec.partition(":")
-    try:
-        uid = int(user)
-        gid = int(group) if group else uid
-    except ValueError:
-        if user == "root" and group in ("", "root"):
-            return 0, 0
-        raise StepError(
-            f"unable to convert uid/gid chown string to host mapping: can't find "
-            f"uid for user {user}: no such user: {user}"
-        ) from None
+    from dockerlayers.process.users import GROUP_PATH, PASSWD_PATH, parse_group, parse_passwd
+
+    prefix = "unable to convert uid/gid chown string to host mapping: "
+    parts = spec.split(":")
+    if len(parts) > 2:
+        raise StepError(prefix + "invalid chown string format: " + spec)
+    user, group = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+
+    def read(path: str) -> str:
+        try:
+            return fs.read_bytes(path).decode("utf-8", "surrogateescape")
+        except OSError as e:
+            raise StepError(f"{prefix}open {path}: {(e.strerror or '').lower()}") from None
+
+    def number(s: str) -> int | None:
+        t = s[1:] if s[:1] in "+-" else s
+        return int(s) if t.isdigit() else None
+
+    uid = number(user)
+    if uid is None:
+        found = [u.uid for u in parse_passwd(read(PASSWD_PATH)) if u.name == user]
+        if not found:
+            raise StepError(f"{prefix}can't find uid for user {user}: no such user: {user}")
+        uid = found[0]
+    gid = number(group)
+    if gid is None:
+        found = [g.gid for g in parse_group(read(GROUP_PATH)) if g.name == group]
+        if not found:
+            raise StepError(f"{prefix}can't find gid for group {group}: no such group: {group}")
+        gid = found[0]
     return uid, gid
 
 

@@ -152,6 +152,23 @@ def runtime_create_failed(message: str) -> str:
     )
 
 
+def user_not_found(message: str) -> APIError:
+    """`docker start`/`run` of a container whose user (`-u`, `USER`) the image's
+    /etc/passwd or /etc/group does not have: moby/sys/user's text, bare.
+
+    moby 20.10: daemon/oci_linux.go getUser (createSpec fails; start.go sets the error)
+    """
+    return APIError(message, 500)
+
+
+def exec_user_not_found(message: str) -> str:
+    """What `docker exec -u` prints (on stdout, exit 126) for a user it cannot find.
+
+    moby 20.10: daemon/exec.go ContainerExecStart (runc's error on the stream)
+    """
+    return f"{message}\r\n"
+
+
 def runtime_exec_failed(message: str) -> str:
     """What `docker exec` prints when runc cannot start the command.
 

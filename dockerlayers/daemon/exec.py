@@ -13,13 +13,14 @@ from dockerlayers.container.container import Container
 from dockerlayers.daemon.create import env_list
 from dockerlayers.daemon.errors import (
     exec_paused,
+    exec_user_not_found,
     not_running,
     restarting,
     runtime_exec_failed,
 )
 from dockerlayers.daemon.monitor import advance_to
 from dockerlayers.daemon.mounts import mount_container
-from dockerlayers.daemon.start import process_env
+from dockerlayers.daemon.start import get_user, process_env
 from dockerlayers.errors import DockerException
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def exec_run(
     """
     from dockerlayers.process.process import Process
     from dockerlayers.process.resolve import ExecError
+    from dockerlayers.process.users import UserError
 
     with daemon.operation(ref) as c:
         get_active_container(c, ref)
@@ -54,15 +56,23 @@ def exec_run(
         out: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
         fs = mount_container(daemon, c)
         try:
+            # no -u: the container's user (moby: ContainerExecCreate copies Config.User)
+            who = get_user(fs, user if user else c.config.get("User"))
+        except UserError as e:
+            attrs["exitCode"] = "126"
+            daemon.events.log("container", "exec_die", c.id, attrs)
+            return 126, exec_user_not_found(str(e)).encode(), b""
+        try:
             proc = Process.spawn(
                 argv,
-                env=process_env(c) + env_list(environment),
+                env=process_env(c, who.home) + env_list(environment),
                 cwd=workdir or c.config.get("WorkingDir") or "/",
                 rootfs=fs,
                 clock_now=daemon.clock.now(),
                 hostname=c.config.get("Hostname") or c.short_id,
                 output=lambda s, d: out[s].append(d),
                 pid=daemon.next_pid,
+                user=who.to_state(),  # type: ignore[arg-type]
             )
         except ExecError as e:
             code = 126 if e.exit_code in (126, 127) else e.exit_code

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 
 from dockerlayers.container.container import Container
 from dockerlayers.daemon.create import setup_container_dirs
-from dockerlayers.daemon.errors import marked_for_removal, runtime_create_failed, start_paused
+from dockerlayers.daemon.errors import (
+    marked_for_removal,
+    runtime_create_failed,
+    start_paused,
+    user_not_found,
+)
 from dockerlayers.daemon.mounts import mount_container, unmount_container
 from dockerlayers.daemon.restartmanager import RestartManager
 from dockerlayers.errors import APIError
@@ -18,6 +23,7 @@ from dockerlayers.graphdriver.rootfs import RootFS
 
 if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
+    from dockerlayers.process.users import ExecUser
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -47,6 +53,7 @@ def container_start(daemon: Daemon, c: Container, reset_restart_manager: bool) -
     from dockerlayers.daemon.monitor import handle_container_exit
     from dockerlayers.process.process import Process
     from dockerlayers.process.resolve import ExecError
+    from dockerlayers.process.users import UserError
 
     now = daemon.clock.now()
     rt = daemon.runtime_of(c)
@@ -64,17 +71,28 @@ def container_start(daemon: Daemon, c: Container, reset_restart_manager: bool) -
         c.restart_count = 0
         c.has_been_manually_stopped = False
         rt.restart = RestartManager(c.host_config.get("RestartPolicy") or {})
+    try:
+        user = get_user(fs, c.config.get("User"))
+    except UserError as e:
+        c.state.error = str(e)
+        if not c.state.exit_code:
+            c.state.exit_code = 128  # moby: "make sure we don't leave it at zero"
+        unmount_container(daemon, c)
+        c.checkpoint()
+        daemon.save_runtime(c.id)
+        raise user_not_found(str(e)) from None
     pid = daemon.allocate_pid()
     try:
         proc = Process.spawn(
             [c.path, *c.args],
-            env=process_env(c),
+            env=process_env(c, user.home),
             cwd=c.config.get("WorkingDir") or "/",
             rootfs=fs,
             clock_now=now,
             hostname=c.config.get("Hostname") or c.short_id,
             output=daemon.logger.output(c),
             pid=1,
+            user=user.to_state(),  # type: ignore[arg-type]
         )
     except ExecError as e:
         message = runtime_create_failed(e.message)
@@ -97,10 +115,22 @@ def container_start(daemon: Daemon, c: Container, reset_restart_manager: bool) -
     daemon.save_runtime(c.id)
 
 
-def process_env(c: Container) -> list[str]:
-    """The process environment runc gets: PATH, HOSTNAME, the config's Env, HOME.
+def get_user(fs: RootFS, spec: str | None) -> ExecUser:
+    """Who the container's process runs as: `spec` (`-u`, `USER`) resolved in the
+    container's /etc/passwd and /etc/group. UserError: moby/sys/user's text.
 
-    moby: daemon/oci_linux.go / container.CreateDaemonEnvironment
+    moby: daemon/oci_linux.go getUser
+    """
+    from dockerlayers.process.users import get_exec_user
+
+    return get_exec_user(getattr(fs, "base", fs), spec)
+
+
+def process_env(c: Container, home: str = "/root") -> list[str]:
+    """The process environment runc gets: PATH, HOSTNAME, the config's Env, and HOME (the
+    user's home from /etc/passwd, `/` when it has none) unless the Env sets it.
+
+    moby: daemon/oci_linux.go / container.CreateDaemonEnvironment; runc: HOME from ExecUser
     """
     env = list(c.config.get("Env") or [])
     keys = {e.split("=", 1)[0] for e in env}
@@ -112,7 +142,7 @@ def process_env(c: Container) -> list[str]:
         out.append("TERM=xterm")
     out.extend(env)
     if "HOME" not in keys:
-        out.append("HOME=/root")
+        out.append(f"HOME={home}")
     return out
 
 

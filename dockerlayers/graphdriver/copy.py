@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 
+from dockerlayers import idtools
 from dockerlayers.graphdriver.union import copy_xattrs
 
 
@@ -23,6 +24,8 @@ def copy_tree(src: str, dst: str) -> None:
     def attrs(s: str, d: str, st: os.stat_result) -> None:
         if is_root:
             os.chown(d, st.st_uid, st.st_gid, follow_symlinks=False)
+        else:
+            idtools.copy_owner(s, st, d)
         if not stat.S_ISLNK(st.st_mode):
             os.chmod(d, stat.S_IMODE(st.st_mode))
         copy_xattrs(s, d)

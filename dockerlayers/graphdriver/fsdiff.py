@@ -15,6 +15,7 @@ import stat
 import time
 from typing import BinaryIO
 
+from dockerlayers import idtools
 from dockerlayers.archive import Change, ChangeKind, TarHeader, TarWriter, export_changes
 from dockerlayers.archive.changes import (
     changes_dirs,
@@ -232,7 +233,7 @@ def export_changes_rootfs(
         if host is None:
             continue  # vanished meanwhile: moby logs and goes on
         try:
-            st = os.lstat(host)
+            st = idtools.lstat(host)  # the container's owner, whoever runs the model
         except FileNotFoundError:
             continue
         hdr = file_info_header(host, name, st)

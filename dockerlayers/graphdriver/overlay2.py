@@ -278,7 +278,7 @@ class Overlay2Driver(Driver):
         if not self.is_parent(id, parent):
             return super().diff(id, parent)
         out = tempfile.TemporaryFile(dir=self._tmpdir())  # noqa: SIM115 (handed to the caller)
-        tar_directory(self.layer_dir(id), out)
+        tar_directory(self.layer_dir(id), out, whiteout_format="overlay")
         out.seek(0)
         return out  # type: ignore[return-value]
 

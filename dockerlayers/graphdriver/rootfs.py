@@ -18,6 +18,8 @@ import stat
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from dockerlayers import idtools
+
 _MAX_SYMLINKS = 40
 #: The umask a container's processes run with (runc's default), not the host's.
 UMASK = 0o022
@@ -486,7 +488,7 @@ class RootFS:
         if self._lexists(p):
             raise _err(errno.EEXIST, path)
         self._symlink(target, p)
-        self._touch(_split(p)[0])
+        self._touch(p, _split(p)[0])  # the link's own mtime too: it is in the layer tar
 
     def link(self, src: str, dst: str) -> None:
         """Make a hard link `dst` to the existing file `src`."""
@@ -554,7 +556,7 @@ class DirRootFS(RootFS):
         return self._h(p)
 
     def _lstat(self, p: str) -> os.stat_result:
-        return os.lstat(self._h(p))
+        return idtools.lstat(self._h(p))
 
     def _readlink(self, p: str) -> str:
         return os.readlink(self._h(p))
@@ -567,28 +569,29 @@ class DirRootFS(RootFS):
 
     def _mkdir(self, p: str, mode: int) -> None:
         os.mkdir(self._h(p), 0o700)
-        os.chmod(self._h(p), mode & ~UMASK & 0o7777)
+        idtools.chmod(self._h(p), mode & ~UMASK & 0o7777)
 
     def _unlink(self, p: str) -> None:
-        os.unlink(self._h(p))
+        idtools.unlink(self._h(p))
 
     def _rmdir(self, p: str) -> None:
         os.rmdir(self._h(p))
 
     def _rename(self, src: str, dst: str) -> None:
-        os.rename(self._h(src), self._h(dst))
+        idtools.rename(self._h(src), self._h(dst))
 
     def _symlink(self, target: str, p: str) -> None:
         os.symlink(target, self._h(p))
+        idtools.fresh(self._h(p))
 
     def _link(self, src: str, dst: str) -> None:
         os.link(self._h(src), self._h(dst), follow_symlinks=False)
 
     def _chmod(self, p: str, mode: int) -> None:
-        os.chmod(self._h(p), mode)
+        idtools.chmod(self._h(p), mode)
 
     def _chown(self, p: str, uid: int, gid: int) -> None:
-        os.chown(self._h(p), uid, gid, follow_symlinks=False)
+        idtools.copy_owner_ids(self._h(p), (uid, gid))  # no user xattrs: stays root
 
     def _utime(self, p: str, times: tuple[float, float] | None) -> None:
         os.utime(self._h(p), times, follow_symlinks=False)

@@ -17,12 +17,14 @@ moby: daemon/graphdriver/overlay2 (layout), the kernel's fs/overlayfs (semantics
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+from dockerlayers import idtools
 from dockerlayers.archive.whiteouts import (
     OPAQUE_XATTR,
     WHITEOUT_META_PREFIX,
@@ -72,7 +74,7 @@ def copy_xattrs(src: str, dst: str) -> None:
     except OSError:
         return
     for name in names:
-        if name.startswith(_OVERLAY_XATTR_PREFIXES):
+        if name.startswith(_OVERLAY_XATTR_PREFIXES) or idtools.is_override_xattr(name):
             continue
         try:
             os.setxattr(
@@ -295,7 +297,7 @@ class UnionRootFS(RootFS):
         i = self._locate(p)
         if i is None:
             raise _err(errno.ENOENT, p)
-        return os.lstat(self._h(i, p))
+        return idtools.lstat(self._h(i, p))
 
     def _readlink(self, p: str) -> str:
         i = self._locate(p)
@@ -334,18 +336,37 @@ class UnionRootFS(RootFS):
         parent, name = _split(d)
         src, dst = self._h(i, d), self._h(0, d)
         st = os.lstat(src)
-        if os.path.lexists(dst):  # a whiteout file in the same place cannot exist here
-            os.unlink(dst)
-        os.mkdir(dst, 0o700)
+        with self._parent_times_kept(d):
+            if os.path.lexists(dst):  # a whiteout file in the same place cannot exist here
+                os.unlink(dst)
+            os.mkdir(dst, 0o700)
         self._copy_attrs(src, dst, st)
         self._cached_entries(parent)[name] = 0
         layers = self._dirlayers_cache.get(d)
         if layers is not None and (not layers or layers[0] != 0):
             layers.insert(0, 0)
 
+    @contextlib.contextmanager
+    def _parent_times_kept(self, p: str) -> Iterator[None]:
+        """A copy-up is not a change of the folder it lands in: its upper copy keeps its
+        times (overlayfs restores them too), so a wall-clock mtime never reaches a layer
+        tar (with the daemon's clock; without one, the OS's times stand).
+        kernel: fs/overlayfs/copy_up.c (ovl_set_timestamps on the parent)"""
+        if self._now is None:  # the OS's clock: its times are as real as any
+            yield
+            return
+        parent = self._h(0, _split(p)[0])
+        before = os.lstat(parent)
+        try:
+            yield
+        finally:
+            os.utime(parent, ns=(before.st_atime_ns, before.st_mtime_ns))
+
     def _copy_attrs(self, src: str, dst: str, st: os.stat_result) -> None:
         if self._root_uid:
             os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+        else:
+            idtools.copy_owner(src, st, dst)
         if not stat.S_ISLNK(st.st_mode):
             os.chmod(dst, stat.S_IMODE(st.st_mode))
         copy_xattrs(src, dst)
@@ -365,13 +386,14 @@ class UnionRootFS(RootFS):
         if stat.S_ISDIR(st.st_mode):
             self._copy_up_dir(p)
             return
-        self._clear_whiteout_file(p)
-        if stat.S_ISLNK(st.st_mode):
-            os.symlink(os.readlink(src), dst)
-        elif stat.S_ISREG(st.st_mode):
-            shutil.copyfile(src, dst, follow_symlinks=False)
-        else:
-            os.mknod(dst, st.st_mode, st.st_rdev)
+        with self._parent_times_kept(p):
+            self._clear_whiteout_file(p)
+            if stat.S_ISLNK(st.st_mode):
+                os.symlink(os.readlink(src), dst)
+            elif stat.S_ISREG(st.st_mode):
+                shutil.copyfile(src, dst, follow_symlinks=False)
+            else:
+                os.mknod(dst, st.st_mode, st.st_rdev)
         self._copy_attrs(src, dst, st)
         self._cached_entries(parent)[name] = 0
 
@@ -462,7 +484,7 @@ class UnionRootFS(RootFS):
         replaced = self._prepare_new(p)
         host = self._h(0, p)
         os.mkdir(host, 0o700)
-        os.chmod(host, mode & ~0o022 & 0o7777)
+        idtools.chmod(host, mode & ~0o022 & 0o7777)
         if replaced:
             self._make_opaque(p)
         self._added(p)
@@ -487,7 +509,7 @@ class UnionRootFS(RootFS):
             if is_dir:
                 remove_all(host)  # holds nothing visible: only whiteouts of lower entries
             else:
-                os.unlink(host)
+                idtools.unlink(host)
         if needs_whiteout:
             self._make_whiteout(p)
         self._forget(p)
@@ -522,7 +544,7 @@ class UnionRootFS(RootFS):
             else:
                 self._remove_entry(dst, is_dir=False)
         replaced = self._prepare_new(dst)
-        os.rename(self._h(0, src), self._h(0, dst))
+        idtools.rename(self._h(0, src), self._h(0, dst))
         if stat.S_ISDIR(st.st_mode) and (replaced or src_opaque_needed):
             self._make_opaque(dst)
         src_parent, src_name = _split(src)
@@ -535,6 +557,7 @@ class UnionRootFS(RootFS):
     def _symlink(self, target: str, p: str) -> None:
         self._prepare_new(p)
         os.symlink(target, self._h(0, p))
+        idtools.fresh(self._h(0, p))
         self._added(p)
 
     def _link(self, src: str, dst: str) -> None:
@@ -545,11 +568,11 @@ class UnionRootFS(RootFS):
 
     def _chmod(self, p: str, mode: int) -> None:
         self._copy_up(p)
-        os.chmod(self._h(0, p), mode)
+        idtools.chmod(self._h(0, p), mode)
 
     def _chown(self, p: str, uid: int, gid: int) -> None:
         self._copy_up(p)
-        os.chown(self._h(0, p), uid, gid, follow_symlinks=False)
+        idtools.copy_owner_ids(self._h(0, p), (uid, gid))  # no user xattrs: stays root
 
     def _utime(self, p: str, times: tuple[float, float] | None) -> None:
         self._copy_up(p)

@@ -20,7 +20,7 @@ from typing import Any
 from . import signals
 from .resolve import DEFAULT_PATH, ExecError, look_path
 from .shell.programs import start_argv
-from .shell.state import State, load_state, new_state, stdio
+from .shell.state import Cred, State, load_state, new_state, stdio
 from .shell.vm import MAX_STEPS, Machine, Output
 
 __all__ = ["MAX_STEPS", "ExecError", "Process"]
@@ -54,17 +54,19 @@ class Process:
         hostname: str,
         output: Output,
         pid: int = 1,
+        user: Cred | None = None,
     ) -> Process:
         """Start `argv` in the container whose files `rootfs` serves.
 
         Raises ExecError(127|126, Docker's message) when runc could not start it. Nothing
-        runs yet: call `run(now)`.
+        runs yet: call `run(now)`. `user` (uid, gid, groups; see process/users.py) is who
+        it runs as, root when None.
         """
         if not argv:
             raise ExecError(127, "No command specified")
         envd = _env_dict(env)
         path = look_path(rootfs, argv[0], envd.get("PATH", DEFAULT_PATH), cwd or "/")
-        state = new_state(pid, hostname, clock_now)
+        state = new_state(pid, hostname, clock_now, user)
         proc = cls(state, rootfs, output)
         m = proc._m
         job = m.new_job(pid, clock_now, None)

@@ -62,7 +62,7 @@ def fs(root):
 def spawn(fs):
     """spawn(argv, ...) -> Run; the process is created but not run."""
 
-    def _spawn(argv, *, env=None, cwd="/", pid=1, now=T0, hostname="abc123"):
+    def _spawn(argv, *, env=None, cwd="/", pid=1, now=T0, hostname="abc123", user=None):
         out: list[tuple[str, bytes]] = []
         proc = Process.spawn(
             argv,
@@ -78,6 +78,7 @@ def spawn(fs):
             hostname=hostname,
             output=lambda stream, data: out.append((stream, data)),
             pid=pid,
+            user=user,
         )
         return Run(proc, out)
 
@@ -88,8 +89,8 @@ def spawn(fs):
 def sh(spawn):
     """sh(script) -> Run: `sh -c script`, run to completion (sleeps fast-forwarded)."""
 
-    def _sh(script, *args, pid=1, cwd="/", env=None, limit=1000):
-        r = spawn(["sh", "-c", script, *args], pid=pid, cwd=cwd, env=env)
+    def _sh(script, *args, pid=1, cwd="/", env=None, limit=1000, user=None):
+        r = spawn(["sh", "-c", script, *args], pid=pid, cwd=cwd, env=env, user=user)
         now = T0
         for _ in range(limit):
             r.proc.run(now)

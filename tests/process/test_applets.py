@@ -54,7 +54,7 @@ def tree(root):
         ("seq 2 2 7", "2\n4\n6\n"),
         ("basename /a/b.txt .txt; dirname /a/b; dirname b", "b\n/a\n.\n"),
         ("pwd; cd /d; pwd; /bin/pwd", "/\n/d\n/d\n"),
-        ("id; whoami; id -u", "uid=0(root) gid=0(root)\nroot\n0\n"),
+        ("id; whoami; id -u", "uid=0(root) gid=0(root) groups=0(root)\nroot\n0\n"),
         ("uname; uname -n; uname -m", "Linux\nabc123\nx86_64\n"),
         ("hostname", "abc123\n"),
         ("true; echo $?; false; echo $?; /bin/true; echo $?", "0\n1\n0\n"),

@@ -381,6 +381,10 @@ def run_wait(env: Env, p: Parsed) -> int:
     return 0
 
 
+#: what `exec -u` prints when the user or group is missing (daemon/errors.exec_user_not_found)
+_EXEC_USER_ERRORS = (b"unable to find user ", b"unable to find group ", b"uids and gids must")
+
+
 def run_exec(env: Env, p: Parsed) -> int:
     """`exec`: run a command in a running container; exit with its code."""
     ref, cmd = p.args[0], p.args[1:]
@@ -396,6 +400,10 @@ def run_exec(env: Env, p: Parsed) -> int:
             workdir=p.workdir or None,
             user=p.user or None,
         )
+    if p.detach and code == 126 and out.startswith(_EXEC_USER_ERRORS):
+        # detached, the user lookup's failure is the API's answer (exit 1), not the stream's
+        env.err.write("Error response from daemon: " + out.decode().rstrip("\r\n") + "\n")
+        raise StatusError(1)
     if not p.detach:
         env.out.write(out.decode("utf-8", errors="replace"))
         (env.out if p.tty else env.err).write(err.decode("utf-8", errors="replace"))

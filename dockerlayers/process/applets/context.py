@@ -38,6 +38,7 @@ class AppletContext:
     kill: Callable[[int, int], bool] = field(default=lambda pid, sig: False)
     uid: int = 0
     gid: int = 0
+    groups: list[int] = field(default_factory=lambda: [0])
 
     @property
     def fs(self):  # noqa: ANN201 - a RootFS

@@ -96,10 +96,13 @@ def ls(ctx: AppletContext, argv: list[str]) -> int:
     files, dirs = [], []
     for p in targets:
         full = ctx.path(p)
-        if not fs.lexists(full):
-            ctx.error(f"{p}: No such file or directory")
+        try:
+            fs.lstat(full)
+        except OSError as e:
+            ctx.error(f"{p}: {e.strerror}")
             status = 1
-        elif fs.isdir(full) and "d" not in opts and not (fs.islink(full) and "l" in opts):
+            continue
+        if fs.isdir(full) and "d" not in opts and not (fs.islink(full) and "l" in opts):
             dirs.append((p, full))
         else:
             files.append((p, full))
@@ -114,7 +117,12 @@ def ls(ctx: AppletContext, argv: list[str]) -> int:
         first = False
         if multi:
             out.append(f"{p}:")
-        out.extend(listing(full, p))
+        try:
+            out.extend(listing(full, p))
+        except PermissionError as e:
+            ctx.error(f"can't open '{p}': {e.strerror}")
+            status = 1
+            continue
         if "R" in opts:
             subs = [
                 (posixpath.join(p, n), posixpath.join(full, n))
@@ -683,8 +691,10 @@ def find(ctx: AppletContext, argv: list[str]) -> int:
 
     for p in paths or ["."]:
         full = ctx.path(p)
-        if not fs.lexists(full):
-            ctx.error(f"{p}: No such file or directory")
+        try:
+            fs.lstat(full)
+        except OSError as e:
+            ctx.error(f"{p}: {e.strerror}")
             status = 1
             continue
         visit(p, full, 0)
@@ -712,8 +722,10 @@ def du(ctx: AppletContext, argv: list[str]) -> int:
 
     for p in paths or ["."]:
         full = ctx.path(p)
-        if not fs.lexists(full):
-            ctx.error(f"{p}: No such file or directory")
+        try:
+            fs.lstat(full)
+        except OSError as e:
+            ctx.error(f"{p}: {e.strerror}")
             status = 1
             continue
         lines: list[str] = []

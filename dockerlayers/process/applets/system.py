@@ -8,6 +8,7 @@ import re
 import time
 
 from ..signals import kill_command
+from ..users import UserError, get_exec_user, name_of
 from .context import AppletContext, Block, Exec
 from .registry import APPLETS, applet, usage
 
@@ -166,29 +167,83 @@ def printenv(ctx: AppletContext, argv: list[str]) -> int:
 
 
 def _lookup(ctx: AppletContext, path: str, ident: int) -> str | None:
-    try:
-        for line in ctx.rootfs.read_text(path).splitlines():
-            f = line.split(":")
-            if len(f) > 2 and f[2] == str(ident):
-                return f[0]
-    except (OSError, UnicodeDecodeError):
-        pass
-    return None
+    return name_of(ctx.rootfs, path, ident)
+
+
+_ID_USAGE = (
+    "id [-ugGnr] [USER]\n\nPrint information about USER or the current user\n\n"
+    "\t-u\tUser ID\n\t-g\tGroup ID\n\t-G\tSupplementary group IDs\n"
+    "\t-n\tPrint names instead of numbers\n\t-r\tPrint real ID instead of effective ID"
+)
 
 
 @applet("id")
 def id_(ctx: AppletContext, argv: list[str]) -> int:
-    """id [-u|-g|-n]: the process runs as uid/gid 0 unless the daemon says otherwise."""
-    user = _lookup(ctx, "/etc/passwd", ctx.uid)
-    group = _lookup(ctx, "/etc/group", ctx.gid)
-    opts = "".join(a[1:] for a in argv[1:] if a.startswith("-"))
-    if "u" in opts or "g" in opts:
-        ident, name = (ctx.uid, user) if "u" in opts else (ctx.gid, group)
-        ctx.out((name if "n" in opts and name else str(ident)) + "\n")
-        return 0
-    u = f"uid={ctx.uid}" + (f"({user})" if user else "")
-    g = f"gid={ctx.gid}" + (f"({group})" if group else "")
-    ctx.out(f"{u} {g}\n")
+    """busybox id [-ugGnr] [USER]: the process's ids (or USER's, from /etc/passwd and the
+    groups that list it), names from the container's /etc/passwd and /etc/group; a name
+    that is missing prints the number and `id: unknown ID N`, status 1.
+
+    busybox: coreutils/id.c
+    """
+    opts, names = "", []
+    for a in argv[1:]:
+        if a.startswith("-") and len(a) > 1 and not names:
+            bad = [c for c in a[1:] if c not in "ugGnr"]
+            if bad:
+                ctx.error(f"invalid option -- '{bad[0]}'")
+                usage(ctx, _ID_USAGE)
+                return 1
+            opts += a[1:]
+        else:
+            names.append(a)
+    just = [c for c in "ugG" if c in opts]
+    if len(just) > 1 or len(names) > 1 or (("n" in opts or "r" in opts) and not just):
+        usage(ctx, _ID_USAGE)
+        return 1
+    uid, gid, groups = ctx.uid, ctx.gid, list(ctx.groups)
+    if names:
+        try:
+            who = get_exec_user(ctx.rootfs, names[0]) if not names[0].isdigit() else None
+        except UserError:
+            who = None
+        if who is None:
+            ctx.error(f"unknown user {names[0]}")
+            return 1
+        # getgrouplist's order: the gid, then /etc/group's order
+        uid, gid = who.uid, who.gid
+        groups = [gid, *(g for g in dict.fromkeys(who.sgids) if g != gid)]
+    status = 0
+
+    def show(ident: int, path: str) -> str:
+        nonlocal status
+        if "n" not in opts:
+            return str(ident)
+        name = _lookup(ctx, path, ident)
+        if name is None:
+            status = 1
+            ctx.out(f"{ident}\n")
+            ctx.error(f"unknown ID {ident}")
+            return ""
+        return name
+
+    if just:
+        if just[0] == "G":  # the egid first, then the others
+            firsts = [gid, *(g for g in groups if g != gid)] if not names else groups
+            parts = [show(g, "/etc/group") for g in firsts]
+            if status == 0:
+                ctx.out(" ".join(parts) + "\n")
+            return status
+        text = show(uid, "/etc/passwd") if just[0] == "u" else show(gid, "/etc/group")
+        if status == 0:
+            ctx.out(text + "\n")
+        return status
+
+    def named(ident: int, path: str) -> str:
+        name = _lookup(ctx, path, ident)
+        return f"{ident}({name})" if name else str(ident)
+
+    gs = ",".join(named(g, "/etc/group") for g in groups)
+    ctx.out(f"uid={named(uid, '/etc/passwd')} gid={named(gid, '/etc/group')} groups={gs}\n")
     return 0
 
 

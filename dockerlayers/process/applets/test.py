@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat as S
 
+from ..credentials import R, W, X, permitted
 from .context import AppletContext
 from .registry import applet
 
@@ -117,9 +118,10 @@ class _Test:
             "b": S.S_ISBLK(mode),
             "c": S.S_ISCHR(mode),
             "s": st.st_size > 0,
-            "r": True,
-            "w": True,
-            "x": bool(mode & 0o111) or S.S_ISDIR(mode),
+            # access(2) as the process's uid and groups (root: r/w always, x if any x bit)
+            "r": permitted(st, self.ctx.uid, self.ctx.groups, R),
+            "w": permitted(st, self.ctx.uid, self.ctx.groups, W),
+            "x": permitted(st, self.ctx.uid, self.ctx.groups, X),
             "u": bool(mode & S.S_ISUID),
             "g": bool(mode & S.S_ISGID),
             "k": bool(mode & S.S_ISVTX),

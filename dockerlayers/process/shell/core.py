@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import signals
+from ..credentials import AsUser
 from ..resolve import abspath
 from .compiler import compile_source
 from .expand import Expander, ExpandError
@@ -31,6 +32,10 @@ class MachineCore:
 
     def __init__(self, state: State, rootfs: Any, output: Output) -> None:
         self.state = state
+        user = state.get("user")
+        if user and (user["uid"], user["gid"]) != (0, 0):
+            # the kernel's permission checks and the process's ownership of new files
+            rootfs = AsUser(rootfs, user["uid"], user["gid"], user["groups"])
         self.rootfs = rootfs
         self.output = output
 

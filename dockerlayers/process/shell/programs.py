@@ -33,6 +33,9 @@ def applet_context(
         stdin=lambda: m.read_all(fds),
         write=lambda fd, data: m.write(fds, fd, data),
         kill=lambda pid, sig: m.kill(job, pid, sig),
+        uid=m.state["user"]["uid"],
+        gid=m.state["user"]["gid"],
+        groups=list(m.state["user"]["groups"]),
     )
 
 
@@ -78,7 +81,12 @@ def run_program(
     if name in SHELLS:
         return start_shell(m, job, frame["fds"], argv, env, cwd, "sub")
     ctx = applet_context(m, job, frame, name, env, cwd)
-    result = APPLETS[name](ctx, argv)
+    try:
+        result = APPLETS[name](ctx, argv)
+    except PermissionError as e:
+        # a refusal an applet does not word itself: busybox's bb_perror_msg form
+        ctx.error(f"{e.filename}: {e.strerror}" if e.filename else str(e.strerror))
+        return 1
     if isinstance(result, Block):
         job["block"] = {"until": max(result.until, job["t"])}
         return "blocked"
@@ -126,7 +134,7 @@ def start_shell(
             m.write(fds, 2, b"sh: -c requires an argument\n")
             return 2
         text = args.pop(0)
-        arg0 = args.pop(0) if args else "sh"
+        arg0 = args.pop(0) if args else argv[0]  # `/bin/sh -c`: `/bin/sh: ...`
         params = args
     elif args:
         script = args.pop(0)

@@ -248,6 +248,17 @@ def new_job(pid: int, t: float, owner: str | None) -> Job:
 
 
 # -- the process ------------------------------------------------------------------------------
+class Cred(TypedDict):
+    """Who the process runs as (process/users.py); absent in older states: root."""
+
+    uid: int
+    gid: int
+    groups: list[int]
+
+
+ROOT_CRED: Cred = {"uid": 0, "gid": 0, "groups": [0]}
+
+
 class State(TypedDict):
     version: int
     pid: int
@@ -264,9 +275,10 @@ class State(TypedDict):
     next_pid: int  # the pid the next background job gets
     pending: list[int]  # signals caught, their traps not run yet
     t: float  # the latest time the process was run at
+    user: Cred  # uid, gid and groups the process runs as
 
 
-def new_state(pid: int, hostname: str, now: float) -> State:
+def new_state(pid: int, hostname: str, now: float, user: Cred | None = None) -> State:
     return {
         "version": STATE_VERSION,
         "pid": pid,
@@ -283,6 +295,7 @@ def new_state(pid: int, hostname: str, now: float) -> State:
         "next_pid": pid + 1 if pid > 1 else 2,
         "pending": [],
         "t": now,
+        "user": dict(user or ROOT_CRED),  # type: ignore[typeddict-item]
     }
 
 
@@ -300,6 +313,8 @@ def load_state(state: State) -> State:
     had every key get the keys they lacked, with the value their absence meant."""
     if state.get("version") != STATE_VERSION:
         raise ValueError(f"unknown process state version: {state.get('version')!r}")
+    if "user" not in state:  # saved before users were modelled: root
+        state["user"] = dict(ROOT_CRED)  # type: ignore[typeddict-item]
     for job in state["jobs"]:
         for frame in job["frames"]:
             if len(frame) < len(_FRAME_DEFAULTS):
