@@ -399,15 +399,21 @@ def seq(ctx: AppletContext, argv: list[str]) -> int:
     )
     if inc == 0:
         return 1
-    out = []
+    # written in chunks as busybox writes its stdout: no cap, no whole list in memory
+    chunk: list[str] = []
     x = first
+    started = False
     while (x <= last) if inc > 0 else (x >= last):
-        out.append(str(x))
+        chunk.append(str(x))
         x += inc
-        if len(out) > 1_000_000:
-            break
-    if out:
-        ctx.out(sep.join(out) + "\n")
+        if len(chunk) == 10_000:
+            ctx.out((sep if started else "") + sep.join(chunk))
+            started, chunk = True, []
+    if chunk:
+        ctx.out((sep if started else "") + sep.join(chunk))
+        started = True
+    if started:
+        ctx.out("\n")
     return 0
 
 
