@@ -139,6 +139,14 @@ def mount_container(daemon: Daemon, c: Container) -> RootFS:
     mounts: dict[str, tuple[RootFS, bool]] = {}
     for dst, mp in c.mount_points.items():
         mounts[dst] = (DirRootFS(mp["Source"], now=daemon.clock.now), bool(mp.get("RW", True)))
+    dev = dev_folder(daemon, c)
+    if not os.path.isdir(dev):
+        make_dev(dev, daemon.clock.now())
+    mounts.setdefault("/dev", (DevFS(dev, now=daemon.clock.now), True))
+    for name in DEVICES:
+        if os.path.exists("/dev/" + name):
+            device = DeviceFS("/dev/" + name, os.path.join(dev, name))
+            mounts.setdefault("/dev/" + name, (device, True))
     for dst, host in (
         ("/etc/hostname", c.hostname_path),
         ("/etc/hosts", c.hosts_path),
@@ -184,3 +192,73 @@ def unmount(daemon: Daemon, ref: str) -> None:
         c = daemon.get_container(ref)
         if not c.state.running:
             unmount_container(daemon, c)
+
+
+#: The devices runc binds into every container's /dev (the host's own, which the device
+#: cgroup allows): moby oci/defaults.go DefaultLinuxSpec Devices
+DEVICES = ("full", "null", "random", "urandom", "zero")
+
+
+def dev_folder(daemon: Daemon, c: Container) -> str:
+    """Where the model keeps a container's /dev (a tmpfs in Docker: not in the RW layer,
+    not in `docker diff`, new at every start)."""
+    return os.path.join(daemon.runtime_dir, c.id + ".dev")
+
+
+def make_dev(path: str, now: float | None = None) -> None:
+    """A fresh /dev as runc makes it for a container without `-t`: the device files (the
+    host's are bound over the placeholders), tty, pts/, shm/, mqueue/, and the fd links.
+
+    moby: oci/defaults.go DefaultLinuxSpec (Mounts /dev, /dev/pts, /dev/shm, /dev/mqueue);
+    runc libcontainer/rootfs_linux.go setupDevSymlinks
+    """
+    from dockerlayers.ioutils import remove_all
+
+    remove_all(path, ignore_errors=True)
+    os.makedirs(path, mode=0o755)
+    os.chmod(path, 0o755)
+    for name in (*DEVICES, "tty"):
+        with open(os.path.join(path, name), "wb"):
+            pass
+        os.chmod(os.path.join(path, name), 0o666)
+    for name, mode in (("pts", 0o755), ("shm", 0o1777), ("mqueue", 0o1777)):
+        os.mkdir(os.path.join(path, name))
+        os.chmod(os.path.join(path, name), mode)
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("ptmx", "pts/ptmx"),
+    ):
+        os.symlink(target, os.path.join(path, name))
+    if now is not None:  # made at start: the clock's time, as tmpfs stamps it
+        for name in os.listdir(path):
+            os.utime(os.path.join(path, name), (now, now), follow_symlinks=False)
+        os.utime(path, (now, now))
+
+
+class DevFS(DirRootFS):
+    """The container's /dev: its tty is no terminal (no `-t`), so opening it gives ENXIO."""
+
+    def _open(self, p: str, flags: int, mode: int) -> int:
+        if p == "/tty":
+            raise _err(errno.ENXIO, "/dev/tty")
+        return super()._open(p, flags, mode)
+
+
+class DeviceFS(DirRootFS):
+    """One host device bound into /dev (runc binds the host's own null, zero, ...), seen
+    with the times of its placeholder in the container's /dev, not the host node's."""
+
+    def __init__(self, device: str, placeholder: str) -> None:
+        super().__init__(device)
+        self.placeholder = placeholder
+
+    def _lstat(self, p: str) -> os.stat_result:
+        st = os.stat(self._h(p))
+        ph = os.lstat(self.placeholder)
+        return os.stat_result(
+            (st.st_mode, st.st_ino, st.st_dev, 1, 0, 0, 0, ph.st_atime, ph.st_mtime, ph.st_ctime),
+            {"st_rdev": st.st_rdev, "st_blocks": 0, "st_blksize": st.st_blksize},
+        )

@@ -82,7 +82,11 @@ def write_runtime(runtime_dir: str, cid: str, rt: ContainerRuntime) -> None:
 
 
 def remove_runtime(runtime_dir: str, cid: str) -> None:
+    """Forget a removed container's runtime state and its /dev."""
     try:
         os.unlink(runtime_path(runtime_dir, cid))
     except FileNotFoundError:
         pass
+    from dockerlayers.ioutils import remove_all
+
+    remove_all(os.path.join(runtime_dir, cid + ".dev"), ignore_errors=True)

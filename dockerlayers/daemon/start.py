@@ -16,7 +16,7 @@ from dockerlayers.daemon.errors import (
     start_paused,
     user_not_found,
 )
-from dockerlayers.daemon.mounts import mount_container, unmount_container
+from dockerlayers.daemon.mounts import dev_folder, make_dev, mount_container, unmount_container
 from dockerlayers.daemon.restartmanager import RestartManager
 from dockerlayers.errors import APIError
 from dockerlayers.graphdriver.rootfs import RootFS
@@ -61,6 +61,7 @@ def container_start(daemon: Daemon, c: Container, reset_restart_manager: bool) -
         raise marked_for_removal()
     # hostname, hosts and resolv.conf first: they are bind-mounted over the rootfs
     setup_container_dirs(c)
+    make_dev(dev_folder(daemon, c), now)  # /dev is a new tmpfs at every start
     fs = mount_container(daemon, c)
     try:
         setup_rootfs(c, fs)

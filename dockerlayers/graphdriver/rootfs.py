@@ -25,6 +25,43 @@ _MAX_SYMLINKS = 40
 UMASK = 0o022
 
 
+#: Character devices a container may open: Docker's default device cgroup rules (null,
+#: zero, full, random, urandom). The terminals (tty 5:0, ptmx 5:2, pts 136:*) are allowed
+#: too but a container without `-t` has none: ENXIO. Everything else: EPERM.
+#: moby: oci/defaults.go DefaultLinuxSpec Resources.Devices, oci/devices_linux.go
+ALLOWED_DEVICES = {(1, 3), (1, 5), (1, 7), (1, 8), (1, 9)}
+_TERMINALS = {(5, 0), (5, 1), (5, 2)}
+_NULL = (1, 3)
+
+
+class WouldBlock(OSError):
+    """The read or open never returns in a container: a FIFO with no peer, reading all of
+    an endless device (zero, urandom...). The process blocks (forever); the daemon and the
+    CLI do not."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EAGAIN, "blocks forever", path)
+
+
+def check_special(st: os.stat_result, path: str) -> None:
+    """What opening a non-regular file does in a container (never a host device beyond
+    the allowed ones)."""
+    mode = st.st_mode
+    if stat.S_ISFIFO(mode):
+        raise WouldBlock(path)
+    if stat.S_ISSOCK(mode):
+        raise _err(errno.ENXIO, path)
+    if stat.S_ISBLK(mode):
+        raise _err(errno.EPERM, path)
+    if stat.S_ISCHR(mode):
+        dev = (os.major(st.st_rdev), os.minor(st.st_rdev))
+        if dev in ALLOWED_DEVICES:
+            return
+        if dev in _TERMINALS or dev[0] == 136:
+            raise _err(errno.ENXIO, path)
+        raise _err(errno.EPERM, path)
+
+
 def _err(code: int, path: str) -> OSError:
     return OSError(code, os.strerror(code), path)
 
@@ -341,6 +378,8 @@ class RootFS:
         else:
             if flags & os.O_EXCL:
                 raise _err(errno.EEXIST, path)
+            if not stat.S_ISREG(st.st_mode):
+                check_special(st, path)
         fd = self._open(p, flags, 0o666 & ~UMASK)
         if created:
             self._chmod(p, 0o666 & ~UMASK)
@@ -350,7 +389,7 @@ class RootFS:
             mode if binary else mode.replace("t", ""),
             encoding=None if binary else (encoding or "utf-8"),
         )
-        if writing and self._now is not None:
+        if writing and self._now is not None and (created or stat.S_ISREG(st.st_mode)):
             parent = _split(p)[0]
             host = self._host_path_for_write(p)
 
@@ -364,7 +403,13 @@ class RootFS:
         return raw
 
     def read_bytes(self, path: str) -> bytes:
+        """The whole file; reading all of an endless device never ends (WouldBlock)."""
         with self.open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if stat.S_ISCHR(st.st_mode):
+                if (os.major(st.st_rdev), os.minor(st.st_rdev)) != _NULL:
+                    raise WouldBlock(path)
+                return b""
             return f.read()
 
     def read_text(self, path: str, encoding: str = "utf-8") -> str:

@@ -5,6 +5,7 @@ directory`)."""
 from __future__ import annotations
 
 import fnmatch
+import os
 import posixpath
 import stat as S
 import time
@@ -64,9 +65,12 @@ def ls(ctx: AppletContext, argv: list[str]) -> int:
         target = f" -> {fs.readlink(full)}" if S.S_ISLNK(st.st_mode) else ""
         user = users.get(st.st_uid, str(st.st_uid))
         group = groups.get(st.st_gid, str(st.st_gid))
+        size = f"{st.st_size:9d}"
+        if S.S_ISCHR(st.st_mode) or S.S_ISBLK(st.st_mode):  # busybox: "%4u,%4u"
+            size = f"{os.major(st.st_rdev):4d},{os.minor(st.st_rdev):4d}"
         return (
             f"{_mode_string(st.st_mode)} {st.st_nlink:4d} {user:<8.8} {group:<8.8} "
-            f"{st.st_size:9d} {time.strftime(fmt, time.gmtime(when))} {name}{target}"
+            f"{size} {time.strftime(fmt, time.gmtime(when))} {name}{target}"
         )
 
     def entries(d: str) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 
+from dockerlayers.graphdriver.rootfs import WouldBlock
+
 from .context import AppletContext
 from .registry import applet, usage
 
@@ -140,8 +142,12 @@ def printf(ctx: AppletContext, argv: list[str]) -> int:
     return 1 if bad else 0
 
 
-def _inputs(ctx: AppletContext, files: list[str]):
-    """Yield (name, data) for each file ('-' or none: stdin); errors as busybox prints them."""
+def _inputs(ctx: AppletContext, files: list[str], limit: int | None = None):
+    """Yield (name, data) for each file ('-' or none: stdin); errors as busybox prints them.
+
+    With `limit`, at most that many bytes are read (`head -c N` of an endless device
+    ends); a read that never ends (WouldBlock) blocks the program.
+    """
     if not files:
         yield "-", ctx.stdin()
         return
@@ -150,9 +156,15 @@ def _inputs(ctx: AppletContext, files: list[str]):
             yield name, ctx.stdin()
             continue
         try:
-            yield name, ctx.rootfs.read_bytes(ctx.path(name))
+            if limit is None:
+                yield name, ctx.rootfs.read_bytes(ctx.path(name))
+            else:
+                with ctx.rootfs.open(ctx.path(name), "rb") as f:
+                    yield name, f.read(limit)
         except IsADirectoryError:
             yield name, IsADirectoryError
+        except WouldBlock:
+            raise
         except OSError as err:
             yield name, err
 
@@ -208,7 +220,8 @@ def _head_tail(ctx: AppletContext, argv: list[str], head: bool) -> int:
         return 1
     status = 0
     many = len(files) > 1
-    for i, (name, data) in enumerate(_inputs(ctx, files)):
+    limit = n if head and by_bytes else None
+    for i, (name, data) in enumerate(_inputs(ctx, files, limit)):
         if isinstance(data, OSError) or data is IsADirectoryError:
             why = "Is a directory" if data is IsADirectoryError else data.strerror
             ctx.error(f"{name}: {why}")

@@ -8,7 +8,10 @@ container's PID 1, an exec) is started by `start_argv`.
 
 from __future__ import annotations
 
+import math
 import posixpath
+
+from dockerlayers.graphdriver.rootfs import WouldBlock
 
 from ..applets import APPLET_NAMES, APPLETS, SHELLS
 from ..applets.context import AppletContext, Block, Exec
@@ -83,6 +86,10 @@ def run_program(
     ctx = applet_context(m, job, frame, name, env, cwd)
     try:
         result = APPLETS[name](ctx, argv)
+    except WouldBlock:
+        # a FIFO with no writer, all of an endless device: the program never returns
+        job["block"] = {"until": math.inf}
+        return "blocked"
     except PermissionError as e:
         # a refusal an applet does not word itself: busybox's bb_perror_msg form
         ctx.error(f"{e.filename}: {e.strerror}" if e.filename else str(e.strerror))
