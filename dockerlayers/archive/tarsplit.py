@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from dockerlayers.archive.errors import DuplicatePathError, TarSplitError
-from dockerlayers.archive.tar import _posix_clean, iter_tar
+from dockerlayers.archive.tarheader import posix_clean
+from dockerlayers.archive.tarreader import iter_tar
 
 FILE_TYPE = 1
 SEGMENT_TYPE = 2
@@ -113,7 +114,7 @@ def iter_make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> Iterator[d
     prev = 0
     for e in entries:
         yield numbered(_segment(raw(prev, e.data_offset)))
-        clean = _posix_clean(e.name)
+        clean = posix_clean(e.name)
         if clean in seen:
             raise DuplicatePathError("duplicates of file paths not supported")
         seen.add(clean)
