@@ -520,7 +520,7 @@ def run_container_prune(env: Env, p: Parsed) -> int:
         env,
         p.force,
         warning,
-        lambda c: c.daemon.prune(),
+        lambda c: c.daemon.prune(parse_filters(p.filter)),
         "ContainersDeleted",
         "Deleted Containers",
     )
