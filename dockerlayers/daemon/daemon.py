@@ -73,7 +73,13 @@ from dockerlayers.graphdriver.rootfs import RootFS
 from dockerlayers.image import daemon_images
 from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 from dockerlayers.layer import LayerStore, RWLayer
-from dockerlayers.process.clock import Clock, VirtualClock, format_rfc3339nano, make_clock
+from dockerlayers.process.clock import (
+    Clock,
+    VirtualClock,
+    format_rfc3339nano,
+    make_clock,
+    unix_nanos,
+)
 from dockerlayers.stringid import IDGenerator
 
 STATE_FILE = "dockerlayers.json"
@@ -184,7 +190,7 @@ class Daemon:
                 self.image_service = ImageService(
                     self.root,
                     self.layer_store,
-                    now_ns=lambda: int(round(self.clock.now() * 1e9)),
+                    now_ns=lambda: unix_nanos(self.clock.now()),
                     container_uses=lambda image_id: [
                         ContainerUse(cid, running) for cid, running in self.image_users(image_id)
                     ],

@@ -14,6 +14,7 @@ from typing import Any
 from dockerlayers.errors import DockerException
 from dockerlayers.filters import Args
 from dockerlayers.image.refname import familiar_name, parse_normalized_named
+from dockerlayers.process.clock import unix_nanos
 
 
 class EventsLog:
@@ -35,7 +36,7 @@ class EventsLog:
     ) -> dict[str, Any]:
         """Record one event (time from the daemon's clock unless `at` is given)."""
         t = self.now() if at is None else at
-        nanos = int(round(t * 1e9))
+        nanos = unix_nanos(t)
         attrs = dict(attributes or {})
         event: dict[str, Any] = {
             "status": action,
