@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from dockerlayers import DockerClient
-from dockerlayers.errors import APIError
 from dockerlayers.daemon.daemon import OPERATION_STEP
+from dockerlayers.errors import APIError
 from tests.support.lifecycle import legal_event_path
 
 COMMANDS = {
