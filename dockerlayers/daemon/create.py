@@ -230,7 +230,7 @@ def setup_container_dirs(c: Container) -> None:
         _write(c.resolv_conf_path, RESOLV_CONF, 0o644)
         digest_line = "sha256:" + hashlib.sha256(RESOLV_CONF.encode()).hexdigest()
         _write(c.resolv_conf_path + ".hash", digest_line, 0o644)
-    os.makedirs(c.path_in_root("mounts"), mode=0o700, exist_ok=True)
+    os.makedirs(c.path_in_root("mounts"), mode=0o710, exist_ok=True)  # moby: 0710, root-owned
     if not os.path.exists(c.log_path):
         open(c.log_path, "a").close()
         os.chmod(c.log_path, 0o640)

@@ -319,18 +319,15 @@ class ImageService:
         self._event(id, familiar_string(ref.tag_name_only()), "tag")
 
     # -- commit support -------------------------------------------------------------------------
-    def create_image(self, config: bytes, parent: str = "", built_locally: bool = True) -> str:
-        """Store a new config (from `new_child_image(...).marshal()`), link it to `parent`
-        and mark it built locally, as commit and build do. Returns the image ID.
+    def create_image(self, config: bytes, parent: str = "") -> str:
+        """Store a new config (from `new_child_image(...).marshal()`) and link it to
+        `parent`, as commit and build do. Returns the image ID.
 
-        moby: daemon/images/image_commit.go CommitImage (imageStore.Create, SetParent,
-        SetBuiltLocally)
+        moby: daemon/images/image_commit.go CommitImage (imageStore.Create, SetParent)
         """
         id = self.image_store.create(config)
         if parent:
             self.image_store.set_parent(id, parent)
-        if built_locally:
-            self.image_store.set_built_locally(id)
         self._event(id, id, "create")
         return id
 
