@@ -158,17 +158,64 @@ def _security_capability(path: str) -> bytes | None:
     return cap
 
 
+# Go archive/tar common.go: the file-type bits of a header's mode (c_ISDIR ...).
+_C_ISDIR, _C_ISFIFO, _C_ISREG, _C_ISLNK = 0o40000, 0o10000, 0o100000, 0o120000
+_C_ISBLK, _C_ISCHR = 0o60000, 0o20000
+
+
+def _go_type_bits(m: int) -> int:
+    """moby: pkg/archive/archive.go fillGo18FileTypeBits"""
+    if stat.S_ISREG(m):
+        return _C_ISREG
+    if stat.S_ISDIR(m):
+        return _C_ISDIR
+    if stat.S_ISLNK(m):
+        return _C_ISLNK
+    if stat.S_ISCHR(m):
+        return _C_ISCHR
+    if stat.S_ISBLK(m):
+        return _C_ISBLK
+    if stat.S_ISFIFO(m):
+        return _C_ISFIFO
+    return 0
+
+
+def host_user_name(uid: int) -> str:
+    """The `uname` Go's FileInfoHeader finds for `uid` in the engine host's user database.
+
+    The model's engine host knows only root (a layer's bytes must not depend on the machine
+    that runs the model): `root` for 0, `""` otherwise.
+    """
+    return "root" if uid == 0 else ""
+
+
+def host_group_name(gid: int) -> str:
+    """The `gname` for `gid`, as `host_user_name` (`root` for 0)."""
+    return "root" if gid == 0 else ""
+
+
 def file_info_header(path: str, name: str, st: os.stat_result) -> TarHeader | None:
     """A header for the file at `path` as moby builds it (None for sockets, skipped).
 
-    mode = permission bits plus setuid/setgid/sticky; directories get a trailing `/`;
-    mtime truncated to whole seconds; no atime/ctime, no user/group names; device
-    numbers for devices; `security.capability` copied.
+    mode = permission bits plus setuid/setgid/sticky plus Go's file-type bits (`0040755`
+    for a directory, `0100644` for a file, `0120777` for a symlink, as moby's
+    fillGo18FileTypeBits puts them back); directories get a trailing `/`; mtime truncated
+    to whole seconds; no atime/ctime; user and group names as Go's FileInfoHeader looks
+    them up on the engine's host (`root` for 0, none for other ids: see `host_user_name`);
+    device numbers for devices; `security.capability` copied.
 
-    moby: pkg/archive/archive.go FileInfoHeader, ReadSecurityXattrToTarHeader
+    moby: pkg/archive/archive.go FileInfoHeader, fillGo18FileTypeBits,
+    ReadSecurityXattrToTarHeader; Go: archive/tar common.go FileInfoHeader, stat_unix.go
     """
     m = st.st_mode
-    hdr = TarHeader(name=name, mode=stat.S_IMODE(m), uid=st.st_uid, gid=st.st_gid)
+    hdr = TarHeader(
+        name=name,
+        mode=stat.S_IMODE(m) | _go_type_bits(m),
+        uid=st.st_uid,
+        gid=st.st_gid,
+        uname=host_user_name(st.st_uid),
+        gname=host_group_name(st.st_gid),
+    )
     hdr.mtime = st.st_mtime_ns // 1_000_000_000
     if stat.S_ISREG(m):
         hdr.typeflag, hdr.size = TYPE_REG, st.st_size
@@ -231,6 +278,8 @@ class TarAppender:
                     mode=hdr.mode & 0o777,
                     uid=hdr.uid,
                     gid=hdr.gid,
+                    uname=hdr.uname,
+                    gname=hdr.gname,
                 )
         if hdr.typeflag != TYPE_REG or hdr.size == 0:
             self.tw.write_header(hdr)
