@@ -43,7 +43,8 @@ def image_inspect(svc: ImageService, ref: str, driver_name: str) -> dict[str, An
         "RepoTags": tags,
         "RepoDigests": digests,
         "Parent": img.parent or "",
-        "Comment": img.comment,
+        # moby: daemon/images/image_inspect.go (commit -m is the last history entry's)
+        "Comment": img.comment or (img.history[-1].comment if img.history else ""),
         "Created": img.created,
         "Container": img.container,
         "ContainerConfig": data.get("container_config") or {},

@@ -33,6 +33,7 @@ from dockerlayers.cli.formatter import (
 )
 from dockerlayers.cli.templates import TemplateError, parse
 from dockerlayers.errors import PULL_ERROR, DockerException, ImageNotFound, NotFound
+from dockerlayers.image.refname import parse_normalized_named
 
 
 # -- create / run ---------------------------------------------------------------------------------
@@ -466,6 +467,11 @@ def run_commit(env: Env, p: Parsed) -> int:
     ref = p.args[0]
     repo, tag = None, None
     if len(p.args) > 1:
+        # docker's client parses the reference before it calls the daemon (ContainerCommit)
+        try:
+            parse_normalized_named(p.args[1])
+        except DockerException as e:
+            raise CLIError(str(e)) from None
         repo, tag = split_repo_tag(p.args[1])
     with env.client() as client:
         image_id = client.daemon.commit(
