@@ -490,6 +490,10 @@ class Daemon:
     ) -> bytes:
         return logs.container_logs(self, ref, stdout, stderr, timestamps, tail, since, until)
 
+    def log_messages(self, ref: str, **kwargs: Any) -> list[dict[str, str]]:
+        """The log's messages with their streams (`docker logs` splits them itself)."""
+        return logs.log_messages(self, ref, **kwargs)
+
     def commit(
         self,
         ref: str,

@@ -456,10 +456,13 @@ def run_logs(env: Env, p: Parsed) -> int:
                 kwargs["tail"] = int(kwargs["tail"])
             except ValueError:
                 kwargs["tail"] = "all"
-        out = client.daemon.logs(info["Id"], stdout=True, stderr=False, **kwargs)
-        err = client.daemon.logs(info["Id"], stdout=False, stderr=True, **kwargs)
-    env.out.write(out.decode("utf-8", errors="replace"))
-    (env.out if info["Config"].get("Tty") else env.err).write(err.decode("utf-8", errors="replace"))
+        stamps = kwargs.pop("timestamps")
+        messages = client.daemon.log_messages(info["Id"], **kwargs)
+    # one `--tail N` over both streams; each message to the stream it came from, in order
+    err_out = env.out if info["Config"].get("Tty") else env.err
+    for m in messages:
+        text = (m["time"] + " " if stamps else "") + m["log"]
+        (err_out if m["stream"] == "stderr" else env.out).write(text)
     return 0
 
 
