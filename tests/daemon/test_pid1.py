@@ -189,3 +189,13 @@ def test_exec_and_run_of_cpu_bound_scripts_finish(client, base):
     c = client.containers.run(base, SPIN, detach=True)
     assert c.exec_run(count).output == f"{MAX_STEPS}\n".encode()
     c.kill()
+
+
+def test_pid1_cannot_kill_itself_with_sigkill(client, base):
+    """`kill -9 $$` inside: the kernel ignores SIGKILL sent to a namespace's init from
+    within (a 20.10.24 engine: the shell goes on and exits 0)."""
+    c = client.containers.run(base, ["sh", "-c", "kill -9 $$; echo alive"], detach=True)
+    client.clock.advance(1)
+    c.reload()
+    assert c.attrs["State"]["ExitCode"] == 0
+    assert c.logs() == b"alive\n"
