@@ -92,6 +92,7 @@ def create(daemon: Daemon, opts: CreateConfig) -> Container:
         c.host_config["Binds"] = binds or None
         try:
             set_rw_layer(daemon, c, img)
+            setup_working_directory(daemon, c)
             os.mkdir(c.root, 0o710)
             os.chmod(c.root, 0o710)
             os.mkdir(c.path_in_root("checkpoints"), 0o700)
@@ -138,6 +139,25 @@ def new_container(
         host_config=default_host_config(),
         mount_points={},
     )
+
+
+def setup_working_directory(daemon: Daemon, c: Container) -> None:
+    """The working dir exists from create on (it shows in `docker diff` of a container
+    never started).
+
+    moby: daemon/create_unix.go createContainerOSSpecificSettings (Mount,
+    container.SetupWorkingDirectory, Unmount)
+    """
+    wd = c.config.get("WorkingDir")
+    if not wd:
+        return
+    rw = daemon.rw_layers[c.id]
+    fs = rw.mount()
+    try:
+        if not fs.exists(wd):
+            fs.mkdir(wd, 0o755, parents=True, exist_ok=True)
+    finally:
+        rw.unmount()
 
 
 def set_rw_layer(daemon: Daemon, c: Container, img: Any = None) -> None:
