@@ -34,6 +34,8 @@ from dockerlayers.daemon.restartmanager import (
 )
 from dockerlayers.daemon.runtime import ContainerRuntime
 from dockerlayers.daemon.volumes import create_volumes, register_mount_points
+from dockerlayers.errors import InvalidParameter
+from dockerlayers.process.signals import parse_signal
 
 if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
@@ -209,6 +211,11 @@ def merge_and_verify_config(img: Any, opts: CreateConfig) -> dict[str, Any]:
         "OnBuild": icfg.get("OnBuild"),
         "Labels": {**(icfg.get("Labels") or {}), **(opts.labels or {})},
     }
+    if opts.stop_signal:
+        try:  # moby: daemon/container.go verifyContainerSettings (signal.ParseSignal)
+            parse_signal(opts.stop_signal)
+        except ValueError as e:
+            raise InvalidParameter(str(e)) from None
     if opts.stop_signal or icfg.get("StopSignal"):
         config["StopSignal"] = opts.stop_signal or icfg.get("StopSignal")
     if opts.stop_timeout is not None:

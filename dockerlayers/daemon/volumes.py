@@ -213,6 +213,30 @@ def _tree_size(path: str) -> int:
     return total
 
 
+_MODE_GROUPS = (
+    {"rw", "ro"},
+    {"z", "Z"},
+    {"shared", "rshared", "slave", "rslave", "private", "rprivate"},
+    {"nocopy"},
+    {"consistent", "cached", "delegated"},
+)
+
+
+def _validate_mount_mode(mode: str) -> None:
+    """`-v src:dst:MODE`: each option known, at most one of each kind.
+
+    moby: volume/mounts/linux_parser.go ValidateMountMode (errInvalidMode)
+    """
+    if not mode:
+        return
+    seen: set[int] = set()
+    for opt in mode.split(","):
+        kind = next((i for i, g in enumerate(_MODE_GROUPS) if opt in g), None)
+        if kind is None or kind in seen:
+            raise InvalidParameter(f"invalid mode: {mode}")
+        seen.add(kind)
+
+
 def register_mount_points(
     volumes: dict[str, dict[str, str]] | list[str] | None, config: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
@@ -226,13 +250,17 @@ def register_mount_points(
         for src, opts in volumes.items():
             if isinstance(opts, str):
                 opts = {"bind": opts, "mode": "rw"}
-            specs.append((src, opts["bind"], opts.get("mode", "rw") != "ro"))
+            mode = opts.get("mode", "rw")
+            _validate_mount_mode(mode)
+            specs.append((src, opts["bind"], "ro" not in mode.split(",")))
     elif volumes:
         for spec in volumes:
             parts = spec.split(":")
             if len(parts) == 1:
                 specs.append(("", parts[0], True))
             elif len(parts) in (2, 3):
+                if len(parts) == 3:
+                    _validate_mount_mode(parts[2])
                 specs.append(
                     (parts[0], parts[1], not (len(parts) == 3 and "ro" in parts[2].split(",")))
                 )
