@@ -244,6 +244,10 @@ def test_inspect(web):
     r = web("inspect", "--type", "container", "nosuch")
     assert r.err == "Error: No such container: nosuch\n"
     assert web("inspect", "-f", "{{.Id}}", "base").out.startswith("sha256:")
+    # a template that does not parse: exit 64 and docker 20.10's lower-case text
+    r = web("inspect", "-f", "{{.Nope", "base")
+    assert (r.code, r.out) == (64, "")
+    assert r.err == "template parsing error: template: :1: unclosed action\n"
 
 
 def test_events(web):

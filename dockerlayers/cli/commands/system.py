@@ -35,7 +35,8 @@ def _inspect_items(env: Env, refs: list[str], getter: Any, fmt: str) -> int:
         try:
             tmpl = parse(fmt)
         except TemplateError as e:
-            raise StatusError(1, f"Template parsing error: {e}") from None
+            # docker 20.10 cli/command/inspect: a bad template is exit status 64
+            raise StatusError(64, f"template parsing error: {e}") from None
     elements, errs = [], []
     for ref in refs:
         try:
