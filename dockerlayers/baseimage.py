@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 
-from dockerlayers.archive.tar import TYPE_DIR, TYPE_LINK, TYPE_REG, TarHeader, TarWriter
+from dockerlayers.archive.tar import TarWriter
+from dockerlayers.archive.tarheader import TYPE_DIR, TYPE_LINK, TYPE_REG, TarHeader
 
 #: 2024-01-01T00:00:00Z: the mtime of every file, and the image's creation time.
 BASE_EPOCH = 1704067200

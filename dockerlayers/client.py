@@ -273,7 +273,7 @@ class ContainerCollection:
         return [self.get(r["Id"]) for r in rows]
 
     def prune(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.client.daemon.prune()
+        return self.client.daemon.prune(filters)
 
 
 class Image(Model):
@@ -343,13 +343,10 @@ class ImageCollection:
     def list(
         self, name: str | None = None, all: bool = False, filters: dict[str, Any] | None = None
     ) -> list[Image]:
-        rows = self._service.images(all=all)
+        filters = dict(filters or {})
         if name:
-            rows = [
-                r
-                for r in rows
-                if any(t == name or t.rsplit(":", 1)[0] == name for t in r.repo_tags)
-            ]
+            filters["reference"] = name  # docker-py sends the name as a reference filter
+        rows = self.client.daemon.images(all=all, filters=filters)
         return [self.get(row.id) for row in rows]
 
     def load(self, data: bytes) -> list[Image]:
@@ -415,15 +412,10 @@ class VolumeCollection:
         return Volume(self.client.daemon.volumes.inspect(volume_id), self.client, self)
 
     def list(self, filters: dict[str, Any] | None = None) -> list[Volume]:
-        return [Volume(v, self.client, self) for v in self.client.daemon.volumes.list()]
+        return [Volume(v, self.client, self) for v in self.client.daemon.list_volumes(filters)]
 
     def prune(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
-        in_use = {
-            mp.get("Name")
-            for c in self.client.daemon.containers.values()
-            for mp in c.mount_points.values()
-        }
-        return self.client.daemon.volumes.prune(in_use)
+        return self.client.daemon.prune_volumes(filters)
 
 
 class DockerClient:

@@ -45,6 +45,20 @@ def atomic_write_file(path: str, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
+def mkdir_all(path: str, mode: int) -> None:
+    """Go's os.MkdirAll: every missing folder of `path` is made with `mode` (less the
+    umask); existing ones keep theirs. (Python's os.makedirs gives `mode` to the last only.)"""
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        return
+    mkdir_all(os.path.dirname(path), mode)
+    try:
+        os.mkdir(path, mode)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+
+
 class AtomicWriteSet:
     """Files written into a temp folder, made visible together by one rename on commit.
 
@@ -64,8 +78,8 @@ class AtomicWriteSet:
         os.chmod(path, mode)
 
     def commit(self, target: str) -> None:
-        """Rename the set to `target`, which must not exist yet."""
-        os.chmod(self.root, 0o755)
+        """Rename the set to `target`, which must not exist yet (it keeps the temp folder's
+        0700, as moby's does)."""
         if os.path.lexists(target):
             raise FileExistsError(17, "file exists", target)
         os.rename(self.root, target)

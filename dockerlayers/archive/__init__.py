@@ -25,16 +25,14 @@ from dockerlayers.archive.errors import (
     TarSplitError,
 )
 from dockerlayers.archive.tar import (
-    TarEntry,
-    TarHeader,
     TarWriter,
     copy_with_hash,
-    encode_header,
     export_changes,
     file_info_header,
-    iter_tar,
     tar_directory,
 )
+from dockerlayers.archive.tarheader import TarHeader, encode_header
+from dockerlayers.archive.tarreader import TarEntry, iter_tar
 from dockerlayers.archive.tarsplit import (
     make_tar_split,
     read_tar_split,

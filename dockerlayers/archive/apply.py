@@ -50,7 +50,8 @@ from typing import BinaryIO
 from dockerlayers import idtools
 from dockerlayers.archive._xattr import lgetxattr, lremovexattr, lsetxattr
 from dockerlayers.archive.errors import BreakoutError, LayerTarError
-from dockerlayers.archive.tar import (
+from dockerlayers.archive.tar import copy_exact
+from dockerlayers.archive.tarheader import (
     TYPE_BLOCK,
     TYPE_CHAR,
     TYPE_DIR,
@@ -59,11 +60,9 @@ from dockerlayers.archive.tar import (
     TYPE_REG,
     TYPE_SYMLINK,
     TYPE_XGLOBAL,
-    TarEntry,
-    _posix_clean,
-    copy_exact,
-    iter_tar,
+    posix_clean,
 )
+from dockerlayers.archive.tarreader import TarEntry, iter_tar
 from dockerlayers.archive.whiteouts import (
     OPAQUE_XATTR,
     WHITEOUT_LINK_DIR,
@@ -307,7 +306,7 @@ class _Planner:
             raise LayerTarError(f"invalid tar entry name {name!r}")
         if name.startswith("/"):
             raise BreakoutError(f"breakout: {name!r} is an absolute path")
-        clean = _posix_clean(name)
+        clean = posix_clean(name)
         if clean == ".." or clean.startswith("../"):
             raise BreakoutError(f"{name!r} is outside of {self.dest!r}")
         rel = "" if clean == "." else clean
@@ -378,7 +377,7 @@ class _Planner:
         bad = f"invalid hardlink {e.name!r} -> {link!r}"
         if link.startswith("/") or "\x00" in link:
             raise BreakoutError(bad)
-        clean = _posix_clean(link)
+        clean = posix_clean(link)
         if clean in ("..", ".") or clean.startswith("../"):
             raise BreakoutError(bad)
         if clean.startswith(WHITEOUT_LINK_DIR):
@@ -397,9 +396,9 @@ class _Planner:
         node = self.lookup(src)
         if node.kind == "absent":
             # moby's os.Link in the chroot: "link /<target> /<name>: <errno>"
-            raise LayerTarError(f"link /{clean} /{_posix_clean(e.name)}: no such file or directory")
+            raise LayerTarError(f"link /{clean} /{posix_clean(e.name)}: no such file or directory")
         if node.kind == "dir":
-            raise LayerTarError(f"link /{clean} /{_posix_clean(e.name)}: operation not permitted")
+            raise LayerTarError(f"link /{clean} /{posix_clean(e.name)}: operation not permitted")
         return _Op("link", target, e, src=src), _VNode(node.kind, node.target)
 
     def _plan_whiteout(self, e: TarEntry, parent: str, target: str, base: str) -> None:
@@ -757,7 +756,7 @@ def _check_path_length(e: TarEntry, rel: str) -> None:
     if t == TYPE_SYMLINK:
         raise LayerTarError(f"symlink {e.linkname} {path}: file name too long")
     if t == TYPE_LINK:
-        raise LayerTarError(f"link /{_posix_clean(e.linkname)} {path}: file name too long")
+        raise LayerTarError(f"link /{posix_clean(e.linkname)} {path}: file name too long")
     if t in (TYPE_CHAR, TYPE_BLOCK, TYPE_FIFO):
         raise LayerTarError("file name too long")
     raise LayerTarError(f"open {path}: file name too long")

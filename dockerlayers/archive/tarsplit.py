@@ -9,11 +9,11 @@ matches. The file is `tar-split.json.gz`: gzip'd JSON lines, in vbatts/tar-split
 shape:
 
     {"type":2,"payload":"<base64 of raw bytes>","position":0}
-    {"type":1,"name":"etc/hosts","size":27,"payload":null,"position":1}
+    {"type":1,"name":"etc/hosts","size":27,"payload":"<base64 CRC-64>","position":1}
 
-File entries carry a CRC-64 (ISO) checksum of the content in `payload` only when asked
-(`crc64=True`; pure-Python and slow, so off by default: the DiffID check at the end of
-the stream is what moby relies on). Names that are not valid UTF-8 go to `name_raw`.
+File entries with content carry its CRC-64 (ISO) in `payload` (8 bytes, big-endian), as
+tar-split writes them and checks them on reassembly (`crc64=False` leaves them out, for
+callers that only need the layout). Names that are not valid UTF-8 go to `name_raw`.
 
 moby: layer/layer_store.go (applyTar, assembleTarTo); vbatts/tar-split
 tar/asm/disassemble.go NewInputTarStream, tar/asm/assemble.go, tar/storage/entry.go
@@ -29,40 +29,20 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
+from dockerlayers.archive.crc64 import crc64_iso
 from dockerlayers.archive.errors import DuplicatePathError, TarSplitError
-from dockerlayers.archive.tar import _posix_clean, iter_tar
+from dockerlayers.archive.tarheader import posix_clean
+from dockerlayers.archive.tarreader import iter_tar
 
 FILE_TYPE = 1
 SEGMENT_TYPE = 2
-
-_CRC64_ISO_POLY = 0xD800000000000000
-_CRC_TABLE: list[int] = []
-
-
-def _crc_table() -> list[int]:
-    if not _CRC_TABLE:
-        for i in range(256):
-            crc = i
-            for _ in range(8):
-                crc = (crc >> 1) ^ _CRC64_ISO_POLY if crc & 1 else crc >> 1
-            _CRC_TABLE.append(crc)
-    return _CRC_TABLE
-
-
-def crc64_iso(data: bytes, crc: int = 0) -> int:
-    """Go's hash/crc64 with the ISO table (what tar-split stores for file contents)."""
-    table = _crc_table()
-    crc ^= 0xFFFFFFFFFFFFFFFF
-    for b in data:
-        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFFFFFFFFFF
 
 
 def _segment(payload: bytes) -> dict:
     return {"type": SEGMENT_TYPE, "payload": base64.b64encode(payload).decode()}
 
 
-def make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> list[dict]:
+def make_tar_split(fileobj: BinaryIO, *, crc64: bool = True) -> list[dict]:
     """All of `iter_make_tar_split` as a list (small tars; tests)."""
     return list(iter_make_tar_split(fileobj, crc64=crc64))
 
@@ -72,7 +52,7 @@ def make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> list[dict]:
 PADDING_CHUNK = 1 << 20
 
 
-def iter_make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> Iterator[dict]:
+def iter_make_tar_split(fileobj: BinaryIO, *, crc64: bool = True) -> Iterator[dict]:
     """Disassemble the seekable tar `fileobj` into tar-split entries, one at a time (read
     from its current position; left at the end of the stream).
 
@@ -113,7 +93,7 @@ def iter_make_tar_split(fileobj: BinaryIO, *, crc64: bool = False) -> Iterator[d
     prev = 0
     for e in entries:
         yield numbered(_segment(raw(prev, e.data_offset)))
-        clean = _posix_clean(e.name)
+        clean = posix_clean(e.name)
         if clean in seen:
             raise DuplicatePathError("duplicates of file paths not supported")
         seen.add(clean)

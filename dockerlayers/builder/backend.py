@@ -217,7 +217,8 @@ def get_local_cached_image(store: Any, parent_id: str, config: ContainerConfig) 
     if parent_id:
         siblings = list(store.children(parent_id))
     else:
-        siblings = [i for i in store.map() if not store.get_parent(i) and store.is_built_locally(i)]
+        # 20.10: every image without a parent (moby 23+ narrows it to ones built locally)
+        siblings = [i for i in store.map() if not store.get_parent(i)]
     match: Image | None = None
     for image_id in siblings:
         img = store.get(image_id)

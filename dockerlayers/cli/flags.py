@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockerlayers.timetypes import parse_go_duration
+
 
 class FlagError(Exception):
     """A pflag parse error; the CLI adds `See '... --help'.` and exits 125."""
@@ -90,31 +92,6 @@ def _convert(flag: Flag, value: str) -> Any:
                 f'invalid argument "{value}" for "{flag.display}" flag: time: invalid duration "{value}"'  # noqa: E501
             ) from None
     return value
-
-
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_go_duration(text: str) -> float:
-    """Go's time.ParseDuration (`1h30m`, `10s`, `1.5m`, `0`) in seconds."""
-    import re
-
-    s = text.strip()
-    sign = -1.0 if s.startswith("-") else 1.0
-    s = s.lstrip("+-")
-    if s == "0":
-        return 0.0
-    if not s:
-        raise ValueError(text)
-    total, pos = 0.0, 0
-    for m in re.finditer(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)", s):
-        if m.start() != pos:
-            raise ValueError(text)
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(s):
-        raise ValueError(text)
-    return sign * total
 
 
 def parse_flags(flags: list[Flag], argv: list[str], interspersed: bool = True) -> Parsed:

@@ -97,10 +97,11 @@ def merge(new: ContainerConfig, old: ContainerConfig) -> None:
     elif old.labels:
         for k, v in old.labels.items():
             new.labels.setdefault(k, v)
-    if not new.cmd:
-        new.cmd = old.cmd
-    if not new.entrypoint:
-        new.entrypoint = old.entrypoint
+    if not new.entrypoint:  # a new ENTRYPOINT keeps the Cmd the changes left (none)
+        if not new.cmd:
+            new.cmd = old.cmd
+        if new.entrypoint is None:
+            new.entrypoint = old.entrypoint
     if not new.working_dir:
         new.working_dir = old.working_dir
     if new.volumes is None:

@@ -36,6 +36,8 @@ from dockerlayers.daemon.restartmanager import (
 )
 from dockerlayers.daemon.runtime import ContainerRuntime
 from dockerlayers.daemon.volumes import create_volumes, register_mount_points
+from dockerlayers.errors import InvalidParameter
+from dockerlayers.process.signals import parse_signal
 
 if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
@@ -94,6 +96,7 @@ def create(daemon: Daemon, opts: CreateConfig) -> Container:
         c.host_config["Binds"] = binds or None
         try:
             set_rw_layer(daemon, c, img)
+            setup_working_directory(daemon, c)
             os.mkdir(c.root, 0o710)
             os.chmod(c.root, 0o710)
             os.mkdir(c.path_in_root("checkpoints"), 0o700)
@@ -141,6 +144,25 @@ def new_container(
         host_config=default_host_config(),
         mount_points={},
     )
+
+
+def setup_working_directory(daemon: Daemon, c: Container) -> None:
+    """The working dir exists from create on (it shows in `docker diff` of a container
+    never started).
+
+    moby: daemon/create_unix.go createContainerOSSpecificSettings (Mount,
+    container.SetupWorkingDirectory, Unmount)
+    """
+    wd = c.config.get("WorkingDir")
+    if not wd:
+        return
+    rw = daemon.rw_layers[c.id]
+    fs = rw.mount()
+    try:
+        if not fs.exists(wd):
+            fs.mkdir(wd, 0o755, parents=True, exist_ok=True)
+    finally:
+        rw.unmount()
 
 
 def set_rw_layer(daemon: Daemon, c: Container, img: Any = None) -> None:
@@ -192,6 +214,11 @@ def merge_and_verify_config(img: Any, opts: CreateConfig) -> dict[str, Any]:
         "OnBuild": icfg.get("OnBuild"),
         "Labels": {**(icfg.get("Labels") or {}), **(opts.labels or {})},
     }
+    if opts.stop_signal:
+        try:  # moby: daemon/container.go verifyContainerSettings (signal.ParseSignal)
+            parse_signal(opts.stop_signal)
+        except ValueError as e:
+            raise InvalidParameter(str(e)) from None
     if opts.stop_signal or icfg.get("StopSignal"):
         config["StopSignal"] = opts.stop_signal or icfg.get("StopSignal")
     if opts.stop_timeout is not None:
@@ -236,7 +263,7 @@ def setup_container_dirs(c: Container) -> None:
     _write(c.resolv_conf_path, RESOLV_CONF, 0o644)
     digest_line = "sha256:" + hashlib.sha256(RESOLV_CONF.encode()).hexdigest()
     _write(c.resolv_conf_path + ".hash", digest_line, 0o644)
-    os.makedirs(c.path_in_root("mounts"), mode=0o700, exist_ok=True)
+    os.makedirs(c.path_in_root("mounts"), mode=0o710, exist_ok=True)  # moby: 0710, root-owned
     if not os.path.exists(c.log_path):
         open(c.log_path, "a").close()
         os.chmod(c.log_path, 0o640)

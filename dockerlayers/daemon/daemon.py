@@ -73,7 +73,13 @@ from dockerlayers.graphdriver.rootfs import RootFS
 from dockerlayers.image import daemon_images
 from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 from dockerlayers.layer import LayerStore, RWLayer
-from dockerlayers.process.clock import Clock, VirtualClock, format_rfc3339nano, make_clock
+from dockerlayers.process.clock import (
+    Clock,
+    VirtualClock,
+    format_rfc3339nano,
+    make_clock,
+    unix_nanos,
+)
 from dockerlayers.stringid import IDGenerator
 
 STATE_FILE = "dockerlayers.json"
@@ -82,6 +88,12 @@ LOCK_FILE = "dockerlayers.pid"
 
 class RootInUse(DockerException):
     """Another process holds this root (like a second dockerd on one data-root)."""
+
+
+#: How far a virtual clock moves for each daemon operation (seconds): 1 ms, about what an
+#: API call costs a real engine. Deterministic, and enough to order and tell apart
+#: everything that `created` times order (containers, images, events).
+OPERATION_STEP = 0.001
 
 
 class DaemonClock:
@@ -178,7 +190,7 @@ class Daemon:
                 self.image_service = ImageService(
                     self.root,
                     self.layer_store,
-                    now_ns=lambda: int(round(self.clock.now() * 1e9)),
+                    now_ns=lambda: unix_nanos(self.clock.now()),
                     container_uses=lambda image_id: [
                         ContainerUse(cid, running) for cid, running in self.image_users(image_id)
                     ],
@@ -299,12 +311,21 @@ class Daemon:
     @contextmanager
     def locked(self, *, check_open: bool = True, advance: bool = True) -> Iterator[None]:
         """Hold the daemon's lock for one operation: refuse if closed, then let the
-        processes run up to now (so the operation sees the present)."""
+        processes run up to now (so the operation sees the present).
+
+        A virtual clock first moves on by OPERATION_STEP: on a real engine every call takes
+        a little time, so two operations never share an instant (creation order, `ps -l`,
+        a re-commit's new image ID and a `--no-cache` build's new IDs depend on it)."""
         with self.lock:
             if check_open:
                 self.check_open()
+            now = self.clock.now()
+            if self.clock.virtual:
+                now = round(now + OPERATION_STEP, 6)  # whole milliseconds stay exact
             if advance:
-                monitor.advance_to(self, self.clock.now())
+                monitor.advance_to(self, now)
+            else:
+                self.clock.set_time(now)
             yield
 
     @contextmanager
@@ -420,8 +441,8 @@ class Daemon:
     def remove(self, ref: str, force: bool = False, v: bool = False) -> None:
         delete.remove(self, ref, force, v)
 
-    def prune(self) -> dict[str, Any]:
-        return delete.prune(self)
+    def prune(self, filters: Any = None) -> dict[str, Any]:
+        return delete.prune(self, filters)
 
     def rename(self, ref: str, new_name: str) -> None:
         rename.rename(self, ref, new_name)
@@ -468,6 +489,10 @@ class Daemon:
         until: float | None = None,
     ) -> bytes:
         return logs.container_logs(self, ref, stdout, stderr, timestamps, tail, since, until)
+
+    def log_messages(self, ref: str, **kwargs: Any) -> list[dict[str, str]]:
+        """The log's messages with their streams (`docker logs` splits them itself)."""
+        return logs.log_messages(self, ref, **kwargs)
 
     def commit(
         self,
@@ -565,10 +590,35 @@ class Daemon:
         with self.locked(advance=False):
             return daemon_images.remove_image(self.image_service, ref, force, prune)
 
-    def prune_images(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
-        with self.lock:
-            used = {c.image for c in self.containers.values()}
-            return daemon_images.prune_images(self.image_service, used, filters)
+    def images(self, all: bool = False, filters: Any = None) -> list[Any]:
+        """`docker images [-a] [--filter ...]` (ImageSummary items)."""
+        with self.locked():
+            return self.image_service.images(all=all, filters=filters)
+
+    def prune_images(self, filters: Any = None) -> dict[str, Any]:
+        """`docker image prune`; its `prune` event carries the space reclaimed."""
+        with self.locked():
+            report = daemon_images.prune_images(self.image_service, filters, now=self.clock.now())
+            self.events.log("image", "prune", "", {"reclaimed": str(report["SpaceReclaimed"])})
+            return report
+
+    def volume_refs(self) -> set[str]:
+        """The volumes some container refers to (moby: volume/service ByReferenced)."""
+        return {
+            mp.get("Name") for c in self.containers.values() for mp in c.mount_points.values()
+        } - {None, ""}
+
+    def list_volumes(self, filters: Any = None) -> list[dict[str, Any]]:
+        """`docker volume ls [--filter ...]`."""
+        with self.locked():
+            return self.volumes.list(filters, self.volume_refs())
+
+    def prune_volumes(self, filters: Any = None) -> dict[str, Any]:
+        """`docker volume prune [--filter ...]`; its `prune` event carries the space reclaimed."""
+        with self.locked():
+            report = self.volumes.prune(self.volume_refs(), filters)
+            self.events.log("volume", "prune", "", {"reclaimed": str(report["SpaceReclaimed"])})
+            return report
 
 
 def _tuplify(value: Any) -> Any:

@@ -7,6 +7,7 @@ moby: daemon/delete.go (ContainerRm, containerRm, cleanupContainer), daemon/prun
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container
@@ -20,6 +21,7 @@ from dockerlayers.daemon.mounts import unmount_container
 from dockerlayers.daemon.runtime import remove_runtime
 from dockerlayers.daemon.stop import container_stop
 from dockerlayers.errors import APIError
+from dockerlayers.filters import Args, match_labels, until_from_prune_filters
 
 if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
@@ -97,20 +99,38 @@ def cleanup_container(daemon: Daemon, c: Container, force: bool, remove_volumes:
     daemon.events.log("container", "destroy", c.id, daemon.attrs(c))
 
 
-def prune(daemon: Daemon) -> dict[str, Any]:
-    """`docker container prune`: remove every stopped container.
+#: moby: daemon/prune.go containersAcceptedFilters
+CONTAINERS_ACCEPTED_FILTERS = ("label", "label!", "until")
+
+
+def prune(daemon: Daemon, filters: Args | Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`docker container prune [--filter ...]`: remove every stopped container that matches
+    `label`, does not match `label!`, and was created before `until`.
 
     moby: daemon/prune.go ContainersPrune
     """
-    with daemon.lock:
+    with daemon.locked():
+        args = Args.of(filters)
+        args.validate(CONTAINERS_ACCEPTED_FILTERS)
+        until = until_from_prune_filters(args, daemon.clock.now())
         deleted, reclaimed = [], 0
         for c in list(daemon.containers.values()):
             if c.state.running:
                 continue
+            if until is not None and c.created > until:
+                continue
+            if not match_labels(args, c.config.get("Labels") or {}):
+                continue
             rw = daemon.rw_layers.get(c.id)
-            reclaimed += rw.size() if rw is not None else 0
-            container_rm(daemon, c, force=False, remove_volumes=False)
+            size = rw.size() if rw is not None else 0
+            try:
+                container_rm(daemon, c, force=False, remove_volumes=False)
+            except APIError:
+                continue  # moby logs "failed to prune container" and goes on
+            reclaimed += size
             deleted.append(c.id)
+        daemon.events.log("container", "prune", "", {"reclaimed": str(reclaimed)})
+        daemon.write_state()
         return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
 

@@ -8,8 +8,13 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from dockerlayers.errors import DockerException
+from dockerlayers.filters import Args
+from dockerlayers.image.refname import familiar_name, parse_normalized_named
+from dockerlayers.process.clock import unix_nanos
 
 
 class EventsLog:
@@ -31,7 +36,7 @@ class EventsLog:
     ) -> dict[str, Any]:
         """Record one event (time from the daemon's clock unless `at` is given)."""
         t = self.now() if at is None else at
-        nanos = int(round(t * 1e9))
+        nanos = unix_nanos(t)
         attrs = dict(attributes or {})
         event: dict[str, Any] = {
             "status": action,
@@ -70,10 +75,11 @@ class EventsLog:
         self,
         since: float | None = None,
         until: float | None = None,
-        filters: dict[str, list[str]] | None = None,
+        filters: Args | Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Events in order, optionally between two times and matching `filters`
-        (container, event, type, image — like `docker events --filter`)."""
+        (`docker events --filter`: container, image, event, type, label, volume, ...)."""
+        args = Args.of(filters)
         if not os.path.exists(self.path):
             return []
         out = []
@@ -90,28 +96,54 @@ class EventsLog:
                     continue
                 if until is not None and t > until:
                     continue
-                if filters and not _matches(ev, filters):
+                if args and not include(args, ev):
                     continue
                 out.append(ev)
         return out
 
 
-def _matches(ev: dict[str, Any], filters: dict[str, list[str]]) -> bool:
-    attrs = ev["Actor"]["Attributes"]
-    for key, values in filters.items():
-        if key == "container":
-            ok = any(
-                v in (ev["Actor"]["ID"], attrs.get("name")) or ev["Actor"]["ID"].startswith(v)
-                for v in values
-            )
-        elif key == "event":
-            ok = ev["Action"].split(":")[0] in values
-        elif key == "type":
-            ok = ev["Type"] in values
-        elif key == "image":
-            ok = attrs.get("image") in values
-        else:
-            ok = True
-        if not ok:
+def _strip_tag(image: str) -> str:
+    """moby: daemon/events/filter.go stripTag (the familiar name, or `image` unparsed)."""
+    try:
+        return familiar_name(parse_normalized_named(image))
+    except DockerException:
+        return image
+
+
+def _fuzzy_match_name(f: Args, ev: dict[str, Any], type_: str) -> bool:
+    actor = ev["Actor"]
+    return f.fuzzy_match(type_, actor["ID"]) or f.fuzzy_match(
+        type_, actor["Attributes"].get("name", "")
+    )
+
+
+def include(f: Args, ev: dict[str, Any]) -> bool:
+    """Whether an event passes `docker events --filter` (no key is refused, as in 20.10).
+
+    moby: daemon/events/filter.go Filter.Include
+    """
+    actor, attrs = ev["Actor"], ev["Actor"]["Attributes"]
+    if f.get("event") and {"health_status", "exec_create", "exec_start"} & set(f.get("event")):
+        if not f.fuzzy_match("event", ev["Action"]):
             return False
-    return True
+    elif not f.exact_match("event", ev["Action"]):
+        return False
+    if not f.exact_match("type", ev["Type"]):
+        return False
+    if f.contains("scope") and not f.exact_match("scope", ev.get("scope", "")):
+        return False
+    for type_ in ("daemon", "container", "plugin", "volume", "network", "service", "node"):
+        if not _fuzzy_match_name(f, ev, type_):
+            return False
+    for type_ in ("secret", "config"):
+        if not _fuzzy_match_name(f, ev, type_):
+            return False
+    name = attrs.get("name" if ev["Type"] == "image" else "image", "")
+    if not (
+        f.exact_match("image", actor["ID"])
+        or f.exact_match("image", name)
+        or f.exact_match("image", _strip_tag(actor["ID"]))
+        or f.exact_match("image", _strip_tag(name))
+    ):
+        return False
+    return not f.contains("label") or f.match_kv_list("label", attrs)

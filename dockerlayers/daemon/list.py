@@ -5,40 +5,90 @@ moby: daemon/list.go Containers, daemon/list.go (filters)
 
 from __future__ import annotations
 
+import re
 import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container
 from dockerlayers.daemon.volumes import inspect_mount
+from dockerlayers.errors import APIError, DockerException, InvalidParameter, NotFound
+from dockerlayers.filters import Args, InvalidFilter
 
 if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
+
+
+#: moby: daemon/list.go acceptedPsFilterTags
+ACCEPTED_PS_FILTERS = (
+    "ancestor",
+    "before",
+    "exited",
+    "id",
+    "isolation",
+    "label",
+    "name",
+    "status",
+    "health",
+    "since",
+    "volume",
+    "network",
+    "is-task",
+    "publish",
+    "expose",
+)
+#: moby: container/state.go IsValidStateString, IsValidHealthString
+VALID_STATES = ("paused", "restarting", "removing", "running", "dead", "created", "exited")
+VALID_HEALTH = ("starting", "healthy", "unhealthy", "none")
+
+
+@dataclass
+class ListContext:
+    """What the filters fold into before the walk (moby: daemon/list.go listContext)."""
+
+    filters: Args
+    all: bool
+    limit: int
+    exit_allowed: list[int] = field(default_factory=list)
+    before: Container | None = None
+    since: Container | None = None
+    ancestor_filter: bool = False
+    images: set[str] = field(default_factory=set)
+    task_filter: bool = False
+    idx: int = 0
 
 
 def containers(
     daemon: Daemon,
     all: bool = False,
     size: bool = False,
-    filters: dict[str, Any] | None = None,
+    filters: Args | Mapping[str, Any] | None = None,
     limit: int = -1,
 ) -> list[dict[str, Any]]:
-    """`docker ps [-a] [-s] [--filter ...] [-n N]`.
+    """`docker ps [-a] [-s] [--filter ...] [-n N]`: newest first; `before=` skips down to
+    (and past) a container, `since=` stops at one, `-n` implies `-a`.
 
-    moby: daemon/list.go Containers
+    moby: daemon/list.go Containers, reduceContainers, filterByNameIDMatches
     """
     with daemon.locked(check_open=False):
+        args = Args.of(filters)
+        args.validate(ACCEPTED_PS_FILTERS)
+        ctx = fold_filter(daemon, args, all, limit)
         now = daemon.clock.now()
         items = sorted(daemon.containers.values(), key=lambda c: (c.created, c.id), reverse=True)
         out = []
         for c in items:
-            if not all and not c.state.running and not (filters and filters.get("status")):
+            action = include_container_in_list(c, ctx)
+            if action == _STOP:
+                break
+            if action == _EXCLUDE:
                 continue
-            if filters and not ps_match(c, filters):
-                continue
+            ctx.idx += 1
             entry = {
                 "Id": c.id,
                 "Names": [c.name],
-                "Image": c.config.get("Image") or c.image,
+                "Image": refresh_image(daemon, c),
                 "ImageID": c.image,
                 "Command": command_string(c),
                 "Created": int(c.created),
@@ -55,41 +105,155 @@ def containers(
                 entry["SizeRw"] = rw.size()
                 entry["SizeRootFs"] = entry["SizeRw"] + (rw.parent.size() if rw.parent else 0)
             out.append(entry)
-        if limit is not None and limit > 0:
-            out = out[:limit]
         return out
+
+
+def fold_filter(daemon: Daemon, args: Args, all: bool, limit: int) -> ListContext:
+    """Check the filters' values and resolve the ones that name things.
+
+    moby: daemon/list.go foldFilter
+    """
+    ctx = ListContext(filters=args, all=all, limit=limit if limit is not None else -1)
+    for value in args.get("exited"):
+        ctx.exit_allowed.append(_atoi(value))
+    for value in args.get("status"):
+        if value not in VALID_STATES:
+            raise InvalidFilter("status", value)
+        ctx.all = True
+    if args.contains("is-task"):
+        if args.exact_match("is-task", "true"):
+            ctx.task_filter = True  # no container is a swarm task here
+        elif not args.exact_match("is-task", "false"):
+            raise InvalidFilter("is-task", args.get("is-task"))
+    for value in args.get("health"):
+        if value not in VALID_HEALTH:
+            raise InvalidParameter(f"Unrecognised filter value for health: {value}")
+    for value in args.get("before"):
+        ctx.before = id_or_name_filter(daemon, value)
+    for value in args.get("since"):
+        ctx.since = id_or_name_filter(daemon, value)
+    if args.contains("ancestor"):
+        ctx.ancestor_filter = True
+        for value in args.get("ancestor"):
+            try:
+                img = daemon.image_service.get_image(value)
+            except DockerException:
+                continue  # moby logs "Error while looking up for image" and goes on
+            _add_with_children(daemon, img.id, ctx.images)
+    for key in ("publish", "expose"):
+        for value in args.get(key):
+            if ":" in value:
+                raise APIError(f"filter for '{key}' should not contain ':': {value}", 500)
+    return ctx
+
+
+def _atoi(value: str) -> int:
+    """Go's strconv.Atoi, with its error as the daemon returns it."""
+    if not re.fullmatch(r"[+-]?\d+", value):
+        raise APIError(f'strconv.Atoi: parsing "{value}": invalid syntax', 500)
+    return int(value)
+
+
+def _add_with_children(daemon: Daemon, image_id: str, found: set[str]) -> None:
+    """An image and every image built on it (moby: populateImageFilterByParents)."""
+    stack = [image_id]
+    while stack:
+        i = stack.pop()
+        if i in found:
+            continue
+        found.add(i)
+        stack.extend(daemon.image_service.image_store.children(i))
+
+
+def id_or_name_filter(daemon: Daemon, value: str) -> Container:
+    """The container `before=`/`since=` names: ID or ID prefix, else its name.
+
+    moby: daemon/list.go idOrNameFilter (the view's error is `no such container <ref>`)
+    """
+    if value in daemon.containers:
+        return daemon.containers[value]
+    hits = [cid for cid in daemon.containers if cid.startswith(value)]
+    if len(hits) == 1:
+        return daemon.containers[hits[0]]
+    name = "/" + value.lstrip("/")
+    for c in daemon.containers.values():
+        if c.name == name:
+            return c
+    raise NotFound(f"no such container {value}")
+
+
+_INCLUDE, _EXCLUDE, _STOP = 0, 1, 2
+
+
+def include_container_in_list(c: Container, ctx: ListContext) -> int:
+    """Include, exclude, or stop the walk here.
+
+    moby: daemon/list.go includeContainerInList
+    """
+    f = ctx.filters
+    if ctx.before is not None:
+        if c.id == ctx.before.id:
+            ctx.before = None
+        return _EXCLUDE
+    if ctx.since is not None and c.id == ctx.since.id:
+        return _STOP
+    if not c.state.running and not ctx.all and ctx.limit <= 0:
+        return _EXCLUDE
+    if not f.match("name", c.name) and not f.match("name", c.name.lstrip("/")):
+        return _EXCLUDE
+    if not f.match("id", c.id):
+        return _EXCLUDE
+    if ctx.task_filter:
+        return _EXCLUDE
+    if not f.match_kv_list("label", c.config.get("Labels") or {}):
+        return _EXCLUDE
+    if not f.exact_match("isolation", c.host_config.get("Isolation") or "default"):
+        return _EXCLUDE
+    if ctx.limit > 0 and ctx.idx == ctx.limit:
+        return _STOP
+    if ctx.exit_allowed and not (
+        not c.state.running and c.state.started_at and c.state.exit_code in ctx.exit_allowed
+    ):
+        return _EXCLUDE
+    if not f.match("status", c.state.state_string()):
+        return _EXCLUDE
+    health = (c.state.health or {}).get("Status", "none") if c.state.health else "none"
+    if not f.exact_match("health", health):
+        return _EXCLUDE
+    if f.contains("volume"):
+        keys = set()
+        for mp in c.mount_points.values():
+            keys.add(mp.get("Name") or mp.get("Source"))
+            if mp.get("Destination"):
+                keys.add(mp["Destination"])
+        if not any(v in keys for v in f.get("volume")):
+            return _EXCLUDE
+    if ctx.ancestor_filter and c.image not in ctx.images:
+        return _EXCLUDE
+    if f.contains("network"):
+        return _EXCLUDE  # no container is attached to a network here
+    if f.get("publish") or f.get("expose"):
+        return _EXCLUDE  # no ports are published here
+    return _INCLUDE
+
+
+def refresh_image(daemon: Daemon, c: Container) -> str:
+    """The IMAGE a container shows: the name it was made from while that name still means
+    the same image, else the image ID.
+
+    moby: daemon/list.go refreshImage
+    """
+    image = c.config.get("Image") or c.image
+    if image != c.image:
+        try:
+            if daemon.image_service.get_image(image).id != c.image:
+                image = c.image
+        except DockerException:
+            image = c.image
+    return image
 
 
 def command_string(c: Container) -> str:
     """The COMMAND column: path and args, quoted where needed."""
     parts = [c.path, *c.args]
     return " ".join(shlex.quote(p) if (" " in p or not p) else p for p in parts)
-
-
-def ps_match(c: Container, filters: dict[str, Any]) -> bool:
-    """Whether `c` passes every filter: status, name, id, ancestor, label, exited.
-
-    moby: daemon/list.go filterByNameIDMatches, includeContainerInList
-    """
-    for key, values in filters.items():
-        if isinstance(values, str):
-            values = [values]
-        if key == "status" and c.state.state_string() not in values:
-            return False
-        if key == "name" and not any(v.lstrip("/") in c.name for v in values):
-            return False
-        if key == "id" and not any(c.id.startswith(v) for v in values):
-            return False
-        if key == "ancestor" and not any(v in (c.config.get("Image"), c.image) for v in values):
-            return False
-        if key == "label":
-            labels = c.config.get("Labels") or {}
-            for v in values:
-                k, _, val = v.partition("=")
-                if k not in labels or (val and labels[k] != val):
-                    return False
-        if key == "exited" and not (
-            not c.state.running and c.state.started_at and str(c.state.exit_code) in values
-        ):
-            return False
-    return True

@@ -102,6 +102,25 @@ def container_logs(
 
     moby: daemon/logs.go ContainerLogs
     """
+    entries = log_messages(daemon, ref, stdout, stderr, tail, since, until)
+    prefix = (lambda e: e["time"] + " ") if timestamps else (lambda e: "")
+    return b"".join((prefix(e) + e["log"]).encode() for e in entries)
+
+
+def log_messages(
+    daemon: Daemon,
+    ref: str,
+    stdout: bool = True,
+    stderr: bool = True,
+    tail: int | str = "all",
+    since: float | None = None,
+    until: float | None = None,
+) -> list[dict[str, str]]:
+    """The log's messages (`log`, `stream`, `time`) in order; `tail` counts the last N of
+    both streams together, as the json-file reader does.
+
+    moby: daemon/logger/jsonfilelog/read.go (tail over the file), daemon/logs.go
+    """
     with daemon.operation(ref, check_open=False) as c:
         wanted = {"stdout": stdout, "stderr": stderr}
         entries = []
@@ -114,5 +133,4 @@ def container_logs(
             entries.append(e)
         if tail != "all" and int(tail) >= 0:
             entries = entries[-int(tail) :] if int(tail) else []
-        prefix = (lambda e: e["time"] + " ") if timestamps else (lambda e: "")
-        return b"".join((prefix(e) + e["log"]).encode() for e in entries)
+        return entries

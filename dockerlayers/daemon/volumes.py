@@ -16,10 +16,11 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.errors import APIError, Conflict, InvalidParameter, NotFound
+from dockerlayers.filters import Args, InvalidFilter, match_labels
 from dockerlayers.graphdriver.rootfs import normpath
 from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 from dockerlayers.process.clock import format_rfc3339nano
@@ -115,8 +116,20 @@ class VolumeStore:
     def is_anonymous(self, name: str) -> bool:
         return bool(self._meta.get(name, {}).get("Anonymous"))
 
-    def list(self) -> list[dict[str, Any]]:
-        return [self.inspect(n) for n in sorted(self._meta)]
+    def list(
+        self, filters: Args | Mapping[str, Any] | None = None, in_use: set[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """`docker volume ls [--filter ...]`: by `name` (regexp), `driver`, `label`,
+        `dangling` (no container refers to it; `in_use` names the referenced ones).
+
+        moby: volume/service/service.go List, convert.go filtersToBy
+        """
+        args = Args.of(filters)
+        match = _filters_to_by(args, ACCEPTED_LIST_FILTERS, in_use or set(), self._labels)
+        return [self.inspect(n) for n in sorted(self._meta) if match(n)]
+
+    def _labels(self, name: str) -> dict[str, str]:
+        return dict(self._meta.get(name, {}).get("Labels") or {})
 
     def remove(self, name: str, users: list[str], force: bool = False) -> None:
         """Remove a volume no container uses.
@@ -134,16 +147,63 @@ class VolumeStore:
             del self._meta[name]
             self._save()
 
-    def prune(self, in_use: set[str]) -> dict[str, Any]:
-        """Remove every volume no container uses (Docker 20.10 semantics)."""
-        deleted, reclaimed = [], 0
-        for name in sorted(self._meta):
-            if name in in_use:
-                continue
-            reclaimed += _tree_size(os.path.join(self.root, name))
-            self.remove(name, [])
-            deleted.append(name)
+    def prune(
+        self, in_use: set[str], filters: Args | Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Remove every volume no container uses that matches `label` and not `label!`
+        (Docker 20.10: named and anonymous alike).
+
+        moby: volume/service/service.go Prune
+        """
+        args = Args.of(filters)
+        match = _filters_to_by(args, ACCEPTED_PRUNE_FILTERS, in_use, self._labels)
+        with self._lock:
+            deleted, reclaimed = [], 0
+            for name in sorted(self._meta):
+                if name in in_use or not match(name):
+                    continue
+                reclaimed += _tree_size(os.path.join(self.root, name))
+                self.remove(name, [])
+                deleted.append(name)
         return {"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+
+#: moby: volume/service/service.go acceptedListFilters, acceptedPruneFilters
+ACCEPTED_LIST_FILTERS = ("dangling", "name", "driver", "label")
+ACCEPTED_PRUNE_FILTERS = ("label", "label!")
+
+
+def _filters_to_by(
+    args: Args,
+    accepted: tuple[str, ...],
+    in_use: set[str],
+    labels_of: Callable[[str], dict[str, str]],
+) -> Callable[[str], bool]:
+    """The volume test the filters make (after checking their keys and values).
+
+    moby: volume/service/convert.go filtersToBy, by.go byLabelFilter
+    """
+    args.validate(accepted)
+    dangling: bool | None = None
+    if args.contains("dangling"):
+        if args.exact_match("dangling", "true") or args.exact_match("dangling", "1"):
+            dangling = True
+        elif args.exact_match("dangling", "false") or args.exact_match("dangling", "0"):
+            dangling = False
+        else:
+            raise InvalidFilter("dangling", args.get("dangling"))
+
+    def match(name: str) -> bool:
+        drivers = args.get("driver")
+        if drivers and "local" not in drivers:
+            return False
+        if args.contains("name") and not args.match("name", name):
+            return False
+        if not match_labels(args, labels_of(name)):
+            return False
+        return not (dangling is not None and (name not in in_use) != dangling)
+
+    return match
 
 
 def _valid_volume_name(name: str) -> bool:
@@ -163,6 +223,30 @@ def _tree_size(path: str) -> int:
     return total
 
 
+_MODE_GROUPS = (
+    {"rw", "ro"},
+    {"z", "Z"},
+    {"shared", "rshared", "slave", "rslave", "private", "rprivate"},
+    {"nocopy"},
+    {"consistent", "cached", "delegated"},
+)
+
+
+def _validate_mount_mode(mode: str) -> None:
+    """`-v src:dst:MODE`: each option known, at most one of each kind.
+
+    moby: volume/mounts/linux_parser.go ValidateMountMode (errInvalidMode)
+    """
+    if not mode:
+        return
+    seen: set[int] = set()
+    for opt in mode.split(","):
+        kind = next((i for i, g in enumerate(_MODE_GROUPS) if opt in g), None)
+        if kind is None or kind in seen:
+            raise InvalidParameter(f"invalid mode: {mode}")
+        seen.add(kind)
+
+
 def register_mount_points(
     volumes: dict[str, dict[str, str]] | list[str] | None, config: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
@@ -176,13 +260,17 @@ def register_mount_points(
         for src, opts in volumes.items():
             if isinstance(opts, str):
                 opts = {"bind": opts, "mode": "rw"}
-            specs.append((src, opts["bind"], opts.get("mode", "rw") != "ro"))
+            mode = opts.get("mode", "rw")
+            _validate_mount_mode(mode)
+            specs.append((src, opts["bind"], "ro" not in mode.split(",")))
     elif volumes:
         for spec in volumes:
             parts = spec.split(":")
             if len(parts) == 1:
                 specs.append(("", parts[0], True))
             elif len(parts) in (2, 3):
+                if len(parts) == 3:
+                    _validate_mount_mode(parts[2])
                 specs.append(
                     (parts[0], parts[1], not (len(parts) == 3 and "ro" in parts[2].split(",")))
                 )

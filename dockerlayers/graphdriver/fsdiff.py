@@ -23,7 +23,8 @@ from dockerlayers.archive.changes import (
     stat_different,
     sum_changes_size,
 )
-from dockerlayers.archive.tar import TYPE_LINK, TYPE_REG, copy_exact, file_info_header
+from dockerlayers.archive.tar import copy_exact, file_info_header
+from dockerlayers.archive.tarheader import TYPE_LINK, TYPE_REG
 from dockerlayers.archive.whiteouts import WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from dockerlayers.graphdriver.rootfs import RootFS, _join, _split
 

@@ -27,7 +27,6 @@ VALID_COMMIT_COMMANDS = frozenset(
         "expose",
         "label",
         "onbuild",
-        "stopsignal",
         "user",
         "volume",
         "workdir",
@@ -84,10 +83,15 @@ def apply_changes(
     for line in lines:
         instruction, _, rest = line.partition(" ")
         if instruction.lower() not in VALID_COMMIT_COMMANDS:
-            raise ChangeError(f"{instruction} is not a valid change command")
+            raise ChangeError(f"{instruction.lower()} is not a valid change command")
         parsed.append((instruction.lower(), rest.strip()))
+    cmd_set = False
     for name, rest in parsed:
         _dispatch(cfg, name, rest, os)
+        if name == "cmd":
+            cmd_set = True
+        elif name == "entrypoint" and not cmd_set:
+            cfg.cmd = None  # moby: dispatchEntrypoint (`if !d.state.cmdSet`)
     return cfg
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 from dockerlayers.errors import APIError
+from dockerlayers.filters import Args, InvalidFilter, match_labels, until_from_prune_filters
+from dockerlayers.image import jsonenc
 from dockerlayers.image.image import ContainerConfig, new_child_image
 from dockerlayers.image.refname import familiar_string
 from dockerlayers.image.service import ImageService
@@ -41,7 +43,8 @@ def image_inspect(svc: ImageService, ref: str, driver_name: str) -> dict[str, An
         "RepoTags": tags,
         "RepoDigests": digests,
         "Parent": img.parent or "",
-        "Comment": img.comment,
+        # moby: daemon/images/image_inspect.go (commit -m is the last history entry's)
+        "Comment": img.comment or (img.history[-1].comment if img.history else ""),
         "Created": img.created,
         "Container": img.container,
         "ContainerConfig": data.get("container_config") or {},
@@ -145,23 +148,61 @@ def remove_image(
     return [{"Untagged": i.untagged} if i.untagged else {"Deleted": i.deleted} for i in items]
 
 
+#: moby: daemon/images/image_prune.go imagesAcceptedFilters
+IMAGES_PRUNE_ACCEPTED_FILTERS = ("dangling", "label", "label!", "until")
+
+
 def prune_images(
-    svc: ImageService, used: Iterable[str], filters: dict[str, Any] | None = None
+    svc: ImageService, filters: Args | Mapping[str, Any] | None = None, *, now: float
 ) -> dict[str, Any]:
-    """`docker image prune`: dangling images no container uses (`used`: their image IDs).
+    """`docker image prune [-a] [--filter ...]`: dangling images (with `dangling=false`,
+    every image) that no container uses, matching `label`, not `label!`, created before
+    `until`. A tagged image goes only with `-a`; an image in use is skipped (its delete
+    conflicts); the space reclaimed is the diff size of each layer deleted.
 
     moby: daemon/images/image_prune.go ImagesPrune
     """
-    in_use = set(used)
+    args = Args.of(filters)
+    args.validate(IMAGES_PRUNE_ACCEPTED_FILTERS)
+    dangling_only = True
+    if args.contains("dangling"):
+        if args.exact_match("dangling", "false") or args.exact_match("dangling", "0"):
+            dangling_only = False
+        elif not args.exact_match("dangling", "true") and not args.exact_match("dangling", "1"):
+            raise InvalidFilter("dangling", args.get("dangling"))
+    until = until_from_prune_filters(args, now)
+    store = svc.image_store
+    candidates = store.heads() if dangling_only else store.map()
+    diff_sizes = {chain: layer.diff_size() for chain, layer in svc.layer_store.map().items()}
+    top: list[str] = []
+    for id, img in sorted(candidates.items()):
+        if not svc.references(id) and store.children(id):
+            continue  # an intermediate image: it goes with its child
+        if until is not None and jsonenc.parse_rfc3339(img.created) / 1e9 > until:
+            continue
+        if not match_labels(args, dict(img.run_config().labels or {})):
+            continue
+        top.append(id)
     deleted: list[dict[str, str]] = []
-    for summary in svc.images(all=False, dangling=True):
-        if summary.id in in_use:
-            continue
-        try:
-            deleted.extend(remove_image(svc, summary.id, prune=True))
-        except APIError:
-            continue
-    return {"ImagesDeleted": deleted or None, "SpaceReclaimed": 0}
+    for id in top:
+        refs = svc.references(id)
+        items: list[dict[str, str]] = []
+        if refs:
+            if dangling_only and any(r.tag for r in refs):
+                continue
+            for ref in refs:
+                try:
+                    items.extend(remove_image(svc, familiar_string(ref), prune=True))
+                except APIError:
+                    continue
+        else:
+            try:
+                items.extend(remove_image(svc, id.removeprefix("sha256:"), prune=True))
+            except APIError:
+                continue
+        deleted.extend(items)
+    reclaimed = sum(diff_sizes.get(d["Deleted"], 0) for d in deleted if "Deleted" in d)
+    return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
 
 def commit_image(

@@ -1,7 +1,8 @@
 """The image store's files: config bytes by digest, and per-image metadata.
 
 `content/sha256/<hex>` holds the raw config (0600, written atomically) and is re-hashed
-on every read; `metadata/sha256/<hex>/<key>` holds `parent`, `lastUpdated`, `builtLocally`.
+on every read; `metadata/sha256/<hex>/<key>` holds `parent`, `lastUpdated`
+(20.10 has no `builtLocally`).
 
 moby: image/fs.go
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 
 from dockerlayers.digest import from_bytes, is_digest
-from dockerlayers.ioutils import atomic_write_file, remove_all, remove_temp_files
+from dockerlayers.ioutils import atomic_write_file, mkdir_all, remove_all, remove_temp_files
 
 
 class FSStoreBackend:
@@ -20,7 +21,7 @@ class FSStoreBackend:
     def __init__(self, root: str) -> None:
         self.root = root
         for sub in ("content", "metadata"):
-            os.makedirs(os.path.join(root, sub, "sha256"), mode=0o700, exist_ok=True)
+            mkdir_all(os.path.join(root, sub, "sha256"), 0o700)
         # temp files of writes a crash interrupted (ours: moby leaves them)
         remove_temp_files(os.path.join(root, "content", "sha256"))
         meta = os.path.join(root, "metadata", "sha256")

@@ -405,8 +405,8 @@ def new_child_image(
     the empty-tar DiffID adds no layer and marks the history entry `empty_layer`.
     `created` is an RFC3339Nano time from the daemon's clock (`jsonenc.format_rfc3339_nano`);
     the history entry's `created_by` is `container_config.cmd` joined by spaces.
-    Store the result with `ImageStore.create(image.marshal())`, then `set_parent` and
-    `set_built_locally`, as moby's commit does.
+    Store the result with `ImageStore.create(image.marshal())`, then `set_parent`, as
+    moby's commit does (20.10 writes no `builtLocally`).
 
     moby: image/image.go NewChildImage
     """

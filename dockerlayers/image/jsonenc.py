@@ -103,5 +103,7 @@ def parse_rfc3339(value: str) -> int:
 
 
 def ns_from_seconds(seconds: float) -> int:
-    """A clock reading (float seconds) as integer nanoseconds."""
-    return int(round(seconds * 1_000_000_000))
+    """A clock reading (float seconds) as integer nanoseconds, as its decimal reads."""
+    from decimal import Decimal
+
+    return int((Decimal(repr(float(seconds))) * 1_000_000_000).to_integral_value())

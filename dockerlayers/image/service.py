@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from dockerlayers.filters import Args, InvalidFilter, familiar_match
 from dockerlayers.image import jsonenc
 from dockerlayers.image.errors import ConflictError, ImageError, ImageNotFound, InvalidReference
 from dockerlayers.image.image import Image
@@ -24,6 +25,7 @@ from dockerlayers.image.importer import import_image
 from dockerlayers.image.reference import ReferenceStore
 from dockerlayers.image.refname import (
     Reference,
+    familiar_name,
     familiar_string,
     is_image_id_prefix,
     parse_any_reference,
@@ -78,6 +80,7 @@ class ImageSummary:
     labels: dict[str, str] = field(default_factory=dict)
     containers: int = -1
     shared_size: int = -1
+    created_ns: int = 0  # the config's full `created`, which orders images
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(REPOSITORY, TAG, IMAGE ID) per tag, `<none>` for an untagged image, as the CLI
@@ -123,6 +126,10 @@ _CONFLICT_ACTIVE_REFERENCE = 4
 _CONFLICT_STOPPED_CONTAINER = 8
 _CONFLICT_HARD = _CONFLICT_DEPENDENT_CHILD | _CONFLICT_RUNNING_CONTAINER
 _CONFLICT_SOFT = _CONFLICT_ACTIVE_REFERENCE | _CONFLICT_STOPPED_CONTAINER
+
+
+#: moby: daemon/images/images.go acceptedImageFilterTags
+ACCEPTED_IMAGE_FILTERS = ("dangling", "label", "before", "since", "reference")
 
 
 class ImageService:
@@ -212,17 +219,54 @@ class ImageService:
         layer = self.image_store.get_layer(id)
         return layer.size() if layer is not None else 0
 
-    def images(self, all: bool = False, dangling: bool | None = None) -> list[ImageSummary]:
-        """`docker images`: tagged images, and untagged ones without children (with `all`,
-        every image); newest first.
+    def images(
+        self,
+        all: bool = False,
+        dangling: bool | None = None,
+        filters: Args | Mapping[str, Any] | None = None,
+    ) -> list[ImageSummary]:
+        """`docker images [--filter ...]`: tagged images, and untagged ones without children
+        (with `all`, every image); newest first. Filters: `dangling`, `label`, `before` and
+        `since` (strictly older / newer than that image), `reference` (Go path.Match globs
+        on each tag; only the matching tags are listed). `dangling` is the same as
+        `filters={"dangling": ...}`.
 
         moby: daemon/images/images.go Images
         """
+        args = Args.of(filters)
+        if dangling is not None:
+            args.add("dangling", "true" if dangling else "false")
+        args.validate(ACCEPTED_IMAGE_FILTERS)
+        dangling_only = False
+        if args.contains("dangling"):
+            if args.exact_match("dangling", "true"):
+                dangling_only = True
+            elif not args.exact_match("dangling", "false"):
+                raise InvalidFilter("dangling", args.get("dangling"))
+        ids = list(self.image_store.heads() if dangling_only else self.image_store.images)
+        before = since = None
+        for value in args.get("before"):
+            before = self.get_image(value)
+        for value in args.get("since"):
+            since = self.get_image(value)
+        patterns = args.get("reference")
         out = []
-        for id in list(self.image_store.images):
+        for id in ids:
             img = self.image_store.get(id)
+            created_ns = jsonenc.parse_rfc3339(img.created)
+            if before is not None and created_ns >= jsonenc.parse_rfc3339(before.created):
+                continue
+            if since is not None and created_ns <= jsonenc.parse_rfc3339(since.created):
+                continue
+            labels = dict(img.run_config().labels or {})
+            if args.contains("label") and not args.match_kv_list("label", labels):
+                continue
             tags, digests = [], []
             for ref in self.references(id):
+                if patterns and not any(
+                    familiar_match(p, familiar_string(ref), familiar_name(ref)) for p in patterns
+                ):
+                    continue
                 if ref.digest:
                     digests.append(familiar_string(ref))
                 if ref.tag:
@@ -230,24 +274,26 @@ class ImageService:
             if not tags and not digests:
                 if not all and self.image_store.children(id):
                     continue
-                if dangling is False:
+                if args.contains("dangling") and not dangling_only:
+                    continue
+                if patterns:
                     continue
                 tags, digests = ["<none>:<none>"], ["<none>@<none>"]
-            elif dangling and tags:
+            elif dangling_only and tags:
                 continue
-            created = jsonenc.parse_rfc3339(img.created) // 1_000_000_000
             out.append(
                 ImageSummary(
                     id=id,
                     parent_id=img.parent,
                     repo_tags=tags,
                     repo_digests=digests,
-                    created=created,
+                    created=created_ns // 1_000_000_000,
                     size=self.size(id),
-                    labels=dict(img.run_config().labels or {}),
+                    labels=labels,
+                    created_ns=created_ns,
                 )
             )
-        out.sort(key=lambda s: (s.created, s.id), reverse=True)
+        out.sort(key=lambda s: (s.created_ns, s.id), reverse=True)
         return out
 
     # -- tag ---------------------------------------------------------------------------------------
@@ -273,18 +319,15 @@ class ImageService:
         self._event(id, familiar_string(ref.tag_name_only()), "tag")
 
     # -- commit support -------------------------------------------------------------------------
-    def create_image(self, config: bytes, parent: str = "", built_locally: bool = True) -> str:
-        """Store a new config (from `new_child_image(...).marshal()`), link it to `parent`
-        and mark it built locally, as commit and build do. Returns the image ID.
+    def create_image(self, config: bytes, parent: str = "") -> str:
+        """Store a new config (from `new_child_image(...).marshal()`) and link it to
+        `parent`, as commit and build do. Returns the image ID.
 
-        moby: daemon/images/image_commit.go CommitImage (imageStore.Create, SetParent,
-        SetBuiltLocally)
+        moby: daemon/images/image_commit.go CommitImage (imageStore.Create, SetParent)
         """
         id = self.image_store.create(config)
         if parent:
             self.image_store.set_parent(id, parent)
-        if built_locally:
-            self.image_store.set_built_locally(id)
         self._event(id, id, "create")
         return id
 

@@ -20,8 +20,6 @@ from dockerlayers.layer import Layer, LayerDoesNotExist, LayerStore, Metadata
 
 log = logging.getLogger(__name__)
 
-BUILT_LOCALLY = b"\x01"
-
 
 @dataclass
 class _ImageMeta:
@@ -197,16 +195,6 @@ class ImageStore:
             return self.fs.get_metadata(id, "lastUpdated").decode()
         except FileNotFoundError:
             return ""
-
-    def set_built_locally(self, id: str) -> None:
-        """moby: image/store.go SetBuiltLocally"""
-        self.fs.set_metadata(id, "builtLocally", BUILT_LOCALLY)
-
-    def is_built_locally(self, id: str) -> bool:
-        try:
-            return self.fs.get_metadata(id, "builtLocally") == BUILT_LOCALLY
-        except FileNotFoundError:
-            return False
 
     def children(self, id: str) -> list[str]:
         """moby: image/store.go Children"""

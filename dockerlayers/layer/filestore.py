@@ -17,7 +17,7 @@ import os
 import re
 
 from dockerlayers.digest import is_digest
-from dockerlayers.ioutils import AtomicWriteSet, remove_all
+from dockerlayers.ioutils import AtomicWriteSet, mkdir_all, remove_all
 from dockerlayers.stringid import is_valid_id
 
 TAR_SPLIT = "tar-split.json.gz"
@@ -68,7 +68,7 @@ class Transaction:
         return os.path.join(self.ws.root, TAR_SPLIT)
 
     def commit(self, chain_id: str) -> None:
-        os.makedirs(self.store.sha_dir, mode=0o700, exist_ok=True)
+        mkdir_all(self.store.sha_dir, 0o755)
         self.ws.commit(self.store.layer_dir(chain_id))
 
     def cancel(self) -> None:
@@ -86,8 +86,7 @@ class FileMetadataStore:
         self.sha_dir = os.path.join(root, "sha256")
         self.mounts_dir = os.path.join(root, "mounts")
         self.tmp_dir = os.path.join(root, "tmp")
-        os.makedirs(root, mode=0o700, exist_ok=True)
-        os.chmod(root, 0o700)
+        mkdir_all(root, 0o700)
 
     # -- image layers --------------------------------------------------------------------
     def layer_dir(self, chain_id: str) -> str:

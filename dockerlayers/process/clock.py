@@ -73,6 +73,12 @@ def make_clock(spec: Clock | str | None) -> Clock:
     raise ValueError(f"invalid clock: {spec!r} (use None, 'virtual' or a Clock)")
 
 
+def unix_nanos(t: float) -> int:
+    """`t` (Unix seconds) in whole nanoseconds, as its decimal reads (1704067200.002 is
+    ...002000000, not the float's ...002000128)."""
+    return int((Decimal(repr(float(t))) * 1_000_000_000).to_integral_value())
+
+
 def format_rfc3339nano(t: float | None) -> str:
     """Format like Go's `time.Time.MarshalJSON` in UTC: `2024-01-01T00:00:00.123456789Z`.
 

@@ -7,6 +7,7 @@ import io
 import os
 import stat
 import tarfile
+from types import SimpleNamespace
 
 import pytest
 
@@ -176,14 +177,21 @@ def test_entries_in_walk_order_with_hardlinks(tmp_path):
     assert by["dir/sub/file"].isreg() and by["dir/sub/file"].size == 8
     assert by["hard"].islnk() and by["hard"].linkname == "dir/sub/file"
     assert by["rel-link"].issym() and by["rel-link"].linkname == "dir/sub/file"
-    assert by["suid"].mode == 0o4755
-    assert by["sticky"].mode == 0o1777
+    # Go's file-type bits, as moby's fillGo18FileTypeBits writes them (and a 20.10.24
+    # engine's `docker save` shows: `0104755` for a setuid file, `0040755` for a dir)
+    assert by["suid"].mode == 0o104755
+    assert by["sticky"].mode == 0o41777
+    assert by["rel-link"].mode == 0o120777
+    assert by["dir"].mode & 0o170000 == 0o40000
+    assert {(m.uname, m.gname) for m in ms if m.uid == 0 and m.gid == 0} <= {("root", "root")}
     assert by["fifo"].isfifo()
     assert by["dir"].mtime == 1_500_000_000  # truncated, not rounded
     raw = {e.name: e for e in iter_tar(io.BytesIO(tar_of(str(tmp_path))))}
     assert "dir/" in raw and "dir/sub/" in raw  # directory names end with "/"
     assert all(not n.startswith(("./", "/")) for n in raw)
-    assert all(m.uname == "" and m.gname == "" for m in ms)
+    # user and group names as Go looks them up on the engine's host: root for 0, else none
+    assert all(m.uname == ("root" if m.uid == 0 else "") for m in ms)
+    assert all(m.gname == ("root" if m.gid == 0 else "") for m in ms)
 
 
 def test_determinism_same_tree_and_subsecond_mtimes(tmp_path):
@@ -319,3 +327,23 @@ def test_round_trip_owners_devices_and_capabilities(tmp_path):
     os.makedirs(dst)
     unpack_layer(str(dst), io.BytesIO(tar_of(str(src))))
     _equal_trees(str(src), str(dst), owners=True)
+
+
+def test_file_info_header_names_root_and_sets_go_type_bits(tmp_path):
+    """moby's FileInfoHeader: `root`/`root` for ids 0 (Go looks them up on the host; the
+    model's host knows only root), the file-type bits in the mode, byte-identical to what a
+    20.10.24 engine's `docker save` holds for a committed `d/` and `d/f`."""
+    from dockerlayers.archive import file_info_header
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_bytes(b"hi\n")
+    for rel, kind, perm in (("d", 0o40000, 0o755), ("d/f", 0o100000, 0o4755)):
+        p = tmp_path / rel
+        os.chmod(p, perm)
+        st = os.lstat(p)
+        fields = {k: getattr(st, k) for k in ("st_mode", "st_size", "st_mtime_ns", "st_rdev")}
+        hdr = file_info_header(str(p), rel, SimpleNamespace(**fields, st_uid=0, st_gid=0))
+        assert (hdr.mode, hdr.uname, hdr.gname) == (kind | perm, "root", "root")
+        other = SimpleNamespace(**fields, st_uid=1000, st_gid=1000)
+        hdr = file_info_header(str(p), rel, other)
+        assert (hdr.uname, hdr.gname) == ("", "")

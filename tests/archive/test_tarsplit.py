@@ -89,7 +89,8 @@ def test_entry_shape():
     entries = roundtrip(data)
     assert [e["type"] for e in entries] == [2, 1, 2, 1, 2, 2]
     assert [e["position"] for e in entries] == list(range(6))
-    assert entries[1] == {"type": 1, "name": "a", "size": 3, "payload": None, "position": 1}
+    crc = base64.b64encode(crc64_iso(b"abc").to_bytes(8, "big")).decode()
+    assert entries[1] == {"type": 1, "name": "a", "size": 3, "payload": crc, "position": 1}
     assert entries[3] == {"type": 1, "name": "b/", "payload": None, "position": 3}
     assert base64.b64decode(entries[0]["payload"]) == data[:512]  # the first header
     empty = roundtrip(b"\0" * 1024)
@@ -131,9 +132,28 @@ def test_json_lines_like_go(tmp_path):
     with gzip.open(path) as fh:
         lines = fh.read().decode().splitlines()
     assert lines[0].startswith('{"type":2,"payload":"') and lines[0].endswith(',"position":0}')
+    crc = base64.b64encode(crc64_iso(b"x").to_bytes(8, "big")).decode()
     assert lines[1] == (
-        '{"type":1,"name":"a\\u003cb\\u003e\\u0026c","size":1,"payload":null,"position":1}'
+        '{"type":1,"name":"a\\u003cb\\u003e\\u0026c","size":1,"payload":"' + crc + '","position":1}'
     )
+    # without crc64 a file entry's payload is null
+    bare = make_tar_split(io.BytesIO(build_tar(f("a", b"x"))), crc64=False)
+    assert bare[1]["payload"] is None
+
+
+def test_crc64_payload_as_the_engine_writes_it():
+    """A 20.10.24 engine's layerdb tar-split for `/d/f` holding `hi\\n` (docker commit)."""
+    entries = make_tar_split(io.BytesIO(build_tar(d("d/"), f("d/f", b"hi\n"))))
+    assert entries[3]["payload"] == "YUmYEAAAAAA="
+    assert entries[-1] == {"type": 2, "payload": "", "position": len(entries) - 1}
+
+
+def test_crc64_long_inputs_take_the_same_bits():
+    from dockerlayers.archive import crc64 as mod
+
+    data = bytes(range(256)) * 1000 + b"tail"
+    for start in (0, 0x1234567890ABCDEF):
+        assert crc64_iso(data, start) == mod._raw_update(start ^ mod._MASK, data) ^ mod._MASK
 
 
 def test_wrong_content_length_fails():

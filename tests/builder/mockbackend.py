@@ -109,7 +109,6 @@ class FakeBackend:
         self.run_hook = run
         self.images: dict[str, Image] = {}
         self.parents: dict[str, str] = {}
-        self.built_locally: set[str] = set()
         self.tags: dict[str, str] = {}
         self.containers: dict[str, FakeContainer] = {}
         self.layers: list[FakeLayer] = []
@@ -157,9 +156,6 @@ class FakeBackend:
     def get_parent(self, image_id: str) -> str:
         return self.parents.get(image_id, "")
 
-    def is_built_locally(self, image_id: str) -> bool:
-        return image_id in self.built_locally
-
     def get(self, image_id: str) -> Image:
         return self.images[image_id]
 
@@ -185,7 +181,6 @@ class FakeBackend:
 
     def create_image(self, config: bytes, parent: str) -> str:
         image_id = self._store(config, parent)
-        self.built_locally.add(image_id)
         return image_id
 
     def tag_image(self, image_id: str, ref: str) -> None:

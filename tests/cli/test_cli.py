@@ -17,7 +17,8 @@ def web(cli):
     assert cli("run", "--name", "hello", "base", "echo", "hi").code == 0
     r = cli("run", "-d", "--name", "web", "base", *LOOP)
     assert (r.code, r.out, r.err) == (0, WEB_ID + "\n", "")
-    assert cli("clock", "advance", "2m").out == "2024-01-01T00:02:00Z\n"
+    # two minutes after the 7 daemon operations so far, each one step (1 ms) of the clock
+    assert cli("clock", "advance", "2m").out == "2024-01-01T00:02:00.007Z\n"
     return cli
 
 
@@ -152,7 +153,8 @@ def test_ps_tables(web):
 def test_stop_waits_the_timeout_then_kills(web):
     r = web("stop", "web")
     assert (r.code, r.out, r.err) == (0, "web\n", "")
-    assert web("clock", "show").out == "2024-01-01T00:02:10Z (virtual)\n"  # 10 s: sh ignores TERM
+    # 10 s after the stop's own operation step: sh ignores TERM
+    assert web("clock", "show").out == "2024-01-01T00:02:10.008Z (virtual)\n"
     assert web("ps", "-a", "--format", "{{.Names}}: {{.Status}}").out == (
         "web: Exited (137) Less than a second ago\nhello: Exited (0) 2 minutes ago\n"
     )
@@ -162,7 +164,7 @@ def test_stop_waits_the_timeout_then_kills(web):
 
 def test_stop_time_flag(web):
     web("stop", "-t", "3", "web")
-    assert web("clock", "show").out == "2024-01-01T00:02:03Z (virtual)\n"
+    assert web("clock", "show").out == "2024-01-01T00:02:03.008Z (virtual)\n"  # 3 s + one step
 
 
 def test_error_texts_of_loops(web):
@@ -242,12 +244,16 @@ def test_inspect(web):
     r = web("inspect", "--type", "container", "nosuch")
     assert r.err == "Error: No such container: nosuch\n"
     assert web("inspect", "-f", "{{.Id}}", "base").out.startswith("sha256:")
+    # a template that does not parse: exit 64 and docker 20.10's lower-case text
+    r = web("inspect", "-f", "{{.Nope", "base")
+    assert (r.code, r.out) == (64, "")
+    assert r.err == "template parsing error: template: :1: unclosed action\n"
 
 
 def test_events(web):
     out = web("events", "--filter", "container=hello").out.splitlines()
     assert [line.split()[2] for line in out] == ["create", "start", "die"]
-    assert out[0].startswith("2024-01-01T00:00:00.000000000Z container create ")
+    assert out[0].startswith("2024-01-01T00:00:00.002000000Z container create ")  # 2nd op
     assert out[2].endswith(" (exitCode=0, image=base, name=hello)")
     assert web("events", "--since", "1m").out == ""
 

@@ -9,7 +9,9 @@ import os
 import pytest
 
 from dockerlayers.errors import APIError
+from dockerlayers.process.clock import format_rfc3339nano, parse_rfc3339nano
 from tests.daemon.daemontest import SLEEPER, make_in_state
+from tests.support.clock import assert_took
 
 ZERO = "0001-01-01T00:00:00Z"
 
@@ -61,14 +63,19 @@ def test_state_flags(client, monkeypatch, state):
 
 
 def test_times_are_rfc3339nano(client, base):
-    client.clock.advance(1.5)
+    client.clock.advance(1.5 - client.clock.now() % 1)  # 00:00:01.5, whatever came before
     c = client.containers.create(base, ["sh", "-c", "sleep 2.25"])
-    assert c.attrs["Created"] == "2024-01-01T00:00:01.5Z"
+    # the create itself is one operation step (1 ms) later; trailing zeros are trimmed
+    assert c.attrs["Created"] == "2024-01-01T00:00:01.501Z"
     c.start()
     client.clock.advance(10)
     c.reload()
-    assert c.attrs["State"]["StartedAt"] == "2024-01-01T00:00:01.5Z"
-    assert c.attrs["State"]["FinishedAt"] == "2024-01-01T00:00:03.75Z"
+    started = c.attrs["State"]["StartedAt"]
+    assert started.startswith("2024-01-01T00:00:01.5") and started.endswith("Z")
+    # PID 1 slept 2.25 s from its start: the times keep their nanoseconds as Go writes them
+    finished = parse_rfc3339nano(started) + 2.25
+    assert c.attrs["State"]["FinishedAt"] == format_rfc3339nano(round(finished, 6))
+    assert c.attrs["State"]["FinishedAt"].startswith("2024-01-01T00:00:03.75")
 
 
 def test_identity_fields(client, base):
@@ -167,7 +174,7 @@ def test_exec_in_a_running_container(client, base):
     # an exec that sleeps moves the virtual clock
     t0 = client.clock.now()
     assert c.exec_run(["sh", "-c", "sleep 3; echo woke"]) == (0, b"woke\n")
-    assert client.clock.now() - t0 == 3
+    assert_took(client, t0, 3)
 
 
 # -- logs ---------------------------------------------------------------------------------------
@@ -180,13 +187,15 @@ def test_logs_json_file(client, base):
     assert c.logs(stderr=False) == b"one\nthree\n"
     assert c.logs(stdout=False) == b"two\n"
     assert c.logs(tail=1) == b"three\n"
-    assert c.logs(timestamps=True).splitlines()[0] == b"2024-01-01T00:00:00Z one"
+    started = c.attrs["State"]["StartedAt"]
+    later = format_rfc3339nano(round(parse_rfc3339nano(started) + 1, 6))
+    assert c.logs(timestamps=True).splitlines()[0] == f"{started} one".encode()
     with open(c.attrs["LogPath"]) as f:
         lines = [json.loads(line) for line in f]
     assert lines == [
-        {"log": "one\n", "stream": "stdout", "time": "2024-01-01T00:00:00Z"},
-        {"log": "two\n", "stream": "stderr", "time": "2024-01-01T00:00:00Z"},
-        {"log": "three\n", "stream": "stdout", "time": "2024-01-01T00:00:01Z"},
+        {"log": "one\n", "stream": "stdout", "time": started},
+        {"log": "two\n", "stream": "stderr", "time": started},
+        {"log": "three\n", "stream": "stdout", "time": later},
     ]
     # a restart appends to the same file
     c.restart()

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from dockerlayers import DockerClient
+from dockerlayers.daemon.daemon import OPERATION_STEP
 from dockerlayers.errors import APIError
 from tests.support.lifecycle import legal_event_path
 
@@ -136,6 +137,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         t0 = self.client.clock.now()
         others = {k: v.status for k, v in self.model.items()}
         self.d.stop(cid, timeout=timeout)
+        # the stop is one daemon operation: one OPERATION_STEP besides the time it waits
+        elapsed = round(self.client.clock.now() - t0 - OPERATION_STEP, 6)
         if before in RUNNING_LIKE:
             m.canceled = True
         self.others_after_time(others, t0, cid)
@@ -144,7 +147,6 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         assert self.status(cid) == "exited"
         code = self.d.inspect(cid)["State"]["ExitCode"]
-        elapsed = self.client.clock.now() - t0
         if before == "restarting":
             assert code == m.exit_code
         elif m.cmd == "sleep":

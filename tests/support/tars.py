@@ -7,7 +7,8 @@ import io
 import os
 import stat
 
-from dockerlayers.archive.tar import BLOCK_SIZE, TarHeader, TarWriter, encode_header
+from dockerlayers.archive.tar import TarWriter
+from dockerlayers.archive.tarheader import BLOCK_SIZE, TarHeader, encode_header
 
 
 def snapshot(root: str, *, times: bool = True) -> dict[str, tuple]:

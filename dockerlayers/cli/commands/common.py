@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
+from dockerlayers import timetypes
 from dockerlayers.cli.app import CLIError, Env, daemon_error
-from dockerlayers.cli.flags import parse_go_duration
 from dockerlayers.cli.formatter import human_size
 from dockerlayers.errors import DockerException, NotFound
 
@@ -46,34 +45,11 @@ def each(env: Env, refs: list[str], op: Callable[[str], None], wrap: str | None 
 
 
 def get_timestamp(value: str, now: float) -> float:
-    """opts/GetTimestamp: a Go duration before now (`10m`), Unix seconds, or an RFC 3339
-    date (`2024-01-01`, `2024-01-01T10:00:00`, local time unless a zone is given)."""
-    from calendar import timegm
-
+    """opts/GetTimestamp (see `dockerlayers.timetypes`), its error as the CLI's."""
     try:
-        return now - parse_go_duration(value)
-    except ValueError:
-        pass
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    m = re.fullmatch(
-        r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?",
-        value,
-    )
-    if not m:
-        raise CLIError(f'failed to parse value as time or duration: "{value}"')
-    y, mo, d, hh, mm, ss, frac, zone = m.groups()
-    fields = (int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), 0, 0, -1)
-    if zone:
-        offset = (
-            0
-            if zone == "Z"
-            else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
-        )
-        t = timegm(fields) - offset
-    else:
-        t = time.mktime(fields)
-    return t + float(frac or 0)
+        return timetypes.get_timestamp(value, now)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
 
 
 def go_json(value: Any, indent: bool = False) -> str:

@@ -34,6 +34,7 @@ from dockerlayers.cli.formatter import (
 )
 from dockerlayers.cli.templates import TemplateError, parse
 from dockerlayers.errors import PULL_ERROR, DockerException, ImageNotFound, NotFound
+from dockerlayers.image.refname import parse_normalized_named
 
 
 # -- create / run ---------------------------------------------------------------------------------
@@ -468,10 +469,13 @@ def run_logs(env: Env, p: Parsed) -> int:
                 kwargs["tail"] = int(kwargs["tail"])
             except ValueError:
                 kwargs["tail"] = "all"
-        out = client.daemon.logs(info["Id"], stdout=True, stderr=False, **kwargs)
-        err = client.daemon.logs(info["Id"], stdout=False, stderr=True, **kwargs)
-    env.out.write(out.decode("utf-8", errors="replace"))
-    (env.out if info["Config"].get("Tty") else env.err).write(err.decode("utf-8", errors="replace"))
+        stamps = kwargs.pop("timestamps")
+        messages = client.daemon.log_messages(info["Id"], **kwargs)
+    # one `--tail N` over both streams; each message to the stream it came from, in order
+    err_out = env.out if info["Config"].get("Tty") else env.err
+    for m in messages:
+        text = (m["time"] + " " if stamps else "") + m["log"]
+        (err_out if m["stream"] == "stderr" else env.out).write(text)
     return 0
 
 
@@ -479,6 +483,11 @@ def run_commit(env: Env, p: Parsed) -> int:
     ref = p.args[0]
     repo, tag = None, None
     if len(p.args) > 1:
+        # docker's client parses the reference before it calls the daemon (ContainerCommit)
+        try:
+            parse_normalized_named(p.args[1])
+        except DockerException as e:
+            raise CLIError(str(e)) from None
         repo, tag = split_repo_tag(p.args[1])
     with env.client() as client:
         image_id = client.daemon.commit(
@@ -533,7 +542,7 @@ def run_container_prune(env: Env, p: Parsed) -> int:
         env,
         p.force,
         warning,
-        lambda c: c.daemon.prune(),
+        lambda c: c.daemon.prune(parse_filters(p.filter)),
         "ContainersDeleted",
         "Deleted Containers",
     )

@@ -70,18 +70,6 @@ def summary(s: Any) -> dict[str, Any]:
     }
 
 
-def _matches_reference(img: dict[str, Any], pattern: str) -> bool:
-    """The `reference` filter (and `docker images REPO[:TAG]`): fnmatch on name and tag."""
-    from fnmatch import fnmatchcase
-
-    name, tag = split_repo_tag(pattern)
-    for ref in img.get("RepoTags") or []:
-        rname, _, rtag = ref.rpartition(":")
-        if fnmatchcase(rname, name) and (tag is None or fnmatchcase(rtag, tag)):
-            return True
-    return False
-
-
 def image_inspect(client: Any, ref: str) -> dict[str, Any]:
     """`docker image inspect` (the daemon's image inspect)."""
     return client.daemon.image_inspect(ref)
@@ -89,17 +77,11 @@ def image_inspect(client: Any, ref: str) -> dict[str, Any]:
 
 def run_images(env: Env, p: Parsed) -> int:
     filters = parse_filters(p.filter)
-    dangling = None
-    if "dangling" in filters:
-        dangling = filters["dangling"][-1].lower() in ("true", "1")
-    refs = list(filters.get("reference", [])) + ([p.args[0]] if p.args else [])
+    if p.args:
+        filters.setdefault("reference", []).append(p.args[0])
     with env.client() as client:
-        images = [
-            summary(s) for s in client.daemon.image_service.images(all=p.all, dangling=dangling)
-        ]
+        images = [summary(s) for s in client.daemon.images(all=p.all, filters=filters)]
         now = client.daemon.clock.now()
-    for pattern in refs:
-        images = [i for i in images if _matches_reference(i, pattern)]
     fmt = image_format(p.format or TABLE, p.quiet, p.digests)
     rows = image_rows(images, not p.no_trunc, now, p.digests or "{{.Digest}}" in fmt)
     try:

@@ -11,7 +11,7 @@ from typing import Any
 from dockerlayers.cli.app import PROG, CLIError, Command, Env, StatusError, daemon_error
 from dockerlayers.cli.commands.common import get_timestamp, go_json, not_found, parse_filters, prune
 from dockerlayers.cli.commands.image import image_inspect
-from dockerlayers.cli.flags import Flag, Parsed, parse_go_duration
+from dockerlayers.cli.flags import Flag, Parsed
 from dockerlayers.cli.formatter import (
     TABLE,
     VOLUME_HEADER,
@@ -23,6 +23,7 @@ from dockerlayers.cli.formatter import (
 from dockerlayers.cli.templates import BASIC_FUNCS, TemplateError, parse
 from dockerlayers.errors import DockerException, NotFound
 from dockerlayers.process.clock import format_rfc3339nano
+from dockerlayers.timetypes import parse_go_duration
 
 
 # -- inspect ------------------------------------------------------------------------------------
@@ -34,7 +35,8 @@ def _inspect_items(env: Env, refs: list[str], getter: Any, fmt: str) -> int:
         try:
             tmpl = parse(fmt)
         except TemplateError as e:
-            raise StatusError(1, f"Template parsing error: {e}") from None
+            # docker 20.10 cli/command/inspect: a bad template is exit status 64
+            raise StatusError(64, f"template parsing error: {e}") from None
     elements, errs = [], []
     for ref in refs:
         try:
@@ -205,7 +207,7 @@ def run_volume_create(env: Env, p: Parsed) -> int:
 
 def run_volume_ls(env: Env, p: Parsed) -> int:
     with env.client() as client:
-        vols = client.daemon.volumes.list()
+        vols = client.daemon.list_volumes(parse_filters(p.filter))
     fmt = volume_format(p.format or TABLE, p.quiet)
     try:
         env.out.write(
@@ -250,7 +252,12 @@ def run_volume_rm(env: Env, p: Parsed) -> int:
 def run_volume_prune(env: Env, p: Parsed) -> int:
     warning = "WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?"  # noqa: E501
     return prune(
-        env, p.force, warning, lambda c: c.volumes.prune(), "VolumesDeleted", "Deleted Volumes"
+        env,
+        p.force,
+        warning,
+        lambda c: c.daemon.prune_volumes(parse_filters(p.filter)),
+        "VolumesDeleted",
+        "Deleted Volumes",
     )
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
 from dockerlayers.archive import TarHeader, TarWriter
-from dockerlayers.archive.tar import TYPE_DIR, TYPE_REG, TYPE_SYMLINK
+from dockerlayers.archive.tarheader import TYPE_DIR, TYPE_REG, TYPE_SYMLINK
 from dockerlayers.digest import from_bytes
 from dockerlayers.image import jsonenc, oci, v1
 from dockerlayers.image.errors import ImageError, ImageNotFound

@@ -27,7 +27,7 @@ from typing import BinaryIO
 
 from dockerlayers.archive import TarFormatError, iter_tar
 from dockerlayers.archive.errors import StreamError
-from dockerlayers.archive.tar import (
+from dockerlayers.archive.tarheader import (
     TYPE_DIR,
     TYPE_LINK,
     TYPE_REG,

@@ -4,6 +4,7 @@ directory`)."""
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import posixpath
@@ -521,8 +522,19 @@ def mv(ctx: AppletContext, argv: list[str]) -> int:
                 raise IsADirectoryError(21, "Is a directory")
             ctx.rootfs.rename(src, dst)
         except OSError as err:
-            ctx.error(f"can't rename '{shown}': {err.strerror}")
-            status = 1
+            if err.errno != errno.EXDEV:
+                ctx.error(f"can't rename '{shown}': {err.strerror}")
+                status = 1
+                continue
+            # busybox mv: across devices (overlayfs refuses to rename a lower directory
+            # without redirect_dir) copy as `cp -a`, then remove the source
+            try:
+                copied = _copy(ctx, src, dst, shown, {"a"})
+            except OSError as err2:
+                ctx.error(f"can't create '{dst}': {err2.strerror}")
+                copied = False
+            if not copied or not _remove_tree(ctx, src, shown, force=True):
+                status = 1
     return status
 
 

@@ -236,6 +236,8 @@ class MachineCore:
         if pid in (st["pid"], 0, -1):
             if sig == 0:
                 return True
+            if st["pid"] == 1 and sig in (signals.SIGKILL, signals.SIGSTOP):
+                return True  # the kernel never delivers these to init from its own namespace
             self.signal(sig, job["t"])
             if st["exited"]:
                 raise ShellExit

@@ -1,0 +1,65 @@
+"""Timestamps as the daemon and the CLI read them: a Go duration before now (`10m`), Unix
+seconds (`1700000000.5`), or an RFC 3339 date (`2024-01-01`, `2024-01-01T10:00:00`, local
+time unless a zone is given). Used by `until=` filters and `--since`/`--until` flags.
+
+moby: api/types/time/timestamp.go GetTimestamp, ParseTimestamps; Go: time.ParseDuration
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from calendar import timegm
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_go_duration(text: str) -> float:
+    """Go's time.ParseDuration (`1h30m`, `10s`, `1.5m`, `0`) in seconds; ValueError if bad."""
+    s = text.strip()
+    sign = -1.0 if s.startswith("-") else 1.0
+    s = s.lstrip("+-")
+    if s == "0":
+        return 0.0
+    if not s:
+        raise ValueError(text)
+    total, pos = 0.0, 0
+    for m in re.finditer(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)", s):
+        if m.start() != pos:
+            raise ValueError(text)
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(s):
+        raise ValueError(text)
+    return sign * total
+
+
+def get_timestamp(value: str, now: float) -> float:
+    """The moment `value` names, in Unix seconds; ValueError with Docker's text if none.
+
+    moby: api/types/time/timestamp.go GetTimestamp (then ParseTimestamps)
+    """
+    try:
+        return now - parse_go_duration(value)
+    except ValueError:
+        pass
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    m = re.fullmatch(
+        r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?",
+        value,
+    )
+    if not m:
+        raise ValueError(f'failed to parse value as time or duration: "{value}"')
+    y, mo, d, hh, mm, ss, frac, zone = m.groups()
+    fields = (int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), 0, 0, -1)
+    if zone:
+        offset = (
+            0
+            if zone == "Z"
+            else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+        )
+        t = timegm(fields) - offset
+    else:
+        t = time.mktime(fields)
+    return t + float(frac or 0)
