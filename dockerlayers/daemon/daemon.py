@@ -148,6 +148,9 @@ class Daemon:
         os.makedirs(self.root, mode=0o711, exist_ok=True)
         #: held by every operation; a real-clock wait lets go of it while it sleeps
         self.lock = threading.RLock()
+        #: how far a virtual clock moves per operation (0 freezes it between explicit
+        #: advances, for a test whose model lets time pass only when it says so)
+        self.operation_step = OPERATION_STEP
         self._lock_fd: int | None = self._take_root_lock()
         #: after close(), detach() or abandon(): every operation is refused
         self.closed = False
@@ -321,7 +324,7 @@ class Daemon:
                 self.check_open()
             now = self.clock.now()
             if self.clock.virtual:
-                now = round(now + OPERATION_STEP, 6)  # whole milliseconds stay exact
+                now = round(now + self.operation_step, 6)  # whole milliseconds stay exact
             if advance:
                 monitor.advance_to(self, now)
             else:
