@@ -272,6 +272,12 @@ class TarAppender:
                 parent, _, base = hdr.name.rpartition("/")
                 hdr.name = (parent + "/" if parent else "") + WHITEOUT_PREFIX + base
                 hdr.typeflag, hdr.mode, hdr.size = TYPE_REG, 0o600, 0
+            elif hdr.typeflag == TYPE_REG and hdr.name.rpartition("/")[2].startswith(
+                WHITEOUT_PREFIX
+            ):
+                # the file form (no mknod): the header the 0/0 device's conversion writes,
+                # without Go's file-type bits
+                hdr.mode = stat.S_IMODE(st.st_mode)
             elif stat.S_ISDIR(st.st_mode) and is_opaque_dir(path):
                 extra = TarHeader(
                     name=hdr.name + WHITEOUT_OPAQUE_DIR,
