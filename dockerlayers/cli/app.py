@@ -301,9 +301,8 @@ def _dispatch(
     if cmd.run is None:
         # a management command without a subcommand: its usage (cobra ShowHelp)
         if parsed.args:
-            raise CLIError(
-                f"{PROG}: '{cmd.name} {parsed.args[0]}' is not a {PROG} command.\nSee '{PROG} --help'"  # noqa: E501
-            )
+            # cobra: an unknown subcommand of a group prints the group's usage to stderr
+            raise StatusError(1, cmd.usage().rstrip("\n"))
         out.write(cmd.usage())
         return 0
     cmd.check_args(parsed.args)

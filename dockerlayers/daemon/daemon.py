@@ -496,6 +496,29 @@ class Daemon:
         """
         container_fs.unmount(self, ref)
 
+    def update(
+        self,
+        ref: str,
+        restart_policy: dict[str, Any] | None = None,
+        resources: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """`docker update`: the restart policy and (recorded) resource limits."""
+        from dockerlayers.daemon import update
+
+        return update.update(self, ref, restart_policy, resources)
+
+    def top(self, ref: str, ps_args: str = "-ef") -> dict[str, Any]:
+        """`docker top`: Titles and Processes."""
+        from dockerlayers.daemon import top
+
+        return top.top(self, ref, ps_args)
+
+    def disk_usage(self) -> dict[str, Any]:
+        """`docker system df`: images, containers, volumes and the layers' size."""
+        from dockerlayers.daemon import disk_usage
+
+        return disk_usage.system_disk_usage(self)
+
     def tick(self) -> None:
         """Let processes run up to the clock's current time."""
         monitor.advance_to(self, self.clock.now())
@@ -565,9 +588,14 @@ class Daemon:
         with self.locked(advance=False):
             return daemon_images.remove_image(self.image_service, ref, force, prune)
 
-    def prune_images(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    def prune_images(
+        self, filters: dict[str, Any] | None = None, all: bool = False
+    ) -> dict[str, Any]:
+        """`docker image prune` (`all`: every image no container uses, not only dangling)."""
         with self.lock:
             used = {c.image for c in self.containers.values()}
+            if all:
+                filters = {**(filters or {}), "dangling": ["false"]}
             return daemon_images.prune_images(self.image_service, used, filters)
 
 

@@ -153,14 +153,19 @@ def prune_images(
     moby: daemon/images/image_prune.go ImagesPrune
     """
     in_use = set(used)
+    dangling = [str(v).lower() for v in (filters or {}).get("dangling", [])]
+    dangling_only = not any(v in ("false", "0") for v in dangling)
     deleted: list[dict[str, str]] = []
-    for summary in svc.images(all=False, dangling=True):
+    for summary in svc.images(all=False, dangling=True if dangling_only else None):
         if summary.id in in_use:
             continue
-        try:
-            deleted.extend(remove_image(svc, summary.id, prune=True))
-        except APIError:
-            continue
+        tags = [t for t in summary.repo_tags if t != "<none>:<none>"]
+        # `-a` (dangling=false): a tagged image goes by removing each of its references
+        for ref in [*tags, summary.id] if tags else [summary.id]:
+            try:
+                deleted.extend(remove_image(svc, ref, prune=True))
+            except APIError:
+                continue
     return {"ImagesDeleted": deleted or None, "SpaceReclaimed": 0}
 
 

@@ -23,6 +23,7 @@ from dockerlayers.cli.commands.common import (
     prune,
     split_repo_tag,
 )
+from dockerlayers.cli.commands.runtime import container_inspect_command, runtime_commands
 from dockerlayers.cli.flags import Flag, Parsed
 from dockerlayers.cli.formatter import (
     CONTAINER_HEADER,
@@ -700,6 +701,7 @@ def container_commands() -> list[Command]:
             (1, 2),
         ),
         Command("ps [OPTIONS]", "List containers", run_ps, _ps_flags(), (0, 0)),
+        *runtime_commands(),
     ]
 
 
@@ -736,6 +738,7 @@ def container_management() -> Command:
                 aliases=("ps", "list"),
             )
         group.add(cmd)
+    group.add(container_inspect_command())
     group.add(
         Command(
             "prune [OPTIONS]",
