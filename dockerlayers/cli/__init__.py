@@ -43,6 +43,7 @@ def build_root() -> Command:
     from dockerlayers.cli.commands.system import (
         clock_management,
         system_commands,
+        system_management,
         volume_management,
     )
 
@@ -55,6 +56,7 @@ def build_root() -> Command:
         container_management(),
         image_management(),
         volume_management(),
+        system_management(),
         clock_management(),
     ):
         root.add(group)

@@ -105,9 +105,10 @@ class Command:
                 {c.name: c for c in self.subcommands.values() if not c.hidden}.values(),
                 key=lambda c: c.name,
             )
-            width = max(len(c.name) for c in subs)
+            # cobra's template: {{rpad .Name .NamePadding}} with a padding of at least 11
+            width = max(11, *(len(c.name) for c in subs))
             out.append("\nCommands:\n")
-            out.extend(f"  {c.name.ljust(width)}   {c.short}\n" for c in subs)
+            out.extend(f"  {c.name.ljust(width)} {c.short}\n" for c in subs)
             out.append(f"\nRun '{self.path} COMMAND --help' for more information on a command.\n")
         return "".join(out)
 
