@@ -54,6 +54,10 @@ def container_start(daemon: Daemon, c: Container, reset_restart_manager: bool) -
         raise marked_for_removal()
     # hostname, hosts and resolv.conf first: they are bind-mounted over the rootfs
     setup_container_dirs(c)
+    if c.id not in daemon.mounted:
+        from dockerlayers.daemon.mountspec import reset_tmpfs
+
+        reset_tmpfs(c.root)  # a tmpfs starts empty
     fs = mount_container(daemon, c)
     try:
         setup_rootfs(c, fs)

@@ -23,8 +23,13 @@ from dockerlayers.cli.commands.common import (
     prune,
     split_repo_tag,
 )
-from dockerlayers.cli.commands.runtime import container_inspect_command, runtime_commands
-from dockerlayers.cli.flags import Flag, Parsed
+from dockerlayers.cli.commands.runtime import (
+    container_inspect_command,
+    run_create_flags,
+    run_create_kwargs,
+    runtime_commands,
+)
+from dockerlayers.cli.flags import Flag, FlagError, Parsed
 from dockerlayers.cli.formatter import (
     CONTAINER_HEADER,
     TABLE,
@@ -65,6 +70,7 @@ def _container_flags() -> list[Flag]:
         Flag("volume", "v", "list", help="Bind mount a volume"),
         Flag("tty", "t", help="Allocate a pseudo-TTY"),
         Flag("interactive", "i", help="Keep STDIN open even if not attached"),
+        *run_create_flags(),
     ]
 
 
@@ -138,6 +144,7 @@ def _create_kwargs(p: Parsed, auto_remove: bool) -> dict[str, Any]:
         kwargs["stop_signal"] = p.stop_signal
     if "stop_timeout" in p.changed:
         kwargs["stop_timeout"] = p.stop_timeout
+    kwargs.update(run_create_kwargs(p))
     return kwargs
 
 
@@ -196,6 +203,8 @@ def run_create(env: Env, p: Parsed) -> int:
     except _ParseError as e:
         _report(env, "create", str(e), True)
         raise StatusError(125) from None
+    except FlagError as e:
+        raise StatusError(125, f"{e}\nSee '{env_prog()} create --help'.") from None
     with env.client() as client:
         try:
             cid = _create(env, client, image, command, kwargs, "create")
@@ -215,6 +224,8 @@ def run_run(env: Env, p: Parsed) -> int:
     except _ParseError as e:
         _report(env, "run", str(e), True)
         raise StatusError(125) from None
+    except FlagError as e:
+        raise StatusError(125, f"{e}\nSee '{env_prog()} run --help'.") from None
     with env.client() as client:
         try:
             cid = _create(env, client, image, command, kwargs, "run")

@@ -7,7 +7,6 @@ opts/opts.go (MemBytes, NanoCPUs), docker/go-units RAMInBytes
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from dockerlayers.cli.app import CLIError, Command, Env, StatusError, daemon_error
@@ -15,15 +14,12 @@ from dockerlayers.cli.commands.common import Attachment, die_events, not_found
 from dockerlayers.cli.flags import Flag, FlagError, Parsed
 from dockerlayers.errors import DockerException, NotFound
 
-_RAM_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-
 
 def ram_in_bytes(text: str) -> int:
-    """go-units RAMInBytes: `64m`, `1.5g`, `512k`, `100` (binary multiples)."""
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kKmMgGtTpP]?)[iI]?[bB]?", text.strip())
-    if not m:
-        raise ValueError(f"invalid size: '{text}'")
-    return int(float(m.group(1)) * _RAM_UNITS[m.group(2).lower()])
+    """go-units RAMInBytes (see dockerlayers.image.units)."""
+    from dockerlayers.image.units import parse_ram_bytes
+
+    return parse_ram_bytes(text)
 
 
 def mem_bytes(flag: str, text: str) -> int:
@@ -399,3 +395,176 @@ def container_inspect_command() -> Command:
         ],
         (1, None),
     )
+
+
+# -- run/create flags -----------------------------------------------------------------------------
+def parse_mount(value: str) -> dict[str, Any]:
+    """opts.MountOpt.Set: `type=volume|bind|tmpfs,source=..,target=..,readonly,...` as a
+    docker-py Mount dict; FlagError with Docker's words."""
+    import csv
+
+    def bad(text: str) -> FlagError:
+        return FlagError(f'invalid argument "{value}" for "--mount" flag: {text}')
+
+    try:
+        fields = next(csv.reader([value]))
+    except (csv.Error, StopIteration):
+        raise bad("invalid mount") from None
+    m: dict[str, Any] = {"Type": "volume"}
+    volume_opts = bind_opts = tmpfs_opts = None
+    for field in fields:
+        key, eq, val = field.partition("=")
+        key = key.lower()
+        if not eq:
+            if key in ("readonly", "ro"):
+                m["ReadOnly"] = True
+                continue
+            if key == "volume-nocopy":
+                volume_opts = {**(volume_opts or {}), "NoCopy": True}
+                continue
+            if key == "bind-nonrecursive":
+                bind_opts = {**(bind_opts or {}), "NonRecursive": True}
+                continue
+            raise bad(f"invalid field '{field}' must be a key=value pair")
+        if key == "type":
+            m["Type"] = val.lower()
+        elif key in ("source", "src"):
+            m["Source"] = val
+        elif key in ("target", "dst", "destination"):
+            m["Target"] = val
+        elif key in ("readonly", "ro"):
+            if val not in (
+                "1",
+                "t",
+                "T",
+                "TRUE",
+                "true",
+                "True",
+                "0",
+                "f",
+                "F",
+                "FALSE",
+                "false",
+                "False",
+            ):  # noqa: E501
+                raise bad(f"invalid value for {key}: {val}")
+            m["ReadOnly"] = val in ("1", "t", "T", "TRUE", "true", "True")
+        elif key == "consistency":
+            m["Consistency"] = val.lower()
+        elif key == "bind-propagation":
+            bind_opts = {**(bind_opts or {}), "Propagation": val.lower()}
+        elif key.startswith("volume-") and key in (
+            "volume-nocopy",
+            "volume-label",
+            "volume-driver",
+            "volume-opt",
+        ):
+            volume_opts = {**(volume_opts or {})}
+            if key == "volume-label":
+                k, _, v = val.partition("=")
+                volume_opts.setdefault("Labels", {})[k] = v
+            elif key == "volume-driver":
+                volume_opts["DriverConfig"] = {"Name": val}
+            elif key == "volume-nocopy":
+                volume_opts["NoCopy"] = val in ("1", "t", "true", "True", "TRUE")
+        elif key == "tmpfs-size":
+            try:
+                size = ram_in_bytes(val)
+            except ValueError:
+                raise bad(f"invalid value for {key}: {val}") from None
+            tmpfs_opts = {**(tmpfs_opts or {}), "SizeBytes": size}
+        elif key == "tmpfs-mode":
+            try:
+                mode = int(val, 8)
+            except ValueError:
+                raise bad(f"invalid value for {key}: {val}") from None
+            tmpfs_opts = {**(tmpfs_opts or {}), "Mode": mode}
+        else:
+            raise bad(f"unexpected key '{key}' in '{field}'")
+    if not m["Type"]:
+        raise bad("type is required")
+    if not m.get("Target"):
+        raise bad("target is required")
+    for opts, kind, name in (
+        (volume_opts, "volume", "volume-*"),
+        (bind_opts, "bind", "bind-*"),
+        (tmpfs_opts, "tmpfs", "tmpfs-*"),
+    ):
+        if opts is not None and m["Type"] != kind:
+            raise bad(f"cannot mix '{name}' options with mount type '{m['Type']}'")
+    if volume_opts is not None:
+        m["VolumeOptions"] = volume_opts
+    if bind_opts is not None:
+        m["BindOptions"] = bind_opts
+    if tmpfs_opts is not None:
+        m["TmpfsOptions"] = tmpfs_opts
+    return m
+
+
+def parse_publish(values: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """nat.ParsePortSpecs: `[ip:][hostPort:]containerPort[/proto]` as docker-py's `ports`."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for spec in values:
+        raw, _, proto = spec.partition("/")
+        proto = proto or "tcp"
+        parts = raw.rsplit(":", 2) if raw.count(":") <= 2 else [raw]
+        if len(parts) == 1:
+            ip, host, port = "", "", parts[0]
+        elif len(parts) == 2:
+            ip, host, port = "", parts[0], parts[1]
+        else:
+            ip, host, port = parts
+        if not port.isdigit():
+            raise FlagError(
+                f'invalid argument "{spec}" for "-p, --publish" flag: Invalid containerPort: {port}'
+            )  # noqa: E501
+        if proto not in ("tcp", "udp", "sctp"):
+            raise FlagError(
+                f'invalid argument "{spec}" for "-p, --publish" flag: Invalid proto: {proto}'
+            )  # noqa: E501
+        out.setdefault(f"{port}/{proto}", []).append((ip, host))
+    return out
+
+
+def run_create_flags() -> list[Flag]:
+    """The run/create flags the model records (cli/command/container/opts.go)."""
+    return [
+        Flag("cpus", kind="string", type_name="decimal", help="Number of CPUs"),
+        Flag(
+            "init",
+            help="Run an init inside the container that forwards signals and reaps processes",
+        ),  # noqa: E501
+        Flag("memory", "m", "string", type_name="bytes", help="Memory limit"),
+        Flag(
+            "mount",
+            kind="list",
+            type_name="mount",
+            help="Attach a filesystem mount to the container",
+        ),  # noqa: E501
+        Flag("privileged", help="Give extended privileges to this container"),
+        Flag("publish", "p", "list", help="Publish a container's port(s) to the host"),
+        Flag("read-only", help="Mount the container's root filesystem as read only"),
+        Flag("tmpfs", kind="list", help="Mount a tmpfs directory"),
+    ]
+
+
+def run_create_kwargs(p: Parsed) -> dict[str, Any]:
+    """Those flags as CreateConfig keywords; FlagError on a bad value."""
+    kwargs: dict[str, Any] = {}
+    if p.mount:
+        kwargs["mounts"] = [parse_mount(v) for v in p.mount]
+    if p.read_only:
+        kwargs["read_only"] = True
+    if p.tmpfs:
+        kwargs["tmpfs"] = list(p.tmpfs)
+    if "init" in p.changed:
+        kwargs["init"] = p.init
+    if p.publish:
+        kwargs["ports"] = parse_publish(p.publish)
+    if p.memory:
+        kwargs["mem_limit"] = mem_bytes("-m, --memory", p.memory)
+    if p.cpus:
+        kwargs["nano_cpus"] = nano_cpus(p.cpus)
+    if p.privileged:
+        kwargs["privileged"] = True
+    return kwargs

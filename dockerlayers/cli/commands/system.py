@@ -208,18 +208,6 @@ def version_info() -> dict[str, Any]:
     }
 
 
-class _VersionClient(dict):
-    """The client half: `.APIVersion` is the CLI's name for ApiVersion."""
-
-    def __getitem__(self, key: str) -> Any:
-        if key == "APIVersion":
-            key = "ApiVersion"
-        return super().__getitem__(key)
-
-    def __contains__(self, key: object) -> bool:
-        return key == "APIVersion" or super().__contains__(key)
-
-
 def run_version(env: Env, p: Parsed) -> int:
     import platform
 
@@ -227,7 +215,10 @@ def run_version(env: Env, p: Parsed) -> int:
 
     if p.format:
         info = version_info()
-        data = {"Client": _VersionClient(info["Client"]), "Server": _VersionClient(info["Server"])}
+        data = {
+            "Client": {**info["Client"], "APIVersion": info["Client"]["ApiVersion"]},
+            "Server": info["Server"],
+        }
         try:
             tmpl = parse(p.format)
         except TemplateError as e:
@@ -238,7 +229,7 @@ def run_version(env: Env, p: Parsed) -> int:
             if m.group(1) not in data:
                 env.out.write("\n")
                 raise CLIError(
-                    f'template: version:1:{m.start() + 1}: executing "version" at <.{m.group(1)}>: '
+                    f'template: version:1:{m.start()}: executing "version" at <.{m.group(1)}>: '
                     f"can't evaluate field {m.group(1)} in type system.versionInfo"
                 )
         try:
