@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from dockerlayers.errors import Conflict
+from dockerlayers.daemon.errors import not_running, restarting
 
 if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
@@ -23,9 +23,9 @@ def top(daemon: Daemon, ref: str, ps_args: str = "-ef") -> dict[str, Any]:
     """The API's /containers/{id}/top answer: Titles and Processes."""
     with daemon.operation(ref, check_open=False) as c:
         if not c.state.running:
-            raise Conflict(f"Container {c.id} is not running")
+            raise not_running(c.id)
         if c.state.restarting:
-            raise Conflict(f"Container {c.id} is restarting, wait until the container is running")
+            raise restarting(c.id)
         started = c.state.started_at or daemon.clock.now()
         user = c.config.get("User") or "root"
         cmd = " ".join([c.path, *c.args])

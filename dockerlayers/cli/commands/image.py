@@ -174,7 +174,10 @@ def run_save(env: Env, p: Parsed) -> int:
 def run_load(env: Env, p: Parsed) -> int:
     if not p.input and (env.stdin is None or (hasattr(env.stdin, "isatty") and env.stdin.isatty())):
         raise CLIError("requested load from stdin, but stdin is empty")
-    data = _read_input(env, p.input)
+    try:
+        data = _read_input(env, p.input)
+    except OSError as e:
+        raise CLIError(f"open {p.input}: {(e.strerror or str(e)).lower()}") from None
     with env.client() as client:
         loaded = client.daemon.load(data)
         lines = getattr(client.daemon, "last_load_output", None)
@@ -211,7 +214,14 @@ def run_import(env: Env, p: Parsed) -> int:
         raise CLIError(
             "Error response from daemon: importing from a URL is not supported by this model"
         )
-    data = _read_input(env, source)
+    try:
+        data = _read_input(env, source)
+    except IsADirectoryError:
+        # the docker CLI streams the file to the daemon: reading it fails mid-request
+        raise CLIError(f"error during connect: read {source}: is a directory") from None
+    except OSError as e:
+        # os.Open's *PathError: `open /x: no such file or directory`
+        raise CLIError(f"open {source}: {(e.strerror or str(e)).lower()}") from None
     repo, tag = split_repo_tag(p.args[1]) if len(p.args) > 1 else (None, None)
     with env.client() as client:
         image_id = client.daemon.import_image(
