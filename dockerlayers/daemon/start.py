@@ -127,6 +127,6 @@ def setup_rootfs(c: Container, fs: RootFS) -> None:
     base = getattr(fs, "base", fs)
     if wd and not base.exists(wd):
         base.mkdir(wd, 0o755, parents=True, exist_ok=True)
-    for dst in c.mount_points:
+    for dst in [*c.mount_points, *(c.host_config.get("Tmpfs") or {})]:
         if not base.lexists(dst):
             base.mkdir(dst, 0o755, parents=True, exist_ok=True)
