@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.daemon.errors import not_running, restarting
+from dockerlayers.errors import InvalidParameter
 
 if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
@@ -56,6 +57,9 @@ def top(daemon: Daemon, ref: str, ps_args: str = "-ef") -> dict[str, Any]:
             }
             keys = {"USER": "UID", "COMMAND": "CMD", "TT": "TTY"}
             titles = [names.get(k, k.upper()) for k in args[1].split(",")]
+            if "PID" not in titles:
+                # moby: daemon/top_unix.go parsePSOutput
+                raise InvalidParameter("Couldn't find PID field in ps output")
             return {
                 "Titles": titles,
                 "Processes": [[row.get(keys.get(t, t), "-") for t in titles]],
