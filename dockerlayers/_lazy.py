@@ -27,3 +27,14 @@ def lazy_exports(package: str, exports: dict[str, str]) -> Callable[[str], Any]:
         return value
 
     return __getattr__
+
+
+class LazyModule:
+    """A module imported on first attribute access (`commit = LazyModule("...commit")`):
+    a verb's module loads only when that verb runs."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)

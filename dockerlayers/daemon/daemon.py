@@ -41,12 +41,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dockerlayers._lazy import LazyModule
 from dockerlayers.container.container import Container
 from dockerlayers.daemon import (
-    commit,
     create,
     delete,
-    export,
     inspect,
     kill,
     logs,
@@ -59,7 +58,6 @@ from dockerlayers.daemon import (
     stop,
     wait,
 )
-from dockerlayers.daemon import exec as exec_
 from dockerlayers.daemon import list as list_
 from dockerlayers.daemon import mounts as container_fs
 from dockerlayers.daemon.errors import daemon_closed
@@ -70,11 +68,16 @@ from dockerlayers.daemon.volumes import VolumeStore
 from dockerlayers.errors import DockerException, InvalidParameter, NotFound
 from dockerlayers.graphdriver import new_driver
 from dockerlayers.graphdriver.rootfs import RootFS
-from dockerlayers.image import daemon_images
 from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 from dockerlayers.layer import LayerStore, RWLayer
 from dockerlayers.process.clock import Clock, VirtualClock, format_rfc3339nano, make_clock
 from dockerlayers.stringid import IDGenerator
+
+# verbs a command may never need: loaded when first used (the command line starts faster)
+commit = LazyModule("dockerlayers.daemon.commit")
+export = LazyModule("dockerlayers.daemon.export")
+exec_ = LazyModule("dockerlayers.daemon.exec")
+daemon_images = LazyModule("dockerlayers.image.daemon_images")
 
 STATE_FILE = "dockerlayers.json"
 LOCK_FILE = "dockerlayers.pid"
@@ -172,22 +175,11 @@ class Daemon:
             remove_temp_files(self.runtime_dir)
             self.events = EventsLog(os.path.join(self.root, "events.log"), self.clock.now)
             self.volumes = VolumeStore(self.root, self.ids, self.clock.now)
-            if image_service_factory is None:
-                from dockerlayers.image.service import ContainerUse, ImageService
-
-                self.image_service = ImageService(
-                    self.root,
-                    self.layer_store,
-                    now_ns=lambda: int(round(self.clock.now() * 1e9)),
-                    container_uses=lambda image_id: [
-                        ContainerUse(cid, running) for cid, running in self.image_users(image_id)
-                    ],
-                    log_event=lambda id, ref, action: self.events.log(
-                        "image", action, ref or id, {"name": ref}
-                    ),
-                )
-            else:
-                self.image_service = image_service_factory(self)
+            # the image store holds references on its layers: it loads before the
+            # restore's layer cleanup (so it cannot be made lazily on first use)
+            self._image_service_factory = image_service_factory
+            self._image_service: Any = None
+            self._image_service = self.image_service
             self.containers: dict[str, Container] = {}
             #: the daemon's own handle on each container's RW layer
             self.rw_layers: dict[str, RWLayer] = {}
@@ -211,6 +203,32 @@ class Daemon:
             raise
 
     # -- root lock and daemon state ------------------------------------------------------
+    @property
+    def image_service(self) -> Any:
+        """The ImageService on this root (images, tags, layers' owners), made on first use."""
+        if self._image_service is None:
+            if self._image_service_factory is not None:
+                self._image_service = self._image_service_factory(self)
+            else:
+                from dockerlayers.image.service import ContainerUse, ImageService
+
+                self._image_service = ImageService(
+                    self.root,
+                    self.layer_store,
+                    now_ns=lambda: int(round(self.clock.now() * 1e9)),
+                    container_uses=lambda image_id: [
+                        ContainerUse(cid, running) for cid, running in self.image_users(image_id)
+                    ],
+                    log_event=lambda id, ref, action: self.events.log(
+                        "image", action, ref or id, {"name": ref}
+                    ),
+                )
+        return self._image_service
+
+    @image_service.setter
+    def image_service(self, value: Any) -> None:
+        self._image_service = value
+
     def _take_root_lock(self) -> int:
         path = os.path.join(self.root, LOCK_FILE)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
