@@ -100,9 +100,23 @@ def revive(daemon: Daemon, c: Container, proc_state: dict[str, Any]) -> None:
     """A process a detached daemon left running carries on in this one."""
     from dockerlayers.process.process import Process
 
-    fs = mount_container(daemon, c)
+    fs = daemon.mounted.get(c.id) or _MountOnUse(daemon, c)
     output = daemon.logger.output(c)
     daemon.procs[c.id] = Process.from_state(proc_state, rootfs=fs, output=output)
+
+
+class _MountOnUse:
+    """A revived process's root filesystem, mounted when the process first touches it: a
+    command that only lists or inspects containers does not mount (and unmount) every
+    running container's layers. Ours: the CLI opens the daemon once per command."""
+
+    def __init__(self, daemon: Daemon, c: Container) -> None:
+        self._daemon = daemon
+        self._c = c
+
+    def __getattr__(self, name: str) -> Any:
+        fs = mount_container(self._daemon, self._c)
+        return getattr(fs, name)
 
 
 def remove_incomplete_containers(daemon: Daemon) -> None:
