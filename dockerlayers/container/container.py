@@ -199,7 +199,14 @@ class Container:
         moby: container/container.go toDisk
         """
         data = json.dumps(self.to_json(), separators=(",", ":")).encode()
-        atomic_write_file(self.path_in_root(CONFIG_FILE), data, 0o600)
+        path = self.path_in_root(CONFIG_FILE)
+        try:
+            with open(path, "rb") as f:
+                if f.read() == data:
+                    return  # unchanged: no rewrite (each CLI command restores every container)
+        except OSError:
+            pass
+        atomic_write_file(path, data, 0o600)
 
     def checkpoint(self) -> None:
         """Save the container's state to disk (moby also refreshes its in-memory view
