@@ -4,15 +4,18 @@ A faithful model of the Docker engine's storage (moby's layer store, graph drive
 container lifecycle) in pure Python, with an API shaped like the docker SDK for Python.
 """
 
-from dockerlayers.client import Container, DockerClient, Image, Volume
-from dockerlayers.errors import (
-    APIError,
-    BuildError,
-    ContainerError,
-    DockerException,
-    ImageNotFound,
-    NotFound,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dockerlayers.client import Container, DockerClient, Image, Volume
+    from dockerlayers.errors import (
+        APIError,
+        BuildError,
+        ContainerError,
+        DockerException,
+        ImageNotFound,
+        NotFound,
+    )
 
 __version__ = "0.1.0"
 
@@ -29,3 +32,30 @@ __all__ = [
     "Volume",
     "__version__",
 ]
+
+
+_LAZY = {
+    "Container": "dockerlayers.client",
+    "DockerClient": "dockerlayers.client",
+    "Image": "dockerlayers.client",
+    "Volume": "dockerlayers.client",
+    "APIError": "dockerlayers.errors",
+    "BuildError": "dockerlayers.errors",
+    "ContainerError": "dockerlayers.errors",
+    "DockerException": "dockerlayers.errors",
+    "ImageNotFound": "dockerlayers.errors",
+    "NotFound": "dockerlayers.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the public names on first use (PEP 562), so that `dockerlayers.cli` and other
+    parts import only what they need: the command line starts faster."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dockerlayers' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

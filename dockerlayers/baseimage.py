@@ -9,9 +9,10 @@ byte-for-byte reproducible, so the image ID is the same on every machine.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-from dockerlayers.archive.tar import TarWriter
-from dockerlayers.archive.tarheader import TYPE_DIR, TYPE_LINK, TYPE_REG, TarHeader
+if TYPE_CHECKING:
+    from dockerlayers.archive.tarheader import TarHeader
 
 #: 2024-01-01T00:00:00Z: the mtime of every file, and the image's creation time.
 BASE_EPOCH = 1704067200
@@ -69,6 +70,9 @@ def applet_names() -> list[str]:
 
 def rootfs_tar() -> bytes:
     """The base image's only layer, as a deterministic tar (sorted, fixed mtimes, 0:0)."""
+    from dockerlayers.archive.tar import TarWriter
+    from dockerlayers.archive.tarheader import TYPE_DIR, TYPE_LINK, TYPE_REG, TarHeader
+
     entries: list[tuple[str, TarHeader, bytes | None]] = []
     for path, mode in _DIRS.items():
         entries.append(

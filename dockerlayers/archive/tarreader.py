@@ -268,13 +268,13 @@ def iter_tar(fileobj: BinaryIO) -> Iterator[TarEntry]:
                     raise TarFormatError("unexpected EOF after a tar extended header")
                 return
             if len(blk) < BLOCK_SIZE:
-                raise TarFormatError("unexpected EOF: tar header is truncated")
+                raise TarFormatError("unexpected EOF")  # Go: io.ErrUnexpectedEOF
             if blk == bytes(BLOCK_SIZE):
                 blk2 = s.read_exact(BLOCK_SIZE)
                 if len(blk2) == 0:
                     return
                 if len(blk2) < BLOCK_SIZE:
-                    raise TarFormatError("unexpected EOF: tar header is truncated")
+                    raise TarFormatError("unexpected EOF")  # Go: io.ErrUnexpectedEOF
                 if blk2 == bytes(BLOCK_SIZE):
                     return
                 raise TarFormatError("archive/tar: invalid tar header")

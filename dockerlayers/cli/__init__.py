@@ -21,6 +21,9 @@ docker's text (what a conformance scenario compares). Known differences, by desi
 - attached `run --rm` removes the container from the CLI after the exit (to read its output
   first), so inspecting it meanwhile shows `AutoRemove: false`;
 - `info` and `version` describe the model, in docker's layout;
+- `-p`, `-m`, `--cpus`, `--privileged`, `--init` and `update`'s limits are recorded in
+  HostConfig as Docker records them and have no effect; `stats` prints one snapshot with
+  zero usage; `top` shows the one simulated process (docs/differences.md);
 - `dockerlayers clock show|advance DURATION` is the model's own command (virtual clock).
 
 docker/cli: cmd/docker/docker.go, cli/command/commands/commands.go
@@ -43,6 +46,7 @@ def build_root() -> Command:
     from dockerlayers.cli.commands.system import (
         clock_management,
         system_commands,
+        system_management,
         volume_management,
     )
 
@@ -55,6 +59,7 @@ def build_root() -> Command:
         container_management(),
         image_management(),
         volume_management(),
+        system_management(),
         clock_management(),
     ):
         root.add(group)

@@ -105,9 +105,10 @@ class Command:
                 {c.name: c for c in self.subcommands.values() if not c.hidden}.values(),
                 key=lambda c: c.name,
             )
-            width = max(len(c.name) for c in subs)
+            # cobra's template: {{rpad .Name .NamePadding}} with a padding of at least 11
+            width = max(11, *(len(c.name) for c in subs))
             out.append("\nCommands:\n")
-            out.extend(f"  {c.name.ljust(width)}   {c.short}\n" for c in subs)
+            out.extend(f"  {c.name.ljust(width)} {c.short}\n" for c in subs)
             out.append(f"\nRun '{self.path} COMMAND --help' for more information on a command.\n")
         return "".join(out)
 
@@ -301,9 +302,8 @@ def _dispatch(
     if cmd.run is None:
         # a management command without a subcommand: its usage (cobra ShowHelp)
         if parsed.args:
-            raise CLIError(
-                f"{PROG}: '{cmd.name} {parsed.args[0]}' is not a {PROG} command.\nSee '{PROG} --help'"  # noqa: E501
-            )
+            # cobra: an unknown subcommand of a group prints the group's usage to stderr
+            raise StatusError(1, cmd.usage().rstrip("\n"))
         out.write(cmd.usage())
         return 0
     cmd.check_args(parsed.args)

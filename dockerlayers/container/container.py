@@ -58,9 +58,58 @@ def default_host_config() -> dict[str, Any]:
         "Runtime": "runc",
         "ConsoleSize": [0, 0],
         "Isolation": "",
-        "Mounts": None,
-        "Init": None,
+        # api/types/container Resources, inline in HostConfig (recorded, not enforced)
+        "CpuShares": 0,
+        "Memory": 0,
+        "NanoCpus": 0,
+        "CgroupParent": "",
+        "BlkioWeight": 0,
+        "BlkioWeightDevice": [],
+        "BlkioDeviceReadBps": None,
+        "BlkioDeviceWriteBps": None,
+        "BlkioDeviceReadIOps": None,
+        "BlkioDeviceWriteIOps": None,
+        "CpuPeriod": 0,
+        "CpuQuota": 0,
+        "CpuRealtimePeriod": 0,
+        "CpuRealtimeRuntime": 0,
+        "CpusetCpus": "",
+        "CpusetMems": "",
+        "Devices": [],
+        "DeviceCgroupRules": None,
+        "DeviceRequests": None,
+        "KernelMemory": 0,
+        "KernelMemoryTCP": 0,
+        "MemoryReservation": 0,
+        "MemorySwap": 0,
+        "MemorySwappiness": None,
+        "OomKillDisable": False,
+        "PidsLimit": None,
+        "Ulimits": None,
+        "CpuCount": 0,
+        "CpuPercent": 0,
+        "IOMaximumIOps": 0,
+        "IOMaximumBandwidth": 0,
+        # Mounts and Init are left out when unset (omitempty), as Docker writes them
+        "MaskedPaths": list(MASKED_PATHS),
+        "ReadonlyPaths": list(READONLY_PATHS),
     }
+
+
+#: oci.DefaultSpec's masked and read-only /proc paths (a privileged container has none).
+MASKED_PATHS = (
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+)
+READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 
 
 @dataclass
@@ -150,7 +199,14 @@ class Container:
         moby: container/container.go toDisk
         """
         data = json.dumps(self.to_json(), separators=(",", ":")).encode()
-        atomic_write_file(self.path_in_root(CONFIG_FILE), data, 0o600)
+        path = self.path_in_root(CONFIG_FILE)
+        try:
+            with open(path, "rb") as f:
+                if f.read() == data:
+                    return  # unchanged: no rewrite (each CLI command restores every container)
+        except OSError:
+            pass
+        atomic_write_file(path, data, 0o600)
 
     def checkpoint(self) -> None:
         """Save the container's state to disk (moby also refreshes its in-memory view

@@ -74,6 +74,20 @@ class CreateConfig:
     stop_signal: str | None = None
     stop_timeout: int | None = None
     tty: bool = False
+    #: docker-py Mount dicts (`--mount`): Type volume|bind|tmpfs, Source, Target, ReadOnly
+    mounts: list[dict[str, Any]] | None = None
+    #: `--read-only`: the root filesystem refuses writes (EROFS); mounts stay writable
+    read_only: bool = False
+    #: `--tmpfs`: {path: options} or ["path[:options]"]
+    tmpfs: dict[str, str] | list[str] | None = None
+    #: the settings below are recorded in HostConfig as Docker records them; the model
+    #: has no init process, network, cgroups or capabilities (docs/differences.md)
+    init: bool | None = None
+    #: {"80/tcp": 8080 | "8080" | ("127.0.0.1", 8080) | [..] | None}
+    ports: dict[str, Any] | None = None
+    mem_limit: int | str | None = None
+    nano_cpus: int | None = None
+    privileged: bool = False
 
 
 def create(daemon: Daemon, opts: CreateConfig) -> Container:
@@ -92,6 +106,7 @@ def create(daemon: Daemon, opts: CreateConfig) -> Container:
         c.host_config["RestartPolicy"] = policy
         c.host_config["AutoRemove"] = opts.auto_remove
         mount_points, binds = register_mount_points(opts.volumes, config)
+        apply_host_options(c, opts, mount_points)
         c.mount_points = mount_points
         c.host_config["Binds"] = binds or None
         try:
@@ -113,6 +128,90 @@ def create(daemon: Daemon, opts: CreateConfig) -> Container:
         daemon.events.log("container", "create", c.id, daemon.attrs(c))
         daemon.write_state()
         return c
+
+
+def _port_bindings(ports: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """docker-py's `ports` as HostConfig.PortBindings (nat.PortMap)."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for port, binding in ports.items():
+        key = str(port) if "/" in str(port) else f"{port}/tcp"
+        items = binding if isinstance(binding, list) else [binding]
+        for b in items:
+            if b is None:
+                host_ip, host_port = "", ""
+            elif isinstance(b, tuple):
+                host_ip, host_port = str(b[0]), str(b[1]) if len(b) > 1 and b[1] is not None else ""
+            elif isinstance(b, dict):
+                host_ip, host_port = b.get("HostIp", ""), str(b.get("HostPort", ""))
+            else:
+                host_ip, host_port = "", str(b)
+            out.setdefault(key, []).append({"HostIp": host_ip, "HostPort": host_port})
+    return dict(sorted(out.items()))
+
+
+def apply_host_options(c: Container, opts: CreateConfig, points: dict[str, Any]) -> None:
+    """Mounts, tmpfs, read-only rootfs, and the settings the model records without acting
+    on (init, ports, memory, CPUs, privileged), as Docker writes them in HostConfig.
+
+    moby: daemon/create.go / daemon_unix.go adaptContainerSettings (MemorySwap = 2 x
+    Memory), daemon/volumes.go registerMountPoints (the mounts), oci_linux.go (privileged)
+    """
+    from dockerlayers.daemon.mountspec import (
+        normalize_mount,
+        parse_tmpfs,
+        tmpfs_mount_point,
+        validate_mount,
+    )
+    from dockerlayers.daemon.volumes import mount_point, normpath
+    from dockerlayers.image.units import parse_ram_bytes
+
+    hc = c.host_config
+    mounts = [normalize_mount(m) for m in opts.mounts or []]
+    for m in mounts:
+        validate_mount(m)
+        dst = normpath(m["Target"])
+        if dst in points:
+            raise InvalidParameter(f"Duplicate mount point: {dst}")
+        rw = not m.get("ReadOnly")
+        if m["Type"] == "bind":
+            points[dst] = mount_point("bind", m["Source"], "", dst, rw)
+        elif m["Type"] == "volume":
+            points[dst] = mount_point("volume", "", m.get("Source", ""), dst, rw)
+        else:
+            points[dst] = tmpfs_mount_point(c.root, dst)
+    tmpfs = parse_tmpfs(opts.tmpfs)
+    for dst in tmpfs:
+        if not dst.startswith("/"):
+            raise InvalidParameter(f"invalid mount path: '{dst}' mount path must be absolute")
+        if normpath(dst) in points:
+            raise InvalidParameter(f"Duplicate mount point: {normpath(dst)}")
+    if tmpfs:
+        hc["Tmpfs"] = tmpfs
+    if opts.read_only:
+        hc["ReadonlyRootfs"] = True
+    if opts.ports:
+        hc["PortBindings"] = _port_bindings(opts.ports)
+        c.config["ExposedPorts"] = {k: {} for k in hc["PortBindings"]}
+    if opts.mem_limit:
+        memory = (
+            parse_ram_bytes(opts.mem_limit)
+            if isinstance(opts.mem_limit, str)
+            else int(opts.mem_limit)
+        )
+        hc["Memory"] = memory
+        if not hc.get("MemorySwap"):
+            hc["MemorySwap"] = memory * 2
+    if opts.nano_cpus:
+        hc["NanoCpus"] = int(opts.nano_cpus)
+    if opts.privileged:
+        hc["Privileged"] = True
+        hc["SecurityOpt"] = ["label=disable"]
+        hc["MaskedPaths"] = None
+        hc["ReadonlyPaths"] = None
+    if mounts:
+        hc["Mounts"] = mounts
+    if opts.init is not None:
+        hc["Init"] = bool(opts.init)
 
 
 def new_container(

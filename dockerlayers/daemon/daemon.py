@@ -41,12 +41,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dockerlayers._lazy import LazyModule
 from dockerlayers.container.container import Container
 from dockerlayers.daemon import (
-    commit,
     create,
     delete,
-    export,
     inspect,
     kill,
     logs,
@@ -59,7 +58,6 @@ from dockerlayers.daemon import (
     stop,
     wait,
 )
-from dockerlayers.daemon import exec as exec_
 from dockerlayers.daemon import list as list_
 from dockerlayers.daemon import mounts as container_fs
 from dockerlayers.daemon.errors import daemon_closed
@@ -68,9 +66,9 @@ from dockerlayers.daemon.logs import JSONFileLogger
 from dockerlayers.daemon.runtime import ContainerRuntime, write_runtime
 from dockerlayers.daemon.volumes import VolumeStore
 from dockerlayers.errors import DockerException, InvalidParameter, NotFound
+from dockerlayers.filters import Args
 from dockerlayers.graphdriver import new_driver
 from dockerlayers.graphdriver.rootfs import RootFS
-from dockerlayers.image import daemon_images
 from dockerlayers.ioutils import atomic_write_file, remove_temp_files
 from dockerlayers.layer import LayerStore, RWLayer
 from dockerlayers.process.clock import (
@@ -81,6 +79,12 @@ from dockerlayers.process.clock import (
     unix_nanos,
 )
 from dockerlayers.stringid import IDGenerator
+
+# verbs a command may never need: loaded when first used (the command line starts faster)
+commit = LazyModule("dockerlayers.daemon.commit")
+export = LazyModule("dockerlayers.daemon.export")
+exec_ = LazyModule("dockerlayers.daemon.exec")
+daemon_images = LazyModule("dockerlayers.image.daemon_images")
 
 STATE_FILE = "dockerlayers.json"
 LOCK_FILE = "dockerlayers.pid"
@@ -187,22 +191,11 @@ class Daemon:
             remove_temp_files(self.runtime_dir)
             self.events = EventsLog(os.path.join(self.root, "events.log"), self.clock.now)
             self.volumes = VolumeStore(self.root, self.ids, self.clock.now)
-            if image_service_factory is None:
-                from dockerlayers.image.service import ContainerUse, ImageService
-
-                self.image_service = ImageService(
-                    self.root,
-                    self.layer_store,
-                    now_ns=lambda: unix_nanos(self.clock.now()),
-                    container_uses=lambda image_id: [
-                        ContainerUse(cid, running) for cid, running in self.image_users(image_id)
-                    ],
-                    log_event=lambda id, ref, action: self.events.log(
-                        "image", action, ref or id, {"name": ref}
-                    ),
-                )
-            else:
-                self.image_service = image_service_factory(self)
+            # the image store holds references on its layers: it loads before the
+            # restore's layer cleanup (so it cannot be made lazily on first use)
+            self._image_service_factory = image_service_factory
+            self._image_service: Any = None
+            self._image_service = self.image_service
             self.containers: dict[str, Container] = {}
             #: the daemon's own handle on each container's RW layer
             self.rw_layers: dict[str, RWLayer] = {}
@@ -226,6 +219,32 @@ class Daemon:
             raise
 
     # -- root lock and daemon state ------------------------------------------------------
+    @property
+    def image_service(self) -> Any:
+        """The ImageService on this root (images, tags, layers' owners), made on first use."""
+        if self._image_service is None:
+            if self._image_service_factory is not None:
+                self._image_service = self._image_service_factory(self)
+            else:
+                from dockerlayers.image.service import ContainerUse, ImageService
+
+                self._image_service = ImageService(
+                    self.root,
+                    self.layer_store,
+                    now_ns=lambda: unix_nanos(self.clock.now()),
+                    container_uses=lambda image_id: [
+                        ContainerUse(cid, running) for cid, running in self.image_users(image_id)
+                    ],
+                    log_event=lambda id, ref, action: self.events.log(
+                        "image", action, ref or id, {"name": ref}
+                    ),
+                )
+        return self._image_service
+
+    @image_service.setter
+    def image_service(self, value: Any) -> None:
+        self._image_service = value
+
     def _take_root_lock(self) -> int:
         path = os.path.join(self.root, LOCK_FILE)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -524,6 +543,29 @@ class Daemon:
         """
         container_fs.unmount(self, ref)
 
+    def update(
+        self,
+        ref: str,
+        restart_policy: dict[str, Any] | None = None,
+        resources: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """`docker update`: the restart policy and (recorded) resource limits."""
+        from dockerlayers.daemon import update
+
+        return update.update(self, ref, restart_policy, resources)
+
+    def top(self, ref: str, ps_args: str = "-ef") -> dict[str, Any]:
+        """`docker top`: Titles and Processes."""
+        from dockerlayers.daemon import top
+
+        return top.top(self, ref, ps_args)
+
+    def disk_usage(self) -> dict[str, Any]:
+        """`docker system df`: images, containers, volumes and the layers' size."""
+        from dockerlayers.daemon import disk_usage
+
+        return disk_usage.system_disk_usage(self)
+
     def tick(self) -> None:
         """Let processes run up to the clock's current time."""
         monitor.advance_to(self, self.clock.now())
@@ -598,9 +640,13 @@ class Daemon:
         with self.locked():
             return self.image_service.images(all=all, filters=filters)
 
-    def prune_images(self, filters: Any = None) -> dict[str, Any]:
-        """`docker image prune`; its `prune` event carries the space reclaimed."""
+    def prune_images(self, filters: Any = None, all: bool = False) -> dict[str, Any]:
+        """`docker image prune [-a]`; its `prune` event carries the space reclaimed."""
         with self.locked():
+            if all:  # the CLI's -a: moby's dangling=false filter
+                pairs = Args.of(filters).to_dict().items()
+                filters = Args((k, v) for k, vs in pairs for v in vs)
+                filters.add("dangling", "false")
             report = daemon_images.prune_images(self.image_service, filters, now=self.clock.now())
             self.events.log("image", "prune", "", {"reclaimed": str(report["SpaceReclaimed"])})
             return report

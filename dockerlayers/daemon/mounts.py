@@ -27,9 +27,17 @@ if TYPE_CHECKING:
 class ContainerFS(RootFS):
     """`base` (the layers) with `mounts` (container path -> RootFS) laid over it."""
 
-    def __init__(self, base: RootFS, mounts: dict[str, tuple[RootFS, bool]], now=None) -> None:
+    def __init__(
+        self,
+        base: RootFS,
+        mounts: dict[str, tuple[RootFS, bool]],
+        now=None,
+        read_only: bool = False,
+    ) -> None:
         super().__init__(now=now)
         self.base = base
+        #: `--read-only`: the layers refuse writes (EROFS), the mounts do not
+        self.base_rw = not read_only
         self.mounts = dict(sorted(mounts.items(), key=lambda kv: -len(kv[0])))
         self.read_only = base.read_only
         self.path = base.path if not mounts else None
@@ -41,7 +49,7 @@ class ContainerFS(RootFS):
         for point, (fs, rw) in self.mounts.items():
             if p == point or p.startswith(point + "/"):
                 return fs, "/" + p[len(point) :].lstrip("/"), rw
-        return self.base, p, True
+        return self.base, p, self.base_rw
 
     def _w(self, p: str) -> tuple[RootFS, str]:
         fs, sub, rw = self._route(p)
@@ -135,10 +143,21 @@ def mount_container(daemon: Daemon, c: Container) -> RootFS:
     """
     if c.id in daemon.mounted:
         return daemon.mounted[c.id]
+    from dockerlayers.daemon.mountspec import tmpfs_source
+
     base = daemon.rw_layers[c.id].mount()
     mounts: dict[str, tuple[RootFS, bool]] = {}
+    tmpfs = [dst for dst, mp in c.mount_points.items() if mp.get("Type") == "tmpfs"]
+    tmpfs += list(c.host_config.get("Tmpfs") or {})
     for dst, mp in c.mount_points.items():
+        if mp.get("Type") == "tmpfs":
+            continue
         mounts[dst] = (DirRootFS(mp["Source"], now=daemon.clock.now), bool(mp.get("RW", True)))
+    for dst in tmpfs:
+        # a tmpfs: content outside the RW layer, gone at stop (mountspec.py)
+        src = tmpfs_source(c.root, dst)
+        os.makedirs(src, mode=0o1777, exist_ok=True)
+        mounts[dst] = (DirRootFS(src, now=daemon.clock.now), True)
     dev = dev_folder(daemon, c)
     if not os.path.isdir(dev):
         make_dev(dev, daemon.clock.now())
@@ -154,7 +173,12 @@ def mount_container(daemon: Daemon, c: Container) -> RootFS:
     ):
         if os.path.exists(host) and dst not in mounts:
             mounts[dst] = (DirRootFS(host, now=daemon.clock.now), True)
-    fs: RootFS = ContainerFS(base, mounts, now=daemon.clock.now) if mounts else base
+    read_only = bool(c.host_config.get("ReadonlyRootfs"))
+    fs: RootFS = (
+        ContainerFS(base, mounts, now=daemon.clock.now, read_only=read_only)
+        if mounts or read_only
+        else base
+    )
     daemon.mounted[c.id] = fs
     return fs
 
@@ -169,6 +193,9 @@ def unmount_container(daemon: Daemon, c: Container, keep_process: bool = False) 
         daemon.rw_layers[c.id].unmount()
     if not keep_process:
         daemon.procs.pop(c.id, None)
+        from dockerlayers.daemon.mountspec import reset_tmpfs
+
+        reset_tmpfs(c.root)  # a tmpfs's content vanishes when the container stops
 
 
 def mount(daemon: Daemon, ref: str) -> RootFS:

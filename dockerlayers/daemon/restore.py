@@ -115,11 +115,83 @@ def _go_text(e: BaseException) -> str:
 
 def revive(daemon: Daemon, c: Container, proc_state: dict[str, Any]) -> None:
     """A process a detached daemon left running carries on in this one."""
-    from dockerlayers.process.process import Process
+    from dockerlayers.process.shell.state import STATE_VERSION
 
-    fs = mount_container(daemon, c)
+    fs = daemon.mounted.get(c.id) or _MountOnUse(daemon, c)
     output = daemon.logger.output(c)
-    daemon.procs[c.id] = Process.from_state(proc_state, rootfs=fs, output=output)
+    proc = _SavedProcess(proc_state, fs, output)
+    if proc_state.get("version") != STATE_VERSION:
+        proc.materialize()  # a state this model cannot run fails now, as before
+    daemon.procs[c.id] = proc
+
+
+class _SavedProcess:
+    """A revived process, kept as its saved state until something must run or signal it:
+    reading when it wakes, whether it exited, its pid or its state needs no shell, so a
+    command that only lists or inspects containers does not load the process model.
+    Ours: the CLI opens the daemon once per command (dockerd keeps its processes)."""
+
+    def __init__(self, state: dict[str, Any], rootfs: Any, output: Any) -> None:
+        self._state = state
+        self._rootfs = rootfs
+        self._output = output
+        self._real: Any = None
+
+    def materialize(self) -> Any:
+        if self._real is None:
+            from dockerlayers.process.process import Process
+
+            self._real = Process.from_state(self._state, rootfs=self._rootfs, output=self._output)
+        return self._real
+
+    @property
+    def pid(self) -> int:
+        return self._real.pid if self._real is not None else self._state["pid"]
+
+    @property
+    def exited(self) -> bool:
+        return self._real.exited if self._real is not None else self._state["exited"]
+
+    @property
+    def exit_code(self) -> int | None:
+        return self._real.exit_code if self._real is not None else self._state["exit_code"]
+
+    @property
+    def wake_at(self) -> float | None:
+        if self._real is not None:
+            return self._real.wake_at
+        w = self._state["wake_at"]
+        return None if w is None or w == float("inf") else w
+
+    @property
+    def busy(self) -> bool:
+        return self._real.busy if self._real is not None else self._state["busy"]
+
+    @property
+    def sleeping(self) -> bool:
+        return not self.exited and not self.busy
+
+    def to_state(self) -> dict[str, Any]:
+        if self._real is not None:
+            return self._real.to_state()
+        return self._state  # never changed while saved (Process.from_state copies it)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.materialize(), name)
+
+
+class _MountOnUse:
+    """A revived process's root filesystem, mounted when the process first touches it: a
+    command that only lists or inspects containers does not mount (and unmount) every
+    running container's layers. Ours: the CLI opens the daemon once per command."""
+
+    def __init__(self, daemon: Daemon, c: Container) -> None:
+        self._daemon = daemon
+        self._c = c
+
+    def __getattr__(self, name: str) -> Any:
+        fs = mount_container(self._daemon, self._c)
+        return getattr(fs, name)
 
 
 def remove_incomplete_containers(daemon: Daemon) -> None:

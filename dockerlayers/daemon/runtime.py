@@ -77,8 +77,17 @@ def load_runtime(runtime_dir: str, cid: str) -> ContainerRuntime:
 
 
 def write_runtime(runtime_dir: str, cid: str, rt: ContainerRuntime) -> None:
+    """Write the runtime state, unless the file already holds exactly these bytes (each
+    CLI command saves every container at its end: unchanged ones cost no fsync)."""
     data = json.dumps(rt.to_json()).encode()
-    atomic_write_file(runtime_path(runtime_dir, cid), data, 0o600)
+    path = runtime_path(runtime_dir, cid)
+    try:
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return
+    except OSError:
+        pass
+    atomic_write_file(path, data, 0o600)
 
 
 def remove_runtime(runtime_dir: str, cid: str) -> None:

@@ -62,6 +62,10 @@ def container_start(daemon: Daemon, c: Container, reset_restart_manager: bool) -
     # hostname, hosts and resolv.conf first: they are bind-mounted over the rootfs
     setup_container_dirs(c)
     make_dev(dev_folder(daemon, c), now)  # /dev is a new tmpfs at every start
+    if c.id not in daemon.mounted:
+        from dockerlayers.daemon.mountspec import reset_tmpfs
+
+        reset_tmpfs(c.root)  # a tmpfs starts empty
     fs = mount_container(daemon, c)
     try:
         setup_rootfs(c, fs)
@@ -154,6 +158,6 @@ def setup_rootfs(c: Container, fs: RootFS) -> None:
     base = getattr(fs, "base", fs)
     if wd and not base.exists(wd):
         base.mkdir(wd, 0o755, parents=True, exist_ok=True)
-    for dst in c.mount_points:
+    for dst in [*c.mount_points, *(c.host_config.get("Tmpfs") or {})]:
         if not base.lexists(dst):
             base.mkdir(dst, 0o755, parents=True, exist_ok=True)

@@ -341,7 +341,7 @@ def inspect_mount(mp: dict[str, Any]) -> dict[str, Any]:
         out["Driver"] = "local"
     out.update(
         {
-            "Mode": "" if mp["Type"] == "bind" else "z",
+            "Mode": "z" if mp["Type"] == "volume" else "",
             "RW": mp["RW"],
             "Propagation": mp["Propagation"],
         }

@@ -291,7 +291,7 @@ CLI_WAIT_LOG = re.compile(
 SIZE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?(?:B|kB|KB|MB|GB|TB)\b")
 PROG = [
     (re.compile(r"^dockerlayers: ", re.M), "docker: "),
-    (re.compile(r"'dockerlayers( [a-z -]+)?--help'"), r"'docker\1--help'"),
+    (re.compile(r"'dockerlayers( [a-zA-Z -]+)?--help'"), r"'docker\1--help'"),
     (re.compile(r"^Usage:  dockerlayers\b", re.M), "Usage:  docker"),
     (re.compile(r'"dockerlayers( [a-z ]+)?" (requires|accepts)'), r'"docker\1" \2'),
 ]

@@ -24,7 +24,13 @@ from dockerlayers.cli.commands.common import (
     split_repo_tag,
     validate_output_path,
 )
-from dockerlayers.cli.flags import Flag, Parsed
+from dockerlayers.cli.commands.runtime import (
+    container_inspect_command,
+    run_create_flags,
+    run_create_kwargs,
+    runtime_commands,
+)
+from dockerlayers.cli.flags import Flag, FlagError, Parsed
 from dockerlayers.cli.formatter import (
     CONTAINER_HEADER,
     TABLE,
@@ -66,6 +72,7 @@ def _container_flags() -> list[Flag]:
         Flag("volume", "v", "list", help="Bind mount a volume"),
         Flag("tty", "t", help="Allocate a pseudo-TTY"),
         Flag("interactive", "i", help="Keep STDIN open even if not attached"),
+        *run_create_flags(),
     ]
 
 
@@ -139,6 +146,7 @@ def _create_kwargs(p: Parsed, auto_remove: bool) -> dict[str, Any]:
         kwargs["stop_signal"] = p.stop_signal
     if "stop_timeout" in p.changed:
         kwargs["stop_timeout"] = p.stop_timeout
+    kwargs.update(run_create_kwargs(p))
     return kwargs
 
 
@@ -197,6 +205,8 @@ def run_create(env: Env, p: Parsed) -> int:
     except _ParseError as e:
         _report(env, "create", str(e), True)
         raise StatusError(125) from None
+    except FlagError as e:
+        raise StatusError(125, f"{e}\nSee '{env_prog()} create --help'.") from None
     with env.client() as client:
         try:
             cid = _create(env, client, image, command, kwargs, "create")
@@ -216,6 +226,8 @@ def run_run(env: Env, p: Parsed) -> int:
     except _ParseError as e:
         _report(env, "run", str(e), True)
         raise StatusError(125) from None
+    except FlagError as e:
+        raise StatusError(125, f"{e}\nSee '{env_prog()} run --help'.") from None
     with env.client() as client:
         try:
             cid = _create(env, client, image, command, kwargs, "run")
@@ -722,6 +734,7 @@ def container_commands() -> list[Command]:
             (1, 2),
         ),
         Command("ps [OPTIONS]", "List containers", run_ps, _ps_flags(), (0, 0)),
+        *runtime_commands(),
     ]
 
 
@@ -758,6 +771,7 @@ def container_management() -> Command:
                 aliases=("ps", "list"),
             )
         group.add(cmd)
+    group.add(container_inspect_command())
     group.add(
         Command(
             "prune [OPTIONS]",

@@ -190,7 +190,10 @@ def run_save(env: Env, p: Parsed) -> int:
 def run_load(env: Env, p: Parsed) -> int:
     if not p.input and (env.stdin is None or (hasattr(env.stdin, "isatty") and env.stdin.isatty())):
         raise CLIError("requested load from stdin, but stdin is empty")
-    data = _read_input(env, p.input)
+    try:
+        data = _read_input(env, p.input)
+    except OSError as e:
+        raise CLIError(f"open {p.input}: {(e.strerror or str(e)).lower()}") from None
     with env.client() as client:
         loaded = client.daemon.load(data)
         lines = getattr(client.daemon, "last_load_output", None)
@@ -227,7 +230,14 @@ def run_import(env: Env, p: Parsed) -> int:
         raise CLIError(
             "Error response from daemon: importing from a URL is not supported by this model"
         )
-    data = _read_input(env, source)
+    try:
+        data = _read_input(env, source)
+    except IsADirectoryError:
+        # the docker CLI streams the file to the daemon: reading it fails mid-request
+        raise CLIError(f"error during connect: read {source}: is a directory") from None
+    except OSError as e:
+        # os.Open's *PathError: `open /x: no such file or directory`
+        raise CLIError(f"open {source}: {(e.strerror or str(e)).lower()}") from None
     repo, tag = split_repo_tag(p.args[1]) if len(p.args) > 1 else (None, None)
     with env.client() as client:
         image_id = client.daemon.import_image(
@@ -237,12 +247,74 @@ def run_import(env: Env, p: Parsed) -> int:
     return 0
 
 
-def run_build(env: Env, p: Parsed) -> int:
-    path = p.args[0]
+def run_image_inspect(env: Env, p: Parsed) -> int:
+    """`image inspect`: images only (`Error: No such image: x`)."""
+    from dockerlayers.cli.commands.system import _inspect_items, _Missing
+
+    with env.client() as client:
+
+        def get(ref: str) -> Any:
+            try:
+                return image_inspect(client, ref)
+            except DockerException as e:
+                raise _Missing(not_found("image", ref, e)) from None
+
+        return _inspect_items(env, p.args, get, p.format)
+
+
+def run_pull(env: Env, p: Parsed) -> int:
+    """`pull`: only the built-in `base` exists without a registry; any other name fails as
+    a daemon without network does."""
+    from dockerlayers.baseimage import BASE_REFERENCE
+    from dockerlayers.errors import PULL_ERROR
+
+    ref = p.args[0]
+    name, tag = split_repo_tag(ref)
+    if tag is None and "@" not in ref:
+        if not p.quiet:
+            env.print("Using default tag: latest")
+        tag = "latest"
+    full = f"{name}:{tag}"
+    base_name, _, base_tag = BASE_REFERENCE.rpartition(":")
+    if name.removeprefix("docker.io/").removeprefix("library/") != base_name or tag != base_tag:
+        raise CLIError(f"Error response from daemon: {PULL_ERROR}")
+    with env.client() as client:
+        try:
+            client.daemon.image_inspect(BASE_REFERENCE)
+            fresh = False
+        except DockerException:
+            fresh = True
+        image_id = client.daemon.base_image()
+    if not p.quiet:
+        env.print(f"{base_tag}: Pulling from library/{base_name}")
+        env.print(f"Digest: {image_id}")
+        if fresh:
+            env.print(f"Status: Downloaded newer image for {full}")
+        else:
+            env.print(f"Status: Image is up to date for {full}")
+    env.print(f"docker.io/library/{full}" if "/" not in name else full)
+    return 0
+
+
+def _build_from_stdin(env: Env, p: Parsed) -> int:
+    """`build -`: the Dockerfile comes on stdin and there is no context."""
+    import tempfile
+
+    data = _read_input(env, "-")
+    with tempfile.TemporaryDirectory(prefix="dockerlayers-build-") as ctx:
+        with open(os.path.join(ctx, "Dockerfile"), "wb") as f:
+            f.write(data)
+        return run_build(env, p, context=ctx)
+
+
+def run_build(env: Env, p: Parsed, context: str | None = None) -> int:
+    path = context or p.args[0]
+    if path == "-":
+        return _build_from_stdin(env, p)
     if not os.path.isdir(path):
         raise CLIError(f'unable to prepare context: path "{path}" not found')
-    dockerfile = p.file or "Dockerfile"
-    if p.file and os.path.isabs(p.file):
+    dockerfile = (p.file if context is None else None) or "Dockerfile"
+    if context is None and p.file and os.path.isabs(p.file):
         dockerfile = os.path.relpath(p.file, path)
     with env.client() as client:
         try:
@@ -391,6 +463,22 @@ def image_commands() -> list[Command]:
             (1, 2),
         ),
         Command(
+            "pull [OPTIONS] NAME[:TAG|@DIGEST]",
+            "Pull an image or a repository from a registry",
+            run_pull,
+            [
+                Flag("all-tags", "a", help="Download all tagged images in the repository"),
+                Flag("quiet", "q", help="Suppress verbose output"),
+                Flag(
+                    "platform",
+                    kind="string",
+                    help="Set platform if server is multi-platform capable",
+                ),
+                Flag("disable-content-trust", default=True, help="Skip image verification"),
+            ],
+            (1, 1),
+        ),
+        Command(
             "build [OPTIONS] PATH | URL | -",
             "Build an image from a Dockerfile",
             run_build,
@@ -426,11 +514,23 @@ def image_management() -> Command:
         "images": ("ls [OPTIONS] [REPOSITORY[:TAG]]", ("images", "list")),
         "rmi": ("rm [OPTIONS] IMAGE [IMAGE...]", ("rmi", "remove")),
     }
+    from dockerlayers.cli.commands.prune import image_prune_command
+
     for cmd in image_commands():
         if cmd.name in names:
             use, aliases = names[cmd.name]
             cmd = Command(use, cmd.short, cmd.run, cmd.flags, cmd.args, aliases=aliases)
         group.add(cmd)
+    group.add(image_prune_command())
+    group.add(
+        Command(
+            "inspect [OPTIONS] IMAGE [IMAGE...]",
+            "Display detailed information on one or more images",
+            run_image_inspect,
+            [Flag("format", "f", "string", help="Format the output using the given Go template")],
+            (1, None),
+        )
+    )
     return group
 
 

@@ -174,10 +174,74 @@ def run_info(env: Env, p: Parsed) -> int:
     return 0
 
 
+def version_info() -> dict[str, Any]:
+    """What `version --format` templates see: `.Client` and `.Server` (types.Version)."""
+    import platform
+
+    from dockerlayers import __version__
+
+    return {
+        "Client": {
+            "Platform": {"Name": ""},
+            "Version": __version__,
+            "ApiVersion": "1.41",
+            "DefaultAPIVersion": "1.41",
+            "GitCommit": "",
+            "GoVersion": f"python{platform.python_version()}",
+            "Os": platform.system().lower(),
+            "Arch": platform.machine(),
+            "BuildTime": "",
+            "Context": "default",
+            "Experimental": True,
+        },
+        "Server": {
+            "Platform": {"Name": "dockerlayers (a model of Docker Engine 20.10)"},
+            "Components": [],
+            "Version": __version__,
+            "ApiVersion": "1.41",
+            "MinAPIVersion": "1.12",
+            "GitCommit": "",
+            "GoVersion": f"python{platform.python_version()}",
+            "Os": platform.system().lower(),
+            "Arch": platform.machine(),
+            "KernelVersion": platform.release(),
+            "BuildTime": "",
+        },
+    }
+
+
 def run_version(env: Env, p: Parsed) -> int:
     import platform
 
     from dockerlayers import __version__
+
+    if p.format:
+        info = version_info()
+        data = {
+            "Client": {**info["Client"], "APIVersion": info["Client"]["ApiVersion"]},
+            "Server": info["Server"],
+        }
+        try:
+            tmpl = parse(p.format)
+        except TemplateError as e:
+            raise CLIError(f"Template parsing error: {e}") from None
+        import re
+
+        for m in re.finditer(r"(?<![\w)\]])\.([A-Za-z_]\w*)", p.format):
+            if m.group(1) not in data:
+                env.out.write("\n")
+                raise CLIError(
+                    f'template: version:1:{m.start()}: executing "version" at <.{m.group(1)}>: '
+                    f"can't evaluate field {m.group(1)} in type system.versionInfo"
+                )
+        try:
+            env.out.write(tmpl.execute(data, BASIC_FUNCS) + "\n")
+        except TemplateError as e:
+            env.out.write("\n")
+            raise CLIError(
+                f'template: version:1:2: executing "version" at <{p.format.strip("{} ")}>: {e}'
+            ) from None
+        return 0
 
     env.out.write(
         "Client:\n"
@@ -435,4 +499,17 @@ def system_commands() -> list[Command]:
     ]
 
 
-__all__ = ["clock_management", "system_commands", "volume_management"]
+def system_management() -> Command:
+    """`dockerlayers system ...`: df, events, info, prune."""
+    from dockerlayers.cli.commands.prune import system_df_command, system_prune_command
+
+    group = Command("system", "Manage Docker")
+    group.add(system_df_command())
+    for cmd in system_commands():
+        if cmd.name in ("events", "info"):
+            group.add(cmd)
+    group.add(system_prune_command())
+    return group
+
+
+__all__ = ["clock_management", "system_commands", "system_management", "volume_management"]

@@ -1,0 +1,134 @@
+"""How long one CLI command takes: `dockerlayers` vs the real `docker`, on 20 containers.
+
+    python benchmarks/cli_latency.py                 # both CLIs when an engine is reachable
+    python benchmarks/cli_latency.py --repeat 15     # more rounds
+
+Issue 16's goal: `ps -a`, `inspect`, `diff`, `start`, `exec` each take at most 3x what the
+real docker CLI (with its engine) takes for the same command. Each side gets 20 running
+containers (`sleep 3600`) plus one short-lived container that `start` starts again; every
+command then runs as a fresh process (what a user types), alternating between the sides, one
+warm-up each, and the ratio is that of the medians. Without an engine (no `$DOCKER_HOST`
+socket, or `--no-engine`) only our side is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.dirname(HERE)
+DOCKER = "/usr/bin/docker"
+N_CONTAINERS = 20
+PREFIX = "dlbench"
+GOAL = 3.0
+
+#: (label, arguments after the program name); `{c}` is a running container, `{s}` the
+#: short-lived one.
+COMMANDS = [
+    ("ps -a", ["ps", "-a"]),
+    ("inspect", ["inspect", "{c}"]),
+    ("diff", ["diff", "{c}"]),
+    ("start", ["start", "{s}"]),
+    ("exec ls /", ["exec", "{c}", "ls", "/"]),
+]
+
+
+def engine_available() -> bool:
+    host = os.environ.get("DOCKER_HOST", "")
+    if not os.path.exists(DOCKER) or not host.startswith("unix://"):
+        return False
+    if not os.path.exists(host[len("unix://") :]):
+        return False
+    return subprocess.run([DOCKER, "info"], capture_output=True).returncode == 0
+
+
+class Side:
+    """One CLI: how to call it, and the containers it was given."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], image: str) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.image = image
+
+    def run(self, args: list[str], check: bool = True) -> float:
+        t0 = time.perf_counter()
+        r = subprocess.run([*self.argv, *args], env=self.env, capture_output=True)
+        elapsed = time.perf_counter() - t0
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{self.name} {' '.join(args)}: {r.stderr.decode()[:400]}")
+        return elapsed
+
+    def setup(self) -> None:
+        net = ["--network", "none"] if self.name == "docker" else []
+        for i in range(N_CONTAINERS):
+            self.run(["run", "-d", *net, "--name", f"{PREFIX}{i}", self.image, "sleep", "3600"])
+        self.run(["run", *net, "--name", f"{PREFIX}-s", self.image, "true"])
+
+    def teardown(self) -> None:
+        names = [f"{PREFIX}{i}" for i in range(N_CONTAINERS)] + [f"{PREFIX}-s"]
+        self.run(["rm", "-f", *names], check=False)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--no-engine", action="store_true", help="time dockerlayers only")
+    a = ap.parse_args()
+
+    root = tempfile.mkdtemp(prefix="dl-cli-latency-")
+    env = dict(os.environ, PYTHONPATH=PROJECT, DOCKERLAYERS_ROOT=root)
+    env.pop("DOCKERLAYERS_CLOCK", None)
+    # an installed package has its bytecode compiled (pip does it); measure that, not the
+    # compiler on every start
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    ours = Side("dockerlayers", [sys.executable, "-m", "dockerlayers"], env, "base")
+    sides = [ours]
+    if not a.no_engine and engine_available():
+        sides.append(Side("docker", [DOCKER], dict(os.environ), "base:1"))
+    else:
+        print("no engine reachable: timing dockerlayers only")
+    try:
+        for side in sides:
+            side.teardown()
+            side.setup()
+        rows = []
+        for label, template in COMMANDS:
+            args = [x.format(c=f"{PREFIX}3", s=f"{PREFIX}-s") for x in template]
+            times: dict[str, list[float]] = {s.name: [] for s in sides}
+            for side in sides:
+                side.run(args)  # warm-up
+            for _ in range(a.repeat):
+                for side in sides:
+                    times[side.name].append(side.run(args))
+            medians = {k: statistics.median(v) for k, v in times.items()}
+            rows.append((label, medians))
+    finally:
+        for side in sides:
+            side.teardown()
+        shutil.rmtree(root, ignore_errors=True)
+
+    print(f"\n{N_CONTAINERS} containers, median of {a.repeat} runs each (fresh processes)\n")
+    print("| command | dockerlayers | docker | ratio | goal |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for label, m in rows:
+        ours_ms = m["dockerlayers"] * 1000
+        if "docker" in m:
+            real_ms = m["docker"] * 1000
+            ratio = m["dockerlayers"] / m["docker"]
+            mark = "✓" if ratio <= GOAL else "✗"
+            print(f"| `{label}` | {ours_ms:.0f} ms | {real_ms:.0f} ms | {ratio:.2f} | ≤ 3 {mark} |")
+        else:
+            print(f"| `{label}` | {ours_ms:.0f} ms | | | ≤ 3 |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The command line's latency (issue 16): what a command imports stays small."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _modules_after(code: str, *, env: dict[str, str] | None = None) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT), **(env or {})},
+    ).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def test_building_the_command_tree_loads_no_model():
+    mods = _modules_after("import dockerlayers.cli as c; c.build_root()")
+    for heavy in (
+        "dockerlayers.client",
+        "dockerlayers.daemon.daemon",
+        "dockerlayers.process.process",
+        "dockerlayers.archive.tar",
+        "dockerlayers.builder",
+        "dockerlayers.viz",
+        "matplotlib",
+    ):
+        assert heavy not in mods, heavy
+
+
+def test_ps_with_a_running_container_loads_no_shell(tmp_path):
+    env = {"DOCKERLAYERS_ROOT": str(tmp_path / "root")}
+    setup = (
+        "from dockerlayers.cli import main\n"
+        "assert main(['run', '-d', '--name', 'up', 'base', 'sleep', '1000']) == 0\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", setup],
+        check=True,
+        capture_output=True,
+        cwd=PROJECT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT), **env},
+    )
+    mods = _modules_after(
+        "import io\nfrom dockerlayers.cli import main\n"
+        "assert main(['ps', '-a'], stdout=io.StringIO()) == 0",
+        env=env,
+    )
+    assert "dockerlayers.daemon.daemon" in mods
+    assert "dockerlayers.process.process" not in mods
+    assert "dockerlayers.daemon.commit" not in mods
+    assert "dockerlayers.builder" not in mods
