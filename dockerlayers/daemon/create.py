@@ -70,6 +70,21 @@ class CreateConfig:
     stop_signal: str | None = None
     stop_timeout: int | None = None
     tty: bool = False
+    # Storage and run flags (docker-py's names; recorded in HostConfig as Docker does).
+    mounts: list[dict[str, Any]] | None = None
+    read_only: bool | None = None
+    tmpfs: dict[str, str] | list[str] | None = None
+    init: bool | None = None
+    ports: dict[str, Any] | None = None
+    mem_limit: int | str | None = None
+    nano_cpus: int | None = None
+    privileged: bool | None = None
+    #: the rest of the API's HostConfig (docker-py's other options, Engine API names),
+    #: recorded as given; the model does not act on them
+    host_config: dict[str, Any] | None = None
+    #: Config fields beyond the ones above (Domainname, MacAddress, Healthcheck,
+    #: OpenStdin, StdinOnce, ExposedPorts, NetworkDisabled, ...), recorded as given
+    config: dict[str, Any] | None = None
 
 
 def create(daemon: Daemon, opts: CreateConfig) -> Container:
@@ -87,6 +102,7 @@ def create(daemon: Daemon, opts: CreateConfig) -> Container:
         c = new_container(daemon, opts, config, img.id)
         c.host_config["RestartPolicy"] = policy
         c.host_config["AutoRemove"] = opts.auto_remove
+        record_host_config(c.host_config, opts)
         mount_points, binds = register_mount_points(opts.volumes, config)
         c.mount_points = mount_points
         c.host_config["Binds"] = binds or None
@@ -189,6 +205,7 @@ def merge_and_verify_config(img: Any, opts: CreateConfig) -> dict[str, Any]:
         "OnBuild": icfg.get("OnBuild"),
         "Labels": {**(icfg.get("Labels") or {}), **(opts.labels or {})},
     }
+    config.update({k: v for k, v in (opts.config or {}).items() if v is not None})
     if opts.stop_signal or icfg.get("StopSignal"):
         config["StopSignal"] = opts.stop_signal or icfg.get("StopSignal")
     if opts.stop_timeout is not None:
@@ -198,6 +215,26 @@ def merge_and_verify_config(img: Any, opts: CreateConfig) -> dict[str, Any]:
     if config["WorkingDir"] and not config["WorkingDir"].startswith("/"):
         raise invalid_working_dir(config["WorkingDir"])
     return config
+
+
+def record_host_config(hc: dict[str, Any], opts: CreateConfig) -> None:
+    """The options the model does not act on, recorded where Docker records them.
+
+    moby: api/types/container/host_config.go (field names)
+    """
+    for key, value in (
+        ("Mounts", opts.mounts),
+        ("ReadonlyRootfs", opts.read_only),
+        ("Tmpfs", opts.tmpfs),
+        ("Init", opts.init),
+        ("NanoCpus", opts.nano_cpus),
+        ("Privileged", opts.privileged),
+    ):
+        if value is not None:
+            hc[key] = value
+    if opts.mem_limit is not None and "Memory" not in (opts.host_config or {}):
+        hc["Memory"] = opts.mem_limit
+    hc.update(opts.host_config or {})
 
 
 def generate_name(daemon: Daemon) -> str:

@@ -39,10 +39,11 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, BinaryIO
 
 from dockerlayers.container.container import Container
 from dockerlayers.daemon import (
+    archive,
     commit,
     create,
     delete,
@@ -57,6 +58,8 @@ from dockerlayers.daemon import (
     restore,
     start,
     stop,
+    top,
+    update,
     wait,
 )
 from dockerlayers.daemon import exec as exec_
@@ -143,6 +146,8 @@ class Daemon:
         self.shutting_down = False
         self._open_flag = True
         self._detached_flag = False
+        #: a stand-in registry for pulls: `(repository, tag) -> image ID or None` (tests)
+        self.registry: Callable[[str, str], str | None] | None = None
         #: the lines of the last `docker load` (for the CLI to print)
         self.last_load_output: list[str] = []
         try:
@@ -420,8 +425,8 @@ class Daemon:
     def remove(self, ref: str, force: bool = False, v: bool = False) -> None:
         delete.remove(self, ref, force, v)
 
-    def prune(self) -> dict[str, Any]:
-        return delete.prune(self)
+    def prune(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+        return delete.prune(self, filters)
 
     def rename(self, ref: str, new_name: str) -> None:
         rename.rename(self, ref, new_name)
@@ -482,8 +487,52 @@ class Daemon:
     ) -> str:
         return commit.commit(self, ref, repository, tag, comment, author, changes, config, pause)
 
-    def export(self, ref: str) -> bytes:
-        return export.export(self, ref)
+    def export(self, ref: str, out: BinaryIO | None = None) -> bytes | None:
+        """`docker export`: the tar as bytes, or written to `out`."""
+        return export.export(self, ref, out)
+
+    def logs_stream(self, ref: str, *, follow: bool = False, **kwargs: Any) -> Iterator[bytes]:
+        """`docker logs [-f]` as a generator of chunks (one per log entry)."""
+        return logs.follow_logs(self, ref, follow=follow, **kwargs)
+
+    # -- files in and out (docker cp, get_archive/put_archive) ----------------------------
+    def stat_path(self, ref: str, path: str) -> dict[str, Any]:
+        return archive.stat_path(self, ref, path)
+
+    def archive_path(self, ref: str, path: str, out: BinaryIO) -> dict[str, Any]:
+        return archive.archive_path(self, ref, path, out)
+
+    def extract_to_dir(
+        self,
+        ref: str,
+        path: str,
+        data: Any,
+        *,
+        no_overwrite_dir_non_dir: bool = False,
+        copy_uid_gid: bool = False,
+    ) -> None:
+        archive.extract_to_dir(
+            self,
+            ref,
+            path,
+            data,
+            no_overwrite_dir_non_dir=no_overwrite_dir_non_dir,
+            copy_uid_gid=copy_uid_gid,
+        )
+
+    def top(self, ref: str, ps_args: str | None = None) -> dict[str, Any]:
+        return top.top(self, ref, ps_args)
+
+    def stats(self, ref: str) -> dict[str, Any]:
+        return top.stats(self, ref)
+
+    def update(
+        self,
+        ref: str,
+        resources: dict[str, Any],
+        restart_policy: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return update.update(self, ref, resources, restart_policy)
 
     def mount(self, ref: str) -> RootFS:
         """The container's filesystem as its processes see it (mounting if needed)."""
@@ -555,15 +604,36 @@ class Daemon:
             loaded, self.last_load_output = daemon_images.load(self.image_service, data)
             return loaded
 
-    def save(self, refs: list[str], format: str = "docker") -> bytes:
+    def save(
+        self, refs: list[str], format: str = "docker", out: BinaryIO | None = None
+    ) -> bytes | None:
+        """`docker save`: the tar as bytes, or written to `out` (a file object)."""
         with self.lock:
-            return daemon_images.save(self.image_service, refs, format)
+            if out is None:
+                return daemon_images.save(self.image_service, refs, format)
+            self.image_service.save(refs, out, format)
+            return None
+
+    def pull(self, ref: str) -> str:
+        """`docker pull`: the image ID. The model's registry holds only the built-in base
+        (any other name fails as a daemon without network does), unless `self.registry`
+        (a callable `(repository, tag) -> image ID or None`) serves it.
+
+        moby: daemon/images/image_pull.go PullImage
+        """
+        with self.locked(advance=False):
+            return daemon_images.pull(self.image_service, ref, self.registry)
 
     def remove_image(
         self, ref: str, force: bool = False, prune: bool = True
     ) -> list[dict[str, str]]:
         with self.locked(advance=False):
             return daemon_images.remove_image(self.image_service, ref, force, prune)
+
+    def images(self, all: bool = False, filters: dict[str, Any] | None = None) -> list[Any]:
+        """`docker images [--filter ...]`: the image summaries, newest first."""
+        with self.lock:
+            return daemon_images.images(self.image_service, all, filters)
 
     def prune_images(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
         with self.lock:

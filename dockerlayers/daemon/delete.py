@@ -16,6 +16,7 @@ from dockerlayers.daemon.errors import (
     remove_running,
 )
 from dockerlayers.daemon.kill import SIGKILL, kill_with_signal
+from dockerlayers.daemon.list import ps_match
 from dockerlayers.daemon.mounts import unmount_container
 from dockerlayers.daemon.runtime import remove_runtime
 from dockerlayers.daemon.stop import container_stop
@@ -97,8 +98,9 @@ def cleanup_container(daemon: Daemon, c: Container, force: bool, remove_volumes:
     daemon.events.log("container", "destroy", c.id, daemon.attrs(c))
 
 
-def prune(daemon: Daemon) -> dict[str, Any]:
-    """`docker container prune`: remove every stopped container.
+def prune(daemon: Daemon, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`docker container prune [--filter ...]`: remove every stopped container that passes
+    the filters.
 
     moby: daemon/prune.go ContainersPrune
     """
@@ -106,6 +108,8 @@ def prune(daemon: Daemon) -> dict[str, Any]:
         deleted, reclaimed = [], 0
         for c in list(daemon.containers.values()):
             if c.state.running:
+                continue
+            if filters and not ps_match(c, filters):
                 continue
             reclaimed += daemon.rw_layers[c.id].size()
             container_rm(daemon, c, force=False, remove_volumes=False)

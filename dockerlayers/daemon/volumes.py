@@ -62,9 +62,19 @@ class VolumeStore:
         return os.path.join(self.root, name, "_data")
 
     def create(
-        self, name: str | None = None, labels: dict[str, str] | None = None, anonymous: bool = False
+        self,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+        anonymous: bool = False,
+        *,
+        driver: str = "local",
+        options: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Create (or return the existing) volume `name`; no name = an anonymous volume."""
+        """Create (or return the existing) volume `name`; no name = an anonymous volume.
+        `options` (docker-py's driver_opts, `-o`) are recorded (the local driver's
+        type/device/o mount nothing here)."""
+        if driver not in ("local", "", None):
+            raise NotFound(f'error looking up volume plugin {driver}: plugin "{driver}" not found')
         with self._lock:
             if name is None:
                 name, anonymous = self.ids.generate_random_id(), True
@@ -81,6 +91,7 @@ class VolumeStore:
                     "CreatedAt": format_rfc3339nano(self.now()),
                     "Labels": dict(labels or {}),
                     "Anonymous": anonymous,
+                    "Options": dict(options) if options else None,
                 }
                 self._save()
             return self.inspect(name)
@@ -98,15 +109,23 @@ class VolumeStore:
             "Labels": meta.get("Labels") or None,
             "Mountpoint": self.mountpoint(name),
             "Name": name,
-            "Options": None,
+            "Options": meta.get("Options") or None,
             "Scope": "local",
         }
 
     def is_anonymous(self, name: str) -> bool:
         return bool(self._meta.get(name, {}).get("Anonymous"))
 
-    def list(self) -> list[dict[str, Any]]:
-        return [self.inspect(n) for n in sorted(self._meta)]
+    def list(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """`docker volume ls [--filter name=|label=]` (names match as substrings)."""
+        out = [self.inspect(n) for n in sorted(self._meta)]
+        for key, values in (filters or {}).items():
+            values = [values] if isinstance(values, str) else list(values)
+            if key == "name":
+                out = [v for v in out if any(x in v["Name"] for x in values)]
+            elif key == "label":
+                out = [v for v in out if all(_label_match(v["Labels"] or {}, x) for x in values)]
+        return out
 
     def remove(self, name: str, users: list[str], force: bool = False) -> None:
         """Remove a volume no container uses.
@@ -249,3 +268,8 @@ def inspect_mount(mp: dict[str, Any]) -> dict[str, Any]:
         }
     )
     return out
+
+
+def _label_match(labels: dict[str, str], spec: str) -> bool:
+    key, eq, value = spec.partition("=")
+    return key in labels and (not eq or labels[key] == value)

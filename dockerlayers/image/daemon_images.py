@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
 from dockerlayers.errors import APIError
@@ -202,3 +202,82 @@ def commit_image(
         return svc.create_image(child.marshal(), parent=parent.id)
     finally:
         layer_store.release(layer)
+
+
+def pull(
+    svc: ImageService,
+    ref: str,
+    registry: Callable[[str, str], str | None] | None = None,
+) -> str:
+    """`docker pull REF`: the image's ID, tagged REF. There is no network: the built-in base
+    is the one image a pull can fetch (`base`, `base:latest`); `registry` (a stand-in
+    registry, `(familiar repository, tag) -> image ID or None`) may serve others. Any other
+    name fails as dockerd 20.10 without network does.
+
+    moby: daemon/images/image_pull.go PullImage
+    """
+    from dockerlayers import baseimage
+    from dockerlayers.errors import PULL_ERROR, ImageNotFound
+    from dockerlayers.image.refname import familiar_name, parse_normalized_named
+
+    named = parse_normalized_named(ref)
+    if named.digest:
+        raise APIError(PULL_ERROR, 500)
+    tag = named.tag or "latest"
+    repo = familiar_name(named)
+    if f"{repo}:{tag}" == baseimage.BASE_REFERENCE:
+        return base_image(svc)
+    if registry is None:
+        raise APIError(PULL_ERROR, 500)
+    image_id = registry(repo, tag)
+    if image_id is None:
+        raise ImageNotFound(
+            f"pull access denied for {repo}, repository does not exist or may require "
+            "'docker login': denied: requested access to the resource is denied"
+        )
+    svc.tag(image_id, f"{repo}:{tag}")
+    return image_id
+
+
+def images(
+    svc: ImageService, all: bool = False, filters: dict[str, Any] | None = None
+) -> list[Any]:
+    """`docker images [--filter dangling=|label=|reference=]`: image summaries, newest
+    first. A reference without a tag matches every tag of that repository.
+
+    moby: daemon/images/images.go Images
+    """
+    import fnmatch
+
+    filters = dict(filters or {})
+    dangling = filters.pop("dangling", None)
+    if isinstance(dangling, list):
+        dangling = dangling[0] if dangling else None
+    if isinstance(dangling, str):
+        dangling = dangling.lower() in ("true", "1")
+    rows = svc.images(all=all, dangling=dangling)
+    for key, values in filters.items():
+        values = [values] if isinstance(values, str) else list(values)
+        if key == "reference":
+
+            def match(tags: list[str], pats: list[str] = values) -> bool:
+                for t in tags:
+                    repo = t.rsplit(":", 1)[0]
+                    for p in pats:
+                        if fnmatch.fnmatchcase(t, p) or (
+                            ":" not in p.rsplit("/", 1)[-1] and fnmatch.fnmatchcase(repo, p)
+                        ):
+                            return True
+                return False
+
+            rows = [r for r in rows if match(r.repo_tags)]
+        elif key == "label":
+            rows = [
+                r
+                for r in rows
+                if all(
+                    k in r.labels and (not eq or r.labels[k] == v)
+                    for k, eq, v in (x.partition("=") for x in values)
+                )
+            ]
+    return rows
