@@ -261,7 +261,7 @@ def _seekable(src: BinaryIO) -> BinaryIO:
         return src
     import tempfile
 
-    spool = tempfile.TemporaryFile()
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - the caller reads it
     read = getattr(src, "read", None)
     if read is None:  # an iterable of chunks (docker-py accepts those too)
         for chunk in src:

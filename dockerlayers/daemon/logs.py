@@ -141,7 +141,7 @@ def follow_logs(
     with daemon.operation(ref, check_open=False) as c:
         if not _reads_json_file(c):
             raise InvalidParameter(NO_READER)
-        f = open(c.log_path) if os.path.exists(c.log_path) else None
+        f = open(c.log_path) if os.path.exists(c.log_path) else None  # noqa: SIM115
         cid = c.id
         backlog: list[dict[str, Any]] = []
         if f is not None:

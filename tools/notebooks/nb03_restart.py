@@ -57,6 +57,7 @@ CELLS = [
             detach=True,
         )
         db.exec_run(["sh", "-c", "echo 1,alice >> /table.csv"])
+        db.reload()
         db.name, db.short_id, db.status
         """
     ),
@@ -139,6 +140,7 @@ CELLS = [
     code(
         """
         db.stop()
+        db.reload()
         db.status, db.attrs["State"]["ExitCode"], db.attrs["State"]["FinishedAt"]
         """
     ),
@@ -162,6 +164,7 @@ CELLS = [
     code(
         """
         db.start()
+        db.reload()
         db.status, client.daemon.layer_store.get_mount_id(db.id) == mount_id
         """
     ),
@@ -180,6 +183,7 @@ CELLS = [
         """
         db.exec_run(["sh", "-c", "echo 2,bob >> /table.csv; echo keep me > /notes.txt"])
         db.restart()
+        db.reload()
         db.status, client.daemon.layer_store.get_mount_id(db.id) == mount_id
         """
     ),

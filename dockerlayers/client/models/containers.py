@@ -46,7 +46,7 @@ def spooled_chunks(
     """Run `write(file)` now (errors surface at the call, as an HTTP error would), then
     (a generator of the file's chunks, what `write` returned). The file is a nameless
     temporary file: memory stays flat whatever the size."""
-    f = tempfile.TemporaryFile(dir=tmp_dir)
+    f = tempfile.TemporaryFile(dir=tmp_dir)  # noqa: SIM115 - closed by the generator
     try:
         result = write(f)
         f.seek(0)
