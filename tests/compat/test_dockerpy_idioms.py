@@ -216,7 +216,9 @@ def test_top_stats_update(client):
     c = client.containers.run("alpine", "sleep 60", detach=True, cpu_shares=2)
     top = c.top()
     assert top["Titles"][-1] == "CMD" and top["Processes"][0][-1] == "sleep 60"
-    assert {"read", "cpu_stats", "memory_stats", "blkio_stats", "networks"} <= set(c.stats(stream=False))
+    assert {"read", "cpu_stats", "memory_stats", "blkio_stats", "networks"} <= set(
+        c.stats(stream=False)
+    )
     assert c.update(cpu_shares=3) == {"Warnings": []}
     c.reload()
     assert c.attrs["HostConfig"]["CpuShares"] == 3
