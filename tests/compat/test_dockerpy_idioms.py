@@ -134,7 +134,7 @@ def test_export_yields_a_tar(client):
     c = client.containers.run("alpine", "touch /new", detach=True)
     c.wait()
     data = b"".join(c.export(chunk_size=1024))
-    names = tarfile.open(fileobj=io.BytesIO(data)).getnames()
+    names = tarfile.open(fileobj=io.BytesIO(data)).getnames()  # noqa: SIM115
     assert "new" in names and "bin/sh" in names
 
 
@@ -143,7 +143,7 @@ def test_get_archive_and_put_archive(client):
     assert c.put_archive("/tmp", _tar("hello.txt", b"hi\n")) is True
     bits, stat = c.get_archive("/tmp/hello.txt")
     assert stat["name"] == "hello.txt" and stat["size"] == 3 and stat["linkTarget"] == ""
-    t = tarfile.open(fileobj=io.BytesIO(b"".join(bits)))
+    t = tarfile.open(fileobj=io.BytesIO(b"".join(bits)))  # noqa: SIM115
     assert t.extractfile("hello.txt").read() == b"hi\n"
     with pytest.raises(errors.NotFound, match="Could not find the file /nope in container"):
         c.get_archive("/nope")

@@ -63,8 +63,10 @@ def test_state_flags(client, monkeypatch, state):
 def test_times_are_rfc3339nano(client, base):
     client.clock.advance(1.5)
     c = client.containers.create(base, ["sh", "-c", "sleep 2.25"])
+    c.reload()
     assert c.attrs["Created"] == "2024-01-01T00:00:01.5Z"
     c.start()
+    c.reload()
     client.clock.advance(10)
     c.reload()
     assert c.attrs["State"]["StartedAt"] == "2024-01-01T00:00:01.5Z"
@@ -73,6 +75,7 @@ def test_times_are_rfc3339nano(client, base):
 
 def test_identity_fields(client, base):
     c = client.containers.create(base, ["sh", "-c", "echo hi"], name="web")
+    c.reload()
     a = c.attrs
     assert len(a["Id"]) == 64 and all(ch in "0123456789abcdef" for ch in a["Id"])
     assert a["Name"] == "/web" and c.name == "web"
@@ -89,6 +92,7 @@ def test_identity_fields(client, base):
         "",
     )
     c.start()
+    c.reload()
     cdir = os.path.join(client.root, "containers", c.id)
     assert c.attrs["LogPath"] == os.path.join(cdir, f"{c.id}-json.log")
     assert c.attrs["HostnamePath"] == os.path.join(cdir, "hostname")
@@ -96,6 +100,7 @@ def test_identity_fields(client, base):
 
 def test_graph_driver_data_overlay2(client, base):
     c = client.containers.create(base, SLEEPER)
+    c.reload()
     data = c.attrs["GraphDriver"]
     assert data["Name"] == "overlay2"
     mid = client.daemon.layer_store.get_mount_id(c.id)
@@ -121,8 +126,10 @@ def test_graph_driver_data_is_null_for_aufs_and_vfs(make_client, driver):
 
 def test_sizes_only_when_asked(client, base):
     c = client.containers.run(base, SLEEPER, detach=True)
+    c.reload()
     assert "SizeRw" not in c.attrs
     c.exec_run(["sh", "-c", "printf 0123456789 > /ten"])
+    base.reload()
     info = client.daemon.inspect(c.id, size=True)
     assert info["SizeRw"] == 10
     image_size = base.attrs["Size"]
@@ -135,6 +142,7 @@ def test_start_of_a_missing_executable(client, base):
     c = client.containers.create(base, ["nosuchcmd", "arg"])
     with pytest.raises(APIError) as info:
         c.start()
+        c.reload()
     assert info.value.status_code == 400
     assert 'exec: "nosuchcmd": executable file not found in $PATH' in str(info.value)
     c.reload()
@@ -176,6 +184,7 @@ def test_logs_json_file(client, base):
         base, ["sh", "-c", "echo one; echo two >&2; sleep 1; echo three"], detach=True
     )
     client.clock.advance(1)
+    c.reload()
     assert c.logs() == b"one\ntwo\nthree\n"
     assert c.logs(stderr=False) == b"one\nthree\n"
     assert c.logs(stdout=False) == b"two\n"
@@ -259,7 +268,10 @@ def test_events_of_common_flows(client, base):
 
 def test_events_of_rm_force_and_a_policy_restart(client, base):
     c = client.containers.run(
-        base, ["sh", "-c", "exit 2"], detach=True, restart_policy="on-failure:1"
+        base,
+        ["sh", "-c", "exit 2"],
+        detach=True,
+        restart_policy={"Name": "on-failure", "MaximumRetryCount": 1},
     )
     client.clock.advance(1)
     assert actions(client, c.id) == ["create", "start", "die", "start", "die"]

@@ -27,6 +27,7 @@ def run_all(cl, manually_stopped: bool = False):
         c = cl.containers.run(base, SLEEPER, detach=True, name=p, restart_policy=p)
         if manually_stopped:
             c.stop(timeout=0)
+            c.reload()
         out[p] = c
     return out
 
@@ -70,7 +71,9 @@ def test_a_stopped_always_container_comes_back_unless_stopped_does_not(make_clie
 
 def test_on_failure_does_not_come_back_after_a_clean_exit(make_client):
     cl = make_client()
-    c = cl.containers.run(cl.images.base(), ["true"], detach=True, restart_policy="on-failure")
+    c = cl.containers.run(
+        cl.images.base(), ["true"], detach=True, restart_policy={"Name": "on-failure"}
+    )
     assert c.status == "exited"
     cl.close()
     cl2 = make_client()
@@ -103,7 +106,7 @@ def test_detach_leaves_processes_running_and_policies_alone(make_client):
 def test_detach_keeps_a_pending_policy_restart(make_client):
     cl = make_client()
     c = cl.containers.run(
-        cl.images.base(), ["sh", "-c", "exit 1"], detach=True, restart_policy="always"
+        cl.images.base(), ["sh", "-c", "exit 1"], detach=True, restart_policy={"Name": "always"}
     )
     assert c.status == "restarting"
     cl.detach()
