@@ -7,14 +7,17 @@ container lifecycle) in pure Python, with an API shaped like the docker SDK for 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dockerlayers.client import Container, DockerClient, Image, Volume
+    from dockerlayers.client import Container, DockerClient, Image, Volume, from_env
     from dockerlayers.errors import (
         APIError,
         BuildError,
         ContainerError,
         DockerException,
+        ImageLoadError,
         ImageNotFound,
+        InvalidArgument,
         NotFound,
+        NullResource,
     )
 
 __version__ = "0.1.0"
@@ -27,10 +30,14 @@ __all__ = [
     "DockerClient",
     "DockerException",
     "Image",
+    "ImageLoadError",
     "ImageNotFound",
+    "InvalidArgument",
     "NotFound",
+    "NullResource",
     "Volume",
     "__version__",
+    "from_env",
 ]
 
 
@@ -39,6 +46,10 @@ _LAZY = {
     "DockerClient": "dockerlayers.client",
     "Image": "dockerlayers.client",
     "Volume": "dockerlayers.client",
+    "from_env": "dockerlayers.client",
+    "ImageLoadError": "dockerlayers.errors",
+    "InvalidArgument": "dockerlayers.errors",
+    "NullResource": "dockerlayers.errors",
     "APIError": "dockerlayers.errors",
     "BuildError": "dockerlayers.errors",
     "ContainerError": "dockerlayers.errors",

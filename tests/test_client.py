@@ -42,6 +42,8 @@ def test_models(client):
     assert c.image == base
     assert client.containers.get("m1") == c and hash(client.containers.get("m1")) == hash(c)
     c.start()
+    assert c.status == "created"  # a snapshot, as in docker-py: reload() refreshes it
+    c.reload()
     assert c.status == "running"
     assert [x.id for x in client.containers.list()] == [c.id]
     assert client.containers.list(filters={"status": "exited"}) == []

@@ -42,6 +42,7 @@ __all__ = ["PROG", "build_root", "main"]
 def build_root() -> Command:
     """The command tree: top-level commands plus `container`, `image`, `volume`, `clock`."""
     from dockerlayers.cli.commands.container import container_commands, container_management
+    from dockerlayers.cli.commands.cp import cp_command
     from dockerlayers.cli.commands.image import image_commands, image_management
     from dockerlayers.cli.commands.system import (
         clock_management,
@@ -53,10 +54,12 @@ def build_root() -> Command:
     root = Command(
         f"{PROG} [OPTIONS] COMMAND", "A model of Docker's storage and container lifecycle"
     )
-    for cmd in [*container_commands(), *image_commands(), *system_commands()]:
+    for cmd in [*container_commands(), cp_command(), *image_commands(), *system_commands()]:
         root.add(cmd)
+    containers = container_management()
+    containers.add(cp_command())
     for group in (
-        container_management(),
+        containers,
         image_management(),
         volume_management(),
         system_management(),

@@ -88,6 +88,12 @@ class CreateConfig:
     mem_limit: int | str | None = None
     nano_cpus: int | None = None
     privileged: bool = False
+    #: the rest of the API's HostConfig (docker-py's other options, Engine API names),
+    #: recorded as given; the model does not act on them
+    host_config: dict[str, Any] | None = None
+    #: Config fields beyond the ones above (Domainname, MacAddress, Healthcheck,
+    #: OpenStdin, StdinOnce, ExposedPorts, NetworkDisabled, ...), recorded as given
+    config: dict[str, Any] | None = None
 
 
 def create(daemon: Daemon, opts: CreateConfig) -> Container:
@@ -105,6 +111,7 @@ def create(daemon: Daemon, opts: CreateConfig) -> Container:
         c = new_container(daemon, opts, config, img.id)
         c.host_config["RestartPolicy"] = policy
         c.host_config["AutoRemove"] = opts.auto_remove
+        record_host_config(c.host_config, opts)
         mount_points, binds = register_mount_points(opts.volumes, config)
         apply_host_options(c, opts, mount_points)
         c.mount_points = mount_points
@@ -313,6 +320,7 @@ def merge_and_verify_config(img: Any, opts: CreateConfig) -> dict[str, Any]:
         "OnBuild": icfg.get("OnBuild"),
         "Labels": {**(icfg.get("Labels") or {}), **(opts.labels or {})},
     }
+    config.update({k: v for k, v in (opts.config or {}).items() if v is not None})
     if opts.stop_signal:
         try:  # moby: daemon/container.go verifyContainerSettings (signal.ParseSignal)
             parse_signal(opts.stop_signal)
@@ -327,6 +335,15 @@ def merge_and_verify_config(img: Any, opts: CreateConfig) -> dict[str, Any]:
     if config["WorkingDir"] and not config["WorkingDir"].startswith("/"):
         raise invalid_working_dir(config["WorkingDir"])
     return config
+
+
+def record_host_config(hc: dict[str, Any], opts: CreateConfig) -> None:
+    """The API's other HostConfig fields (the SDK's options the model does not act on),
+    recorded as given; `apply_host_options` then writes the ones it models.
+
+    moby: api/types/container/host_config.go (field names)
+    """
+    hc.update(opts.host_config or {})
 
 
 def generate_name(daemon: Daemon) -> str:

@@ -39,7 +39,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, BinaryIO
 
 from dockerlayers._lazy import LazyModule
 from dockerlayers.container.container import Container
@@ -85,6 +85,9 @@ commit = LazyModule("dockerlayers.daemon.commit")
 export = LazyModule("dockerlayers.daemon.export")
 exec_ = LazyModule("dockerlayers.daemon.exec")
 daemon_images = LazyModule("dockerlayers.image.daemon_images")
+archive = LazyModule("dockerlayers.daemon.archive")
+top = LazyModule("dockerlayers.daemon.top")
+update = LazyModule("dockerlayers.daemon.update")
 
 STATE_FILE = "dockerlayers.json"
 LOCK_FILE = "dockerlayers.pid"
@@ -162,6 +165,8 @@ class Daemon:
         self.shutting_down = False
         self._open_flag = True
         self._detached_flag = False
+        #: a stand-in registry for pulls: `(repository, tag) -> image ID or None` (tests)
+        self.registry: Callable[[str, str], str | None] | None = None
         #: the lines of the last `docker load` (for the CLI to print)
         self.last_load_output: list[str] = []
         try:
@@ -529,8 +534,42 @@ class Daemon:
     ) -> str:
         return commit.commit(self, ref, repository, tag, comment, author, changes, config, pause)
 
-    def export(self, ref: str) -> bytes:
-        return export.export(self, ref)
+    def export(self, ref: str, out: BinaryIO | None = None) -> bytes | None:
+        """`docker export`: the tar as bytes, or written to `out`."""
+        return export.export(self, ref, out)
+
+    def logs_stream(self, ref: str, *, follow: bool = False, **kwargs: Any) -> Iterator[bytes]:
+        """`docker logs [-f]` as a generator of chunks (one per log entry)."""
+        return logs.follow_logs(self, ref, follow=follow, **kwargs)
+
+    # -- files in and out (docker cp, get_archive/put_archive) ----------------------------
+    def stat_path(self, ref: str, path: str) -> dict[str, Any]:
+        return archive.stat_path(self, ref, path)
+
+    def archive_path(self, ref: str, path: str, out: BinaryIO) -> dict[str, Any]:
+        return archive.archive_path(self, ref, path, out)
+
+    def extract_to_dir(
+        self,
+        ref: str,
+        path: str,
+        data: Any,
+        *,
+        no_overwrite_dir_non_dir: bool = False,
+        copy_uid_gid: bool = False,
+    ) -> None:
+        archive.extract_to_dir(
+            self,
+            ref,
+            path,
+            data,
+            no_overwrite_dir_non_dir=no_overwrite_dir_non_dir,
+            copy_uid_gid=copy_uid_gid,
+        )
+
+    def stats(self, ref: str) -> dict[str, Any]:
+        """One sample of `docker stats --no-stream` (the Engine API's StatsJSON)."""
+        return top.stats(self, ref)
 
     def mount(self, ref: str) -> RootFS:
         """The container's filesystem as its processes see it (mounting if needed)."""
@@ -546,18 +585,14 @@ class Daemon:
     def update(
         self,
         ref: str,
-        restart_policy: dict[str, Any] | None = None,
         resources: dict[str, Any] | None = None,
-    ) -> list[str]:
+        restart_policy: str | dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """`docker update`: the restart policy and (recorded) resource limits."""
-        from dockerlayers.daemon import update
+        return update.update(self, ref, resources, restart_policy)
 
-        return update.update(self, ref, restart_policy, resources)
-
-    def top(self, ref: str, ps_args: str = "-ef") -> dict[str, Any]:
+    def top(self, ref: str, ps_args: str | None = None) -> dict[str, Any]:
         """`docker top`: Titles and Processes."""
-        from dockerlayers.daemon import top
-
         return top.top(self, ref, ps_args)
 
     def disk_usage(self) -> dict[str, Any]:
@@ -625,9 +660,25 @@ class Daemon:
             loaded, self.last_load_output = daemon_images.load(self.image_service, data)
             return loaded
 
-    def save(self, refs: list[str], format: str = "docker") -> bytes:
+    def save(
+        self, refs: list[str], format: str = "docker", out: BinaryIO | None = None
+    ) -> bytes | None:
+        """`docker save`: the tar as bytes, or written to `out` (a file object)."""
         with self.lock:
-            return daemon_images.save(self.image_service, refs, format)
+            if out is None:
+                return daemon_images.save(self.image_service, refs, format)
+            self.image_service.save(refs, out, format)
+            return None
+
+    def pull(self, ref: str) -> str:
+        """`docker pull`: the image ID. The model's registry holds only the built-in base
+        (any other name fails as a daemon without network does), unless `self.registry`
+        (a callable `(repository, tag) -> image ID or None`) serves it.
+
+        moby: daemon/images/image_pull.go PullImage
+        """
+        with self.locked(advance=False):
+            return daemon_images.pull(self.image_service, ref, self.registry)
 
     def remove_image(
         self, ref: str, force: bool = False, prune: bool = True

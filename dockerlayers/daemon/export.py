@@ -6,7 +6,7 @@ moby: daemon/export.go containerExport
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from dockerlayers.archive.tar import TarAppender, TarWriter
 
@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
 
 
-def export(daemon: Daemon, ref: str) -> bytes:
-    """A new handle on the RW layer, mounted, walked into a tar, released.
+def export(daemon: Daemon, ref: str, out: BinaryIO | None = None) -> bytes | None:
+    """A new handle on the RW layer, mounted, walked into a tar (written to `out`, or
+    returned as bytes without one), released.
 
     moby: daemon/export.go containerExport
     """
@@ -24,8 +25,8 @@ def export(daemon: Daemon, ref: str) -> bytes:
         rw = daemon.layer_store.get_rw_layer(c.id)
         fs = rw.mount()
         try:
-            out = io.BytesIO()
-            tw = TarWriter(out)
+            buf = io.BytesIO() if out is None else out
+            tw = TarWriter(buf)
             app = TarAppender(tw, convert_whiteouts=False)
             for top, dirs, files in fs.walk("/"):
                 for name in sorted(dirs + files):
@@ -34,7 +35,7 @@ def export(daemon: Daemon, ref: str) -> bytes:
                     if host is not None:
                         app.add(host, path.lstrip("/"))
             tw.close()
-            return out.getvalue()
+            return buf.getvalue() if out is None else None
         finally:
             rw.unmount()
             daemon.layer_store.release_rw_layer(rw)

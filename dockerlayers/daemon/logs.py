@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container
+from dockerlayers.errors import InvalidParameter
 from dockerlayers.image.jsonenc import marshal
 from dockerlayers.process.clock import format_rfc3339nano, parse_rfc3339nano
 
@@ -38,6 +39,8 @@ class JSONFileLogger:
         """
 
         def write(stream: str, data: bytes) -> None:
+            if not _reads_json_file(c):
+                return
             key = (c.id, stream)
             lines = (self._partial.get(key, b"") + data).split(b"\n")
             self._partial[key] = lines.pop()
@@ -88,6 +91,128 @@ def read_log(c: Container) -> list[dict[str, Any]]:
     return entries
 
 
+#: moby: daemon/logs.go (a driver without a reader: none, syslog, ...)
+NO_READER = "configured logging driver does not support reading"
+
+
+def _reads_json_file(c: Container) -> bool:
+    """The model's one log driver is json-file (`local`/`journald` are recorded as it);
+    `none` keeps nothing."""
+    return ((c.host_config.get("LogConfig") or {}).get("Type") or "json-file") != "none"
+
+
+def _select(
+    entries: list[dict[str, Any]],
+    stdout: bool,
+    stderr: bool,
+    since: float | None,
+    until: float | None,
+) -> list[dict[str, Any]]:
+    wanted = {"stdout": stdout, "stderr": stderr}
+    out = []
+    for e in entries:
+        if not wanted.get(e["stream"], True):
+            continue
+        t = parse_rfc3339nano(e["time"]) or 0.0
+        if since is not None and t < since or until is not None and t > until:
+            continue
+        out.append(e)
+    return out
+
+
+def _render(e: dict[str, Any], timestamps: bool) -> bytes:
+    return ((e["time"] + " ") if timestamps else "").encode() + e["log"].encode()
+
+
+def follow_logs(
+    daemon: Daemon,
+    ref: str,
+    stdout: bool = True,
+    stderr: bool = True,
+    timestamps: bool = False,
+    tail: int | str = "all",
+    since: float | None = None,
+    until: float | None = None,
+    follow: bool = False,
+) -> Iterator[bytes]:
+    """`docker logs [-f]` as a stream: one chunk per log entry. The log file is opened
+    now (as the API request is made), so what the container wrote is still read after it
+    is removed; with `follow`, time passes (the clock's way) until the container stops.
+
+    moby: daemon/logs.go ContainerLogs (follow: jsonfilelog followLogs)
+    """
+    with daemon.operation(ref, check_open=False) as c:
+        if not _reads_json_file(c):
+            raise InvalidParameter(NO_READER)
+        f = open(c.log_path) if os.path.exists(c.log_path) else None  # noqa: SIM115
+        cid = c.id
+        backlog: list[dict[str, Any]] = []
+        if f is not None:
+            backlog = [e for e in (_parse(line) for line in f) if e is not None]
+        first = _select(backlog, stdout, stderr, since, until)
+        if tail != "all" and int(tail) >= 0:
+            first = first[-int(tail) :] if int(tail) else []
+
+    def stream() -> Iterator[bytes]:
+        try:
+            for e in first:
+                yield _render(e, timestamps)
+            if not follow or f is None:
+                return
+            pending = ""
+            while True:
+                chunk = f.read()
+                if chunk:
+                    pending += chunk
+                    *lines, pending = pending.split("\n")
+                    for e in _select(
+                        [x for x in map(_parse, lines) if x is not None],
+                        stdout,
+                        stderr,
+                        since,
+                        until,
+                    ):
+                        yield _render(e, timestamps)
+                    continue
+                c2 = daemon.containers.get(cid)
+                if c2 is None or not c2.state.running or daemon.closed:
+                    return
+                if not _let_time_pass(daemon):
+                    return
+        finally:
+            if f is not None:
+                f.close()
+
+    return stream()
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
+def _let_time_pass(daemon: Daemon) -> bool:
+    """One step of a follower's wait: a virtual clock jumps to the next thing that happens
+    (False when nothing will); a real one sleeps a little with the daemon's lock let go."""
+    import time
+
+    from dockerlayers.daemon.monitor import advance_to, next_event
+
+    if daemon.clock.virtual:
+        with daemon.lock:
+            ev = next_event(daemon)
+            if ev is None:
+                return False
+            advance_to(daemon, ev[0])
+        return True
+    time.sleep(0.05)
+    with daemon.lock:
+        advance_to(daemon, daemon.clock.now())
+    return True
+
+
 def container_logs(
     daemon: Daemon,
     ref: str,
@@ -122,15 +247,9 @@ def log_messages(
     moby: daemon/logger/jsonfilelog/read.go (tail over the file), daemon/logs.go
     """
     with daemon.operation(ref, check_open=False) as c:
-        wanted = {"stdout": stdout, "stderr": stderr}
-        entries = []
-        for e in read_log(c):
-            if not wanted.get(e["stream"], True):
-                continue
-            t = parse_rfc3339nano(e["time"]) or 0.0
-            if since is not None and t < since or until is not None and t > until:
-                continue
-            entries.append(e)
+        if not _reads_json_file(c):
+            raise InvalidParameter(NO_READER)
+        entries = _select(read_log(c), stdout, stderr, since, until)
         if tail != "all" and int(tail) >= 0:
             entries = entries[-int(tail) :] if int(tail) else []
         return entries

@@ -2,7 +2,7 @@
 
 The resources are recorded in hostconfig.json as Docker records them; the model has no
 cgroups, so they do not limit anything (docs/differences.md). The restart policy takes
-effect: the restart manager gets the new one.
+effect: the restart manager gets the new one (its restart count kept).
 
 moby: daemon/update.go ContainerUpdate / update, container/container.go UpdateContainer
 """
@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dockerlayers.daemon.restartmanager import validate_restart_policy
+from dockerlayers.daemon.restartmanager import (
+    RestartManager,
+    parse_restart_policy,
+    validate_restart_policy,
+)
 from dockerlayers.errors import InvalidParameter
 
 if TYPE_CHECKING:
@@ -19,39 +23,43 @@ if TYPE_CHECKING:
 
 #: HostConfig resource fields `docker update` may set (api/types/container Resources).
 RESOURCES = (
-    "CpuShares",
-    "Memory",
-    "NanoCpus",
+    "BlkioWeight",
     "CpuPeriod",
     "CpuQuota",
-    "CpuRealtimePeriod",
-    "CpuRealtimeRuntime",
+    "CpuShares",
     "CpusetCpus",
     "CpusetMems",
-    "KernelMemory",
+    "Memory",
     "MemoryReservation",
     "MemorySwap",
+    "KernelMemory",
+    "NanoCpus",
     "PidsLimit",
-    "BlkioWeight",
+    "CpuRealtimePeriod",
+    "CpuRealtimeRuntime",
 )
 
 
 def update(
     daemon: Daemon,
     ref: str,
-    restart_policy: dict[str, Any] | None = None,
     resources: dict[str, Any] | None = None,
-) -> list[str]:
-    """Update `ref`; returns the warnings (none in the model).
+    restart_policy: str | dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Update `ref`: {"Warnings": []} (the model has none to give).
 
     moby: daemon/update.go ContainerUpdate
     """
-    from dockerlayers.daemon.restartmanager import RestartManager
-
+    resources = resources or {}
     with daemon.operation(ref) as c:
-        if restart_policy is not None and restart_policy.get("Name"):
-            validate_restart_policy(restart_policy)
-            if c.host_config.get("AutoRemove") and restart_policy["Name"] != "no":
+        unknown = sorted(k for k in resources if k not in RESOURCES)
+        if unknown:
+            raise InvalidParameter(f"unknown resource field(s): {', '.join(unknown)}")
+        policy = None
+        if restart_policy is not None and restart_policy != {}:
+            policy = parse_restart_policy(restart_policy)
+            validate_restart_policy(policy)
+            if c.host_config.get("AutoRemove") and policy["Name"] != "no":
                 raise InvalidParameter(
                     f"Cannot update container {c.id}: Restart policy cannot be updated "
                     "because AutoRemove is enabled for the container"
@@ -61,14 +69,10 @@ def update(
                 f"Cannot update container {c.id}: container is marked for removal and cannot "
                 'be "update"'
             )
-        for key, value in (resources or {}).items():
-            if key in RESOURCES and value is not None:
+        for key, value in resources.items():
+            if value is not None:
                 c.host_config[key] = value
-        if restart_policy is not None and restart_policy.get("Name"):
-            policy = {
-                "Name": restart_policy["Name"],
-                "MaximumRetryCount": int(restart_policy.get("MaximumRetryCount") or 0),
-            }
+        if policy is not None:
             c.host_config["RestartPolicy"] = policy
             rt = daemon.runtime_of(c)
             old = rt.restart
@@ -79,4 +83,4 @@ def update(
         c.write_host_config()
         c.checkpoint()
         daemon.events.log("container", "update", c.id, daemon.attrs(c))
-        return []
+        return {"Warnings": []}

@@ -63,9 +63,19 @@ class VolumeStore:
         return os.path.join(self.root, name, "_data")
 
     def create(
-        self, name: str | None = None, labels: dict[str, str] | None = None, anonymous: bool = False
+        self,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+        anonymous: bool = False,
+        *,
+        driver: str = "local",
+        options: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Create (or return the existing) volume `name`; no name = an anonymous volume."""
+        """Create (or return the existing) volume `name`; no name = an anonymous volume.
+        `options` (docker-py's driver_opts, `-o`) are recorded (the local driver's
+        type/device/o mount nothing here)."""
+        if driver not in ("local", "", None):
+            raise NotFound(f'error looking up volume plugin {driver}: plugin "{driver}" not found')
         with self._lock:
             if name is None:
                 name, anonymous = self.ids.generate_random_id(), True
@@ -92,6 +102,7 @@ class VolumeStore:
                     "CreatedAt": format_rfc3339nano(self.now()),
                     "Labels": dict(labels or {}),
                     "Anonymous": anonymous,
+                    "Options": dict(options) if options else None,
                 }
                 self._save()
             return self.inspect(name)
@@ -109,7 +120,7 @@ class VolumeStore:
             "Labels": meta.get("Labels") or None,
             "Mountpoint": self.mountpoint(name),
             "Name": name,
-            "Options": None,
+            "Options": meta.get("Options") or None,
             "Scope": "local",
         }
 
@@ -347,3 +358,8 @@ def inspect_mount(mp: dict[str, Any]) -> dict[str, Any]:
         }
     )
     return out
+
+
+def _label_match(labels: dict[str, str], spec: str) -> bool:
+    key, eq, value = spec.partition("=")
+    return key in labels and (not eq or labels[key] == value)

@@ -24,6 +24,13 @@ def fail_driver_remove(client, monkeypatch):
 
 
 def make_in_state(client, state: str, monkeypatch=None, name: str | None = None):
+    """A container in `state`, its attrs reloaded (models are snapshots, as in docker-py)."""
+    c = _make_in_state(client, state, monkeypatch, name)
+    c.reload()
+    return c
+
+
+def _make_in_state(client, state: str, monkeypatch=None, name: str | None = None):
     """A container (docker-py model) brought into `state` the way a user would get there."""
     base = client.images.base()
     if state == "created":
@@ -39,10 +46,12 @@ def make_in_state(client, state: str, monkeypatch=None, name: str | None = None)
         c = client.containers.run(
             base, ONCE, detach=True, name=name, restart_policy={"Name": "always"}
         )
+        c.reload()
         assert c.status == "restarting", c.attrs["State"]
         return c
     if state == "exited":
         c = client.containers.run(base, ONCE, detach=True, name=name)
+        c.reload()
         assert c.status == "exited"
         return c
     if state == "dead":

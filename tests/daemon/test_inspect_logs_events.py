@@ -68,6 +68,7 @@ def test_times_are_rfc3339nano(client, base):
     # the create itself is one operation step (1 ms) later; trailing zeros are trimmed
     assert c.attrs["Created"] == "2024-01-01T00:00:01.501Z"
     c.start()
+    c.reload()
     client.clock.advance(10)
     c.reload()
     started = c.attrs["State"]["StartedAt"]
@@ -80,6 +81,7 @@ def test_times_are_rfc3339nano(client, base):
 
 def test_identity_fields(client, base):
     c = client.containers.create(base, ["sh", "-c", "echo hi"], name="web")
+    c.reload()
     a = c.attrs
     assert len(a["Id"]) == 64 and all(ch in "0123456789abcdef" for ch in a["Id"])
     assert a["Name"] == "/web" and c.name == "web"
@@ -96,6 +98,7 @@ def test_identity_fields(client, base):
         "",
     )
     c.start()
+    c.reload()
     cdir = os.path.join(client.root, "containers", c.id)
     assert c.attrs["LogPath"] == os.path.join(cdir, f"{c.id}-json.log")
     assert c.attrs["HostnamePath"] == os.path.join(cdir, "hostname")
@@ -103,6 +106,7 @@ def test_identity_fields(client, base):
 
 def test_graph_driver_data_overlay2(client, base):
     c = client.containers.create(base, SLEEPER)
+    c.reload()
     data = c.attrs["GraphDriver"]
     assert data["Name"] == "overlay2"
     mid = client.daemon.layer_store.get_mount_id(c.id)
@@ -128,8 +132,10 @@ def test_graph_driver_data_is_null_for_aufs_and_vfs(make_client, driver):
 
 def test_sizes_only_when_asked(client, base):
     c = client.containers.run(base, SLEEPER, detach=True)
+    c.reload()
     assert "SizeRw" not in c.attrs
     c.exec_run(["sh", "-c", "printf 0123456789 > /ten"])
+    base.reload()
     info = client.daemon.inspect(c.id, size=True)
     assert info["SizeRw"] == 10
     image_size = base.attrs["Size"]
@@ -142,6 +148,7 @@ def test_start_of_a_missing_executable(client, base):
     c = client.containers.create(base, ["nosuchcmd", "arg"])
     with pytest.raises(APIError) as info:
         c.start()
+        c.reload()
     assert info.value.status_code == 400
     assert 'exec: "nosuchcmd": executable file not found in $PATH' in str(info.value)
     c.reload()
@@ -183,6 +190,7 @@ def test_logs_json_file(client, base):
         base, ["sh", "-c", "echo one; echo two >&2; sleep 1; echo three"], detach=True
     )
     client.clock.advance(1)
+    c.reload()
     assert c.logs() == b"one\ntwo\nthree\n"
     assert c.logs(stderr=False) == b"one\nthree\n"
     assert c.logs(stdout=False) == b"two\n"
@@ -268,7 +276,10 @@ def test_events_of_common_flows(client, base):
 
 def test_events_of_rm_force_and_a_policy_restart(client, base):
     c = client.containers.run(
-        base, ["sh", "-c", "exit 2"], detach=True, restart_policy="on-failure:1"
+        base,
+        ["sh", "-c", "exit 2"],
+        detach=True,
+        restart_policy={"Name": "on-failure", "MaximumRetryCount": 1},
     )
     client.clock.advance(1)
     assert actions(client, c.id) == ["create", "start", "die", "start", "die"]

@@ -96,6 +96,7 @@ def test_rename(client, base):
     ):
         d.rename("alpha", "b$")
     a.rename("gamma")
+    a.reload()
     assert a.name == "gamma"
     assert client.containers.get("gamma").id == a.id
     with pytest.raises(NotFound):

@@ -155,6 +155,7 @@ def test_files_after_create_start_restart_rm(make_client, params):
     check_driver(root, driver, mid, mounted=True)
 
     c.remove(force=True)
+    base.reload()
     assert not os.path.exists(cdir)
     assert not os.path.exists(mdir)
     check_gone(root, driver, mid)

@@ -31,6 +31,7 @@ def test_stop_waits_the_default_timeout_then_kills(client, base):
     c = client.containers.run(base, SLEEPER, detach=True)
     t0 = client.clock.now()
     c.stop()
+    c.reload()
     assert_took(client, t0, 10.0)
     assert c.status == "exited"
     assert c.attrs["State"]["ExitCode"] == 137
@@ -47,6 +48,7 @@ def test_stop_with_a_trap_exits_at_once(client, base):
     c = client.containers.run(base, TRAPPED, detach=True)
     t0 = client.clock.now()
     c.stop()
+    c.reload()
     assert_took(client, t0, 0)
     assert (c.status, c.attrs["State"]["ExitCode"]) == ("exited", 0)
     assert actions(client, c.id) == [("kill", "15"), ("die", "0"), ("stop", None)]
@@ -56,6 +58,7 @@ def test_stop_timeout_zero_kills_at_once(client, base):
     c = client.containers.run(base, SLEEPER, detach=True)
     t0 = client.clock.now()
     c.stop(timeout=0)
+    c.reload()
     assert_took(client, t0, 0)
     assert c.attrs["State"]["ExitCode"] == 137
 
@@ -64,6 +67,7 @@ def test_stop_timeout_from_the_config(client, base):
     c = client.containers.run(base, SLEEPER, detach=True, stop_timeout=3)
     t0 = client.clock.now()
     c.stop()
+    c.reload()
     assert_took(client, t0, 3.0)
     assert c.attrs["State"]["ExitCode"] == 137
 
@@ -72,6 +76,7 @@ def test_a_process_that_ends_within_the_timeout_keeps_its_exit_code(client, base
     c = client.containers.run(base, ["sh", "-c", "sleep 4; exit 42"], detach=True)
     t0 = client.clock.now()
     c.stop()
+    c.reload()
     assert_took(client, t0, 4.0)
     assert c.attrs["State"]["ExitCode"] == 42
 
@@ -82,6 +87,7 @@ def test_stop_signal_from_the_config(client, base):
     )
     t0 = client.clock.now()
     c.stop()
+    c.reload()
     assert_took(client, t0, 0)
     assert c.attrs["State"]["ExitCode"] == 5
 
@@ -89,6 +95,7 @@ def test_stop_signal_from_the_config(client, base):
 def test_kill_is_sigkill_137(client, base):
     c = client.containers.run(base, TRAPPED, detach=True)
     c.kill()
+    c.reload()
     assert (c.status, c.attrs["State"]["ExitCode"]) == ("exited", 137)
 
 
@@ -96,6 +103,7 @@ def test_kill_is_sigkill_137(client, base):
 def test_kill_with_an_unhandled_signal_leaves_pid1_running(client, base, sig):
     c = client.containers.run(base, SLEEPER, detach=True)
     c.kill(sig)
+    c.reload()
     assert c.status == "running"
     client.clock.advance(60)
     c.reload()
@@ -105,6 +113,7 @@ def test_kill_with_an_unhandled_signal_leaves_pid1_running(client, base, sig):
 def test_kill_term_with_a_trap(client, base):
     c = client.containers.run(base, TRAPPED, detach=True)
     c.kill("TERM")
+    c.reload()
     assert (c.status, c.attrs["State"]["ExitCode"]) == ("exited", 0)
 
 
@@ -114,8 +123,10 @@ def test_kill_invalid_signal(client, base):
     c = client.containers.run(base, SLEEPER, detach=True)
     with pytest.raises(InvalidParameter, match="^Invalid signal: SIGFOO$"):
         c.kill("SIGFOO")
+        c.reload()
     with pytest.raises(InvalidParameter, match="^Invalid signal: SIGFOO$"):
         client.daemon.kill("no-such-container", "SIGFOO")  # parsed before the lookup
+    c.reload()  # run(detach=True) returns the created container's snapshot, as docker-py
     assert c.status == "running"
 
 
@@ -132,6 +143,7 @@ def test_stop_on_the_real_clock(tmp_path):
         c = cl.containers.run(cl.images.base(), SLEEPER, detach=True)
         t0 = time.monotonic()
         c.stop(timeout=1)
+        c.reload()
         elapsed = time.monotonic() - t0
         assert 0.9 <= elapsed < 5
         assert c.attrs["State"]["ExitCode"] == 137
@@ -144,9 +156,11 @@ def test_a_spinning_pid1_is_stopped_after_its_timeout(client, base):
     """A loop without sleep never blocks; its slices take (virtual) CPU time, so stop's
     timeout runs out like with a sleeper: SIGTERM ignored, SIGKILL after 10 s, 137."""
     c = client.containers.run(base, SPIN, detach=True)
+    c.reload()
     assert c.status == "running"
     t0 = client.clock.now()
     c.stop()
+    c.reload()
     assert_took(client, t0, 10.0)
     assert c.attrs["State"]["ExitCode"] == 137
     assert actions(client, c.id) == [("kill", "15"), ("kill", "9"), ("die", "137"), ("stop", None)]
@@ -157,6 +171,7 @@ def test_a_trap_that_spins_is_killed_after_the_timeout(client, base):
     c = client.containers.run(base, trap, detach=True)
     t0 = client.clock.now()
     c.stop(timeout=3)
+    c.reload()
     assert_took(client, t0, 3.0)
     assert c.attrs["State"]["ExitCode"] == 137
 

@@ -29,12 +29,14 @@ def delays(client, cid):
 
 def test_no_policy_exits(client, base):
     c = client.containers.run(base, FAIL, detach=True)
+    c.reload()
     assert (c.status, c.attrs["RestartCount"]) == ("exited", 0)
     assert c.attrs["HostConfig"]["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
 
 
 def test_always_restarts_with_backoff_doubling_from_100ms(client, base):
     c = client.containers.run(base, FAIL, detach=True, restart_policy={"Name": "always"})
+    c.reload()
     assert c.status == "restarting"
     st = c.attrs["State"]
     assert (st["Running"], st["Restarting"], st["Paused"], st["Pid"], st["ExitCode"]) == (
@@ -52,7 +54,7 @@ def test_always_restarts_with_backoff_doubling_from_100ms(client, base):
 
 
 def test_backoff_is_capped_at_one_minute(client, base):
-    c = client.containers.run(base, FAIL, detach=True, restart_policy="always")
+    c = client.containers.run(base, FAIL, detach=True, restart_policy={"Name": "always"})
     client.clock.advance(600)
     d = delays(client, c.id)
     assert d[:10] == [round(0.1 * 2**i, 6) for i in range(10)]  # ... 51.2
@@ -61,19 +63,22 @@ def test_backoff_is_capped_at_one_minute(client, base):
 
 def test_backoff_resets_after_a_run_of_ten_seconds(client, base):
     c = client.containers.run(
-        base, ["sh", "-c", "sleep 10; exit 1"], detach=True, restart_policy="always"
+        base, ["sh", "-c", "sleep 10; exit 1"], detach=True, restart_policy={"Name": "always"}
     )
     client.clock.advance(60)
     assert set(delays(client, c.id)) == {0.1}
     c2 = client.containers.run(
-        base, ["sh", "-c", "sleep 9; exit 1"], detach=True, restart_policy="always"
+        base, ["sh", "-c", "sleep 9; exit 1"], detach=True, restart_policy={"Name": "always"}
     )
     client.clock.advance(40)
     assert delays(client, c2.id)[:3] == [0.1, 0.2, 0.4]
 
 
 def test_on_failure_with_a_maximum(client, base):
-    c = client.containers.run(base, FAIL, detach=True, restart_policy="on-failure:3")
+    c = client.containers.run(
+        base, FAIL, detach=True, restart_policy={"Name": "on-failure", "MaximumRetryCount": 3}
+    )
+    c.reload()
     assert c.attrs["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
     client.clock.advance(5)
     c.reload()
@@ -83,12 +88,15 @@ def test_on_failure_with_a_maximum(client, base):
 
 def test_on_failure_does_not_restart_a_success(client, base):
     """integration-cli: RestartCount stays 0 for a container that exits 0 under on-failure:3."""
-    c = client.containers.run(base, ["true"], detach=True, restart_policy="on-failure:3")
+    c = client.containers.run(
+        base, ["true"], detach=True, restart_policy={"Name": "on-failure", "MaximumRetryCount": 3}
+    )
+    c.reload()
     assert (c.status, c.attrs["RestartCount"]) == ("exited", 0)
 
 
 def test_on_failure_without_a_maximum_keeps_going(client, base):
-    c = client.containers.run(base, FAIL, detach=True, restart_policy="on-failure")
+    c = client.containers.run(base, FAIL, detach=True, restart_policy={"Name": "on-failure"})
     client.clock.advance(30)
     c.reload()
     assert c.status == "restarting"
@@ -96,7 +104,8 @@ def test_on_failure_without_a_maximum_keeps_going(client, base):
 
 
 def test_unless_stopped_restarts_like_always(client, base):
-    c = client.containers.run(base, FAIL, detach=True, restart_policy="unless-stopped")
+    c = client.containers.run(base, FAIL, detach=True, restart_policy={"Name": "unless-stopped"})
+    c.reload()
     assert c.status == "restarting"
     client.clock.advance(1)
     c.reload()
@@ -104,47 +113,56 @@ def test_unless_stopped_restarts_like_always(client, base):
 
 
 def test_restart_count_counts_only_policy_restarts(client, base):
-    c = client.containers.run(base, FAIL, detach=True, restart_policy="always")
+    c = client.containers.run(base, FAIL, detach=True, restart_policy={"Name": "always"})
     client.clock.advance(0.3)
     c.reload()
     assert c.attrs["RestartCount"] == 3
     c.stop()
+    c.reload()
     assert (c.status, c.attrs["RestartCount"]) == ("exited", 3)
     c.start()  # a manual start resets it; the exit that follows is policy restart number 1
+    c.reload()
     assert (c.status, c.attrs["RestartCount"]) == ("restarting", 1)
     client.clock.advance(0.1)
     c.restart()  # so does a manual restart
+    c.reload()
     assert c.attrs["RestartCount"] == 1
     # a policy container that keeps running: restart leaves it at 0
-    s = client.containers.run(base, SLEEPER, detach=True, restart_policy="always")
+    s = client.containers.run(base, SLEEPER, detach=True, restart_policy={"Name": "always"})
     s.restart()
+    s.reload()
     assert (s.status, s.attrs["RestartCount"]) == ("running", 0)
 
 
 def test_stop_and_kill_cancel_a_pending_restart(client, base):
-    c = client.containers.run(base, FAIL, detach=True, restart_policy="always")
+    c = client.containers.run(base, FAIL, detach=True, restart_policy={"Name": "always"})
     c.stop()
+    c.reload()
     assert c.status == "exited"
     client.clock.advance(120)
     c.reload()
     assert c.status == "exited"
-    c2 = client.containers.run(base, FAIL, detach=True, restart_policy="always")
+    c2 = client.containers.run(base, FAIL, detach=True, restart_policy={"Name": "always"})
     c2.kill()
+    c2.reload()
     client.clock.advance(120)
     c2.reload()
     assert c2.status == "exited"
 
 
 def test_stop_of_a_running_always_container_does_not_restart_it(client, base):
-    c = client.containers.run(base, SLEEPER, detach=True, restart_policy="always")
+    c = client.containers.run(base, SLEEPER, detach=True, restart_policy={"Name": "always"})
     c.stop(timeout=0)
+    c.reload()
     client.clock.advance(120)
     c.reload()
     assert (c.status, c.attrs["RestartCount"]) == ("exited", 0)
 
 
 def test_a_process_exit_of_a_sleeper_is_restarted(client, base):
-    c = client.containers.run(base, ["sh", "-c", "sleep 30"], detach=True, restart_policy="always")
+    c = client.containers.run(
+        base, ["sh", "-c", "sleep 30"], detach=True, restart_policy={"Name": "always"}
+    )
     client.clock.advance(30.05)
     c.reload()
     assert c.status == "restarting"
@@ -156,13 +174,13 @@ def test_a_process_exit_of_a_sleeper_is_restarted(client, base):
 @pytest.mark.parametrize(
     "policy,message",
     [
-        ("always:3", "maximum retry count cannot be used with restart policy 'always'"),
+        ({"Name": "always", "MaximumRetryCount": 3}, "maximum retry count cannot be used with restart policy 'always'"),
         (
             {"Name": "unless-stopped", "MaximumRetryCount": 2},
             "maximum retry count cannot be used with restart policy 'unless-stopped'",
         ),
         ({"Name": "on-failure", "MaximumRetryCount": -1}, "maximum retry count cannot be negative"),
-        ("sometimes", "invalid restart policy 'sometimes'"),
+        ({"Name": "sometimes"}, "invalid restart policy 'sometimes'"),
     ],
 )
 def test_invalid_policies(client, base, policy, message):
@@ -176,4 +194,4 @@ def test_auto_remove_with_a_policy_is_refused(client, base):
     with pytest.raises(
         InvalidParameter, match="^can't create 'AutoRemove' container with restart policy$"
     ):
-        client.containers.create(base, SLEEPER, restart_policy="always", remove=True)
+        client.containers.create(base, SLEEPER, restart_policy={"Name": "always"}, auto_remove=True)

@@ -24,9 +24,10 @@ def run_all(cl, manually_stopped: bool = False):
     base = cl.images.base()
     out = {}
     for p in POLICIES:
-        c = cl.containers.run(base, SLEEPER, detach=True, name=p, restart_policy=p)
+        c = cl.containers.run(base, SLEEPER, detach=True, name=p, restart_policy={"Name": p})
         if manually_stopped:
             c.stop(timeout=0)
+            c.reload()
         out[p] = c
     return out
 
@@ -70,7 +71,10 @@ def test_a_stopped_always_container_comes_back_unless_stopped_does_not(make_clie
 
 def test_on_failure_does_not_come_back_after_a_clean_exit(make_client):
     cl = make_client()
-    c = cl.containers.run(cl.images.base(), ["true"], detach=True, restart_policy="on-failure")
+    c = cl.containers.run(
+        cl.images.base(), ["true"], detach=True, restart_policy={"Name": "on-failure"}
+    )
+    c.reload()
     assert c.status == "exited"
     cl.close()
     cl2 = make_client()
@@ -82,6 +86,7 @@ def test_detach_leaves_processes_running_and_policies_alone(make_client):
     base = cl.images.base()
     cs = run_all(cl, manually_stopped=True)
     r = cl.containers.run(base, ["sh", "-c", "sleep 5; echo done"], detach=True, name="runner")
+    r.reload()
     pid = r.attrs["State"]["Pid"]
     cl.detach()
     cl2 = make_client()
@@ -103,8 +108,9 @@ def test_detach_leaves_processes_running_and_policies_alone(make_client):
 def test_detach_keeps_a_pending_policy_restart(make_client):
     cl = make_client()
     c = cl.containers.run(
-        cl.images.base(), ["sh", "-c", "exit 1"], detach=True, restart_policy="always"
+        cl.images.base(), ["sh", "-c", "exit 1"], detach=True, restart_policy={"Name": "always"}
     )
+    c.reload()
     assert c.status == "restarting"
     cl.detach()
     cl2 = make_client()
@@ -190,7 +196,7 @@ HOLDER = textwrap.dedent(
     base = cl.images.base()
     for p in ("no", "always"):
         cmd = ["sh", "-c", "echo hi > /f; sleep 1000"]
-        cl.containers.run(base, cmd, detach=True, name=p, restart_policy=p)
+        cl.containers.run(base, cmd, detach=True, name=p, restart_policy={"Name": p})
     print("ready", flush=True)
     sys.stdin.readline()
     os._exit(0)  # a crash: no close, no detach

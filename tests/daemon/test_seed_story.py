@@ -74,14 +74,17 @@ def test_restart_keeps_the_rw_layer_rm_does_not(setup):
 
     # stop + start
     c.stop()
+    c.reload()
     assert c.status == "exited"
     assert read_in(c, "/data.txt") == b"table t\n"
     c.start()
+    c.reload()
     assert read_in(c, "/data.txt") == b"table t\n"
     assert mount_id(str(root), driver, c.id) == mid
 
     # restart
     c.restart()
+    c.reload()
     assert c.status == "running"
     assert read_in(c, "/data.txt") == b"table t\n"
     assert mount_id(str(root), driver, c.id) == mid
@@ -95,6 +98,7 @@ def test_restart_keeps_the_rw_layer_rm_does_not(setup):
     assert mount_id(str(root), driver, c.id) == mid
     assert cl.daemon.layer_store.get_mount_id(c.id) == mid
     c.start()
+    c.reload()
     assert read_in(c, "/data.txt") == b"table t\n"
 
     # a new daemon after detach (the process carried on)
@@ -122,6 +126,7 @@ def test_two_containers_share_the_image_layers_and_nothing_else(setup):
     a = cl.containers.run(base, SLEEPER, detach=True)
     b = cl.containers.run(base, SLEEPER, detach=True)
     a.exec_run(["sh", "-c", "echo a > /only-a"])
+    base.reload()
     assert read_in(b, "/only-a") is None
     assert b.diff() == []
 

@@ -24,6 +24,7 @@ def test_named_volume(client, base):
     c = client.containers.run(
         base, SLEEPER, detach=True, volumes={"data": {"bind": "/data", "mode": "rw"}}
     )
+    vol.reload()
     write(c, "/data/db")
     write(c, "/in-layer")
     assert Path(os.path.join(vol.attrs["Mountpoint"], "db")).read_text() == "data\n"
@@ -32,6 +33,8 @@ def test_named_volume(client, base):
     assert sorted((d["Path"], d["Kind"]) for d in c.diff()) == [("/data", 1), ("/in-layer", 1)]
     img = c.commit("snap", "v1")
     probe = client.containers.run(img, SLEEPER, detach=True)
+    c.reload()
+    vol.reload()
     assert probe.exec_run(["cat", "/in-layer"]) == (0, b"data\n")
     assert probe.exec_run(["ls", "/data"]).output == b""
     m = c.attrs["Mounts"]
@@ -63,6 +66,7 @@ def test_named_volume_in_use_cannot_be_removed(client, base):
 
 def test_anonymous_volume_and_rm_v(client, base):
     c = client.containers.run(base, SLEEPER, detach=True, volumes=["/data"])
+    c.reload()
     (mount,) = c.attrs["Mounts"]
     assert mount["Type"] == "volume" and len(mount["Name"]) == 64
     write(c, "/data/x")
@@ -70,6 +74,7 @@ def test_anonymous_volume_and_rm_v(client, base):
     c.remove(force=True)
     assert os.path.exists(os.path.join(mount["Source"], "x"))  # plain rm keeps it
     c2 = client.containers.run(base, SLEEPER, detach=True, volumes=["/data"])
+    c2.reload()
     (m2,) = c2.attrs["Mounts"]
     assert m2["Name"] != mount["Name"]
     c2.remove(force=True, v=True)
@@ -84,6 +89,7 @@ def test_bind_mount_of_a_host_folder(client, base, tmp_path):
     c = client.containers.run(
         base, SLEEPER, detach=True, volumes={str(host): {"bind": "/mnt", "mode": "rw"}}
     )
+    c.reload()
     assert c.exec_run(["cat", "/mnt/in"]) == (0, b"from host\n")
     write(c, "/mnt/out")
     assert (host / "out").read_text() == "data\n"

@@ -51,7 +51,7 @@ CELLS = [
     code(
         """
         one, log = client.images.build(path="data/app-one", tag="app-one")
-        print("\\n".join(log))
+        print("".join(m.get("stream", "") for m in log), end="")
         """
     ),
     md(
@@ -64,7 +64,7 @@ CELLS = [
     code(
         """
         two, log = client.images.build(path="data/app-two", tag="app-two")
-        print("\\n".join(log))
+        print("".join(m.get("stream", "") for m in log), end="")
         """
     ),
     md(

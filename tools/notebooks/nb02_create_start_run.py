@@ -112,6 +112,7 @@ CELLS = [
         rw = client.daemon.rw_layer(web.id)
         before = client.daemon.driver.mount_count(rw.mount_id)
         web.start()
+        web.reload()  # attrs are a snapshot: reload() asks the daemon again
         before, client.daemon.driver.mount_count(rw.mount_id), web.status, web.attrs["State"]["Pid"]
         """
     ),
@@ -146,6 +147,7 @@ CELLS = [
         web.pause()
         ticks = len(web.logs().splitlines())
         client.clock.advance(5)
+        web.reload()
         web.status, web.attrs["State"]["Running"], len(web.logs().splitlines()) - ticks, client.daemon.driver.mount_count(rw.mount_id)
         """
     ),
@@ -153,6 +155,7 @@ CELLS = [
         """
         web.unpause()
         client.clock.advance(5)
+        web.reload()
         web.status, len(web.logs().splitlines()) > ticks
         """
     ),

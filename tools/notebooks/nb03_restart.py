@@ -76,6 +76,7 @@ CELLS = [
             detach=True,
         )
         db.exec_run(["sh", "-c", "echo 1,alice >> /table.csv"])
+        db.reload()
         db.name, db.short_id, db.status
         """
     ),
@@ -201,6 +202,7 @@ CELLS = [
     code(
         """
         db.stop()
+        db.reload()
         db.status, db.attrs["State"]["ExitCode"], db.attrs["State"]["FinishedAt"]
         """
     ),
@@ -225,6 +227,7 @@ CELLS = [
     code(
         """
         db.start()
+        db.reload()
         db.status, client.daemon.layer_store.get_mount_id(db.id) == mount_id
         """
     ),
@@ -243,6 +246,7 @@ CELLS = [
         """
         db.exec_run(["sh", "-c", "echo 2,bob >> /table.csv; echo keep me > /notes.txt"])
         db.restart()
+        db.reload()
         db.status, client.daemon.layer_store.get_mount_id(db.id) == mount_id
         """
     ),

@@ -40,6 +40,7 @@ CELLS = [
         box = client.containers.run(base, ["sh", "-c", "while true; do sleep 1; done"], name="box", detach=True)
         rw = client.daemon.rw_layer(box.id)
         upper = root / "overlay2" / rw.mount_id / "diff"
+        box.reload()
         box.status
         """
     ),

@@ -90,6 +90,7 @@ CELLS = [
         """
         web.exec_run(["sh", "-c", "echo '<h1>changed</h1>' > /srv/index.html"])
         fresh = client.containers.run(page, ["cat", "/srv/index.html"], remove=True)
+        web.reload()
         web.status, client.daemon.rw_layer(web.id).mount_id == rw.mount_id, fresh
         """
     ),
@@ -141,7 +142,7 @@ CELLS = [
     code(
         """
         app, log = client.images.build(path="data/app-one", tag="app")
-        print("\\n".join(log))
+        print("".join(m.get("stream", "") for m in log), end="")
         """
     ),
     code(
@@ -176,7 +177,7 @@ CELLS = [
     code(
         """
         again, log = client.images.build(path="data/app-one", tag="app")
-        print("\\n".join(log))
+        print("".join(m.get("stream", "") for m in log), end="")
         """
     ),
     md(
@@ -196,7 +197,7 @@ CELLS = [
     code(
         """
         slim, log = client.images.build(path="data/multi-stage", tag="slim")
-        print("\\n".join(log))
+        print("".join(m.get("stream", "") for m in log), end="")
         """
     ),
     code(

@@ -48,6 +48,7 @@ CELLS = [
         plain = client.containers.run(image, loop, name="plain", detach=True)
         t0 = client.clock.now()
         plain.stop()
+        plain.reload()
         plain.status, plain.attrs["State"]["ExitCode"], client.clock.now() - t0
         """
     ),
@@ -89,6 +90,7 @@ CELLS = [
         """
         plain.start()
         plain.kill(signal="SIGTERM")
+        plain.reload()
         plain.status
         """
     ),
@@ -134,6 +136,7 @@ CELLS = [
     code(
         """
         plain.pause()
+        plain.reload()
         plain.status, plain.attrs["State"]["Running"], plain.attrs["State"]["Paused"]
         """
     ),
@@ -156,6 +159,7 @@ CELLS = [
     code(
         """
         plain.unpause()
+        plain.reload()
         plain.status
         """
     ),
@@ -186,7 +190,7 @@ CELLS = [
     code(
         """
         flaky = client.containers.run(
-            image, ["sh", "-c", "echo trying; exit 3"], name="flaky", detach=True, restart_policy="on-failure:3"
+            image, ["sh", "-c", "echo trying; exit 3"], name="flaky", detach=True, restart_policy={"Name": "on-failure", "MaximumRetryCount": 3}
         )
         client.clock.advance(5)
         flaky.reload()
@@ -213,6 +217,7 @@ CELLS = [
     code(
         """
         flaky.restart()
+        flaky.reload()
         flaky.status, flaky.attrs["RestartCount"]
         """
     ),
@@ -229,9 +234,9 @@ CELLS = [
     code(
         """
         for name, policy in [("always", "always"), ("unless", "unless-stopped"), ("never", "no")]:
-            client.containers.run(image, loop, name=name, restart_policy=policy, detach=True)
+            client.containers.run(image, loop, name=name, restart_policy={"Name": policy}, detach=True)
         for name, policy in [("always-stopped", "always"), ("unless-stopped", "unless-stopped")]:
-            client.containers.run(image, loop, name=name, restart_policy=policy, detach=True).stop(timeout=0)
+            client.containers.run(image, loop, name=name, restart_policy={"Name": policy}, detach=True).stop(timeout=0)
         client.containers.get("never").exec_run(["sh", "-c", "echo still here > /data.txt"])
         sorted(c.name for c in client.containers.list())
         """

@@ -113,7 +113,7 @@ def run_update(env: Env, p: Parsed) -> int:
     with env.client() as client:
         for ref in p.args:
             try:
-                for w in client.daemon.update(ref, policy, resources):
+                for w in client.daemon.update(ref, resources, policy)["Warnings"]:
                     env.eprint(w)
             except DockerException as e:
                 errs.append(daemon_error(e))

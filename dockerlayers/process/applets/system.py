@@ -1,4 +1,4 @@
-"""System applets: sleep date hostname true false test/[ env printenv pwd id whoami uname
+"""System applets: sleep top date hostname true false test/[ env printenv pwd id whoami uname
 kill tee busybox. Time comes from the process's clock, never the host's."""
 
 from __future__ import annotations
@@ -34,6 +34,19 @@ def sleep(ctx: AppletContext, argv: list[str]) -> int | Block:
     if total <= 0:
         return 0
     return Block(ctx.now + total)
+
+
+@applet("top")
+def top(ctx: AppletContext, argv: list[str]) -> int | Block:
+    """busybox top: redraws until it is killed; `-n N` (with `-b`) stops after N screens.
+    The model draws nothing (it has no process table or load to show): it runs until
+    signalled, which is what `docker run -d IMAGE top` relies on."""
+    args = argv[1:]
+    if "-n" in args:
+        i = args.index("-n")
+        if i + 1 < len(args) and args[i + 1].isdigit():
+            return 0
+    return Block(math.inf)
 
 
 def strftime(fmt: str, t: float) -> str:

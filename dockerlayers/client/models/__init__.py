@@ -1,0 +1,1 @@
+"""The SDK's model objects, one module per resource as in docker-py (docker/models/)."""

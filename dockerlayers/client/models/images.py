@@ -1,0 +1,289 @@
+"""`client.images` and Image, shaped like docker-py's.
+
+`build()` returns `(image, generator of dicts)` with the Engine API's build messages
+(`{"stream": ...}`, `{"aux": {"ID": ...}}`, `{"error": ..., "errorDetail": ...}`) and raises
+BuildError(reason, build_log) as docker-py does; `save()` yields tar chunks.
+
+docker-py: docker/models/images.py, docker/api/build.py, docker/api/image.py
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from dockerlayers.client.models.resource import Collection, Model
+from dockerlayers.errors import (
+    PULL_ERROR,
+    APIError,
+    BuildError,
+    DockerException,
+    ImageLoadError,
+    InvalidArgument,
+    NullResource,
+)
+
+DEFAULT_DATA_CHUNK_SIZE = 1024 * 2048
+
+
+class Image(Model):
+    """An image; `attrs` is `docker image inspect`."""
+
+    def __repr__(self) -> str:
+        tag_str = "', '".join(self.tags)
+        return f"<{type(self).__name__}: '{tag_str}'>"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return (self.attrs.get("Config") or {}).get("Labels") or {}
+
+    @property
+    def short_id(self) -> str:
+        """`sha256:` plus 12 hex characters, as docker-py shows it."""
+        return self.id[:19] if self.id.startswith("sha256:") else self.id[:12]
+
+    @property
+    def tags(self) -> list[str]:
+        return [t for t in self.attrs.get("RepoTags") or [] if t != "<none>:<none>"]
+
+    def history(self) -> list[dict[str, Any]]:
+        """`docker history` rows as the API returns them (newest first)."""
+        return [
+            {
+                "Id": h.id,
+                "Created": h.created,
+                "CreatedBy": h.created_by,
+                "Tags": h.tags or None,
+                "Size": h.size,
+                "Comment": h.comment,
+            }
+            for h in self.client.daemon.image_service.history(self.id)
+        ]
+
+    def remove(self, force: bool = False, noprune: bool = False) -> list[dict[str, str]]:
+        """`docker rmi` of this image's ID."""
+        return self.client.images.remove(self.id, force=force, noprune=noprune)
+
+    def save(
+        self, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE, named: bool | str = False
+    ) -> Iterator[bytes]:
+        """`docker save` of this image, as tar chunks. `named=True` saves it under its
+        first tag, a string under that tag (it must be one of the image's)."""
+        img = self.id
+        if named:
+            img = self.tags[0] if self.tags else img
+            if isinstance(named, str):
+                if named not in self.tags:
+                    raise InvalidArgument(f"{named} is not a valid tag for this image")
+                img = named
+        return self.client.images._save([img], chunk_size)
+
+    def tag(self, repository: str, tag: str | None = None, **kwargs: Any) -> bool:
+        """Tag the image `repository[:tag]` (`latest` when no tag is given)."""
+        ref = f"{repository}:{tag}" if tag else repository
+        self.client.daemon.image_service.tag(self.id, ref)
+        return True
+
+
+class ImageCollection(Collection):
+    """`client.images`."""
+
+    model = Image
+
+    @property
+    def _service(self):  # noqa: ANN202
+        return self._daemon.image_service
+
+    def get(self, name: str) -> Image:
+        if not name:
+            raise NullResource("Resource ID was not provided")
+        return self.prepare_model(self._daemon.image_inspect(name))
+
+    def base(self) -> Image:
+        """The built-in base image (busybox-like, no network needed), loaded on first use
+        (the model's own; on Docker, `client.images.pull("busybox")`)."""
+        return self.get(self._daemon.base_image())
+
+    def list(
+        self, name: str | None = None, all: bool = False, filters: dict[str, Any] | None = None
+    ) -> list[Image]:
+        """`docker images [NAME]`; filters: dangling, label, reference."""
+        filters = dict(filters or {})
+        if name:
+            filters["reference"] = name
+        rows = self._daemon.images(all=all, filters=filters)
+        return [self.get(row.id) for row in rows]
+
+    def load(self, data: bytes | str | BinaryIO) -> list[Image]:
+        """`docker load` of a tar (bytes or a file object): the images loaded. What is not
+        an image archive raises ImageLoadError with the daemon's words."""
+        if isinstance(data, str):
+            data = data.encode()
+        if isinstance(data, (bytes, bytearray)):
+            data = io.BytesIO(data)
+        try:
+            ids = self._daemon.load(data)
+        except APIError as e:
+            raise ImageLoadError(str(e)) from None
+        return [self.get(i) for i in ids]
+
+    def _save(self, refs: list[str], chunk_size: int | None) -> Iterator[bytes]:
+        from dockerlayers.client.models.containers import spooled_chunks
+
+        gen, _ = spooled_chunks(lambda f: self._daemon.save(refs, out=f), chunk_size)
+        return gen
+
+    def save(self, ref: str | list[str], format: str = "docker") -> bytes:
+        """`docker save REF...` as bytes (the model's own; docker-py saves from Image.save)."""
+        return self._daemon.save(ref if isinstance(ref, list) else [ref], format=format)
+
+    def pull(
+        self,
+        repository: str,
+        tag: str | None = None,
+        all_tags: bool = False,
+        **kwargs: Any,
+    ) -> Image | list[Image]:
+        """`docker pull`. Without a network the model pulls only `base`; any other name
+        fails as dockerd does without one.
+
+        docker-py: docker/models/images.py ImageCollection.pull
+        """
+        repository, image_tag = parse_repository_tag(repository)
+        tag = tag or image_tag or "latest"
+        if all_tags:
+            tag = image_tag or "latest"
+        sep = "@" if tag.startswith("sha256:") else ":"
+        image_id = self._daemon.pull(f"{repository}{sep}{tag}")
+        if all_tags:
+            return [self.get(image_id)]
+        return self.get(f"{repository}{sep}{tag}")
+
+    def push(self, repository: str, tag: str | None = None, **kwargs: Any) -> str:
+        """No registry here: refused as dockerd without network refuses."""
+        raise APIError(PULL_ERROR, 500)
+
+    def import_image(
+        self,
+        tar: bytes | str,
+        repository: str | None = None,
+        tag: str | None = None,
+        changes: list[str] | None = None,
+        message: str | None = None,
+    ) -> Image:
+        """`docker import` (the model's name; docker-py's APIClient.import_image)."""
+        image_id = self._daemon.import_image(tar, repository, tag, changes=changes, message=message)
+        return self.get(image_id)
+
+    def build(self, **kwargs: Any) -> tuple[Image, Iterator[dict[str, Any]]]:
+        """`docker build` (the legacy builder): (image, generator of the build's messages).
+        The context is `path` (a folder) or `fileobj` (a Dockerfile, or a tar with
+        `custom_context=True`, gzip with `encoding="gzip"`).
+
+        docker-py: docker/models/images.py ImageCollection.build, docker/api/build.py
+        """
+        path = kwargs.get("path")
+        fileobj = kwargs.get("fileobj")
+        if path is None and fileobj is None:
+            raise TypeError("Either path or fileobj needs to be provided.")
+        if kwargs.get("gzip") and kwargs.get("encoding") is not None:
+            raise DockerException("Can not use custom encoding if gzip is enabled")
+        if path is not None and re.match(r"^(https?|git)://|^github\.com/|^git@", str(path)):
+            raise APIError(f"unable to prepare context: {PULL_ERROR}", 500)
+        tags = kwargs.get("tag")
+        tmp = None
+        try:
+            if fileobj is not None:
+                tmp = tempfile.mkdtemp(prefix="dockerlayers-build-")
+                _write_context(fileobj, tmp, bool(kwargs.get("custom_context")), kwargs)
+                path = tmp
+            dockerfile = kwargs.get("dockerfile") or "Dockerfile"
+            try:
+                image_id, lines = self._daemon.build(
+                    path,
+                    tag=tags,
+                    dockerfile=dockerfile,
+                    buildargs=kwargs.get("buildargs"),
+                    target=kwargs.get("target"),
+                    nocache=bool(kwargs.get("nocache")),
+                    rm=kwargs.get("rm", True),
+                    forcerm=bool(kwargs.get("forcerm")),
+                )
+            except BuildError as e:
+                log = build_messages(list(e.build_log)[:-1], None)
+                log.append(_error_message(e.msg))
+                raise BuildError(e.msg, iter(log)) from None
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return self.get(image_id), iter(build_messages(lines, image_id))
+
+    def remove(
+        self, image: str, force: bool = False, noprune: bool = False
+    ) -> list[dict[str, str]]:
+        """`docker rmi`: [{"Untagged": ...}, {"Deleted": ...}]."""
+        return self._daemon.remove_image(image, force=force, prune=not noprune)
+
+    def prune(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`docker image prune`: {"ImagesDeleted": [...], "SpaceReclaimed": n}."""
+        return self._daemon.prune_images(filters)
+
+    def search(self, term: str, **kwargs: Any) -> list[dict[str, Any]]:
+        raise APIError(PULL_ERROR, 500)
+
+
+def build_messages(lines: list[str], image_id: str | None) -> list[dict[str, Any]]:
+    """The legacy builder's lines as the Engine API streams them: a step line and its
+    newline apart, `aux` with the image ID just before `Successfully built`.
+
+    moby: builder/dockerfile/builder.go, api/server/router/build (aux: types.BuildResult)
+    """
+    out: list[dict[str, Any]] = []
+    for line in lines:
+        if image_id and line.startswith("Successfully built "):
+            out.append({"aux": {"ID": image_id}})
+        if line.startswith("Step "):
+            out.append({"stream": line})
+            out.append({"stream": "\n"})
+        else:
+            out.append({"stream": line + "\n"})
+    return out
+
+
+def _error_message(msg: str) -> dict[str, Any]:
+    detail: dict[str, Any] = {"message": msg}
+    m = re.search(r"returned a non-zero code: (\d+)$", msg)
+    if m:
+        detail["code"] = int(m.group(1))
+    return {"errorDetail": detail, "error": msg}
+
+
+def _write_context(fileobj: Any, folder: str, custom: bool, kwargs: dict[str, Any]) -> None:
+    """A Dockerfile (docker-py: mkbuildcontext) or a tar context, unpacked into `folder`."""
+    data = fileobj.read() if hasattr(fileobj, "read") else fileobj
+    if isinstance(data, str):
+        data = data.encode()
+    if not custom:
+        with open(os.path.join(folder, "Dockerfile"), "wb") as f:
+            f.write(data)
+        return
+    mode = "r:gz" if kwargs.get("encoding") == "gzip" or kwargs.get("gzip") else "r:*"
+    with tarfile.open(fileobj=io.BytesIO(data), mode=mode) as tf:
+        tf.extractall(folder, filter="data")
+
+
+def parse_repository_tag(repo_name: str) -> tuple[str, str | None]:
+    """docker-py: docker/utils/utils.py parse_repository_tag"""
+    parts = repo_name.rsplit("@", 1)
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    parts = repo_name.rsplit(":", 1)
+    if len(parts) == 2 and "/" not in parts[1]:
+        return parts[0], parts[1]
+    return repo_name, None

@@ -1,0 +1,198 @@
+"""Run docker-py 7.1.0's own high-level integration tests against dockerlayers.
+
+    PYTHONPATH=$PWD python tests/compat/dockerpy_harness.py [--dpy /tmp/dpy] [--src DIR]
+
+The tests (`tests/integration/models_{containers,images,volumes,resources}_test.py`) run
+unchanged: they come from docker-py's source at tag 7.1.0 (the git mirror, or `--src`), and
+docker-py itself from its wheel, installed into a scratch folder. A conftest put beside them
+makes `docker.from_env()` return a `dockerlayers.DockerClient` view of one daemon (real clock,
+user-space mounts), `docker.APIClient(...)` its `.api`, and every `docker.errors.X` that
+dockerlayers also has `dockerlayers.errors.X`. The registry the tests pull `alpine` from is
+stood in for by the built-in base image (any other repository: Docker's "pull access
+denied"), the way a local registry mirror would serve it.
+
+Out of scope (the model has no network, ports or swarm; digest-pinned pulls need the real
+hello-world): the tests listed in OUT_OF_SCOPE. Prints `passed N of M in scope` and exits 0
+when at least GOAL pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+MIRROR = "/work/.mirror/docker+docker-py/repo"
+WHEEL_DIR = "/tmp/dpy"
+TAG = "7.1.0"
+MODULES = [
+    "tests/integration/models_containers_test.py",
+    "tests/integration/models_images_test.py",
+    "tests/integration/models_volumes_test.py",
+    "tests/integration/models_resources_test.py",
+]
+OUT_OF_SCOPE = {
+    "test_run_with_network",
+    "test_run_with_networking_config",
+    "test_run_with_networking_config_with_undeclared_network",
+    "test_run_with_networking_config_only_undeclared_network",
+    "test_ports_target_none",
+    "test_ports_target_tuple",
+    "test_ports_target_list",
+    "test_pull_with_sha",
+    "test_pull_multiple",
+}
+GOAL = 44
+
+CONFTEST = '''
+"""Installed by dockerlayers' tests/compat/dockerpy_harness.py: docker-py -> dockerlayers."""
+import copy
+import json
+import os
+import shutil
+import sys
+import tempfile
+import types
+
+import pytest
+
+sys.modules.setdefault("paramiko", types.ModuleType("paramiko"))
+
+import docker  # noqa: E402
+import docker.errors  # noqa: E402
+
+import dockerlayers  # noqa: E402
+import dockerlayers.errors as dl_errors  # noqa: E402
+from dockerlayers.client import APIClient, ContainerCollection, ImageCollection  # noqa: E402
+from dockerlayers.client import VolumeCollection  # noqa: E402
+
+_ROOT = tempfile.mkdtemp(prefix="dockerpy-harness-")
+_BASE = dockerlayers.DockerClient(root=_ROOT, mounts="user")
+_BASE_ID = _BASE.daemon.base_image()
+_BASE.daemon.registry = lambda repo, tag: _BASE_ID if repo == "alpine" else None
+
+
+def _from_env(*args, **kwargs):
+    """A fresh client object (its own api, proxy settings) on the one daemon."""
+    cl = copy.copy(_BASE)
+    cl.api = APIClient(cl)
+    cl.containers = ContainerCollection(cl)
+    cl.images = ImageCollection(cl)
+    cl.volumes = VolumeCollection(cl)
+    cl.close = lambda: None
+    return cl
+
+
+docker.from_env = _from_env
+docker.client.from_env = _from_env
+docker.DockerClient.from_env = staticmethod(_from_env)
+docker.APIClient = lambda *a, **k: _from_env().api
+for _name in dir(docker.errors):
+    if isinstance(getattr(docker.errors, _name), type) and hasattr(dl_errors, _name):
+        setattr(docker.errors, _name, getattr(dl_errors, _name))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "timeout(n): pytest-timeout's marker")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    try:
+        _BASE.detach()
+    finally:
+        shutil.rmtree(_ROOT, ignore_errors=True)
+
+
+_RESULTS = {}
+
+
+def pytest_runtest_logreport(report):
+    name = "::".join(report.nodeid.split("::")[-2:])
+    if report.when == "call" or report.outcome != "passed":
+        if _RESULTS.get(name) in ("failed",):
+            return
+        _RESULTS[name] = report.outcome
+
+
+def pytest_terminal_summary(terminalreporter):
+    with open(os.environ["DOCKERPY_HARNESS_RESULTS"], "w") as f:
+        json.dump(_RESULTS, f)
+'''
+
+
+def prepare(src: str | None, dpy: str, work: str) -> tuple[str, str]:
+    """(tests folder, site folder): docker-py's tests and the wheel, in `work`."""
+    site = os.path.join(work, "site")
+    wheels = sorted(glob.glob(os.path.join(dpy, "docker-7.1.0-*.whl")))
+    if not wheels:
+        raise FileNotFoundError(f"no docker-7.1.0 wheel in {dpy}")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, wheels[0]],
+        check=True,
+    )
+    tree = os.path.join(work, "dpy")
+    if src:
+        shutil.copytree(os.path.join(src, "tests"), os.path.join(tree, "tests"))
+    else:
+        os.makedirs(tree)
+        archive = subprocess.run(
+            ["git", "-C", MIRROR, "archive", TAG, "tests"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "x", "-C", tree], input=archive, check=True)
+    with open(os.path.join(tree, "conftest.py"), "w") as f:
+        f.write(CONFTEST)
+    return tree, site
+
+
+def run(src: str | None = None, dpy: str = WHEEL_DIR) -> dict[str, str]:
+    """{test name: outcome} of docker-py's model tests on dockerlayers."""
+    import json
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.dirname(os.path.dirname(here))
+    work = tempfile.mkdtemp(prefix="dockerpy-")
+    try:
+        tree, site = prepare(src, dpy, work)
+        results = os.path.join(work, "results.json")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([repo, site, tree])
+        env["DOCKERPY_HARNESS_RESULTS"] = results
+        env.pop("DOCKER_HOST", None)
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf",
+             "--rootdir", tree, *MODULES],
+            cwd=tree,
+            env=env,
+            check=False,
+        )  # fmt: skip
+        with open(results) as f:
+            return json.load(f)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def in_scope(results: dict[str, str]) -> tuple[int, int, list[str]]:
+    """(passed, in scope, the names that did not pass)."""
+    scoped = {k: v for k, v in results.items() if k.rsplit("::", 1)[-1] not in OUT_OF_SCOPE}
+    failed = sorted(k for k, v in scoped.items() if v != "passed")
+    return len(scoped) - len(failed), len(scoped), failed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dpy", default=WHEEL_DIR, help="folder holding docker-7.1.0-*.whl")
+    ap.add_argument("--src", default=None, help="docker-py source tree (default: git mirror)")
+    args = ap.parse_args()
+    passed, total, failed = in_scope(run(args.src, args.dpy))
+    print(f"docker-py {TAG} model tests on dockerlayers: passed {passed} of {total} in scope")
+    for name in failed:
+        print(f"  not passing: {name}")
+    return 0 if passed >= GOAL else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
