@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import os
+import posixpath
 from typing import Any
 
 import ipywidgets as widgets
@@ -108,27 +109,73 @@ class ImageExplorer(Panel):
     def show_file(self) -> None:
         """The selected layer's copy of `path`, else the copy the image shows."""
         c = self.controls
-        path = "/" + c["path"].value.strip().lstrip("/")
+        path = posixpath.normpath("/" + c["path"].value.strip().lstrip("/"))
+        if path.startswith("//"):
+            path = path[1:]
         index = c["layer"].value
+        if path == "/":
+            c["content"].value = self._dir_text(path, 0)
+            self._show_error("")
+            return
         holder = (
             index if index is not None and path in self.entries[index] else self.visible.get(path)
         )
         if holder is None:
-            c["content"].value = ""
-            self._show_error(f"{path}: not in this image")
+            hidden = self._hidden_text(path)
+            c["content"].value = hidden or ""
+            self._show_error("" if hidden else f"{path}: not in this image (no layer holds it)")
             return
         entry = self.entries[holder][path]
         if entry.kind == _content.WHITEOUT:
-            c["content"].value = f"(L{holder} deletes {path}: a whiteout, no content)"
+            hidden = self._hidden_text(path) or ""
+            c["content"].value = f"(L{holder} deletes {path}: a whiteout, no content)\n{hidden}"
+            self._show_error("")
+            return
+        if entry.kind == _content.DIR:
+            c["content"].value = self._dir_text(path, holder)
+            self._show_error("")
+            return
+        if entry.kind != _content.FILE:
+            c["content"].value = f"(copy in L{holder})\n{path}: a {entry.kind} entry, no content"
             self._show_error("")
             return
         host = os.path.join(
             self.daemon.driver.layer_dir(self.infos[holder].driver_id), path.lstrip("/")
         )
-        with open(host, "rb") as f:
-            data = f.read(4096)
+        try:
+            with open(host, "rb") as f:
+                data = f.read(4096)
+        except OSError as e:  # never show a host path or a raw OSError
+            c["content"].value = ""
+            self._show_error(f"{path}: cannot read the copy in L{holder} ({e.strerror})")
+            return
         c["content"].value = f"(copy in L{holder})\n" + data.decode("utf-8", "replace")
         self._show_error("")
+
+    def _dir_text(self, path: str, holder: int) -> str:
+        """A directory has no content to show: list what the image shows in it."""
+        prefix = path.rstrip("/") + "/"
+        names = sorted(
+            p[len(prefix) :] + ("/" if self.entries[h][p].kind == _content.DIR else "")
+            for p, h in self.visible.items()
+            if p.startswith(prefix) and "/" not in p[len(prefix) :]
+        )
+        head = f"{path} is a directory (in L{holder}); the image shows in it:"
+        return "\n".join([head, *(names or ["(empty)"])])
+
+    def _hidden_text(self, path: str) -> str | None:
+        """Not in the merged view: where its copies are and what hides them."""
+        from dockerlayers.layerhistory import find_copies
+
+        copies = find_copies(self.daemon, self.controls["image"].value, path)
+        if not copies:
+            return None
+        lines = [f"{path} is not in the image's merged view, but its layers keep it:"]
+        for cp in copies:
+            state = "visible" if cp.visible else f"hidden by {cp.hidden_by}"
+            lines.append(f"  L{cp.index} {cp.kind} {human_size(cp.size)}: {state}")
+        lines.append('("find copies" prints the bytes of a hidden file)')
+        return "\n".join(lines)
 
     def find_copies(self) -> None:
         """Every layer holding `path` — hidden copies included — and the bytes of the lowest

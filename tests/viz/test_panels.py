@@ -97,3 +97,31 @@ def test_image_explorer_recovers_a_deleted_secret(client, base, tmp_path):
     runner.set("path", "/nowhere")
     runner.click("find every copy")
     assert "no layer of this image holds it" in runner.error
+
+
+def test_show_file_of_a_deleted_file_says_what_hides_it(client, base, tmp_path):
+    (tmp_path / "Dockerfile").write_text(
+        "FROM base\nRUN echo s3cret > /secret.txt\nRUN rm /secret.txt\n"
+    )
+    image, _ = client.images.build(path=str(tmp_path), tag="leaky")
+    r = PanelRunner(ImageExplorer(client, image))
+    r.set("layer", r.options("layer")[-1])
+    r.set("path", "/secret.txt").click("show file")
+    text = r.get("content")
+    assert "not in the image's merged view" in text
+    assert "L1 file 7B: hidden by layer 2 (whiteout" in text
+    assert r.error == ""
+
+
+def test_show_file_on_a_directory_lists_it(client, base):
+    layered_image(client, (4, 4), overwrite=0, delete=0, tag="s:1")
+    ex = ImageExplorer(client, image="s:1")
+    r = PanelRunner(ex)
+    for path in ("/data", "/data/l0/", "/"):
+        r.set("path", path).click("show file")
+        text = r.get("content")
+        assert "is a directory" in text, text
+        assert "IsADirectoryError" not in text + r.error
+        assert ex.daemon.root not in text + r.error
+    r.set("path", "/data").click("show file")
+    assert "l0/" in r.get("content").splitlines()[1:]
