@@ -67,39 +67,91 @@ def _disk(home: str) -> tuple[int, int]:
 
 
 def compare_drivers(
-    files_per_layer: tuple[int, ...] = (100, 100, 100),
-    containers: int = 3,
-    growth: tuple[int, ...] = (50, 200, 800),
+    files_per_layer: tuple[int, ...] = (40, 40, 40),
+    containers: int = 2,
+    growth: tuple[int, ...] | None = None,
     drivers: tuple[str, ...] = DRIVERS,
     seed: int = 1,
 ) -> DriverComparison:
     """Build the same image and `containers` containers on each driver (temporary roots,
     user-space mounts) and measure: apparent bytes and files under the driver's folder,
-    and for images of `growth` files, what one `docker create` writes."""
+    and what one `docker create` writes on the image as it grows, layer by layer (0 files:
+    the base image; then after each layer of `files_per_layer`; plus images of `growth`
+    files in one layer, if given)."""
     from dockerlayers import DockerClient
 
+    check_inputs(files_per_layer, containers)
+    growth = tuple(growth or ())
     results = []
     for name in drivers:
         with DockerClient(driver=name, seed=seed, clock="virtual", mounts="user") as client:
-            img = layered_image(client, files_per_layer, overwrite=0, delete=0, tag="cmp:latest")
+            res = DriverResult(name, 0, 0)
+            img = client.images.base()
+            _measure_create(client, img, 0, res)
+            total = 0
+            for i, n in enumerate(files_per_layer):
+                last = i == len(files_per_layer) - 1
+                img = layered_image(
+                    client, (n,), overwrite=0, delete=0, base=img, first_index=i,
+                    tag="cmp:latest" if last else f"cmp:l{i}",
+                )  # fmt: skip
+                total += n
+                if total not in res.create_cost:
+                    _measure_create(client, img, total, res)
+            for n in growth:
+                if n in res.create_cost:
+                    continue
+                grown = layered_image(client, (n,), overwrite=0, delete=0, tag=f"grow:{n}")
+                _measure_create(client, grown, n, res)
+            # the disk picture: the image and `containers` containers, no measuring leftovers
+            for ctr in client.containers.list(all=True):
+                ctr.remove(force=True)
             for _ in range(containers):
                 client.containers.create(img, ["sleep", "60"])
-            size, files = _disk(client.daemon.driver.home)
-            res = DriverResult(name, size, files)
-            for n in growth:
-                grown = layered_image(client, (n,), overwrite=0, delete=0, tag=f"grow:{n}")
-                before = take_snapshot(client)
-                t = time.perf_counter()
-                client.containers.create(grown, ["sleep", "60"])
-                res.create_seconds[n] = time.perf_counter() - t
-                after = take_snapshot(client)
-                made = [c for c in diff_snapshots(before, after) if c.mark == CREATED]
-                res.create_cost[n] = (
-                    sum(c.state.files or 1 for c in made),
-                    sum(c.state.size for c in made if c.state.kind in ("f", "t")),
-                )
+            res.disk_bytes, res.disk_files = _disk(client.daemon.driver.home)
             results.append(res)
     return DriverComparison(tuple(files_per_layer), containers, results)
+
+
+def check_inputs(files_per_layer: tuple[int, ...], containers: int) -> None:
+    """ValueError with a reader's message unless the scenario makes sense."""
+    if not files_per_layer:
+        raise ValueError("files/layer: give at least one layer, e.g. 40,40,40")
+    if any(n < 0 for n in files_per_layer):
+        raise ValueError("files/layer: the number of files in a layer cannot be negative")
+    if sum(files_per_layer) > 20_000:
+        raise ValueError("files/layer: at most 20,000 files in all (this runs in memory)")
+    if not 1 <= containers <= 20:
+        raise ValueError("containers: from 1 to 20")
+
+
+def parse_files_per_layer(text: str) -> tuple[int, ...]:
+    """`"40, 40,40"` -> (40, 40, 40); ValueError with a reader's message otherwise."""
+    parts = [p.strip() for p in text.split(",")]
+    if not text.strip() or any(not p for p in parts):
+        raise ValueError(f"files/layer: {text!r} is not a comma-separated list of numbers")
+    try:
+        out = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(
+            f"files/layer: {text!r} is not a comma-separated list of whole numbers (e.g. 40,40)"
+        ) from None
+    check_inputs(out, 1)
+    return out
+
+
+def _measure_create(client: Any, image: Any, files: int, res: DriverResult) -> None:
+    """Entries and bytes one `docker create` on `image` adds under the root."""
+    before = take_snapshot(client)
+    t = time.perf_counter()
+    client.containers.create(image, ["sleep", "60"])
+    res.create_seconds[files] = time.perf_counter() - t
+    after = take_snapshot(client)
+    made = [c for c in diff_snapshots(before, after) if c.mark == CREATED]
+    res.create_cost[files] = (
+        sum(c.state.files or 1 for c in made),
+        sum(c.state.size for c in made if c.state.kind in ("f", "t")),
+    )
 
 
 def plot_driver_comparison(cmp: DriverComparison) -> Any:
