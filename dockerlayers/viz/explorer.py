@@ -3,7 +3,6 @@ DriverCompare (one scenario on vfs, aufs and overlay2), as widgets."""
 
 from __future__ import annotations
 
-import html
 import os
 import posixpath
 from typing import Any
@@ -14,7 +13,12 @@ from dockerlayers.viz import _content
 from dockerlayers.viz._figure import to_png
 from dockerlayers.viz._model import daemon_of, image_label, image_layer_infos
 from dockerlayers.viz.analysis import analyze_image, plot_image_analysis
-from dockerlayers.viz.drivers import compare_drivers, plot_driver_comparison
+from dockerlayers.viz.drivers import (
+    check_inputs,
+    compare_drivers,
+    parse_files_per_layer,
+    plot_driver_comparison,
+)
 from dockerlayers.viz.filemap import MODIFIED, OPAQUE, WHITEOUT, human_size, merge_layers
 from dockerlayers.viz.lab import Panel, _pre
 
@@ -208,13 +212,16 @@ class ImageExplorer(Panel):
 
 
 class DriverCompare(Panel):
-    """Run one scenario on each driver and show disk use and create cost side by side."""
+    """Run one scenario on each driver and show disk use and create cost side by side.
+
+    The create cost is measured on the image given ("files/layer") as it grows, layer by
+    layer; `growth` adds images of that many files in one layer."""
 
     def __init__(
         self,
-        files_per_layer: tuple[int, ...] = (100, 100, 100),
-        containers: int = 3,
-        growth: tuple[int, ...] = (50, 200, 800),
+        files_per_layer: tuple[int, ...] = (40, 40, 40),
+        containers: int = 2,
+        growth: tuple[int, ...] | None = None,
     ) -> None:
         c: dict[str, widgets.Widget] = {}
         c["files"] = widgets.Text(
@@ -223,22 +230,55 @@ class DriverCompare(Panel):
         c["containers"] = widgets.BoundedIntText(
             description="containers", value=containers, min=1, max=20
         )
+        c["busy"] = widgets.HTML()
         c["result"] = widgets.HTML()
-        c["figure"] = widgets.Image(format="png")
+        c["figure"] = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         c["error"] = widgets.HTML()
         self.controls = c
         self.growth = growth
         self.comparison = None
-        run = widgets.Button(description="compare")
-        run.on_click(self._guard(self.run))
+        self.run_button = widgets.Button(description="compare")
+        self.run_button.on_click(self._guard(self.run))
         super().__init__(
-            [widgets.HBox([c["files"], c["containers"], run]), c["error"], c["result"], c["figure"]]
+            [
+                widgets.HBox([c["files"], c["containers"], self.run_button, c["busy"]]),
+                c["error"],
+                c["result"],
+                c["figure"],
+            ]
         )
+
+    def _clear(self) -> None:
+        c = self.controls
+        self.comparison = None
+        c["result"].value = ""
+        c["figure"].value = b""
+        c["figure"].layout.display = "none"
 
     def run(self) -> None:
         c = self.controls
-        files = tuple(int(x) for x in c["files"].value.replace(" ", "").split(",") if x)
-        self.comparison = compare_drivers(files, int(c["containers"].value), self.growth)
-        c["result"].value = _pre(self.comparison.to_text()) + html.escape("")
-        c["figure"].value = to_png(plot_driver_comparison(self.comparison))
+        try:
+            files = parse_files_per_layer(c["files"].value)
+            check_inputs(files, int(c["containers"].value))
+        except ValueError as e:
+            self._clear()
+            self._show_error(str(e))
+            return
         self._show_error("")
+        self._clear()
+        button = self.run_button
+        button.disabled = True
+        button.description = "running…"
+        c["busy"].value = (
+            f"<i>building the image and {int(c['containers'].value)} containers on "
+            "vfs, aufs and overlay2…</i>"
+        )
+        try:
+            self.comparison = compare_drivers(files, int(c["containers"].value), self.growth)
+            c["result"].value = _pre(self.comparison.to_text())
+            c["figure"].value = to_png(plot_driver_comparison(self.comparison))
+            c["figure"].layout.display = None
+        finally:
+            button.disabled = False
+            button.description = "compare"
+            c["busy"].value = ""

@@ -125,3 +125,23 @@ def test_show_file_on_a_directory_lists_it(client, base):
         assert ex.daemon.root not in text + r.error
     r.set("path", "/data").click("show file")
     assert "l0/" in r.get("content").splitlines()[1:]
+
+
+def test_driver_compare_rejects_bad_input_and_clears_old_results():
+    from dockerlayers.viz import DriverCompare
+
+    panel = DriverCompare(files_per_layer=(5,), containers=1)
+    r = PanelRunner(panel)
+    seen = []
+    panel.controls["busy"].observe(lambda ch: seen.append(ch["new"]), "value")
+    r.click("compare")
+    assert "1 containers on an image of 5 files in 1 layers" in r.text("result")
+    assert r.image("figure")[:4] == b"\x89PNG" and r.error == ""
+    assert any("building" in v for v in seen) and r.get("busy") == ""
+    assert not r.button("compare").disabled
+    for bad, says in (("abc", "not a comma-separated list"), ("5,-3", "cannot be negative")):
+        r.set("files", bad).click("compare")
+        assert says in r.error
+        assert r.text("result") == "" and r.image("figure") == b"" and panel.comparison is None
+    r.set("files", "5, 10").click("compare")
+    assert "an image of 15 files in 2 layers" in r.text("result") and r.error == ""

@@ -73,13 +73,26 @@ def test_image_analysis_counts_waste_once_with_reasons(client, base):
 
 
 def test_driver_comparison_vfs_copies(tmp_path):
-    cmp = compare_drivers((5,), containers=2, growth=(5, 20), drivers=("vfs", "overlay2"))
+    cmp = compare_drivers((5, 15), containers=2, growth=(30,), drivers=("vfs", "overlay2"))
     vfs, ovl = cmp.result("vfs"), cmp.result("overlay2")
     assert vfs.disk_bytes > ovl.disk_bytes
+    # the create cost follows the image given, layer by layer (0: base), plus `growth`
+    assert sorted(vfs.create_cost) == sorted(ovl.create_cost) == [0, 5, 20, 30]
     # vfs copies the image into the new init layer; overlay2 writes the same few files
     assert vfs.create_cost[20][1] - vfs.create_cost[5][1] > 15 * 64
     assert abs(ovl.create_cost[20][1] - ovl.create_cost[5][1]) < 64
-    assert plot_driver_comparison(cmp).axes
+    fig = plot_driver_comparison(cmp)
+    right = fig.axes[1]
+    assert right.get_ylabel() == "kB written" and right.get_ylim()[0] == 0
+    assert fig.axes[0].get_ylabel().startswith("kB")
+    styles = {(ln.get_marker(), ln.get_linestyle()) for ln in right.get_lines()}
+    assert len(styles) == 2
+
+
+def test_driver_comparison_disk_follows_containers():
+    one = compare_drivers((10,), containers=1, drivers=("vfs",)).result("vfs")
+    three = compare_drivers((10,), containers=3, drivers=("vfs",)).result("vfs")
+    assert three.disk_files > one.disk_files
 
 
 def test_lifecycle_picture_numbers_steps_from_the_first(client, base):
