@@ -145,3 +145,80 @@ def test_driver_compare_rejects_bad_input_and_clears_old_results():
         assert r.text("result") == "" and r.image("figure") == b"" and panel.comparison is None
     r.set("files", "5, 10").click("compare")
     assert "an image of 15 files in 2 layers" in r.text("result") and r.error == ""
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    import struct
+
+    return struct.unpack(">II", png[16:24])
+
+
+def test_lab_map_marks_only_the_rw_layer_and_names_whiteouts(client, base):
+    from matplotlib.colors import to_rgba
+
+    from dockerlayers.viz.filemap import MODIFIED, WHITEOUT, plot_file_layer_map
+
+    r = PanelRunner(ContainerLab(client, image=base, map_rows=8))
+    r.click("create").click("start")
+    r.set("exec", "sh -c 'echo changed > /hello.txt; rm /etc/os-release'").click("run exec")
+    m = r.panel.matrix
+    rw = m.layer_index("RW")
+    etc = m.row("/etc")
+    assert etc.collapsed and etc.cells[rw].kind == MODIFIED != WHITEOUT
+    assert etc.changed  # a row the exec changed, in the RW layer only
+    fig = plot_file_layer_map(m, legend=False)
+    red = to_rgba("#d62728")
+    boxes = [
+        col
+        for col in fig.axes[0].collections
+        if len(col.get_edgecolor()) and tuple(col.get_edgecolor()[0]) == red
+    ]
+    xs = {int(x) for col in boxes for x, _ in col.get_offsets()}
+    assert xs == {rw}
+    line = [ln for ln in r.trace.splitlines() if "os-release" in ln][-1]
+    assert "whiteout: a" in line and ("0/0 char device" in line or ".wh." in line)
+
+
+def test_lab_create_without_any_image_gets_base(tmp_path):
+    from dockerlayers import DockerClient
+
+    with DockerClient(root=str(tmp_path / "r"), seed=1, clock="virtual", mounts="user") as c:
+        r = PanelRunner(ContainerLab(c))
+        assert r.options("image") == []
+        r.click("create")
+        assert r.error == "" and "Created" in r.status
+        assert "base:latest" in r.options("image")
+        assert "docker create --name <generated> base" in r.trace
+
+
+def test_lab_exec_output_goes_with_its_container_and_events_show_newest_first(client, base):
+    r = lab(client, base)
+    r.click("create").click("start")
+    r.set("exec", "echo hi").click("run exec")
+    assert "hi" in r.get("exec_output")
+    r.set("force", True).click("rm")
+    assert r.get("exec_output") == ""
+    assert "container destroy" in r.log.splitlines()[0]
+
+
+def test_lab_map_hidden_when_empty_and_shown_at_its_drawn_size(client, base):
+    from dockerlayers.viz import _figure
+    from dockerlayers.viz.lab import MAP_SCALE
+
+    panel = ContainerLab(client, image=base)
+    assert _figure._WARM  # matplotlib warmed when the panel is built
+    r = PanelRunner(panel)
+    img = panel.controls["map"]
+    assert img.layout.display == "none" and r.image() == b""
+    r.click("create")
+    w, h = _png_size(r.image())
+    assert img.layout.display != "none"
+    assert (int(img.width) * MAP_SCALE, int(img.height) * MAP_SCALE) == (w, h)
+    assert img.layout.width == f"{img.width}px" and int(img.height) < 800  # fits a laptop
+
+
+def test_lab_refused_rm_writes_nothing(client, base):
+    r = lab(client, base)
+    r.click("create").click("start").click("rm")
+    assert "You cannot remove a running container" in r.error
+    assert "config.v2.json" not in r.trace
