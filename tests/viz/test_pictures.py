@@ -106,3 +106,12 @@ def test_lifecycle_picture_numbers_steps_from_the_first(client, base):
     assert len(lc.path) == 13
     texts = [t.get_text() for t in plot_lifecycle(lc).texts]
     assert texts[-1].startswith("…  4.pause  5.unpause") and texts[-1].endswith("13.unpause")
+
+
+def test_lifecycle_edges_carry_the_commands(client, base):
+    c = client.containers.create(base, ["sleep", "100"], name="lab")
+    c.start()
+    texts = " | ".join(t.get_text() for t in plot_lifecycle(lifecycle(client, "lab")).axes[0].texts)
+    for command in ("create", "start", "pause", "unpause", "stop / kill / die", "rm", "rm -f",
+                    "restart", "destroy"):  # fmt: skip
+        assert command in texts, command
