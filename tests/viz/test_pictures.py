@@ -115,3 +115,25 @@ def test_lifecycle_edges_carry_the_commands(client, base):
     for command in ("create", "start", "pause", "unpause", "stop / kill / die", "rm", "rm -f",
                     "restart", "destroy"):  # fmt: skip
         assert command in texts, command
+
+
+def test_image_analysis_names_a_tiny_wasted_layer(client, base, tmp_path):
+    secret = "x" * 34  # + newline: 35 bytes
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM base\nRUN echo {secret} > /secret.txt\nRUN rm /secret.txt\n"
+    )
+    client.images.build(path=str(tmp_path), tag="leaky")
+    texts = [
+        t.get_text() for t in plot_image_analysis(analyze_image(client, "leaky")).axes[0].texts
+    ]
+    assert "35B (all wasted)" in " ".join(texts)
+
+
+def test_stack_picture_keeps_room_for_its_title(client, base):
+    from dockerlayers.viz import layer_stack, plot_layer_stack
+
+    client.containers.create(base, ["sleep", "1"], name="web")
+    fig = plot_layer_stack(layer_stack(client))
+    w, h = fig.get_size_inches()
+    ax_top = fig.axes[0].get_position().y1 * h
+    assert w >= 5.5 and h - ax_top >= 0.5
