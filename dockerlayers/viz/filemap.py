@@ -424,7 +424,7 @@ def plot_file_layer_map(
         handles.append(
             Line2D([], [], marker="o", color="black", linestyle="", label="merged view shows")
         )
-        handles.append(Patch(facecolor="none", edgecolor="#d62728", label="changed by last action"))
+        handles.append(Patch(facecolor="none", edgecolor="#d62728", label="last action wrote (RW)"))
         fig.legend(
             handles=handles,
             loc="upper left",

@@ -35,7 +35,7 @@ MAP_KEY = (
     '<span style="background:#e7298a">&nbsp;whiteout&nbsp;</span> '
     '<span style="background:#9e7fd1">&nbsp;opaque&nbsp;</span> '
     "&#9679; the copy the merged view shows; "
-    '<span style="color:#d62728">red</span>: changed by the last action</span>'
+    '<span style="color:#d62728">red</span>: written to the RW layer by the last action</span>'
 )
 
 
@@ -125,9 +125,9 @@ class ContainerLab(Panel):
         c["error"] = widgets.HTML()
         c["trace"] = widgets.HTML()
         c["log"] = widgets.Textarea(
-            description="events ↑new",
+            description="events",
+            placeholder="(newest first)",
             layout=widgets.Layout(width="95%", height="140px"),
-            disabled=True,
         )
         # hidden while empty (an empty Image shows a broken-image icon); shown at the size
         # it is drawn (a PNG stretched to the panel's width is blurry and too tall)
