@@ -44,7 +44,8 @@ class ImageExplorer(Panel):
         )
         c["files"] = widgets.HTML()
         c["analysis"] = widgets.HTML()
-        c["figure"] = widgets.Image(format="png")
+        # hidden until there is a picture (an empty Image shows a broken-image icon)
+        c["figure"] = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         c["path"] = widgets.Text(description="path", placeholder="/etc/passwd")
         c["content"] = widgets.Textarea(
             description="content", layout=widgets.Layout(width="95%", height="120px")
@@ -81,6 +82,7 @@ class ImageExplorer(Panel):
         self.analysis = analyze_image(self.client, ref)
         c["analysis"].value = _pre(self.analysis.to_text())
         c["figure"].value = to_png(plot_image_analysis(self.analysis))
+        c["figure"].layout.display = None
         c["layer"].options = [
             (
                 f"L{i.index} {human_size(i.size):>7}  "

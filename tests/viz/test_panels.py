@@ -222,3 +222,17 @@ def test_lab_refused_rm_writes_nothing(client, base):
     r.click("create").click("start").click("rm")
     assert "You cannot remove a running container" in r.error
     assert "config.v2.json" not in r.trace
+
+
+def test_panels_hide_empty_pictures(tmp_path):
+    from dockerlayers import DockerClient
+    from dockerlayers.viz import DriverCompare
+
+    assert DriverCompare().controls["figure"].layout.display == "none"
+    with DockerClient(root=str(tmp_path / "r"), seed=1, clock="virtual", mounts="user") as c:
+        ex = ImageExplorer(c)
+        assert ex.controls["figure"].layout.display == "none"
+        ex.controls["image"].options = [("base", c.images.base().id)]
+        ex.controls["image"].value = c.images.base().id
+        assert ex.controls["figure"].layout.display != "none"
+        assert bytes(ex.controls["figure"].value).startswith(b"\x89PNG")
