@@ -4,6 +4,9 @@
    file × layer map), on the reference scene: an image of 2,000 files in 5 layers and
    3 running containers. Goal: median < 150 ms.
 2. The file × layer map (model + figure + PNG) of a 20,000-file image. Goal: < 1 s.
+3. A fresh process: building a ContainerLab, then its first click (`create`), which used
+   to pay matplotlib's start-up (0.6-1 s). Goal: first click < 300 ms.
+4. DriverCompare's default run (compare_drivers()). Goal: < 1 s.
 
 Run: python benchmarks/bench_viz.py
 """
@@ -153,8 +156,49 @@ def bench_big_map(n: int = 20_000) -> None:
         client.close()
 
 
+_FIRST_CLICK = """
+import time
+from dockerlayers import DockerClient
+from dockerlayers.viz.lab import ContainerLab
+from dockerlayers.viz.testing import PanelRunner
+c = DockerClient(seed=1, clock="virtual", mounts="user")
+base = c.images.base()
+t = time.perf_counter(); lab = ContainerLab(c, base); build = time.perf_counter() - t
+t = time.perf_counter(); PanelRunner(lab).click("create"); first = time.perf_counter() - t
+print(f"{build:.4f} {first:.4f}")
+c.close()
+"""
+
+
+def bench_first_click(rounds: int = 3) -> None:
+    import subprocess
+    import sys
+
+    builds, firsts = [], []
+    for _ in range(rounds):
+        out = subprocess.run(
+            [sys.executable, "-c", _FIRST_CLICK], capture_output=True, text=True, check=True
+        ).stdout.split()
+        builds.append(float(out[0]))
+        firsts.append(float(out[1]))
+    print(f"ContainerLab in a fresh process: build {_ms(builds)}, first click {_ms(firsts)}")
+
+
+def bench_driver_compare(rounds: int = 3) -> None:
+    from dockerlayers.viz.drivers import compare_drivers
+
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        compare_drivers()
+        times.append(time.perf_counter() - t)
+    print(f"DriverCompare default run: {_ms(times)}")
+
+
 if __name__ == "__main__":
     # warm matplotlib's font cache so that neither measurement pays for it
     to_png(plot_file_layer_map(build_matrix([], [{}])))
     bench_lab()
     bench_big_map()
+    bench_first_click()
+    bench_driver_compare()

@@ -53,8 +53,11 @@ def container_rm(daemon: Daemon, c: Container, force: bool, remove_volumes: bool
     try:
         cleanup_container(daemon, c, force, remove_volumes)
     finally:
+        # moby: ContainerRm's `defer container.ResetRemovalInProgress()` changes memory
+        # only; a refused rm (running, no force) never reached the Dead checkpoint and
+        # writes nothing. Past it, the kept (dead) container's state is saved.
         c.state.reset_removal_in_progress()
-        if c.id in daemon.containers:
+        if c.id in daemon.containers and c.state.dead:
             c.checkpoint()
 
 

@@ -162,8 +162,9 @@ def plot_image_analysis(source: Any, ref: str | None = None) -> Any:
 
     an = source if isinstance(source, ImageAnalysis) else analyze_image(source, ref or "")
     n = max(len(an.layers), 1)
-    fig = new_figure(9.0, 1.4 + 0.42 * n)
-    ax = fig.add_axes((0.36, 0.12, 0.6, 0.74))
+    height = 1.5 + 0.42 * n
+    fig = new_figure(9.0, height)
+    ax = fig.add_axes((0.36, 0.5 / height, 0.6, 1 - 0.9 / height))  # inches: 0.5 below, 0.4 above
     ys = list(range(len(an.layers)))
     kept = [s.size - s.wasted for s in an.layers]
     waste = [s.wasted for s in an.layers]
@@ -181,6 +182,24 @@ def plot_image_analysis(source: Any, ref: str | None = None) -> Any:
         ],
         fontsize=7,
     )
+    # every bar says its size: a 35-byte secret is invisible at a linear scale beside a
+    # base layer of megabytes, and it is what the picture is about
+    top = max([s.size for s in an.layers] + [1])
+    for y, s in zip(ys, an.layers):
+        note = human_size(s.size)
+        if s.wasted:
+            note += " (all wasted)" if s.wasted == s.size else f", {human_size(s.wasted)} wasted"
+        tiny = s.size < top * 0.02
+        ax.text(
+            s.size + top * 0.01,
+            y,
+            ("◀ " if tiny else "") + note,
+            va="center",
+            fontsize=7,
+            color="#cb181d" if s.wasted else "#252525",
+            fontweight="bold" if s.wasted else "normal",
+        )
+    ax.set_xlim(0, top * 1.3)
     ax.invert_yaxis()
     ax.set_xlabel("bytes (hatched: from the base image)", fontsize=8)
     ax.tick_params(axis="x", labelsize=7)

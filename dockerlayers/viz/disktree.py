@@ -25,6 +25,7 @@ from dockerlayers.viz.snapshot import (
     diff_snapshots,
     is_internal,
     take_snapshot,
+    whiteout_note,
 )
 
 
@@ -157,6 +158,9 @@ def disk_tree(
             bits.append("-> " + shorten_path(state.text))
         elif state.kind == "f" and state.text and len(state.text) <= 80:
             bits.append(shorten_path(state.text))
+        wh = whiteout_note(path, state.kind)
+        if wh is not None:
+            bits.append(wh)
         return "; ".join(bits)
 
     def walk(parent: str, depth: int) -> None:

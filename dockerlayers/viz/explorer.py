@@ -3,8 +3,8 @@ DriverCompare (one scenario on vfs, aufs and overlay2), as widgets."""
 
 from __future__ import annotations
 
-import html
 import os
+import posixpath
 from typing import Any
 
 import ipywidgets as widgets
@@ -13,7 +13,12 @@ from dockerlayers.viz import _content
 from dockerlayers.viz._figure import to_png
 from dockerlayers.viz._model import daemon_of, image_label, image_layer_infos
 from dockerlayers.viz.analysis import analyze_image, plot_image_analysis
-from dockerlayers.viz.drivers import compare_drivers, plot_driver_comparison
+from dockerlayers.viz.drivers import (
+    check_inputs,
+    compare_drivers,
+    parse_files_per_layer,
+    plot_driver_comparison,
+)
 from dockerlayers.viz.filemap import MODIFIED, OPAQUE, WHITEOUT, human_size, merge_layers
 from dockerlayers.viz.lab import Panel, _pre
 
@@ -39,7 +44,8 @@ class ImageExplorer(Panel):
         )
         c["files"] = widgets.HTML()
         c["analysis"] = widgets.HTML()
-        c["figure"] = widgets.Image(format="png")
+        # hidden until there is a picture (an empty Image shows a broken-image icon)
+        c["figure"] = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         c["path"] = widgets.Text(description="path", placeholder="/etc/passwd")
         c["content"] = widgets.Textarea(
             description="content", layout=widgets.Layout(width="95%", height="120px")
@@ -76,6 +82,7 @@ class ImageExplorer(Panel):
         self.analysis = analyze_image(self.client, ref)
         c["analysis"].value = _pre(self.analysis.to_text())
         c["figure"].value = to_png(plot_image_analysis(self.analysis))
+        c["figure"].layout.display = None
         c["layer"].options = [
             (
                 f"L{i.index} {human_size(i.size):>7}  "
@@ -108,27 +115,73 @@ class ImageExplorer(Panel):
     def show_file(self) -> None:
         """The selected layer's copy of `path`, else the copy the image shows."""
         c = self.controls
-        path = "/" + c["path"].value.strip().lstrip("/")
+        path = posixpath.normpath("/" + c["path"].value.strip().lstrip("/"))
+        if path.startswith("//"):
+            path = path[1:]
         index = c["layer"].value
+        if path == "/":
+            c["content"].value = self._dir_text(path, 0)
+            self._show_error("")
+            return
         holder = (
             index if index is not None and path in self.entries[index] else self.visible.get(path)
         )
         if holder is None:
-            c["content"].value = ""
-            self._show_error(f"{path}: not in this image")
+            hidden = self._hidden_text(path)
+            c["content"].value = hidden or ""
+            self._show_error("" if hidden else f"{path}: not in this image (no layer holds it)")
             return
         entry = self.entries[holder][path]
         if entry.kind == _content.WHITEOUT:
-            c["content"].value = f"(L{holder} deletes {path}: a whiteout, no content)"
+            hidden = self._hidden_text(path) or ""
+            c["content"].value = f"(L{holder} deletes {path}: a whiteout, no content)\n{hidden}"
+            self._show_error("")
+            return
+        if entry.kind == _content.DIR:
+            c["content"].value = self._dir_text(path, holder)
+            self._show_error("")
+            return
+        if entry.kind != _content.FILE:
+            c["content"].value = f"(copy in L{holder})\n{path}: a {entry.kind} entry, no content"
             self._show_error("")
             return
         host = os.path.join(
             self.daemon.driver.layer_dir(self.infos[holder].driver_id), path.lstrip("/")
         )
-        with open(host, "rb") as f:
-            data = f.read(4096)
+        try:
+            with open(host, "rb") as f:
+                data = f.read(4096)
+        except OSError as e:  # never show a host path or a raw OSError
+            c["content"].value = ""
+            self._show_error(f"{path}: cannot read the copy in L{holder} ({e.strerror})")
+            return
         c["content"].value = f"(copy in L{holder})\n" + data.decode("utf-8", "replace")
         self._show_error("")
+
+    def _dir_text(self, path: str, holder: int) -> str:
+        """A directory has no content to show: list what the image shows in it."""
+        prefix = path.rstrip("/") + "/"
+        names = sorted(
+            p[len(prefix) :] + ("/" if self.entries[h][p].kind == _content.DIR else "")
+            for p, h in self.visible.items()
+            if p.startswith(prefix) and "/" not in p[len(prefix) :]
+        )
+        head = f"{path} is a directory (in L{holder}); the image shows in it:"
+        return "\n".join([head, *(names or ["(empty)"])])
+
+    def _hidden_text(self, path: str) -> str | None:
+        """Not in the merged view: where its copies are and what hides them."""
+        from dockerlayers.layerhistory import find_copies
+
+        copies = find_copies(self.daemon, self.controls["image"].value, path)
+        if not copies:
+            return None
+        lines = [f"{path} is not in the image's merged view, but its layers keep it:"]
+        for cp in copies:
+            state = "visible" if cp.visible else f"hidden by {cp.hidden_by}"
+            lines.append(f"  L{cp.index} {cp.kind} {human_size(cp.size)}: {state}")
+        lines.append('("find copies" prints the bytes of a hidden file)')
+        return "\n".join(lines)
 
     def find_copies(self) -> None:
         """Every layer holding `path` — hidden copies included — and the bytes of the lowest
@@ -161,13 +214,16 @@ class ImageExplorer(Panel):
 
 
 class DriverCompare(Panel):
-    """Run one scenario on each driver and show disk use and create cost side by side."""
+    """Run one scenario on each driver and show disk use and create cost side by side.
+
+    The create cost is measured on the image given ("files/layer") as it grows, layer by
+    layer; `growth` adds images of that many files in one layer."""
 
     def __init__(
         self,
-        files_per_layer: tuple[int, ...] = (100, 100, 100),
-        containers: int = 3,
-        growth: tuple[int, ...] = (50, 200, 800),
+        files_per_layer: tuple[int, ...] = (40, 40, 40),
+        containers: int = 2,
+        growth: tuple[int, ...] | None = None,
     ) -> None:
         c: dict[str, widgets.Widget] = {}
         c["files"] = widgets.Text(
@@ -176,22 +232,55 @@ class DriverCompare(Panel):
         c["containers"] = widgets.BoundedIntText(
             description="containers", value=containers, min=1, max=20
         )
+        c["busy"] = widgets.HTML()
         c["result"] = widgets.HTML()
-        c["figure"] = widgets.Image(format="png")
+        c["figure"] = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         c["error"] = widgets.HTML()
         self.controls = c
         self.growth = growth
         self.comparison = None
-        run = widgets.Button(description="compare")
-        run.on_click(self._guard(self.run))
+        self.run_button = widgets.Button(description="compare")
+        self.run_button.on_click(self._guard(self.run))
         super().__init__(
-            [widgets.HBox([c["files"], c["containers"], run]), c["error"], c["result"], c["figure"]]
+            [
+                widgets.HBox([c["files"], c["containers"], self.run_button, c["busy"]]),
+                c["error"],
+                c["result"],
+                c["figure"],
+            ]
         )
+
+    def _clear(self) -> None:
+        c = self.controls
+        self.comparison = None
+        c["result"].value = ""
+        c["figure"].value = b""
+        c["figure"].layout.display = "none"
 
     def run(self) -> None:
         c = self.controls
-        files = tuple(int(x) for x in c["files"].value.replace(" ", "").split(",") if x)
-        self.comparison = compare_drivers(files, int(c["containers"].value), self.growth)
-        c["result"].value = _pre(self.comparison.to_text()) + html.escape("")
-        c["figure"].value = to_png(plot_driver_comparison(self.comparison))
+        try:
+            files = parse_files_per_layer(c["files"].value)
+            check_inputs(files, int(c["containers"].value))
+        except ValueError as e:
+            self._clear()
+            self._show_error(str(e))
+            return
         self._show_error("")
+        self._clear()
+        button = self.run_button
+        button.disabled = True
+        button.description = "running…"
+        c["busy"].value = (
+            f"<i>building the image and {int(c['containers'].value)} containers on "
+            "vfs, aufs and overlay2…</i>"
+        )
+        try:
+            self.comparison = compare_drivers(files, int(c["containers"].value), self.growth)
+            c["result"].value = _pre(self.comparison.to_text())
+            c["figure"].value = to_png(plot_driver_comparison(self.comparison))
+            c["figure"].layout.display = None
+        finally:
+            button.disabled = False
+            button.description = "compare"
+            c["busy"].value = ""

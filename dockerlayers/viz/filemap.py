@@ -28,7 +28,6 @@ from dockerlayers.viz._model import (
 
 ADDED, MODIFIED, WHITEOUT, OPAQUE = "added", "modified", "whiteout", "opaque"
 KINDS = (ADDED, MODIFIED, WHITEOUT, OPAQUE)
-_PRIORITY = {WHITEOUT: 3, OPAQUE: 2, MODIFIED: 1, ADDED: 0}
 _LETTER = {ADDED: "A", MODIFIED: "M", WHITEOUT: "W", OPAQUE: "O"}
 
 
@@ -254,9 +253,18 @@ def build_matrix(
                 a.visible += c.visible
                 if c.visible:
                     size += c.size
-        for a in agg.values():
-            # a folder cell shows its most telling change: whiteout > opaque > modified > added
-            a.kind = max(a.counts, key=_PRIORITY.__getitem__)
+        own = cells.get(key, {})
+        for i, a in agg.items():
+            # a folded folder is coloured as what happened to the folder itself: deleted
+            # (whiteout) or replaced (opaque) only if the folder's own entry says so; files
+            # deleted or changed inside it make it "modified", never a whiteout
+            mine = own.get(i)
+            if mine is not None and mine.kind in (WHITEOUT, OPAQUE):
+                a.kind = mine.kind
+            elif set(a.counts) == {ADDED}:
+                a.kind = ADDED
+            else:
+                a.kind = MODIFIED
         rows.append(
             FileRow(
                 path=key,
@@ -346,13 +354,15 @@ def plot_file_layer_map(
     n_rows, n_cols = max(len(m.rows), 1), max(len(m.layers), 1)
     grid = [[0] * n_cols for _ in range(n_rows)]
     vx, vy, cx, cy = [], [], [], []
+    # only the RW layer changes after create: image layers and init are read-only
+    writable = {i.index for i in m.layers if i.kind == "rw"}
     for y, r in enumerate(m.rows):
         for x, c in r.cells.items():
             grid[y][x] = order.index(c.kind)
             if c.visible:
                 vx.append(x)
                 vy.append(y)
-            if r.changed:
+            if r.changed and x in writable:
                 cx.append(x)
                 cy.append(y)
     labels = [_row_label(r) for r in m.rows] if n_rows <= 300 else []
@@ -414,7 +424,7 @@ def plot_file_layer_map(
         handles.append(
             Line2D([], [], marker="o", color="black", linestyle="", label="merged view shows")
         )
-        handles.append(Patch(facecolor="none", edgecolor="#d62728", label="changed by last action"))
+        handles.append(Patch(facecolor="none", edgecolor="#d62728", label="last action wrote (RW)"))
         fig.legend(
             handles=handles,
             loc="upper left",

@@ -16,12 +16,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from dockerlayers.viz._figure import to_png
+from dockerlayers.viz._figure import to_png, warm
 from dockerlayers.viz._model import container_name, daemon_of, image_label, short
 from dockerlayers.viz.disktree import disk_tree
 from dockerlayers.viz.filemap import file_layer_matrix, human_size, plot_file_layer_map
 from dockerlayers.viz.trace import Trace, error_text, format_event, run_traced
 
+#: the map is laid out at MAP_DPI pixels per inch (CSS pixels) and drawn at MAP_SCALE x
+MAP_DPI, MAP_SCALE = 90, 2
 ACTIONS = ("create", "start", "stop", "kill", "pause", "unpause", "restart", "rm", "commit")
 DEFAULT_COMMAND = "sh -c 'echo hello > /hello.txt; while true; do date >> /log.txt; sleep 5; done'"
 
@@ -33,7 +35,7 @@ MAP_KEY = (
     '<span style="background:#e7298a">&nbsp;whiteout&nbsp;</span> '
     '<span style="background:#9e7fd1">&nbsp;opaque&nbsp;</span> '
     "&#9679; the copy the merged view shows; "
-    '<span style="color:#d62728">red</span>: changed by the last action</span>'
+    '<span style="color:#d62728">red</span>: written to the RW layer by the last action</span>'
 )
 
 
@@ -97,6 +99,7 @@ class ContainerLab(Panel):
         self.history: list[Trace] = []
         self.last_trace: Trace | None = None
         self._png_key: str | None = None
+        self._exec_of: str | None = None  # the container the exec output came from
         c: dict[str, widgets.Widget] = {}
         c["image"] = widgets.Dropdown(description="image", options=self._image_options())
         if image is not None:
@@ -122,9 +125,13 @@ class ContainerLab(Panel):
         c["error"] = widgets.HTML()
         c["trace"] = widgets.HTML()
         c["log"] = widgets.Textarea(
-            description="events", layout=widgets.Layout(width="95%", height="140px")
+            description="events",
+            placeholder="(newest first)",
+            layout=widgets.Layout(width="95%", height="140px"),
         )
-        c["map"] = widgets.Image(format="png")
+        # hidden while empty (an empty Image shows a broken-image icon); shown at the size
+        # it is drawn (a PNG stretched to the panel's width is blurry and too tall)
+        c["map"] = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         c["key"] = widgets.HTML(MAP_KEY)
         c["tree"] = widgets.HTML()
         self.controls = c
@@ -163,6 +170,8 @@ class ContainerLab(Panel):
             ]
         )
         self.refresh()
+        if show_map:
+            warm()  # the first click must not pay matplotlib's start-up
 
     # -- state ---------------------------------------------------------------------------
     def _image_options(self) -> list[tuple[str, str]]:
@@ -191,13 +200,16 @@ class ContainerLab(Panel):
             argv = shlex.split(c["command"].value) if c["command"].value.strip() else None
             name = c["name"].value.strip() or None
 
+            chosen = c["image"].value
+
             def fn() -> Any:
-                return self.client.containers.create(c["image"].value, argv, name=name)
+                # no image yet: get `base` first, as `docker run base` pulls what it lacks
+                ref = chosen if chosen is not None else self.client.images.base().id
+                return self.client.containers.create(ref, argv, name=name)
 
             shown_name = name or "<generated>"
-            action = (
-                f"docker create --name {shown_name} {image_label(self.daemon, c['image'].value)}"
-            )
+            shown_image = image_label(self.daemon, chosen) if chosen is not None else "base"
+            action = f"docker create --name {shown_name} {shown_image}"
         elif verb == "advance":
             secs = float(c["seconds"].value)
 
@@ -250,6 +262,7 @@ class ContainerLab(Panel):
             c[
                 "exec_output"
             ].value = f"$ {c['exec'].value}\n{out.decode('utf-8', 'replace')}(exit code {code})"
+            self._exec_of = cid
         self.last_trace = trace
         self.history.append(trace)
         self.refresh(trace)
@@ -289,6 +302,11 @@ class ContainerLab(Panel):
         self._show_error(
             f"Error response from daemon: {trace.error}" if trace and trace.error else ""
         )
+        if self._exec_of is not None and (
+            self._exec_of not in self.daemon.containers or self._exec_of != c["container"].value
+        ):
+            c["exec_output"].value = ""  # its container is gone (or another is selected)
+            self._exec_of = None
         c["status"].value = self._status_html()
         c["log"].value = self._event_log()
         if trace is not None:
@@ -321,24 +339,45 @@ class ContainerLab(Panel):
         return _pre(self.status_text())
 
     def _event_log(self, last: int = 40) -> str:
+        """The newest `last` events, newest first: the box shows the latest without
+        scrolling (a Textarea keeps its scroll position at the top)."""
         events = self.daemon.events.list()[-last:]
-        return "\n".join(f"{format_time(e['timeNano'])} {format_event(e)}" for e in events)
+        return "\n".join(
+            f"{format_time(e['timeNano'])} {format_event(e)}" for e in reversed(events)
+        )
 
     def _draw_map(self, trace: Trace | None) -> None:
         cid = self.selected
         if cid is None:
-            self.controls["map"].value = b""
+            self._set_map(b"", 0, 0)
             self._png_key = None
             return
         rw = self.daemon.rw_layer(cid)
         highlight: set[str] = set()
         if trace is not None:
-            for did in (rw.mount_id, rw.init_id):
-                highlight |= trace.container_paths.get(did, set())
+            # only the RW layer is written after create (init and image layers are read-only)
+            highlight |= trace.container_paths.get(rw.mount_id, set())
         m = file_layer_matrix(self.client, cid, max_rows=self.map_rows, highlight=highlight)
         self.matrix = m
         key = cid + "\n" + m.to_text() + "\n" + repr([(i.label, i.size) for i in m.layers])
         if key == self._png_key:
             return  # nothing the picture shows has changed
-        self.controls["map"].value = to_png(plot_file_layer_map(m, legend=False))
+        fig = plot_file_layer_map(m, legend=False)
+        w_in, h_in = fig.get_size_inches()
+        png = to_png(fig, dpi=MAP_DPI * MAP_SCALE)
+        self._set_map(png, round(w_in * MAP_DPI), round(h_in * MAP_DPI))
         self._png_key = key
+
+    def _set_map(self, png: bytes, width: int, height: int) -> None:
+        """Show `png` at `width` x `height` CSS pixels (drawn at MAP_SCALE times that, crisp
+        on high-density screens); hide the widget while there is no picture."""
+        img = self.controls["map"]
+        img.value = png
+        if png:
+            img.width, img.height = str(width), str(height)
+            img.layout.width, img.layout.height = f"{width}px", f"{height}px"
+            img.layout.max_width = "100%"
+            img.layout.object_fit = "contain"
+            img.layout.display = None
+        else:
+            img.layout.display = "none"

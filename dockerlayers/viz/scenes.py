@@ -19,6 +19,7 @@ def layered_image(
     per_dir: int = 50,
     tag: str = "scene:latest",
     base: Any = None,
+    first_index: int = 0,
 ) -> Any:
     """An image on `base` (default: the built-in base) with one layer per entry of
     `files_per_layer`: layer i adds that many files under /data/l<i>/, and from the second
@@ -26,9 +27,9 @@ def layered_image(
     (wasted bytes, whiteouts). Returns the image (docker SDK model)."""
     image = base if base is not None else client.images.base()
     repo, _, t = tag.partition(":")
-    for i, n in enumerate(files_per_layer):
+    for i, n in enumerate(files_per_layer, start=first_index):
         steps = [f"add {n} files under /data/l{i}"]
-        if i:
+        if i > first_index:
             steps.append(f"overwrite {overwrite} and delete {delete} in /data/l{i - 1}")
         ctr = client.containers.create(image, ["sh", "-c", "# " + "; ".join(steps)])
         try:
@@ -40,16 +41,16 @@ def layered_image(
             for j in range(n):
                 body = (f"layer {i} file {j}\n".encode() * (file_size // 16 + 1))[:file_size]
                 fs.write_bytes(f"{top}/d{j // per_dir:03d}/f{j:05d}.txt", body)
-            if i:
+            if i > first_index:
                 below = f"/data/l{i - 1}"
-                prev_n = files_per_layer[i - 1]
+                prev_n = files_per_layer[i - 1 - first_index] if i > first_index else 0
                 for j in range(min(overwrite, prev_n)):
                     fs.write_bytes(
                         f"{below}/d{j // per_dir:03d}/f{j:05d}.txt", b"overwritten\n" * 8
                     )
                 for j in range(min(overwrite, prev_n), min(overwrite + delete, prev_n)):
                     fs.remove(f"{below}/d{j // per_dir:03d}/f{j:05d}.txt")
-            last = i == len(files_per_layer) - 1
+            last = i == first_index + len(files_per_layer) - 1
             image = ctr.commit(repo if last else None, (t or "latest") if last else None)
         finally:
             ctr.remove(force=True)

@@ -154,3 +154,20 @@ def diff_snapshots(before: Snapshot, after: Snapshot) -> list[Change]:
 
 def is_internal(path: str) -> bool:
     return path.split("/", 1)[0] in INTERNAL
+
+
+def whiteout_note(path: str, kind: str) -> str | None:
+    """What a whiteout on disk is, in words; None for any other entry. overlay2 (as root)
+    writes a 0/0 character device named as the deleted file; aufs, vfs-made tars and the
+    model's rootless form write `.wh.<name>` files; `.wh..wh..opq` marks an opaque folder.
+
+    moby: daemon/graphdriver/overlay2/overlay.go, pkg/archive/whiteouts.go
+    """
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    if kind == "c":
+        return f"whiteout: a 0/0 char device, deletes {name} from the layers below"
+    if name == ".wh..wh..opq":
+        return "opaque marker: hides what the layers below hold in this folder"
+    if name.startswith(".wh.") and not name.startswith(".wh..wh."):
+        return f"whiteout: a .wh. file, deletes {name[4:]} from the layers below"
+    return None

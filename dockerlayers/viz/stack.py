@@ -146,9 +146,11 @@ def plot_layer_stack(source: Any) -> Any:
     ] + [(label, chain, None) for label, chain in st.image_columns]
     n = max(len(columns), 1)
     depth = max([len(ch) for _, ch, _ in columns] + [1]) + 2
-    col_w = 2.6
-    fig = new_figure(1.0 + col_w * n, 1.2 + 0.62 * depth)
-    ax = fig.add_axes((0.01, 0.02, 0.98, 0.9))
+    col_w = 3.2
+    title_h = 0.55  # inches kept free above the drawing for the title
+    width, height = max(1.0 + col_w * n, 5.5), 1.4 + 0.8 * depth + title_h
+    fig = new_figure(width, height)
+    ax = fig.add_axes((0.01, 0.02, 0.98, 1 - 0.02 - title_h / height))
     ax.set_xlim(0, n)
     ax.set_ylim(0, depth + 0.9)
     ax.axis("off")
@@ -182,7 +184,7 @@ def plot_layer_stack(source: Any) -> Any:
                 f"{shorten_path(layer.folder)}\n{cmd}",
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=8,
             )
     for x, (label, chain, c) in enumerate(columns):
         top = len(chain)
@@ -209,7 +211,7 @@ def plot_layer_stack(source: Any) -> Any:
                     f"{title}\n{shorten_path(layer.folder)}",
                     ha="center",
                     va="center",
-                    fontsize=7,
+                    fontsize=8,
                 )
             ax.text(
                 x + 0.5,
@@ -230,5 +232,12 @@ def plot_layer_stack(source: Any) -> Any:
                 fontsize=9,
                 fontweight="bold",
             )
-    fig.text(0.01, 0.99, f"layer stack ({st.driver}); bottom = base layer", va="top", fontsize=9)
+    fig.text(
+        0.01,
+        1 - 0.12 / height,
+        f"layer stack ({st.driver}); bottom = base layer",
+        va="top",
+        fontsize=10,
+        fontweight="bold",
+    )
     return fig

@@ -31,7 +31,7 @@ from dockerlayers.image.store import ImageStore
 from dockerlayers.layer.mounted import MountedLayer, RWLayer
 from dockerlayers.layer.store import LayerStore, store_layer
 from dockerlayers.viz._model import short, shorten_path
-from dockerlayers.viz.snapshot import REMOVED, Change, Snapshot, is_internal
+from dockerlayers.viz.snapshot import REMOVED, Change, Snapshot, is_internal, whiteout_note
 
 MAX_FILES_PER_STEP = 12
 
@@ -605,6 +605,9 @@ def build_trace(
         label = shorten_path(ch.path) + ("/" if ch.state.kind in ("d", "t") else "")
         if ch.state.kind == "t" and ch.mark != REMOVED:
             label += f" ({ch.state.files} entries)"
+        wh = whiteout_note(ch.path, ch.state.kind)
+        if wh is not None:
+            label += f" ({wh})"
         if role.container_path is not None:
             container_paths.setdefault(role.driver_id, set()).add(role.container_path)
         for spec, step in zip(specs, steps):

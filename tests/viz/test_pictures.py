@@ -73,13 +73,26 @@ def test_image_analysis_counts_waste_once_with_reasons(client, base):
 
 
 def test_driver_comparison_vfs_copies(tmp_path):
-    cmp = compare_drivers((5,), containers=2, growth=(5, 20), drivers=("vfs", "overlay2"))
+    cmp = compare_drivers((5, 15), containers=2, growth=(30,), drivers=("vfs", "overlay2"))
     vfs, ovl = cmp.result("vfs"), cmp.result("overlay2")
     assert vfs.disk_bytes > ovl.disk_bytes
+    # the create cost follows the image given, layer by layer (0: base), plus `growth`
+    assert sorted(vfs.create_cost) == sorted(ovl.create_cost) == [0, 5, 20, 30]
     # vfs copies the image into the new init layer; overlay2 writes the same few files
     assert vfs.create_cost[20][1] - vfs.create_cost[5][1] > 15 * 64
     assert abs(ovl.create_cost[20][1] - ovl.create_cost[5][1]) < 64
-    assert plot_driver_comparison(cmp).axes
+    fig = plot_driver_comparison(cmp)
+    right = fig.axes[1]
+    assert right.get_ylabel() == "kB written" and right.get_ylim()[0] == 0
+    assert fig.axes[0].get_ylabel().startswith("kB")
+    styles = {(ln.get_marker(), ln.get_linestyle()) for ln in right.get_lines()}
+    assert len(styles) == 2
+
+
+def test_driver_comparison_disk_follows_containers():
+    one = compare_drivers((10,), containers=1, drivers=("vfs",)).result("vfs")
+    three = compare_drivers((10,), containers=3, drivers=("vfs",)).result("vfs")
+    assert three.disk_files > one.disk_files
 
 
 def test_lifecycle_picture_numbers_steps_from_the_first(client, base):
@@ -93,3 +106,34 @@ def test_lifecycle_picture_numbers_steps_from_the_first(client, base):
     assert len(lc.path) == 13
     texts = [t.get_text() for t in plot_lifecycle(lc).texts]
     assert texts[-1].startswith("…  4.pause  5.unpause") and texts[-1].endswith("13.unpause")
+
+
+def test_lifecycle_edges_carry_the_commands(client, base):
+    c = client.containers.create(base, ["sleep", "100"], name="lab")
+    c.start()
+    texts = " | ".join(t.get_text() for t in plot_lifecycle(lifecycle(client, "lab")).axes[0].texts)
+    for command in ("create", "start", "pause", "unpause", "stop / kill / die", "rm", "rm -f",
+                    "restart", "destroy"):  # fmt: skip
+        assert command in texts, command
+
+
+def test_image_analysis_names_a_tiny_wasted_layer(client, base, tmp_path):
+    secret = "x" * 34  # + newline: 35 bytes
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM base\nRUN echo {secret} > /secret.txt\nRUN rm /secret.txt\n"
+    )
+    client.images.build(path=str(tmp_path), tag="leaky")
+    texts = [
+        t.get_text() for t in plot_image_analysis(analyze_image(client, "leaky")).axes[0].texts
+    ]
+    assert "35B (all wasted)" in " ".join(texts)
+
+
+def test_stack_picture_keeps_room_for_its_title(client, base):
+    from dockerlayers.viz import layer_stack, plot_layer_stack
+
+    client.containers.create(base, ["sleep", "1"], name="web")
+    fig = plot_layer_stack(layer_stack(client))
+    w, h = fig.get_size_inches()
+    ax_top = fig.axes[0].get_position().y1 * h
+    assert w >= 5.5 and h - ax_top >= 0.5
