@@ -40,6 +40,7 @@ def build_root() -> Command:
     """The command tree: top-level commands plus `container`, `image`, `volume`, `clock`."""
     from dockerlayers.cli.commands.container import container_commands, container_management
     from dockerlayers.cli.commands.image import image_commands, image_management
+    from dockerlayers.cli.commands.registry import registry_commands
     from dockerlayers.cli.commands.system import (
         clock_management,
         system_commands,
@@ -49,7 +50,12 @@ def build_root() -> Command:
     root = Command(
         f"{PROG} [OPTIONS] COMMAND", "A model of Docker's storage and container lifecycle"
     )
-    for cmd in [*container_commands(), *image_commands(), *system_commands()]:
+    for cmd in [
+        *container_commands(),
+        *image_commands(),
+        *system_commands(),
+        *registry_commands(),
+    ]:
         root.add(cmd)
     for group in (
         container_management(),

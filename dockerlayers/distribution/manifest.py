@@ -21,7 +21,9 @@ LISTS = (MANIFEST_LIST, OCI_INDEX)
 
 def default_platform() -> tuple[str, str, str]:
     """(os, architecture, variant) of this host, as Go names them (linux/amd64 default)."""
-    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(_platform.machine(), "amd64")
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(
+        _platform.machine(), "amd64"
+    )
     return "linux", arch, ""
 
 
@@ -52,7 +54,7 @@ def select(index: dict[str, Any], plat: tuple[str, str, str]) -> dict[str, Any] 
     os_, arch, variant = plat
     for m in index.get("manifests", []):
         p = m.get("platform", {})
-        if p.get("os") == os_ and p.get("architecture") == arch:
-            if not variant or p.get("variant", "") == variant:
-                return m
+        same = p.get("os") == os_ and p.get("architecture") == arch
+        if same and (not variant or p.get("variant", "") == variant):
+            return m
     return None

@@ -108,9 +108,7 @@ def pull(
     s = Session(cfg, named.domain, credentials)
     em = Emitter(progress)
     if all_tags:
-        r = s.request(
-            "GET", f"/v2/{named.path}/tags/list", scope=f"repository:{named.path}:pull"
-        )
+        r = s.request("GET", f"/v2/{named.path}/tags/list", scope=f"repository:{named.path}:pull")
         if r.status_code != 200:
             raise RegistryError(error_text(r))
         refs = [Reference(named.name, t) for t in r.json().get("tags") or []]
@@ -134,8 +132,8 @@ def _pull_tag(
 ) -> tuple[str, bool]:
     """moby: distribution/pull_v2.go pullV2Tag"""
     target = ref.digest or ref.tag
-    em.message(f"Pulling from {ref.path}", target)
     raw, mtype = _get_manifest(s, ref, target)
+    em.message(f"Pulling from {ref.path}", target)
     manifest_digest = "sha256:" + hashlib.sha256(raw).hexdigest()
     if ref.digest and ref.digest != manifest_digest:
         raise RegistryError(f"manifest verification failed for digest {ref.digest}")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import shutil
-import io
 import tempfile
 from typing import Any
 

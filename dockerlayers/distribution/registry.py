@@ -179,7 +179,7 @@ class Session:
             if r.status_code == 401:
                 self._answer(r, scope="")
             return
-        raise RegistryError(f"Get \"https://{self.domain}/v2/\": {last}")
+        raise RegistryError(f'Get "https://{self.domain}/v2/": {last}')
 
     def _answer(self, r: Any, scope: str) -> None:
         scheme, params = _challenge(r.headers.get("WWW-Authenticate", ""))
