@@ -19,7 +19,13 @@ from dockerlayers.digest import create_chain_id_from_parent
 from dockerlayers.distribution import manifest as mf
 from dockerlayers.distribution.metadata import V2Metadata, V2MetadataService
 from dockerlayers.distribution.progress import Emitter, Progress, short
-from dockerlayers.distribution.registry import RegistryConfig, RegistryError, Session, error_text
+from dockerlayers.distribution.registry import (
+    NoCredentials,
+    RegistryConfig,
+    RegistryError,
+    Session,
+    error_text,
+)
 from dockerlayers.errors import NotFound
 from dockerlayers.image.refname import Reference, familiar_string, parse_normalized_named
 from dockerlayers.image.tarexport.source import decompress_stream
@@ -46,12 +52,15 @@ def metadata_service(svc: Any) -> V2MetadataService:
 
 
 def _get_manifest(s: Session, ref: Reference, target: str) -> tuple[bytes, str]:
-    r = s.request(
-        "GET",
-        f"/v2/{ref.path}/manifests/{target}",
-        scope=f"repository:{ref.path}:pull",
-        headers={"Accept": mf.ACCEPT},
-    )
+    """The manifest (HEAD first for a tag, as dockerd does). moby: pull_v2.go pullV2Tag"""
+    path, scope = f"/v2/{ref.path}/manifests/{target}", f"repository:{ref.path}:pull"
+    headers = {"Accept": mf.ACCEPT}
+    try:
+        if not target.startswith("sha256:"):
+            s.request("HEAD", path, scope=scope, headers=headers)
+        r = s.request("GET", path, scope=scope, headers=headers)
+    except NoCredentials as e:
+        raise RegistryError(f'{e.method.title()} "{e.url}": {e}') from None
     if r.status_code == 404:
         raise ManifestNotFound(f"manifest for {ref} not found: {error_text(r)}")
     if r.status_code != 200:

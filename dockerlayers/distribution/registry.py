@@ -30,6 +30,17 @@ class RegistryError(APIError):
     """An error from the registry, in dockerd's words."""
 
 
+class NoCredentials(RegistryError):
+    """A Basic challenge with no credentials to answer it. `url`/`method`: the request.
+
+    moby: vendor/github.com/docker/distribution/registry/client/auth ErrNoBasicAuthCredentials
+    """
+
+    def __init__(self, method: str = "", url: str = "") -> None:
+        super().__init__("no basic auth credentials")
+        self.method, self.url = method, url
+
+
 @dataclass
 class RegistryConfig:
     """moby: registry/config.go serviceConfig (registry-mirrors, insecure-registries)"""
@@ -177,16 +188,20 @@ class Session:
                 continue
             self.base = base
             if r.status_code == 401:
-                self._answer(r, scope="")
+                try:
+                    self._answer(r, scope="")
+                except NoCredentials:
+                    pass  # answered when a request needs it
             return
         raise RegistryError(f'Get "https://{self.domain}/v2/": {last}')
 
     def _answer(self, r: Any, scope: str) -> None:
         scheme, params = _challenge(r.headers.get("WWW-Authenticate", ""))
         if scheme == "basic":
-            if self.credentials:
-                raw = "{}:{}".format(*self.credentials).encode()
-                self._auth_header = "Basic " + base64.b64encode(raw).decode()
+            if not self.credentials:
+                raise NoCredentials(r.request.method, r.url)
+            raw = "{}:{}".format(*self.credentials).encode()
+            self._auth_header = "Basic " + base64.b64encode(raw).decode()
         elif scheme == "bearer":
             q = {"service": params.get("service", "")}
             if scope or params.get("scope"):

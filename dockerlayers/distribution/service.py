@@ -69,11 +69,10 @@ def login(
 
 
 def logout(server: str | None) -> str:
-    """Remove stored credentials. moby (cli): cli/command/registry/logout.go"""
+    """Remove stored credentials (the 20.10 CLI says `Removing` even when there were
+    none). moby (cli): cli/command/registry/logout.go"""
     domain = _domain(server)
     shown = registry.auth_key(domain)
-    if registry.load_credentials(domain) is None:
-        return f"Not logged in to {shown}"
     registry.store_credentials(domain, None, None)
     return f"Removing login credentials for {shown}"
 

@@ -180,7 +180,16 @@ def run_login(env: Env, p: Parsed) -> int:
     if not password:
         raise CLIError("Error: Non-null Password Required")
     try:
-        env.out.write(service.login(server, user, password) + "\n")
+        done = service.login(server, user, password)
+        from dockerlayers.distribution.registry import config_dir
+
+        path = config_dir() + "/config.json"
+        env.err.write(
+            f"WARNING! Your password will be stored unencrypted in {path}.\n"
+            "Configure a credential helper to remove this warning. See\n"
+            "https://docs.docker.com/engine/reference/commandline/login/#credentials-store\n\n"
+        )
+        env.out.write(done + "\n")
     except DockerException as e:
         raise CLIError(f"Error response from daemon: {e}") from None
     return 0
