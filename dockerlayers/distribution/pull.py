@@ -243,10 +243,8 @@ def _tag(svc: Any, ref: Reference, image_id: str, manifest_digest: str) -> bool:
     changed = False
     digested = Reference(ref.name, "", manifest_digest)
     try:
-        old_digest = rs.get(digested)
+        rs.get(digested)  # moby: a digest keeps its first image ("cannot update")
     except NotFound:
-        old_digest = None
-    if old_digest != image_id:
         rs.add_digest(digested, image_id, force=True)
         changed = ref.digest != ""
     if ref.tag:

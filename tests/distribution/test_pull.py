@@ -147,3 +147,65 @@ def test_engine_pull_gives_the_same_id_and_repo_digests(
     assert real["Id"] == src
     mine = sorted(str(r) for r in service.references(src) if r.digest)
     assert sorted(real["RepoDigests"]) == mine
+
+
+def _put_manifest(host_repo: str, target: str, raw: bytes, media_type: str) -> None:
+    import requests
+
+    host, path = host_repo.split("/", 1)
+    r = requests.put(
+        f"http://{host}/v2/{path}/manifests/{target}",
+        data=raw,
+        headers={"Content-Type": media_type},
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_manifest_list_picks_the_platform(service, other, repo):
+    amd = build_image(other, [layer_tar({"amd": os.urandom(16)})], tag=f"{repo}:amd")
+    arm = build_image(other, [layer_tar({"arm": os.urandom(16)})], tag=f"{repo}:arm")
+    entries = []
+    for tag, arch in (("amd", "amd64"), ("arm", "arm64")):
+        digest = dist.push(other, f"{repo}:{tag}")
+        size = len(json.dumps(json.loads(_raw(f"{repo}:{tag}")), indent=3))
+        entries.append(
+            {
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "size": size,
+                "digest": digest,
+                "platform": {"architecture": arch, "os": "linux"},
+            }
+        )
+    mlist = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+        "manifests": entries,
+    }
+    raw = json.dumps(mlist, indent=3).encode()
+    _put_manifest(repo, "multi", raw, mlist["mediaType"])
+    list_digest = "sha256:" + __import__("hashlib").sha256(raw).hexdigest()
+    assert dist.pull(service, f"{repo}:multi", platform="linux/arm64") == [arm]
+    assert f"{repo}@{list_digest}" in {str(r) for r in service.references(arm)}
+    assert dist.pull(service, f"{repo}:multi", platform="linux/amd64") == [amd]
+    with pytest.raises(Exception) as e:
+        dist.pull(service, f"{repo}:multi", platform="linux/s390x")
+    assert str(e.value) == "no matching manifest for linux/s390x in the manifest list entries"
+
+
+def _raw(ref: str) -> bytes:
+    return subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"],
+        check=True,
+        capture_output=True,
+    ).stdout
+
+
+def test_all_tags(service, other, repo):
+    ids = {build_image(other, [layer_tar({t: os.urandom(16)})], tag=f"{repo}:{t}") for t in "ab"}
+    for t in "ab":
+        dist.push(other, f"{repo}:{t}")
+    out: list[dict] = []
+    assert set(dist.pull(service, repo, all_tags=True, progress=out.append)) == ids
+    assert out[-1]["status"] == f"Status: Downloaded newer image for {repo}"
+    assert sorted(m["id"] for m in out if m["status"].startswith("Pulling from")) == ["a", "b"]
