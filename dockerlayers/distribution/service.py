@@ -111,3 +111,59 @@ def stream_text(func: Any, *args: Any, **kwargs: Any) -> Iterator[bytes]:
     """The same stream as the Engine API's bytes (docker-py with `decode=False`)."""
     for msg in stream(func, *args, **kwargs):
         yield json.dumps(msg, separators=(",", ":")).encode() + b"\r\n"
+
+
+def sdk_pull(
+    svc: Any,
+    repository: str,
+    tag: str | None = None,
+    all_tags: bool = False,
+    platform: str | None = None,
+    config: RegistryConfig | None = None,
+    progress: Progress | None = None,
+) -> list[str]:
+    """docker-py's `images.pull(repository, tag=None, all_tags=False, platform=None)`:
+    `latest` unless a tag, a digest or `all_tags` is given; the image IDs pulled (the SDK
+    returns `Image(ids[0])`, or every image with `all_tags`).
+
+    moby (docker-py): docker/models/images.py ImageCollection.pull
+    """
+    ref = repository
+    if tag:
+        ref += ("@" if tag.startswith("sha256:") else ":") + tag
+    elif not all_tags and "@" not in repository:
+        from dockerlayers.image.refname import parse_normalized_named
+
+        ref = str(parse_normalized_named(repository).tag_name_only())
+    return pull(svc, ref, platform, all_tags, progress, config)
+
+
+def sdk_push(
+    svc: Any,
+    repository: str,
+    tag: str | None = None,
+    stream: bool = False,
+    decode: bool = False,
+    config: RegistryConfig | None = None,
+) -> Any:
+    """docker-py's `images.push(repository, tag=None, stream=False, decode=False)`: the
+    whole Engine API output as text, or with `stream` a generator of its lines (dicts
+    with `decode`). Errors come inside the output, as the Engine API sends them.
+
+    moby (docker-py): docker/api/image.py ImageApiMixin.push
+    """
+    ref = f"{repository}:{tag}" if tag else repository
+    if stream and decode:
+        return _push_stream(svc, ref, config)
+    if stream:
+        return (
+            json.dumps(m, separators=(",", ":")).encode() + b"\r\n"
+            for m in _push_stream(svc, ref, config)
+        )
+    return "".join(
+        json.dumps(m, separators=(",", ":")) + "\r\n" for m in _push_stream(svc, ref, config)
+    )
+
+
+def _push_stream(svc: Any, ref: str, config: RegistryConfig | None) -> Iterator[dict[str, Any]]:
+    return stream(push, svc, ref, config=config)

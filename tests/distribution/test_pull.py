@@ -209,3 +209,34 @@ def test_all_tags(service, other, repo):
     assert set(dist.pull(service, repo, all_tags=True, progress=out.append)) == ids
     assert out[-1]["status"] == f"Status: Downloaded newer image for {repo}"
     assert sorted(m["id"] for m in out if m["status"].startswith("Pulling from")) == ["a", "b"]
+
+
+def test_sdk_stream_shapes(service, other, repo):
+    build_image(other, [layer_tar({"s": os.urandom(16)})], tag=f"{repo}:1")
+    pushed = list(dist.sdk_push(other, repo, "1", stream=True, decode=True))
+    assert pushed[0] == {"status": f"The push refers to repository [{repo}]"}
+    assert pushed[-1]["aux"]["Tag"] == "1"
+    msgs = list(dist.stream(dist.sdk_pull, service, repo, "1"))
+    first = next(m for m in msgs if m.get("status") == "Pulling fs layer")
+    assert first == {"status": "Pulling fs layer", "progressDetail": {}, "id": first["id"]}
+    err = list(dist.stream(dist.sdk_pull, service, repo, "nope"))
+    text = f"manifest for {repo}:nope not found: manifest unknown: manifest unknown"
+    assert err == [{"errorDetail": {"message": text}, "error": text}]
+
+
+def test_docker_io_pulls_go_to_the_mirror(registry, service, other):
+    import uuid
+
+    from dockerlayers.distribution.registry import RegistryConfig
+
+    name = f"m{uuid.uuid4().hex[:8]}"
+    id = build_image(
+        other, [layer_tar({"m": os.urandom(16)})], tag=f"{registry.host}/library/{name}:1"
+    )
+    dist.push(other, f"{registry.host}/library/{name}:1")
+    cfg = RegistryConfig(mirrors=[f"http://{registry.host}"])
+    out: list[dict] = []
+    assert dist.pull(service, f"{name}:1", config=cfg, progress=out.append) == [id]
+    assert out[0] == {"status": f"Pulling from library/{name}", "id": "1"}
+    assert out[-1]["status"] == f"Status: Downloaded newer image for {name}:1"
+    assert {str(r) for r in service.references(id)} >= {f"docker.io/library/{name}:1"}
