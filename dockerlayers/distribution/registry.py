@@ -180,9 +180,11 @@ class Session:
     def ping(self) -> None:
         """Find a working endpoint (`GET /v2/`). moby: registry/auth.go PingV2Registry"""
         last: Exception | None = None
+        url = ""
         for base in self.config.endpoints(self.domain):
+            url = base + "/v2/"
             try:
-                r = self.http.get(base + "/v2/", verify=self._verify(), timeout=30)
+                r = self.http.get(url, verify=self._verify(), timeout=30)
             except self.requests.RequestException as e:
                 last = e
                 continue
@@ -193,7 +195,7 @@ class Session:
                 except NoCredentials:
                     pass  # answered when a request needs it
             return
-        raise RegistryError(f'Get "https://{self.domain}/v2/": {last}')
+        raise RegistryError(f'Get "{url}": {last}')
 
     def _answer(self, r: Any, scope: str) -> None:
         scheme, params = _challenge(r.headers.get("WWW-Authenticate", ""))
