@@ -52,3 +52,15 @@ def test_docker_io_names():
     )
     r = parse_normalized_named("127.0.0.1:5000/x/y:1")
     assert (r.domain, r.path, r.tag) == ("127.0.0.1:5000", "x/y", "1")
+
+
+def test_import_dockerlayers_does_not_import_requests():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dockerlayers, dockerlayers.distribution.service;"
+        "print('requests' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
