@@ -16,7 +16,7 @@ from dockerlayers.distribution import service as dist
 from dockerlayers.distribution.pull import ManifestNotFound, VerificationError
 from dockerlayers.image.daemon_images import save
 from tests.support import registry as sr
-from tests.support.images import build_image, host_view, layer_tar
+from tests.support.images import build_image, host_view, layer_tar, warm
 
 
 def _source_image(svc, tag: str, shared: bytes | None = None) -> str:
@@ -240,3 +240,28 @@ def test_docker_io_pulls_go_to_the_mirror(registry, service, other):
     assert out[0] == {"status": f"Pulling from library/{name}", "id": "1"}
     assert out[-1]["status"] == f"Status: Downloaded newer image for {name}:1"
     assert {str(r) for r in service.references(id)} >= {f"docker.io/library/{name}:1"}
+
+
+def test_interrupted_pull_leaves_nothing_registered(service, other, repo):
+    build_image(
+        other,
+        [layer_tar({"i": os.urandom(32)}), layer_tar({"j": os.urandom(32)})],
+        tag=f"{repo}:1",
+    )
+    dist.push(other, f"{repo}:1")
+    warm(service)  # the store's own folders exist, as after any first layer
+    before = host_view(service.root)
+    layers_before = dict(service.layer_store.map())
+
+    class Stop(Exception):
+        pass
+
+    def interrupt(m):
+        if m.get("status") == "Pull complete":  # the first layer is in the store by now
+            raise Stop
+
+    with pytest.raises(Stop):
+        dist.pull(service, f"{repo}:1", progress=interrupt)
+    assert host_view(service.root) == before
+    assert service.layer_store.map() == layers_before
+    assert len(dist.pull(service, f"{repo}:1")) == 1
