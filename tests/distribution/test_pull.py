@@ -265,3 +265,14 @@ def test_interrupted_pull_leaves_nothing_registered(service, other, repo):
     assert host_view(service.root) == before
     assert service.layer_store.map() == layers_before
     assert len(dist.pull(service, f"{repo}:1")) == 1
+
+
+def test_cli_all_tags(service, other, repo):
+    build_image(other, [layer_tar({"t": os.urandom(16)})], tag=f"{repo}:1")
+    dist.push(other, f"{repo}:1")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--root", service.root, "pull", "-a", f"{repo}:1"], out, err) == 1
+    assert err.getvalue() == "tag can't be used with --all-tags/-a\n"
+    assert main(["--root", service.root, "pull", "-a", repo], out, err) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[-2:] == [f"Status: Downloaded newer image for {repo}", repo]

@@ -69,6 +69,12 @@ def test_push_of_missing_image(service, repo):
     with pytest.raises(ImageDoesNotExist) as e:
         dist.push(service, f"{repo}:9")
     assert str(e.value) == f"An image does not exist locally with the tag: {repo}"
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--root", service.root, "push", repo], out, err) == 1
+    assert out.getvalue() == (
+        f"Using default tag: latest\nThe push refers to repository [{repo}]\n"
+    )
+    assert err.getvalue() == f"An image does not exist locally with the tag: {repo}\n"
 
 
 def test_cli_push_output(service, repo):
