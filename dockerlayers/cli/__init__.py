@@ -44,6 +44,7 @@ def build_root() -> Command:
     from dockerlayers.cli.commands.container import container_commands, container_management
     from dockerlayers.cli.commands.cp import cp_command
     from dockerlayers.cli.commands.image import image_commands, image_management
+    from dockerlayers.cli.commands.registry import registry_commands
     from dockerlayers.cli.commands.system import (
         clock_management,
         system_commands,
@@ -54,7 +55,13 @@ def build_root() -> Command:
     root = Command(
         f"{PROG} [OPTIONS] COMMAND", "A model of Docker's storage and container lifecycle"
     )
-    for cmd in [*container_commands(), cp_command(), *image_commands(), *system_commands()]:
+    for cmd in [
+        *container_commands(),
+        cp_command(),
+        *image_commands(),
+        *system_commands(),
+        *registry_commands(),
+    ]:
         root.add(cmd)
     containers = container_management()
     containers.add(cp_command())

@@ -151,19 +151,69 @@ class APIClient:
         tag: str | None = None,
         stream: bool = False,
         decode: bool = False,
+        all_tags: bool = False,
+        platform: str | None = None,
         **kw: Any,
     ) -> Any:
-        """The progress messages of `docker pull` (decoded dicts, JSON bytes, or a string)."""
-        ref = f"{repository}:{tag}" if tag else repository
-        image_id = self._daemon.pull(ref)
-        msgs = [
-            {"status": f"Pulling from {repository.split(':')[0]}", "id": tag or "latest"},
-            {"status": f"Digest: {image_id}"},
-            {"status": f"Status: Image is up to date for {ref}"},
-        ]
+        """The progress messages of `docker pull` (decoded dicts, JSON bytes, or a string);
+        an error comes inside them, as the Engine API sends it.
+
+        docker-py: docker/api/image.py ImageApiMixin.pull
+        """
+        from dockerlayers.client.models.images import (
+            is_base,
+            parse_repository_tag,
+            registry_config,
+        )
+        from dockerlayers.distribution import service
+
+        repository, image_tag = parse_repository_tag(repository)
+        tag = tag or image_tag or "latest"
+        if is_base(repository, tag) and not all_tags:
+            image_id = self._daemon.pull(f"{repository}:{tag}")
+            msgs: Any = iter(
+                [
+                    {"status": f"Pulling from library/{repository}", "id": tag},
+                    {"status": f"Digest: {image_id}"},
+                    {"status": f"Status: Image is up to date for {repository}:{tag}"},
+                ]
+            )
+        else:
+            msgs = service.stream(
+                service.sdk_pull,
+                self._daemon.image_service,
+                repository,
+                None if all_tags else tag,
+                all_tags,
+                platform=platform,
+                config=registry_config(self._daemon),
+            )
         if stream:
-            return iter(msgs) if decode else (json.dumps(m).encode() + b"\r\n" for m in msgs)
-        return "".join(json.dumps(m) + "\r\n" for m in msgs)
+            if decode:
+                return msgs
+            return (json.dumps(m, separators=(",", ":")).encode() + b"\r\n" for m in msgs)
+        return "".join(json.dumps(m, separators=(",", ":")) + "\r\n" for m in msgs)
+
+    def push(
+        self,
+        repository: str,
+        tag: str | None = None,
+        stream: bool = False,
+        decode: bool = False,
+        **kw: Any,
+    ) -> Any:
+        """docker-py: docker/api/image.py ImageApiMixin.push"""
+        from dockerlayers.client.models.images import registry_config
+        from dockerlayers.distribution import service
+
+        return service.sdk_push(
+            self._daemon.image_service,
+            repository,
+            tag,
+            stream=stream,
+            decode=decode,
+            config=registry_config(self._daemon),
+        )
 
     # volumes and networks
     def volumes(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:

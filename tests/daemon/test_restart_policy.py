@@ -174,7 +174,10 @@ def test_a_process_exit_of_a_sleeper_is_restarted(client, base):
 @pytest.mark.parametrize(
     "policy,message",
     [
-        ({"Name": "always", "MaximumRetryCount": 3}, "maximum retry count cannot be used with restart policy 'always'"),
+        (
+            {"Name": "always", "MaximumRetryCount": 3},
+            "maximum retry count cannot be used with restart policy 'always'",
+        ),
         (
             {"Name": "unless-stopped", "MaximumRetryCount": 2},
             "maximum retry count cannot be used with restart policy 'unless-stopped'",

@@ -262,40 +262,6 @@ def run_image_inspect(env: Env, p: Parsed) -> int:
         return _inspect_items(env, p.args, get, p.format)
 
 
-def run_pull(env: Env, p: Parsed) -> int:
-    """`pull`: only the built-in `base` exists without a registry; any other name fails as
-    a daemon without network does."""
-    from dockerlayers.baseimage import BASE_REFERENCE
-    from dockerlayers.errors import PULL_ERROR
-
-    ref = p.args[0]
-    name, tag = split_repo_tag(ref)
-    if tag is None and "@" not in ref:
-        if not p.quiet:
-            env.print("Using default tag: latest")
-        tag = "latest"
-    full = f"{name}:{tag}"
-    base_name, _, base_tag = BASE_REFERENCE.rpartition(":")
-    if name.removeprefix("docker.io/").removeprefix("library/") != base_name or tag != base_tag:
-        raise CLIError(f"Error response from daemon: {PULL_ERROR}")
-    with env.client() as client:
-        try:
-            client.daemon.image_inspect(BASE_REFERENCE)
-            fresh = False
-        except DockerException:
-            fresh = True
-        image_id = client.daemon.base_image()
-    if not p.quiet:
-        env.print(f"{base_tag}: Pulling from library/{base_name}")
-        env.print(f"Digest: {image_id}")
-        if fresh:
-            env.print(f"Status: Downloaded newer image for {full}")
-        else:
-            env.print(f"Status: Image is up to date for {full}")
-    env.print(f"docker.io/library/{full}" if "/" not in name else full)
-    return 0
-
-
 def _build_from_stdin(env: Env, p: Parsed) -> int:
     """`build -`: the Dockerfile comes on stdin and there is no context."""
     import tempfile
@@ -463,22 +429,6 @@ def image_commands() -> list[Command]:
             (1, 2),
         ),
         Command(
-            "pull [OPTIONS] NAME[:TAG|@DIGEST]",
-            "Pull an image or a repository from a registry",
-            run_pull,
-            [
-                Flag("all-tags", "a", help="Download all tagged images in the repository"),
-                Flag("quiet", "q", help="Suppress verbose output"),
-                Flag(
-                    "platform",
-                    kind="string",
-                    help="Set platform if server is multi-platform capable",
-                ),
-                Flag("disable-content-trust", default=True, help="Skip image verification"),
-            ],
-            (1, 1),
-        ),
-        Command(
             "build [OPTIONS] PATH | URL | -",
             "Build an image from a Dockerfile",
             run_build,
@@ -522,6 +472,11 @@ def image_management() -> Command:
             cmd = Command(use, cmd.short, cmd.run, cmd.flags, cmd.args, aliases=aliases)
         group.add(cmd)
     group.add(image_prune_command())
+    from dockerlayers.cli.commands.registry import registry_commands
+
+    for cmd in registry_commands():
+        if cmd.name in ("pull", "push"):
+            group.add(cmd)
     group.add(
         Command(
             "inspect [OPTIONS] IMAGE [IMAGE...]",

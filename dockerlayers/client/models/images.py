@@ -150,24 +150,56 @@ class ImageCollection(Collection):
         all_tags: bool = False,
         **kwargs: Any,
     ) -> Image | list[Image]:
-        """`docker pull`. Without a network the model pulls only `base`; any other name
-        fails as dockerd does without one.
+        """`docker pull`: the built-in `base` is made locally; any other image comes from
+        its registry (dockerlayers/distribution; `registry-mirrors` and
+        `insecure-registries` from `<root>/daemon.json`).
 
         docker-py: docker/models/images.py ImageCollection.pull
         """
         repository, image_tag = parse_repository_tag(repository)
         tag = tag or image_tag or "latest"
-        if all_tags:
-            tag = image_tag or "latest"
         sep = "@" if tag.startswith("sha256:") else ":"
-        image_id = self._daemon.pull(f"{repository}{sep}{tag}")
+        if is_base(repository, tag) and not all_tags:
+            self._daemon.pull(f"{repository}{sep}{tag}")
+        else:
+            from dockerlayers.distribution import service
+
+            service.sdk_pull(
+                self._daemon.image_service,
+                repository,
+                None if all_tags else tag,
+                all_tags,
+                platform=kwargs.get("platform"),
+                config=registry_config(self._daemon),
+            )
         if all_tags:
-            return [self.get(image_id)]
+            return self.list(repository)
         return self.get(f"{repository}{sep}{tag}")
 
-    def push(self, repository: str, tag: str | None = None, **kwargs: Any) -> str:
-        """No registry here: refused as dockerd without network refuses."""
-        raise APIError(PULL_ERROR, 500)
+    def push(
+        self,
+        repository: str,
+        tag: str | None = None,
+        stream: bool = False,
+        decode: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """`docker push` to the image's registry: the Engine API's output (a string, or
+        with `stream` its lines; dicts with `decode`); errors come inside it.
+
+        docker-py: docker/models/images.py ImageCollection.push (api/image.py push)
+        """
+        from dockerlayers.distribution import service
+
+        repository, image_tag = parse_repository_tag(repository)
+        return service.sdk_push(
+            self._daemon.image_service,
+            repository,
+            tag or image_tag,
+            stream=stream,
+            decode=decode,
+            config=registry_config(self._daemon),
+        )
 
     def import_image(
         self,
@@ -287,3 +319,18 @@ def parse_repository_tag(repo_name: str) -> tuple[str, str | None]:
     if len(parts) == 2 and "/" not in parts[1]:
         return parts[0], parts[1]
     return repo_name, None
+
+
+def is_base(repository: str, tag: str) -> bool:
+    """The model's built-in base image (`base`, `docker.io/library/base`), made locally."""
+    from dockerlayers.baseimage import BASE_REPOSITORY, BASE_TAG
+
+    name = repository.removeprefix("docker.io/").removeprefix("library/")
+    return name == BASE_REPOSITORY and tag == BASE_TAG
+
+
+def registry_config(daemon: Any) -> Any:
+    """The daemon's registry settings (`<root>/daemon.json`: mirrors, insecure registries)."""
+    from dockerlayers.distribution.registry import RegistryConfig
+
+    return RegistryConfig.from_daemon_json(daemon.root)
