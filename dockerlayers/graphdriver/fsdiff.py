@@ -33,7 +33,7 @@ def _capability(fs: RootFS, path: str) -> bytes | None:
         return None
     try:
         return os.getxattr(host, "security.capability", follow_symlinks=False)
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no xattrs here (Pyodide)
         return None
 
 
@@ -183,7 +183,7 @@ def _visible_names(host: str) -> list[str]:
 def _xattr(host: str, name: str) -> bytes | None:
     try:
         return os.getxattr(host, name, follow_symlinks=False)
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no xattrs here (Pyodide)
         return None
 
 

@@ -18,6 +18,8 @@ import stat
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from dockerlayers import platform
+
 _MAX_SYMLINKS = 40
 #: The umask a container's processes run with (runc's default), not the host's.
 UMASK = 0o022
@@ -582,7 +584,7 @@ class DirRootFS(RootFS):
         os.symlink(target, self._h(p))
 
     def _link(self, src: str, dst: str) -> None:
-        os.link(self._h(src), self._h(dst), follow_symlinks=False)
+        platform.link(self._h(src), self._h(dst))
 
     def _chmod(self, p: str, mode: int) -> None:
         os.chmod(self._h(p), mode)
@@ -591,4 +593,4 @@ class DirRootFS(RootFS):
         os.chown(self._h(p), uid, gid, follow_symlinks=False)
 
     def _utime(self, p: str, times: tuple[float, float] | None) -> None:
-        os.utime(self._h(p), times, follow_symlinks=False)
+        platform.lutime(self._h(p), times)
