@@ -708,7 +708,11 @@ class _Executor:
             os.chmod(p, e.mode & 0o7777)
 
     def _set_times(self, p: str, e: TarEntry, *, follow: bool) -> None:
-        os.utime(p, (_atime(e), _bound(e.mtime)), follow_symlinks=follow)
+        times = (_atime(e), _bound(e.mtime))
+        if follow:
+            os.utime(p, times)
+        else:
+            platform.lutime(p, times)
 
 
 _MAX_TIME = ((1 << 63) - 1) / 1e9  # moby pkg/system maxTime: time.Unix(0, 1<<63-1), 2262
