@@ -114,14 +114,15 @@ def lutime(path: str, times: tuple[float, float] | None = None, *, ns: Any = Non
 
 def link(src: str, dst: str) -> None:
     """A hard link `dst` to `src`; where the file system has none, a copy (content, mode,
-    times). NOTE: a copy counts twice in layer sizes and tars: see docs/differences.md."""
+    times) recorded as one more name of `src` (see `hard_link_key`)."""
     if has_link():
         os.link(src, dst, follow_symlinks=False)
         return
     if os.path.islink(src):
         os.symlink(os.readlink(src), dst)
-        return
-    shutil.copy2(src, dst, follow_symlinks=False)
+    else:
+        shutil.copy2(src, dst, follow_symlinks=False)
+    _record_link(os.lstat(src), os.lstat(dst))
 
 
 def mknod(path: str, mode: int, device: int = 0) -> None:
@@ -189,3 +190,38 @@ def __getattr__(name: str) -> bool:
     if probe is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return probe()
+
+
+# -- hard links the file system cannot keep ---------------------------------------------------
+# Where os.link fails, `link` copies the file and records the copy's inode as one more name of
+# the original's: the tar writers, the size walks and the layer copy ask `hard_link_key`
+# instead of (st_nlink > 1, (st_dev, st_ino)), so layer tars (TYPE_LINK entries), sizes and
+# image IDs are the same as with real links. Keyed by inode: Emscripten never reuses one.
+_link_canon: dict[tuple[int, int], tuple[int, int]] = {}  # a copy's inode -> the group's
+_link_count: dict[tuple[int, int], int] = {}  # the group's inode -> names made
+
+
+def _record_link(src_st: os.stat_result, dst_st: os.stat_result) -> None:
+    src = (src_st.st_dev, src_st.st_ino)
+    canon = _link_canon.get(src, src)
+    _link_canon[(dst_st.st_dev, dst_st.st_ino)] = canon
+    _link_count[canon] = _link_count.get(canon, 1) + 1
+
+
+def hard_link_key(st: os.stat_result) -> tuple[int, int] | None:
+    """The inode a file shares with its other names, or None if it has no other name."""
+    if st.st_nlink > 1:
+        return (st.st_dev, st.st_ino)
+    if not _link_count:
+        return None
+    key = (st.st_dev, st.st_ino)
+    canon = _link_canon.get(key, key)
+    return canon if canon in _link_count else None
+
+
+def nlink(st: os.stat_result) -> int:
+    """`st_nlink`, counting the names `link` recorded where the file system has no links."""
+    if st.st_nlink > 1 or not _link_count:
+        return st.st_nlink
+    key = (st.st_dev, st.st_ino)
+    return _link_count.get(_link_canon.get(key, key), st.st_nlink)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from dockerlayers import ioutils
+from dockerlayers import ioutils, platform
 from dockerlayers.archive._xattr import lgetxattr
 from dockerlayers.archive.whiteouts import (
     WHITEOUT_META_PREFIX,
@@ -357,8 +357,8 @@ def sum_changes_size(lstat: Callable[[str], os.stat_result | None], changes: lis
         st = lstat(change.path)
         if st is None or stat.S_ISDIR(st.st_mode):
             continue
-        if st.st_nlink > 1:
-            key = (st.st_dev, st.st_ino)
+        key = platform.hard_link_key(st)
+        if key is not None:
             if key in seen:
                 continue
             seen.add(key)

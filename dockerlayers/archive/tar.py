@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from dockerlayers import platform
 from dockerlayers.archive._xattr import lgetxattr
 from dockerlayers.archive.changes import Change, ChangeKind
 from dockerlayers.archive.errors import TarFormatError
@@ -968,8 +969,8 @@ class TarAppender:
         # The kernel (5.8+) makes every whiteout a hard link of one 0/0 device: a whiteout
         # is converted by its mode, never turned into a link entry (moby does the same).
         whiteout = self.convert and is_char_whiteout(st)
-        if not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1 and not whiteout:
-            key = (st.st_dev, st.st_ino)
+        key = None if stat.S_ISDIR(st.st_mode) or whiteout else platform.hard_link_key(st)
+        if key is not None:
             first = self.seen.get(key)
             if first is not None:
                 hdr.typeflag, hdr.linkname, hdr.size = TYPE_LINK, first, 0

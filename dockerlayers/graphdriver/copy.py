@@ -55,8 +55,8 @@ def copy_tree(src: str, dst: str) -> None:
             os.mkdir(d, 0o700)
             stack.append((s, d, st, entries_of(s)))
             continue
-        key = (st.st_dev, st.st_ino)
-        if st.st_nlink > 1 and key in links:
+        key = platform.hard_link_key(st)
+        if key is not None and key in links:
             platform.link(links[key], d)
             continue
         if stat.S_ISLNK(mode):
@@ -66,7 +66,7 @@ def copy_tree(src: str, dst: str) -> None:
         else:
             platform.mknod(d, mode, st.st_rdev)
         attrs(s, d, st)
-        if st.st_nlink > 1:
+        if key is not None:
             links[key] = d
 
     root_st = os.lstat(src)

@@ -15,6 +15,7 @@ import stat
 import time
 from typing import BinaryIO
 
+from dockerlayers import platform
 from dockerlayers.archive import Change, ChangeKind, TarHeader, TarWriter, export_changes
 from dockerlayers.archive.changes import (
     changes_dirs,
@@ -238,8 +239,8 @@ def export_changes_rootfs(
         hdr = file_info_header(host, name, st)
         if hdr is None:
             continue
-        if not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1:
-            key = (st.st_dev, st.st_ino)
+        key = None if stat.S_ISDIR(st.st_mode) else platform.hard_link_key(st)
+        if key is not None:
             first = seen.get(key)
             if first is not None:
                 hdr.typeflag, hdr.linkname, hdr.size = TYPE_LINK, first, 0

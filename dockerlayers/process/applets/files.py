@@ -9,6 +9,8 @@ import posixpath
 import stat as S
 import time
 
+from dockerlayers import platform
+
 from .context import AppletContext
 from .registry import applet, usage
 
@@ -65,7 +67,7 @@ def ls(ctx: AppletContext, argv: list[str]) -> int:
         user = users.get(st.st_uid, str(st.st_uid))
         group = groups.get(st.st_gid, str(st.st_gid))
         return (
-            f"{_mode_string(st.st_mode)} {st.st_nlink:4d} {user:<8.8} {group:<8.8} "
+            f"{_mode_string(st.st_mode)} {platform.nlink(st):4d} {user:<8.8} {group:<8.8} "
             f"{st.st_size:9d} {time.strftime(fmt, time.gmtime(when))} {name}{target}"
         )
 
@@ -599,7 +601,7 @@ def stat(ctx: AppletContext, argv: list[str]) -> int:
             "U": users.get(st.st_uid, "UNKNOWN"),
             "G": groups.get(st.st_gid, "UNKNOWN"),
             "Y": str(int(st.st_mtime)),
-            "h": str(st.st_nlink),
+            "h": str(platform.nlink(st)),
             "i": str(st.st_ino),
             "b": str(st.st_blocks),
             "%": "%",
