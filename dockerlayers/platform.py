@@ -15,8 +15,10 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import stat
 import tempfile
 import threading
+import time
 from typing import Any
 
 
@@ -100,16 +102,34 @@ def _utime_nofollow_works() -> bool:
     return os.utime in os.supports_follow_symlinks
 
 
+_symlink_mtimes: dict[tuple[int, int], int] = {}  # symlink inode -> mtime_ns set by the model
+
+
 def lutime(path: str, times: tuple[float, float] | None = None, *, ns: Any = None) -> None:
     """`os.utime(path, ..., follow_symlinks=False)`; where the OS cannot set a symlink's own
-    times, a symlink keeps the times it was made with (its target's are not touched)."""
+    times, the model keeps its mtime (`mtime_ns` reads it back; the target is not touched)."""
     kw = {"ns": ns} if ns is not None else {}
     try:
         os.utime(path, times, follow_symlinks=False, **kw)
     except NotImplementedError:
-        if os.path.islink(path):
+        st = os.lstat(path)
+        if not stat.S_ISLNK(st.st_mode):
+            os.utime(path, times, **kw)
             return
-        os.utime(path, times, **kw)
+        if ns is not None:
+            mt = int(ns[1])
+        elif times is not None:
+            mt = int(round(times[1] * 1e9))
+        else:
+            mt = time.time_ns()
+        _symlink_mtimes[(st.st_dev, st.st_ino)] = mt
+
+
+def mtime_ns(st: os.stat_result) -> int:
+    """`st_mtime_ns`, or the mtime `lutime` kept for a symlink the OS could not time."""
+    if _symlink_mtimes and stat.S_ISLNK(st.st_mode):
+        return _symlink_mtimes.get((st.st_dev, st.st_ino), st.st_mtime_ns)
+    return st.st_mtime_ns
 
 
 def link(src: str, dst: str) -> None:

@@ -86,7 +86,10 @@ def stat_different(old: os.stat_result, new: os.stat_result) -> bool:
         return True
     if stat.S_ISDIR(old.st_mode):
         return False
-    return not same_fs_time(old.st_mtime_ns, new.st_mtime_ns) or old.st_size != new.st_size
+    return (
+        not same_fs_time(platform.mtime_ns(old), platform.mtime_ns(new))
+        or old.st_size != new.st_size
+    )
 
 
 @dataclass

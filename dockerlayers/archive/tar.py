@@ -927,7 +927,7 @@ def file_info_header(path: str, name: str, st: os.stat_result) -> TarHeader | No
     """
     m = st.st_mode
     hdr = TarHeader(name=name, mode=stat.S_IMODE(m), uid=st.st_uid, gid=st.st_gid)
-    hdr.mtime = st.st_mtime_ns // 1_000_000_000
+    hdr.mtime = platform.mtime_ns(st) // 1_000_000_000
     if stat.S_ISREG(m):
         hdr.typeflag, hdr.size = TYPE_REG, st.st_size
     elif stat.S_ISDIR(m):

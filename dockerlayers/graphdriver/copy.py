@@ -28,7 +28,7 @@ def copy_tree(src: str, dst: str) -> None:
             os.chmod(d, stat.S_IMODE(st.st_mode))
         copy_xattrs(s, d)
         if not stat.S_ISDIR(st.st_mode):
-            platform.lutime(d, ns=(st.st_atime_ns, st.st_mtime_ns))
+            platform.lutime(d, ns=(st.st_atime_ns, platform.mtime_ns(st)))
 
     def entries_of(s_dir: str) -> list[os.DirEntry]:
         with os.scandir(s_dir) as it:

@@ -488,7 +488,7 @@ class RootFS:
         if self._lexists(p):
             raise _err(errno.EEXIST, path)
         self._symlink(target, p)
-        self._touch(_split(p)[0])
+        self._touch(p, _split(p)[0])  # the link itself gets the clock's time too
 
     def link(self, src: str, dst: str) -> None:
         """Make a hard link `dst` to the existing file `src`."""

@@ -354,7 +354,7 @@ class UnionRootFS(RootFS):
         if not stat.S_ISLNK(st.st_mode):
             os.chmod(dst, stat.S_IMODE(st.st_mode))
         copy_xattrs(src, dst)
-        platform.lutime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+        platform.lutime(dst, ns=(st.st_atime_ns, platform.mtime_ns(st)))
 
     def _copy_up(self, p: str) -> None:
         """Copy the entry at `p` into the upper layer (file content, link, or special file)."""

@@ -32,6 +32,7 @@ def scenario(driver: str) -> dict:
         r = client.containers.run(image, ["sh", "-c", "echo ran > /ran"], name="once")
         out["run"] = r.decode() if isinstance(r, bytes) else r
         saved = client.images.save("greet:1")
+        out["save_entries"] = _entries(saved)
         out["save"] = [len(saved), hashlib.sha256(saved).hexdigest()]
         client.images.remove("greet:1")
         loaded = client.images.load(saved)
@@ -40,6 +41,23 @@ def scenario(driver: str) -> dict:
             (x.name, x.id, x.status) for x in client.containers.list(all=True)
         )
     return out
+
+
+def _entries(saved: bytes) -> list:
+    """Each layer tar's entries in the saved image: name, type, mode, owner, mtime, size."""
+    import io
+    import tarfile
+
+    rows = []
+    with tarfile.open(fileobj=io.BytesIO(saved)) as outer:
+        for m in outer.getmembers():
+            if m.name.endswith("layer.tar") and m.isfile():
+                data = outer.extractfile(m).read()
+                with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+                    for e in layer.getmembers():
+                        row = [e.name, e.type.decode(), e.mode, e.uid, e.gid, e.mtime, e.size]
+                        rows.append([m.name.split("/")[0][:12], *row, e.linkname])
+    return rows
 
 
 def main(drivers: list[str]) -> str:
