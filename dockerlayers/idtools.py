@@ -28,6 +28,9 @@ import errno
 import os
 import stat
 
+from dockerlayers import platform
+from dockerlayers.archive._xattr import lgetxattr, lremovexattr, lsetxattr
+
 #: The xattr holding a file's container owner when the model cannot chown.
 OVERRIDE_XATTR = "user.dockerlayers.override_stat"
 #: The prefix of the per-name entries a folder keeps for its symlinks and devices.
@@ -38,14 +41,23 @@ _N = os.stat_result.n_sequence_fields
 
 def privileged() -> bool:
     """True when the model runs as root: ownership is real ownership (asked each time, so
-    a process that drops to another uid sees the change)."""
-    return os.geteuid() == 0
+    a process that drops to another uid sees the change; False without `os.geteuid`, as
+    under Pyodide)."""
+    return platform.is_root()
+
+
+def _euid() -> int:
+    return os.geteuid() if hasattr(os, "geteuid") else os.getuid()
+
+
+def _egid() -> int:
+    return os.getegid() if hasattr(os, "getegid") else os.getgid()
 
 
 def _host_ids(st: os.stat_result) -> tuple[int, int]:
     """The container's view of an owner with no xattr: the host user stands for root."""
-    uid = 0 if st.st_uid == os.geteuid() else st.st_uid
-    gid = 0 if st.st_gid == os.getegid() else st.st_gid
+    uid = 0 if st.st_uid == _euid() else st.st_uid
+    gid = 0 if st.st_gid == _egid() else st.st_gid
     return uid, gid
 
 
@@ -66,8 +78,10 @@ def _stored(path: str, st: os.stat_result) -> tuple[int, int, int | None]:
     """(uid, gid, mode or None) the container sees, from the xattr or the host ids."""
     holder, name = _xattr_holder(path, st)
     try:
-        raw = os.getxattr(holder, name, follow_symlinks=False)
+        raw = lgetxattr(holder, name)
     except OSError:
+        raw = None
+    if raw is None:
         return (*_host_ids(st), None)
     parts = raw.decode("ascii", "replace").split(":")
     try:
@@ -81,14 +95,10 @@ def _write(path: str, st: os.stat_result, uid: int, gid: int, mode: int | None) 
     """Record uid:gid[:mode] for `path`, or drop the record when the host file says it all."""
     holder, name = _xattr_holder(path, st)
     if (uid, gid) == _host_ids(st) and mode is None:
-        try:
-            os.removexattr(holder, name, follow_symlinks=False)
-        except OSError as e:
-            if e.errno not in _UNSUPPORTED:
-                raise
+        lremovexattr(holder, name)
         return
     value = f"{uid}:{gid}" + ("" if mode is None else f":0{mode:o}")
-    os.setxattr(holder, name, value.encode(), follow_symlinks=False)
+    lsetxattr(holder, name, value.encode())
 
 
 def owner(path: str, st: os.stat_result) -> tuple[int, int]:
@@ -166,11 +176,7 @@ def forget(path: str, st: os.stat_result) -> None:
     if privileged() or stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
         return
     holder, name = _xattr_holder(path, st)
-    try:
-        os.removexattr(holder, name, follow_symlinks=False)
-    except OSError as e:
-        if e.errno not in _UNSUPPORTED:
-            raise
+    lremovexattr(holder, name)
 
 
 def copy_owner(src: str, src_st: os.stat_result, dst: str) -> None:

@@ -22,6 +22,8 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 
+from dockerlayers import platform
+
 
 def atomic_write_file(path: str, data: bytes, mode: int = 0o644) -> None:
     """Write `data` to a temp file beside `path`, fsync, chmod, then rename over `path`.
@@ -320,8 +322,8 @@ def directory_size(path: str) -> int:
         for st in iter_tree_stats(path):
             if stat.S_ISDIR(st.st_mode) or st.st_size <= 0:
                 continue
-            if st.st_nlink > 1:
-                key = (st.st_dev, st.st_ino)
+            key = platform.hard_link_key(st)
+            if key is not None:
                 if key in seen:
                     continue
                 seen.add(key)

@@ -47,7 +47,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from dockerlayers import idtools
+from dockerlayers import idtools, platform
 from dockerlayers.archive._xattr import lgetxattr, lremovexattr, lsetxattr
 from dockerlayers.archive.errors import BreakoutError, LayerTarError
 from dockerlayers.archive.tar import copy_exact
@@ -81,11 +81,11 @@ _UNDO_PREFIX = ".dockerlayers-undo-"
 
 def _can_mknod() -> bool:
     """Whether this process may create device nodes (tests override this)."""
-    return os.geteuid() == 0
+    return platform.can_mknod()
 
 
 def _is_root() -> bool:
-    return os.geteuid() == 0
+    return platform.is_root()
 
 
 def unpack_layer(
@@ -525,7 +525,7 @@ class _Executor:
         if self.now is not None:
             for rel in sorted(self.touched | set(self.now_paths)):
                 if rel not in timed and os.path.lexists(self.abs(rel)):
-                    os.utime(self.abs(rel), (self.now, self.now), follow_symlinks=False)
+                    platform.lutime(self.abs(rel), (self.now, self.now))
 
     def _rollback(self) -> None:
         times: list[tuple[str, int, int]] = []
@@ -555,7 +555,7 @@ class _Executor:
             remove_all(self.backup, ignore_errors=True)
         for rel, at, mt in times:
             with contextlib.suppress(FileNotFoundError):
-                os.utime(self.abs(rel), ns=(at, mt), follow_symlinks=False)
+                platform.lutime(self.abs(rel), ns=(at, mt))
         if self.root_times is not None:
             os.utime(self.dest, ns=self.root_times)
 
@@ -620,10 +620,10 @@ class _Executor:
             self._created(op.rel)
         elif t in (TYPE_CHAR, TYPE_BLOCK):
             kind = stat.S_IFCHR if t == TYPE_CHAR else stat.S_IFBLK
-            os.mknod(p, 0o600 | kind, os.makedev(e.devmajor, e.devminor))
+            platform.mknod(p, 0o600 | kind, os.makedev(e.devmajor, e.devminor))
             self._created(op.rel)
         elif t == TYPE_FIFO:
-            os.mkfifo(p, 0o600)
+            platform.mkfifo(p, 0o600)
             self._created(op.rel)
         else:  # pragma: no cover - the planner refuses other types
             raise LayerTarError(f"unhandled tar header type {t[0]}")
@@ -641,7 +641,7 @@ class _Executor:
         src = self.abs(op.src)
         src_is_link = stat.S_ISLNK(os.lstat(src).st_mode)
         self._snapshot(op.src, list(e.xattrs))
-        os.link(src, self.abs(op.rel), follow_symlinks=False)
+        platform.link(src, self.abs(op.rel))
         self._created(op.rel)
         p = self.abs(op.rel)
         self._apply_meta(p, e, is_symlink=src_is_link)
@@ -679,7 +679,7 @@ class _Executor:
         self._changing_in(_dirname(op.rel))
         p = self.abs(op.rel)
         try:
-            os.mknod(p, stat.S_IFCHR, 0)
+            platform.mknod(p, stat.S_IFCHR, 0)
         except OSError as err:
             raise LayerTarError(f"failed to mknod({p!r}, S_IFCHR, 0): {err.strerror}") from err
         self._created(op.rel)
@@ -713,7 +713,11 @@ class _Executor:
             idtools.chmod(p, e.mode & 0o7777)
 
     def _set_times(self, p: str, e: TarEntry, *, follow: bool) -> None:
-        os.utime(p, (_atime(e), _bound(e.mtime)), follow_symlinks=follow)
+        times = (_atime(e), _bound(e.mtime))
+        if follow:
+            os.utime(p, times)
+        else:
+            platform.lutime(p, times)
 
 
 _MAX_TIME = ((1 << 63) - 1) / 1e9  # moby pkg/system maxTime: time.Unix(0, 1<<63-1), 2262

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from dockerlayers import idtools, ioutils
+from dockerlayers import idtools, ioutils, platform
 from dockerlayers.archive._xattr import lgetxattr
 from dockerlayers.archive.whiteouts import (
     WHITEOUT_META_PREFIX,
@@ -86,7 +86,10 @@ def stat_different(old: os.stat_result, new: os.stat_result) -> bool:
         return True
     if stat.S_ISDIR(old.st_mode):
         return False
-    return not same_fs_time(old.st_mtime_ns, new.st_mtime_ns) or old.st_size != new.st_size
+    return (
+        not same_fs_time(platform.mtime_ns(old), platform.mtime_ns(new))
+        or old.st_size != new.st_size
+    )
 
 
 @dataclass
@@ -357,8 +360,8 @@ def sum_changes_size(lstat: Callable[[str], os.stat_result | None], changes: lis
         st = lstat(change.path)
         if st is None or stat.S_ISDIR(st.st_mode):
             continue
-        if st.st_nlink > 1:
-            key = (st.st_dev, st.st_ino)
+        key = platform.hard_link_key(st)
+        if key is not None:
             if key in seen:
                 continue
             seen.add(key)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from dockerlayers import idtools
+from dockerlayers import idtools, platform
 from dockerlayers.archive._xattr import lgetxattr
 from dockerlayers.archive.changes import Change, ChangeKind
 from dockerlayers.archive.tarheader import (
@@ -217,7 +217,7 @@ def file_info_header(path: str, name: str, st: os.stat_result) -> TarHeader | No
         uname=host_user_name(st.st_uid),
         gname=host_group_name(st.st_gid),
     )
-    hdr.mtime = st.st_mtime_ns // 1_000_000_000
+    hdr.mtime = platform.mtime_ns(st) // 1_000_000_000
     if stat.S_ISREG(m):
         hdr.typeflag, hdr.size = TYPE_REG, st.st_size
     elif stat.S_ISDIR(m):
@@ -259,8 +259,8 @@ class TarAppender:
         # The kernel (5.8+) makes every whiteout a hard link of one 0/0 device: a whiteout
         # is converted by its mode, never turned into a link entry (moby does the same).
         whiteout = self.convert and is_char_whiteout(st)
-        if not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1 and not whiteout:
-            key = (st.st_dev, st.st_ino)
+        key = None if stat.S_ISDIR(st.st_mode) or whiteout else platform.hard_link_key(st)
+        if key is not None:
             first = self.seen.get(key)
             if first is not None:
                 hdr.typeflag, hdr.linkname, hdr.size = TYPE_LINK, first, 0

@@ -74,6 +74,8 @@ def native_whiteouts_supported(dir: str) -> bool:
         return False
     try:
         node = os.path.join(probe, "wh")
+        if not hasattr(os, "mknod"):
+            raise PermissionError(1, "Operation not permitted", node)
         os.mknod(node, 0o600 | stat.S_IFCHR, 0)
         lsetxattr(probe, OPAQUE_XATTR, b"y")
         ok = is_char_whiteout(os.lstat(node)) and is_opaque_dir(probe)

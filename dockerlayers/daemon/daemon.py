@@ -31,7 +31,6 @@ moby: daemon/daemon.go (NewDaemon, restore, Shutdown), daemon/container.go GetCo
 from __future__ import annotations
 
 import atexit
-import fcntl
 import json
 import os
 import random
@@ -41,6 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
+from dockerlayers import platform
 from dockerlayers._lazy import LazyModule
 from dockerlayers.container.container import Container
 from dockerlayers.daemon import (
@@ -253,9 +253,7 @@ class Daemon:
     def _take_root_lock(self) -> int:
         path = os.path.join(self.root, LOCK_FILE)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        if not platform.try_lock(fd, path):
             try:
                 pid = os.read(fd, 32).decode().strip()
             finally:
@@ -273,7 +271,7 @@ class Daemon:
         fd, self._lock_fd = self._lock_fd, None
         if fd is not None:
             try:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                platform.unlock(fd, os.path.join(self.root, LOCK_FILE))
             finally:
                 os.close(fd)
 

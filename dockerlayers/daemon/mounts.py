@@ -17,6 +17,7 @@ import errno
 import os
 from typing import TYPE_CHECKING
 
+from dockerlayers import platform
 from dockerlayers.container.container import Container
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS, _err
 
@@ -261,7 +262,7 @@ def make_dev(path: str, now: float | None = None) -> None:
         os.symlink(target, os.path.join(path, name))
     if now is not None:  # made at start: the clock's time, as tmpfs stamps it
         for name in os.listdir(path):
-            os.utime(os.path.join(path, name), (now, now), follow_symlinks=False)
+            platform.lutime(os.path.join(path, name), (now, now))
         os.utime(path, (now, now))
 
 

@@ -11,14 +11,14 @@ import os
 import shutil
 import stat
 
-from dockerlayers import idtools
+from dockerlayers import idtools, platform
 from dockerlayers.graphdriver.union import copy_xattrs
 
 
 def copy_tree(src: str, dst: str) -> None:
     """Copy the contents of folder `src` into the existing folder `dst`."""
     links: dict[tuple[int, int], str] = {}
-    is_root = os.geteuid() == 0
+    is_root = platform.is_root()
     dir_times: list[tuple[str, os.stat_result]] = []
 
     def attrs(s: str, d: str, st: os.stat_result) -> None:
@@ -30,7 +30,7 @@ def copy_tree(src: str, dst: str) -> None:
             os.chmod(d, stat.S_IMODE(st.st_mode))
         copy_xattrs(s, d)
         if not stat.S_ISDIR(st.st_mode):
-            os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+            platform.lutime(d, ns=(st.st_atime_ns, platform.mtime_ns(st)))
 
     def entries_of(s_dir: str) -> list[os.DirEntry]:
         with os.scandir(s_dir) as it:
@@ -57,18 +57,18 @@ def copy_tree(src: str, dst: str) -> None:
             os.mkdir(d, 0o700)
             stack.append((s, d, st, entries_of(s)))
             continue
-        key = (st.st_dev, st.st_ino)
-        if st.st_nlink > 1 and key in links:
-            os.link(links[key], d, follow_symlinks=False)
+        key = platform.hard_link_key(st)
+        if key is not None and key in links:
+            platform.link(links[key], d)
             continue
         if stat.S_ISLNK(mode):
             os.symlink(os.readlink(s), d)
         elif stat.S_ISREG(mode):
             shutil.copyfile(s, d, follow_symlinks=False)
         else:
-            os.mknod(d, mode, st.st_rdev)
+            platform.mknod(d, mode, st.st_rdev)
         attrs(s, d, st)
-        if st.st_nlink > 1:
+        if key is not None:
             links[key] = d
 
     root_st = os.lstat(src)

@@ -15,7 +15,7 @@ import stat
 import time
 from typing import BinaryIO
 
-from dockerlayers import idtools
+from dockerlayers import idtools, platform
 from dockerlayers.archive import Change, ChangeKind, TarHeader, TarWriter, export_changes
 from dockerlayers.archive.changes import (
     changes_dirs,
@@ -35,7 +35,7 @@ def _capability(fs: RootFS, path: str) -> bytes | None:
         return None
     try:
         return os.getxattr(host, "security.capability", follow_symlinks=False)
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no xattrs here (Pyodide)
         return None
 
 
@@ -185,7 +185,7 @@ def _visible_names(host: str) -> list[str]:
 def _xattr(host: str, name: str) -> bytes | None:
     try:
         return os.getxattr(host, name, follow_symlinks=False)
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no xattrs here (Pyodide)
         return None
 
 
@@ -240,8 +240,8 @@ def export_changes_rootfs(
         hdr = file_info_header(host, name, st)
         if hdr is None:
             continue
-        if not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1:
-            key = (st.st_dev, st.st_ino)
+        key = None if stat.S_ISDIR(st.st_mode) else platform.hard_link_key(st)
+        if key is not None:
             first = seen.get(key)
             if first is not None:
                 hdr.typeflag, hdr.linkname, hdr.size = TYPE_LINK, first, 0

@@ -11,6 +11,7 @@ import os
 import tempfile
 import threading
 
+from dockerlayers import platform
 from dockerlayers.ioutils import remove_all
 
 MNT_DETACH = 2
@@ -50,7 +51,7 @@ def overlay_supported() -> bool:
         if _supported is not None:
             return _supported
         _supported = False
-        if os.geteuid() != 0 or not _overlay_listed():
+        if not platform.is_root() or not _overlay_listed():
             return False
         base = tempfile.mkdtemp(prefix="dockerlayers-ovl-probe-")
         try:

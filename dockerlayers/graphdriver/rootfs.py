@@ -18,7 +18,7 @@ import stat
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from dockerlayers import idtools
+from dockerlayers import idtools, platform
 
 _MAX_SYMLINKS = 40
 #: The umask a container's processes run with (runc's default), not the host's.
@@ -630,7 +630,7 @@ class DirRootFS(RootFS):
         idtools.fresh(self._h(p))
 
     def _link(self, src: str, dst: str) -> None:
-        os.link(self._h(src), self._h(dst), follow_symlinks=False)
+        platform.link(self._h(src), self._h(dst))
 
     def _chmod(self, p: str, mode: int) -> None:
         idtools.chmod(self._h(p), mode)
@@ -639,4 +639,4 @@ class DirRootFS(RootFS):
         idtools.copy_owner_ids(self._h(p), (uid, gid))  # no user xattrs: stays root
 
     def _utime(self, p: str, times: tuple[float, float] | None) -> None:
-        os.utime(self._h(p), times, follow_symlinks=False)
+        platform.lutime(self._h(p), times)

@@ -24,7 +24,7 @@ import shutil
 import stat
 from collections.abc import Callable, Iterator
 
-from dockerlayers import idtools
+from dockerlayers import idtools, platform
 from dockerlayers.archive.whiteouts import (
     OPAQUE_XATTR,
     WHITEOUT_META_PREFIX,
@@ -56,6 +56,8 @@ def _entry_is_whiteout(entry: os.DirEntry) -> bool:
 
 
 def _has_opaque_xattr(host: str) -> bool:
+    if not platform.has_xattr():
+        return False
     try:
         return os.getxattr(host, OPAQUE_XATTR, follow_symlinks=False) == b"y"
     except OSError:
@@ -69,6 +71,8 @@ def layer_dir_is_opaque(host: str) -> bool:
 
 def copy_xattrs(src: str, dst: str) -> None:
     """Copy extended attributes except overlay's own (copy-up keeps capabilities etc.)."""
+    if not platform.has_xattr():
+        return
     try:
         names = os.listxattr(src, follow_symlinks=False)
     except OSError:
@@ -110,7 +114,7 @@ class UnionRootFS(RootFS):
         self._entries_cache: dict[str, dict[str, int]] = {}
         self._dirlayers_cache: dict[str, list[int]] = {}
         self._point_lookups: dict[str, int] = {}
-        self._root_uid = os.geteuid() == 0
+        self._root_uid = platform.is_root()
 
     def __repr__(self) -> str:
         return f"UnionRootFS({len(self.layers)} layers, upper={self.layers[0]!r})"
@@ -370,7 +374,7 @@ class UnionRootFS(RootFS):
         if not stat.S_ISLNK(st.st_mode):
             os.chmod(dst, stat.S_IMODE(st.st_mode))
         copy_xattrs(src, dst)
-        os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+        platform.lutime(dst, ns=(st.st_atime_ns, platform.mtime_ns(st)))
 
     def _copy_up(self, p: str) -> None:
         """Copy the entry at `p` into the upper layer (file content, link, or special file)."""
@@ -393,7 +397,7 @@ class UnionRootFS(RootFS):
             elif stat.S_ISREG(st.st_mode):
                 shutil.copyfile(src, dst, follow_symlinks=False)
             else:
-                os.mknod(dst, st.st_mode, st.st_rdev)
+                platform.mknod(dst, st.st_mode, st.st_rdev)
         self._copy_attrs(src, dst, st)
         self._cached_entries(parent)[name] = 0
 
@@ -425,7 +429,7 @@ class UnionRootFS(RootFS):
         parent, name = _split(p)
         if self.native_whiteouts:
             path = self._h(0, p)
-            os.mknod(path, stat.S_IFCHR | 0o000, 0)
+            platform.mknod(path, stat.S_IFCHR | 0o000, 0)
         else:
             path = self._h(0, _join(parent, WHITEOUT_PREFIX + name))
             with open(path, "wb"):
@@ -438,7 +442,7 @@ class UnionRootFS(RootFS):
         image IDs, reproducible)."""
         if self._now is not None:
             t = self._now()
-            os.utime(host, (t, t), follow_symlinks=False)
+            platform.lutime(host, (t, t))
 
     def _make_opaque(self, d: str) -> None:
         host = self._h(0, d)
@@ -563,7 +567,7 @@ class UnionRootFS(RootFS):
     def _link(self, src: str, dst: str) -> None:
         self._copy_up(src)
         self._prepare_new(dst)
-        os.link(self._h(0, src), self._h(0, dst), follow_symlinks=False)
+        platform.link(self._h(0, src), self._h(0, dst))
         self._added(dst)
 
     def _chmod(self, p: str, mode: int) -> None:
@@ -576,4 +580,4 @@ class UnionRootFS(RootFS):
 
     def _utime(self, p: str, times: tuple[float, float] | None) -> None:
         self._copy_up(p)
-        os.utime(self._h(0, p), times, follow_symlinks=False)
+        platform.lutime(self._h(0, p), times)

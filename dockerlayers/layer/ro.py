@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
+from dockerlayers import platform
 from dockerlayers.archive.tarsplit import SEGMENT_TYPE, iter_reassembled, iter_tar_split, tar_size
 from dockerlayers.digest import DIGEST_SHA256_EMPTY_TAR, EMPTY_TAR
 from dockerlayers.layer.errors import VerificationError
@@ -190,7 +191,7 @@ class _Digester:
     def __init__(self, threaded: bool) -> None:
         self._h = hashlib.sha256()
         self._queue: queue.Queue[bytes | None] | None = None
-        if threaded:
+        if threaded and platform.can_thread():  # else hashed in the calling thread
             self._queue = queue.Queue(maxsize=8)  # at most ~8 MiB waiting
             self._thread = threading.Thread(target=self._run, name="layer-digest", daemon=True)
             self._thread.start()

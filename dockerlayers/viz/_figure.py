@@ -71,3 +71,39 @@ def row_labels(
     ax.text(-0.01, 0.5, plain, color="black", **common)
     if any(marked):
         ax.text(-0.01, 0.5, red, color="#d62728", fontweight="bold", **common)
+
+
+MATPLOTLIB_MISSING = (
+    "This plot needs matplotlib, which this Python does not have (in the browser, JupyterLite "
+    "loads it from Pyodide's distribution: run `%pip install matplotlib` with a network, or "
+    "open the notebook on Binder). The cells without plots work as they are."
+)
+
+
+def _say_matplotlib_missing() -> None:
+    """Where matplotlib cannot be imported (a JupyterLite site built offline), a plot cell
+    shows one clear sentence instead of a traceback (an IPython handler, installed once)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        return
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+
+    def handler(shell: Any, etype: Any, value: Any, tb: Any, tb_offset: Any = None) -> None:
+        if (getattr(value, "name", None) or "").split(".")[0] == "matplotlib":
+            print(MATPLOTLIB_MISSING)
+        else:
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+    ip.set_custom_exc((ImportError,), handler)
+
+
+_say_matplotlib_missing()

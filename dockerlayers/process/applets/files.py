@@ -11,6 +11,8 @@ import posixpath
 import stat as S
 import time
 
+from dockerlayers import platform
+
 from .context import AppletContext
 from .registry import applet, usage
 
@@ -70,7 +72,7 @@ def ls(ctx: AppletContext, argv: list[str]) -> int:
         if S.S_ISCHR(st.st_mode) or S.S_ISBLK(st.st_mode):  # busybox: "%4u,%4u"
             size = f"{os.major(st.st_rdev):4d},{os.minor(st.st_rdev):4d}"
         return (
-            f"{_mode_string(st.st_mode)} {st.st_nlink:4d} {user:<8.8} {group:<8.8} "
+            f"{_mode_string(st.st_mode)} {platform.nlink(st):4d} {user:<8.8} {group:<8.8} "
             f"{size} {time.strftime(fmt, time.gmtime(when))} {name}{target}"
         )
 
@@ -623,7 +625,7 @@ def stat(ctx: AppletContext, argv: list[str]) -> int:
             "U": users.get(st.st_uid, "UNKNOWN"),
             "G": groups.get(st.st_gid, "UNKNOWN"),
             "Y": str(int(st.st_mtime)),
-            "h": str(st.st_nlink),
+            "h": str(platform.nlink(st)),
             "i": str(st.st_ino),
             "b": str(st.st_blocks),
             "%": "%",
