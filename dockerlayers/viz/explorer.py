@@ -3,6 +3,7 @@ DriverCompare (one scenario on vfs, aufs and overlay2), as widgets."""
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 from typing import Any
@@ -145,11 +146,14 @@ class ImageExplorer(Panel):
             c["content"].value = f"(copy in L{holder})\n{path}: a {entry.kind} entry, no content"
             self._show_error("")
             return
-        host = os.path.join(
-            self.daemon.driver.layer_dir(self.infos[holder].driver_id), path.lstrip("/")
-        )
+        layer_dir = self.daemon.driver.layer_dir(self.infos[holder].driver_id)
+        host = os.path.join(layer_dir, path.lstrip("/"))
         try:
-            with open(host, "rb") as f:
+            # read only inside the layer: no symlink (of the image's) leads to a host file
+            if not os.path.realpath(host).startswith(os.path.realpath(layer_dir) + os.sep):
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+            fd = os.open(host, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as f:
                 data = f.read(4096)
         except OSError as e:  # never show a host path or a raw OSError
             c["content"].value = ""

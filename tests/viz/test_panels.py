@@ -236,3 +236,20 @@ def test_panels_hide_empty_pictures(tmp_path):
         ex.controls["image"].value = c.images.base().id
         assert ex.controls["figure"].layout.display != "none"
         assert bytes(ex.controls["figure"].value).startswith(b"\x89PNG")
+
+
+def test_show_file_never_reads_a_host_file_through_a_symlink(client, base, tmp_path):
+    """An image's symlink to an absolute path names a path in the image, not on the host:
+    the explorer shows the link, and a path through a linked folder is not read."""
+    secret = tmp_path / "host-secret"
+    secret.mkdir()
+    (secret / "key").write_text("HOST SECRET")
+    ct = client.containers.run(
+        base, ["sh", "-c", f"ln -s {secret} /d && ln -s {secret}/key /k"], detach=True
+    )
+    ct.wait()
+    image = ct.commit("links", "1")
+    r = PanelRunner(ImageExplorer(client, image))
+    for path in ("/k", "/d/key"):
+        r.set("path", path).click("show file")
+        assert "HOST SECRET" not in r.get("content") + r.error
