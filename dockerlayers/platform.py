@@ -22,9 +22,9 @@ import time
 from typing import Any
 
 
-@functools.cache
 def is_root() -> bool:
-    """Whether this process runs as root (False where there is no `os.geteuid`)."""
+    """Whether this process runs as root (False where there is no `os.geteuid`); asked
+    each time, so a process that drops to another uid sees the change."""
     geteuid = getattr(os, "geteuid", None)
     return geteuid is not None and geteuid() == 0
 

@@ -29,7 +29,9 @@ def build(client, tmp_path):
             counter[0] += 1
             context = tmp_path / f"ctx{counter[0]}"
             write_context(context, {"Dockerfile": dockerfile, **(files or {})})
-        image, lines = client.images.build(path=str(context), **kwargs)
-        return client.daemon.image_service.get_image(image.id), lines
+        image, messages = client.images.build(path=str(context), **kwargs)
+        # docker-py's stream of {"stream": ...} chunks, back to the builder's output lines
+        text = "".join(m.get("stream", "") for m in messages)
+        return client.daemon.image_service.get_image(image.id), text.splitlines()
 
     return run

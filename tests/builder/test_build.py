@@ -15,7 +15,7 @@ import tarfile
 import pytest
 
 from dockerlayers.errors import BuildError
-from tests.support.builds import history, layer_files, write_context
+from tests.support.builds import history, layer_files, log_lines, write_context
 from tests.support.dockerfiles import BUILD_ERRORS as ERRORS
 from tests.support.dockerfiles import STEPS_DOCKERFILE as DOCKERFILE
 from tests.support.dockerfiles import STEPS_FILES as FILES
@@ -248,14 +248,16 @@ def test_errors_in_dockers_words(build, dockerfile, message):
     with pytest.raises(BuildError) as e:
         build(dockerfile, {"a": "a", "b": "b"})
     assert e.value.msg == message
-    assert e.value.build_log[-1] == message
+    assert log_lines(e.value.build_log)[-1] == message
 
 
 def test_failing_run_leaves_its_container_and_no_image(client, build):
     before = set(client.daemon.image_service.image_store.map())
     with pytest.raises(BuildError) as e:
         build("FROM base:1\nRUN echo partial > /p && false\n")
-    assert not any("Removing intermediate container" in line for line in e.value.build_log)
+    assert not any(
+        "Removing intermediate container" in line for line in log_lines(e.value.build_log)
+    )
     exited = client.containers.list(all=True)
     assert len(exited) == 1 and exited[0].attrs["State"]["ExitCode"] == 1
     assert set(client.daemon.image_service.image_store.map()) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockerlayers.errors import BuildError
-from tests.support.builds import history, layer_files
+from tests.support.builds import history, layer_files, log_lines
 from tests.support.dockerfiles import MULTISTAGE_DOCKERFILE as DOCKERFILE
 from tests.support.dockerfiles import MULTISTAGE_FILES as FILES
 from tests.support.dockerfiles import STAGE_ERRORS as ERRORS
@@ -123,4 +123,4 @@ def test_unknown_target(build):
     with pytest.raises(BuildError) as e:
         build(DOCKERFILE, FILES, target="nope")
     assert e.value.msg == "failed to reach build target nope in Dockerfile"
-    assert not any(line.startswith("Step") for line in e.value.build_log)
+    assert not any(line.startswith("Step") for line in log_lines(e.value.build_log))

@@ -11,7 +11,7 @@ import tarfile
 import pytest
 
 from dockerlayers.errors import BuildError
-from tests.support.builds import write_context
+from tests.support.builds import log_lines, write_context
 
 PREFIX = "failed to copy files: Error processing tar file(exit status 1): "
 
@@ -104,4 +104,4 @@ def test_more_than_125_layers_is_max_depth_exceeded(client, tmp_path):
     with pytest.raises(BuildError) as e:
         client.images.build(path=ctx)
     assert e.value.msg == "max depth exceeded"
-    assert "Step 126/126 : RUN echo 124 > /f124" in e.value.build_log
+    assert "Step 126/126 : RUN echo 124 > /f124" in log_lines(e.value.build_log)

@@ -68,3 +68,14 @@ def layer_files(client, img) -> list[list[str]]:
         sorted(m.name for m in members if not m.isdir())
         for members in _layer_entries(client, img, first=1)
     ]
+
+
+def log_lines(build_log) -> list[str]:
+    """docker-py's BuildError.build_log (an iterator of the API's chunks) as output lines:
+    the `stream` text, and the `error` as the last line."""
+    text = ""
+    for m in build_log:
+        text += m.get("stream", "")
+        if "error" in m:
+            text += ("" if text.endswith("\n") or not text else "\n") + m["error"] + "\n"
+    return text.splitlines()
