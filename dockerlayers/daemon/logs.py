@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container
@@ -75,20 +75,22 @@ def _append(c: Container, entries: list[tuple[bytes, str, str]]) -> None:
             f.write(marshal({"log": text, "stream": stream, "time": t}) + b"\n")
 
 
-def read_log(c: Container) -> list[dict[str, Any]]:
-    """Every entry of the container's json-file log (lines that do not parse are skipped).
+def read_log(c: Container) -> Iterator[dict[str, Any]]:
+    """Every entry of the container's json-file log, read as it goes (lines that do not
+    parse are skipped).
 
     moby: daemon/logger/jsonfilelog/read.go
     """
-    entries = []
     if os.path.exists(c.log_path):
         with open(c.log_path) as f:
-            for line in f:
-                try:
-                    entries.append(json.loads(line))
-                except ValueError:
-                    continue
-    return entries
+            yield from _entries(f)
+
+
+def _entries(f: Any) -> Iterator[dict[str, Any]]:
+    for line in f:
+        e = _parse(line)
+        if e is not None:
+            yield e
 
 
 #: moby: daemon/logs.go (a driver without a reader: none, syslog, ...)
@@ -102,21 +104,67 @@ def _reads_json_file(c: Container) -> bool:
 
 
 def _select(
-    entries: list[dict[str, Any]],
+    entries: Iterable[dict[str, Any]],
     stdout: bool,
     stderr: bool,
     since: float | None,
     until: float | None,
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
     wanted = {"stdout": stdout, "stderr": stderr}
-    out = []
     for e in entries:
         if not wanted.get(e["stream"], True):
             continue
         t = parse_rfc3339nano(e["time"]) or 0.0
         if since is not None and t < since or until is not None and t > until:
             continue
-        out.append(e)
+        yield e
+
+
+def _reversed_lines(f: Any, block: int = 1 << 16) -> Iterator[str]:
+    """The lines of an open binary file, last first, reading blocks from its end
+    (moby: pkg/tailfile TailFile, which the json-file reader uses for --tail)."""
+    f.seek(0, os.SEEK_END)
+    pos, rest = f.tell(), b""
+    while pos > 0:
+        step = min(block, pos)
+        pos -= step
+        f.seek(pos)
+        lines = (f.read(step) + rest).split(b"\n")
+        rest = lines.pop(0)
+        for line in reversed(lines):
+            if line:
+                yield line.decode("utf-8", "replace")
+    if rest:
+        yield rest.decode("utf-8", "replace")
+
+
+def _tail_from_end(
+    path: str,
+    n: int,
+    stdout: bool,
+    stderr: bool,
+    since: float | None,
+    until: float | None,
+) -> list[dict[str, Any]]:
+    """The last `n` entries that pass the filters, parsing only from the end of the log."""
+    out: list[dict[str, Any]] = []
+    if n <= 0 or not os.path.exists(path):
+        return out
+    with open(path, "rb") as f:
+        for e in _select(
+            (x for x in map(_parse, _reversed_lines(f)) if x is not None),
+            stdout,
+            stderr,
+            None,
+            until,
+        ):
+            t = parse_rfc3339nano(e["time"]) or 0.0
+            if since is not None and t < since:
+                break  # the log is in time order: nothing older can pass
+            out.append(e)
+            if len(out) == n:
+                break
+    out.reverse()
     return out
 
 
@@ -146,12 +194,13 @@ def follow_logs(
             raise InvalidParameter(NO_READER)
         f = open(c.log_path) if os.path.exists(c.log_path) else None  # noqa: SIM115
         cid = c.id
-        backlog: list[dict[str, Any]] = []
-        if f is not None:
-            backlog = [e for e in (_parse(line) for line in f) if e is not None]
-        first = _select(backlog, stdout, stderr, since, until)
-        if tail != "all" and int(tail) >= 0:
-            first = first[-int(tail) :] if int(tail) else []
+        first: Iterator[dict[str, Any]] = iter(())
+        if f is not None and tail != "all" and int(tail) >= 0:
+            # a tail is read now, from the end of the file; a follow goes on from there
+            first = iter(_tail_from_end(c.log_path, int(tail), stdout, stderr, since, until))
+            f.seek(0, os.SEEK_END)
+        elif f is not None:
+            first = _select(_entries(f), stdout, stderr, since, until)
 
     def stream() -> Iterator[bytes]:
         try:
@@ -161,12 +210,12 @@ def follow_logs(
                 return
             pending = ""
             while True:
-                chunk = f.read()
+                chunk = f.read(1 << 16)
                 if chunk:
                     pending += chunk
                     *lines, pending = pending.split("\n")
                     for e in _select(
-                        [x for x in map(_parse, lines) if x is not None],
+                        (x for x in map(_parse, lines) if x is not None),
                         stdout,
                         stderr,
                         since,
@@ -240,16 +289,15 @@ def log_messages(
     tail: int | str = "all",
     since: float | None = None,
     until: float | None = None,
-) -> list[dict[str, str]]:
-    """The log's messages (`log`, `stream`, `time`) in order; `tail` counts the last N of
-    both streams together, as the json-file reader does.
+) -> Iterator[dict[str, str]]:
+    """The log's messages (`log`, `stream`, `time`) in order, read as they are consumed;
+    `tail` counts the last N of both streams together, as the json-file reader does.
 
     moby: daemon/logger/jsonfilelog/read.go (tail over the file), daemon/logs.go
     """
     with daemon.operation(ref, check_open=False) as c:
         if not _reads_json_file(c):
             raise InvalidParameter(NO_READER)
-        entries = _select(read_log(c), stdout, stderr, since, until)
         if tail != "all" and int(tail) >= 0:
-            entries = entries[-int(tail) :] if int(tail) else []
-        return entries
+            return iter(_tail_from_end(c.log_path, int(tail), stdout, stderr, since, until))
+        return _select(read_log(c), stdout, stderr, since, until)
