@@ -84,10 +84,6 @@ def _can_mknod() -> bool:
     return platform.can_mknod()
 
 
-def _is_root() -> bool:
-    return platform.is_root()
-
-
 def unpack_layer(
     dest: str,
     tar: BinaryIO | str,
@@ -458,7 +454,7 @@ class _Executor:
         self.f = f
         self.base = base
         self.now = now
-        self.is_root = _is_root()
+        self.is_root = platform.is_root()
         self.journal: list[tuple] = []
         self.created: set[str] = set()
         self.snapped: set[str] = set()
