@@ -445,8 +445,8 @@ class Daemon:
     def set_rw_layer(self, c: Container, img: Any = None) -> None:
         create.set_rw_layer(self, c, img)
 
-    def start(self, ref: str) -> None:
-        start.start(self, ref)
+    def start(self, ref: str, stdin: bytes | None = None) -> None:
+        start.start(self, ref, stdin)
 
     def stop(self, ref: str, timeout: float | None = None) -> None:
         stop.stop(self, ref, timeout)
@@ -485,8 +485,11 @@ class Daemon:
         environment: list[str] | dict[str, str] | None = None,
         workdir: str | None = None,
         user: str | None = None,
+        stdin: bytes | None = None,
     ) -> tuple[int, bytes, bytes]:
-        return exec_.exec_run(self, ref, cmd, environment=environment, workdir=workdir, user=user)
+        return exec_.exec_run(
+            self, ref, cmd, environment=environment, workdir=workdir, user=user, stdin=stdin
+        )
 
     def changes(self, ref: str) -> list[dict[str, Any]]:
         return inspect.changes(self, ref)

@@ -35,8 +35,10 @@ def exec_run(
     environment: list[str] | dict[str, str] | None = None,
     workdir: str | None = None,
     user: str | None = None,
+    stdin: bytes | None = None,
 ) -> tuple[int, bytes, bytes]:
-    """(exit code, stdout, stderr); events exec_create, exec_start, exec_die.
+    """(exit code, stdout, stderr); events exec_create, exec_start, exec_die. `stdin`: the
+    input attached with `exec -i`.
 
     moby: daemon/exec.go ContainerExecCreate / ContainerExecStart
     """
@@ -73,6 +75,7 @@ def exec_run(
                 output=lambda s, d: out[s].append(d),
                 pid=daemon.next_pid,
                 user=who.to_state(),  # type: ignore[arg-type]
+                stdin=stdin,
             )
         except ExecError as e:
             code = 126 if e.exit_code in (126, 127) else e.exit_code

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def start(daemon: Daemon, ref: str) -> None:
-    """`docker start`; starting a running container is a no-op (the API's 304).
+def start(daemon: Daemon, ref: str, stdin: bytes | None = None) -> None:
+    """`docker start`; starting a running container is a no-op (the API's 304). `stdin`:
+    the input attached with `-i` (what PID 1 reads on fd 0 until its end).
 
     moby: daemon/start.go ContainerStart
     """
@@ -40,11 +41,13 @@ def start(daemon: Daemon, ref: str) -> None:
             return  # 304: container is already running; a no-op for the caller
         if c.state.removal_in_progress or c.state.dead:
             raise marked_for_removal()
-        container_start(daemon, c, reset_restart_manager=True)
+        container_start(daemon, c, reset_restart_manager=True, stdin=stdin)
         daemon.write_state()
 
 
-def container_start(daemon: Daemon, c: Container, reset_restart_manager: bool) -> None:
+def container_start(
+    daemon: Daemon, c: Container, reset_restart_manager: bool, stdin: bytes | None = None
+) -> None:
     """Mount, write Docker's files, spawn PID 1 and let it run up to now. A manual start
     resets the restart manager (RestartCount 0); a policy restart does not.
 
@@ -98,6 +101,7 @@ def container_start(daemon: Daemon, c: Container, reset_restart_manager: bool) -
             output=daemon.logger.output(c),
             pid=1,
             user=user.to_state(),  # type: ignore[arg-type]
+            stdin=stdin,
         )
     except ExecError as e:
         message = runtime_create_failed(e.message)

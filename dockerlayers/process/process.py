@@ -55,12 +55,14 @@ class Process:
         output: Output,
         pid: int = 1,
         user: Cred | None = None,
+        stdin: bytes | None = None,
     ) -> Process:
         """Start `argv` in the container whose files `rootfs` serves.
 
         Raises ExecError(127|126, Docker's message) when runc could not start it. Nothing
         runs yet: call `run(now)`. `user` (uid, gid, groups; see process/users.py) is who
-        it runs as, root when None.
+        it runs as, root when None. `stdin`: what its fd 0 reads (`-i` with input piped in;
+        None: nothing, as /dev/null).
         """
         if not argv:
             raise ExecError(127, "No command specified")
@@ -70,7 +72,10 @@ class Process:
         proc = cls(state, rootfs, output)
         m = proc._m
         job = m.new_job(pid, clock_now, None)
-        start_argv(m, job, list(argv), path, envd, cwd or "/", stdio())
+        fd0 = None
+        if stdin is not None:
+            fd0 = {"t": "data", "id": m.new_buf(stdin.decode("utf-8", "replace"))}
+        start_argv(m, job, list(argv), path, envd, cwd or "/", stdio(fd0))  # type: ignore[arg-type]
         return proc
 
     @classmethod

@@ -225,3 +225,21 @@ def test_import_errors_without_traceback(cli, tmp_path):
     )
     r = cli("import", str(tmp_path))
     assert r.code == 1 and "is a directory" in r.err and "Traceback" not in r.err
+
+
+def test_run_i_forwards_what_is_piped_in(cli):
+    """`echo ... | docker run -i IMAGE cat` prints it; without -i the process reads nothing
+    (recorded on 20.10.24: `hi`, then nothing)."""
+    r = cli("run", "-i", "--rm", "base", "sh", "-c", "read x; echo got $x; cat", stdin="hi\nrest\n")
+    assert (r.code, r.out) == (0, "got hi\nrest\n")
+    r = cli("run", "--rm", "base", "cat", stdin="hi\n")
+    assert (r.code, r.out) == (0, "")
+
+
+def test_exec_i_and_start_i_forward_stdin(cli):
+    assert cli("run", "-d", "--name", "busy", "base", *LOOP).code == 0
+    r = cli("exec", "-i", "busy", "wc", "-c", stdin="12345")
+    assert r.out.split() == ["5"]
+    assert cli("create", "--name", "cc", "-i", "base", "cat").code == 0
+    r = cli("start", "-i", "cc", stdin="again\n")
+    assert (r.code, r.out) == (0, "again\n")

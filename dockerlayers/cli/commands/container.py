@@ -239,7 +239,7 @@ def run_run(env: Env, p: Parsed) -> int:
             env.print(cid)
         att = Attachment(env, cid, 0, tty=p.tty)
         try:
-            client.daemon.start(cid)
+            client.daemon.start(cid, stdin=_attached_stdin(env, p.interactive and not p.detach))
         except DockerException as e:
             text = daemon_error(e)
             _report(env, "run", text, False)
@@ -259,6 +259,16 @@ def run_run(env: Env, p: Parsed) -> int:
     if code:
         raise StatusError(code)
     return 0
+
+
+def _attached_stdin(env: Env, interactive: bool) -> bytes | None:
+    """With `-i`, what is piped in: the process reads it on fd 0 up to its end (a terminal
+    is not read: the model runs no interactive session). Without `-i`, nothing."""
+    stream = env.stdin
+    if not interactive or stream is None or (hasattr(stream, "isatty") and stream.isatty()):
+        return None
+    data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    return data.encode() if isinstance(data, str) else data
 
 
 def _remove_quietly(client: Any, cid: str) -> None:
@@ -285,7 +295,7 @@ def run_start(env: Env, p: Parsed) -> int:
                 env, cid, len(die_events(client, cid)), tty=bool(info["Config"].get("Tty"))
             )
             att.skip_existing(client)
-            client.daemon.start(cid)
+            client.daemon.start(cid, stdin=_attached_stdin(env, p.interactive))
             code = att.wait(client)
         if code < 0:
             code = att.poll()
@@ -412,6 +422,7 @@ def run_exec(env: Env, p: Parsed) -> int:
             environment=_parse_env(p.env) or None,
             workdir=p.workdir or None,
             user=p.user or None,
+            stdin=_attached_stdin(env, p.interactive and not p.detach),
         )
     if p.detach and code == 126 and out.startswith(_EXEC_USER_ERRORS):
         # detached, the user lookup's failure is the API's answer (exit 1), not the stream's
