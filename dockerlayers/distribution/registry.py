@@ -195,7 +195,7 @@ class Session:
                 except NoCredentials:
                     pass  # answered when a request needs it
             return
-        raise RegistryError(f'Get "{url}": {last}')
+        raise RegistryError(f'Get "{url}": {go_dial_error(last, url)}')
 
     def _answer(self, r: Any, scope: str) -> None:
         scheme, params = _challenge(r.headers.get("WWW-Authenticate", ""))
@@ -260,3 +260,21 @@ def error_text(r: Any) -> str:
     if r.status_code == 429:
         return "toomanyrequests: Too Many Requests."
     return f"unexpected status code {r.status_code}"
+
+
+def go_dial_error(e: Exception | None, url: str) -> str:
+    """A connection failure in the words of Go's net/http client, as dockerd prints it:
+    `dial tcp: lookup HOST: no such host`, `dial tcp HOST:PORT: connect: connection
+    refused`, else the error as it is."""
+    import urllib.parse
+
+    text = str(e)
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if "NameResolutionError" in text or "Name or service not known" in text:
+        return f"dial tcp: lookup {host}: no such host"
+    if "Connection refused" in text:
+        addr = host if ":" in host else f"{host}:{port}"
+        return f"dial tcp {addr}: connect: connection refused"
+    return text

@@ -63,3 +63,22 @@ def test_low_level_pull_streams_dicts_with_the_error_inside(client, repo):
 
 def test_base_still_pulls_without_a_registry(client):
     assert client.images.pull("base").tags == ["base:latest"]
+
+
+def test_cli_run_pulls_a_missing_image_from_its_registry(other, repo, tmp_path):
+    """`docker run REPO:1` without the image: 'Unable to find image', the pull's progress
+    on stderr, then the container runs (moby (cli): container/create.go pullImage)."""
+    import io
+
+    from dockerlayers.cli import main
+
+    _image_with_a_file(other, f"{repo}:1")
+    other.images.push(repo, "1")
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--root", str(tmp_path / "cli-root"), "run", "--rm", f"{repo}:1", "cat", "/made"]
+    code = main(argv, stdout=out, stderr=err, stdin=io.StringIO(""))
+    assert (code, out.getvalue()) == (0, f"{repo}:1\n")
+    lines = err.getvalue().splitlines()
+    assert lines[0] == f"Unable to find image '{repo}:1' locally"
+    assert lines[1] == f"1: Pulling from {repo.split('/', 1)[1]}"
+    assert lines[-1] == f"Status: Downloaded newer image for {repo}:1"

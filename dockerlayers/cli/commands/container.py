@@ -39,7 +39,7 @@ from dockerlayers.cli.formatter import (
     render,
 )
 from dockerlayers.cli.templates import TemplateError, parse
-from dockerlayers.errors import PULL_ERROR, DockerException, ImageNotFound, NotFound
+from dockerlayers.errors import DockerException, ImageNotFound, NotFound
 from dockerlayers.image.refname import parse_normalized_named
 
 
@@ -176,11 +176,25 @@ def _create(
             f"library/{BASE_REFERENCE}",
             f"docker.io/library/{BASE_REFERENCE}",
         ):
-            raise DockerException(f"Error response from daemon: {PULL_ERROR}") from None
-    # the model's one "registry" image: the built-in base, made on first use
+            _pull_for_create(env, client, ref)
+            return client.daemon.create(image, command, **kwargs).id
+    # the built-in base, made on first use (no registry)
     client.daemon.base_image()
     env.err.write(f"Status: Downloaded newer image for {BASE_REFERENCE}\n")
     return client.daemon.create(image, command, **kwargs).id
+
+
+def _pull_for_create(env: Env, client: Any, ref: str) -> None:
+    """The pull `run`/`create` make of a missing image: from its registry, progress on
+    stderr (moby (cli): cli/command/container/create.go pullImage)."""
+    from dockerlayers.cli.commands.registry import JSONMessageDisplay
+    from dockerlayers.distribution import service
+
+    display = JSONMessageDisplay(env.err, False)
+    try:
+        service.pull(client.daemon.image_service, ref, progress=display)
+    except DockerException as e:
+        raise DockerException(f"Error response from daemon: {e}") from None
 
 
 def _start_error_code(text: str) -> int:
