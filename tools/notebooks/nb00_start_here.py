@@ -15,6 +15,11 @@ CELLS = [
         `dockerlayers`: a pure-Python model of the Docker engine's storage (moby's layer store,
         graph drivers and container lifecycle). No Docker, no root: everything runs here.
 
+        The question is the title of the article this project started from, a Chinese blog
+        post: *docker容器重启后读写层数据并不丢失的原理* ("Why data in a Docker container's
+        read-write layer is not lost when the container restarts"). It follows moby's `create`
+        and `start` code on the aufs driver; notebook 02 replays that path step by step.
+
         **What you will see in this notebook** (5 minutes): the map of the series, the one
         idea in one picture, and how the panels work.
 

@@ -14,9 +14,14 @@ CELLS = [
         container's data live on disk?*, *`run` vs `create` + `start`?*, *what does `docker
         pause` do?*
 
+        It follows the article this project started from, *docker容器重启后读写层数据并不丢失的原理*
+        ("Why data in a Docker container's read-write layer is not lost when the container
+        restarts", a Chinese blog post), which reads moby's `create` and `start` code on a
+        daemon with the aufs driver.
+
         **What you will see** (15 minutes):
 
-        1. `docker create` on a daemon with the aufs driver (the seed article's): the RW and
+        1. `docker create` on a daemon with the aufs driver (the article's): the RW and
            init layers it makes, and every file it writes;
         2. `start`: mount the RW layer, run the process; `run` = `create` + `start`;
         3. `pause` freezes the process but keeps the mount;
@@ -51,7 +56,7 @@ CELLS = [
         """
         ## 1. `docker create`
 
-        A model daemon with the aufs driver (the one the seed article used) and its built-in
+        A model daemon with the aufs driver (the one the article used) and its built-in
         base image:
         """
     ),
@@ -124,7 +129,7 @@ CELLS = [
     md(
         """
         `docker run` is literally the two calls: the events log of a `run` shows `create` then
-        `start`.
+        `start` (then `die`, when `echo` has finished).
         """
     ),
     code(
@@ -360,11 +365,20 @@ CELLS = [
     ),
     md(
         """
-        `release_rw_layer` deleted the RW and init folders — and the image's layer went too.
-        In this hand-made store nothing else holds that layer: the store we reopened above
-        found it on disk with no image referring to it, so the RW layer was its last
-        reference. In a daemon the image store holds every image's top layer, so `docker rm`
-        deletes only the container's two folders (section 1 and notebook 03).
+        `release_rw_layer` deleted the RW and init folders, and here the image's layer as
+        well. That is expected: the layer store counts who uses each layer and deletes a layer
+        when its last user lets go. This hand-made store has no image store, so the only user
+        of the base layer was our RW layer (the store we reopened above counts what is on
+        disk: the mount's `parent` file). In a daemon the image store holds every image's
+        layers, so `docker rm` deletes only the container's RW and init layers and the image
+        stays. The daemon of section 1, after removing both its containers:
+        """
+    ),
+    code(
+        """
+        web.remove(force=True)
+        job.remove()
+        tree(root, "aufs/layers"), [i.tags for i in client.images.list()]
         """
     ),
     code(

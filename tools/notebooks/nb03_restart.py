@@ -259,7 +259,8 @@ CELLS = [
         """
         `restart` is `stop` + `start` on **the same container object**: moby's
         `daemon/restart.go` calls `containerStop` then `containerStart`, and neither touches the
-        RW layer. The events log shows the sequence:
+        RW layer. The events log shows the sequence (each stop is `kill` with SIGTERM, `kill`
+        with SIGKILL after the 10 s timeout, `die`, `stop`: notebook 07):
         """
     ),
     code(

@@ -116,9 +116,10 @@ CELLS = [
     ),
     md(
         """
-        4,194,305 bytes in the RW layer for a one-byte write. On a real overlay2 the kernel
-        does the same copy (a database file of 10 GB is copied whole the first time a
-        container writes to it: put such files in volumes). **On your own machine**:
+        The whole 4 MiB file plus the new byte in the RW layer, for a one-byte write. On a
+        real overlay2 the kernel does the same copy (a database file of 10 GB is copied whole
+        the first time a container writes to it: put such files in volumes). **On your own
+        machine** (make a `big:1` the same way, from busybox with `docker commit`):
         `docker run --name a big:1 sh -c 'echo -n x >> /big.bin'` then `docker ps -as`.
         """
     ),
@@ -207,8 +208,8 @@ CELLS = [
         """
         ## 4. A later `RUN rm` does not shrink the image
 
-        Two Dockerfiles create a 100 kB file. The first deletes it in a later step, the second
-        in the same step:
+        Two Dockerfiles write the numbers 1 to 20,000 into a file (about 109 kB). The first
+        deletes it in a later step, the second in the same step:
         """
     ),
     code(
@@ -226,8 +227,8 @@ CELLS = [
     ),
     md(
         """
-        `docker history` shows why: the `seq` layer holds the 108 kB; the `rm` layer holds only
-        a whiteout (0 bytes) that hides the file in the merged view.
+        `docker history` shows why: the `seq` layer holds the whole file; the `rm` layer holds
+        only a whiteout (0 bytes) that hides the file in the merged view.
         """
     ),
     code(

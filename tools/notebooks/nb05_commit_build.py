@@ -184,9 +184,9 @@ CELLS = [
         """
         ## 5. Multi-stage: keep the big file out
 
-        The first stage makes a 100 kB file and a summary of it; the final stage starts again
-        from `base` and copies only the summary. The big file is in the builder stage's layers,
-        not in the final image.
+        The first stage makes a big file (`seq 1 20000`, about 109 kB) and a summary of it;
+        the final stage starts again from `base` and copies only the summary. The big file is
+        in the builder stage's layers, not in the final image.
         """
     ),
     code(

@@ -64,8 +64,8 @@ CELLS = [
         """
         vfs has no union: each layer folder is a **complete copy** of the filesystem below it
         plus its own changes (moby's vfs `Create` copies the parent folder). The container's
-        folder holds the whole image. aufs and overlay2 hold only `hello.txt` (and, for
-        overlay2, nothing else: the init layer's files are in the `-init` folder below).
+        folder holds the whole image. aufs and overlay2 hold only `hello.txt`: the image's
+        files stay in its layer's folder, the init layer's in the `-init` folder below.
         All three give the container the same view and the same `docker diff`:
         """
     ),
@@ -79,9 +79,10 @@ CELLS = [
         ## 2. Disk used and create cost, measured
 
         `compare_drivers` builds the same 2-layer image (10 files per layer) on each driver,
-        creates 3 containers and measures the driver's folder; then, for images whose top
-        layer holds 10 and 50 files, what one `docker create` writes (entries and bytes,
-        from snapshots of the root).
+        creates 3 containers and measures the driver's folder. It also measures what one
+        `docker create` writes (entries and bytes, from snapshots of the root) as the image
+        grows: on the base image alone (0 files), after each of the two layers (10, then 20
+        files), and on an image of 50 files in one layer.
         """
     ),
     code(
@@ -98,10 +99,11 @@ CELLS = [
     md(
         """
         With vfs, creating a container copies the image (twice: init layer and RW layer), so
-        the cost grows with the image; with aufs and overlay2 it is constant: two empty
-        folders and a few small files. That is why vfs is only a fallback (and the driver
-        moby's own layer tests use), and why `docker create` is instant on overlay2 even for
-        a 1 GB image.
+        the cost grows with the image; with aufs and overlay2 it stays the same whatever the
+        image: the init layer's few placeholders, an empty RW folder and a few small records
+        (the first `create` on a daemon writes two or three more: folders made once). That is
+        why vfs is only a fallback (and the driver moby's own layer tests use), and why
+        `docker create` is instant on overlay2 even for a 1 GB image.
 
         ## 3. Try it
 
@@ -119,10 +121,13 @@ CELLS = [
 
         - Image layers are shared between containers on every driver except vfs, which copies
           the whole filesystem into each layer.
-        - A container adds two layers (init and RW); on aufs and overlay2 they start empty, so
-          `create` costs the same whatever the image size.
-        - overlay2 is the default today; aufs was removed in Docker 24.0 (the seed article
-          used it); vfs is the portable fallback.
+        - A container adds two layers (init and RW); on aufs and overlay2 they hold only
+          Docker's few init files and what the container writes, so `create` costs the same
+          whatever the image size.
+        - overlay2 is the default today; aufs was removed in Docker 24.0 (the article this
+          project started from, *docker容器重启后读写层数据并不丢失的原理*, "Why data in a Docker
+          container's read-write layer is not lost when the container restarts", used it);
+          vfs is the portable fallback.
 
         ## Read next in moby
 

@@ -32,7 +32,7 @@ CELLS = [
         client = DockerClient(seed=7, clock="virtual", mounts="user")
         image = client.images.base()
         loop = ["sh", "-c", "while true; do sleep 1; done"]
-        client.clock  # virtual time starts at 2024-01-01 and moves only when something waits
+        client.clock  # virtual time starts at 2024-01-01; it moves when something waits, and 1 ms per daemon operation
         """
     ),
     md(
@@ -49,25 +49,31 @@ CELLS = [
         t0 = client.clock.now()
         plain.stop()
         plain.reload()
-        plain.status, plain.attrs["State"]["ExitCode"], client.clock.now() - t0
+        plain.status, plain.attrs["State"]["ExitCode"], round(client.clock.now() - t0, 3)
         """
     ),
     md(
         """
-        The events show it: `kill` with signal 15 (SIGTERM), 10 s of nothing, `kill` with
-        signal 9 (SIGKILL), `die`, `stop`. 137 = 128 + 9: the process was killed by signal 9.
+        10 seconds of waiting (the extra milliseconds are the model's clock step, 1 ms per
+        daemon operation). The events show it: `kill` with signal 15 (SIGTERM), 10 s of
+        nothing, `kill` with signal 9 (SIGKILL), `die`, `stop` (seconds after the SIGTERM).
+        137 = 128 + 9: the process was killed by signal 9.
         """
     ),
     code(
         """
-        [(e["time"] - t0, e["Action"], e["Actor"]["Attributes"].get("signal", "")) for e in client.daemon.events.list() if e["time"] >= t0]
+        stopping = [e for e in client.daemon.events.list() if e["Action"] in ("kill", "die", "stop")]
+        sigterm = stopping[0]["timeNano"]
+        [((e["timeNano"] - sigterm) / 1e9, e["Action"], e["Actor"]["Attributes"].get("signal", "")) for e in stopping]
         """
     ),
     md(
         """
         ## 2. stop -t 0, kill, and a process that handles SIGTERM
 
-        `stop(timeout=0)` skips the wait; `kill` sends SIGKILL at once. Both end with 137.
+        `stop(timeout=0)` skips the wait; `kill` sends SIGKILL at once. Both end with 137,
+        in a few milliseconds of model time (each call, `reload()` included, is a daemon
+        operation) instead of 10 s:
         """
     ),
     code(
@@ -75,10 +81,13 @@ CELLS = [
         plain.start()
         t0 = client.clock.now()
         plain.stop(timeout=0)
-        after_stop = (plain.attrs["State"]["ExitCode"], client.clock.now() - t0)
+        plain.reload()
+        after_stop = (plain.attrs["State"]["ExitCode"], round(client.clock.now() - t0, 3))
         plain.start()
+        t0 = client.clock.now()
         plain.kill()
-        after_stop, (plain.attrs["State"]["ExitCode"], client.clock.now() - t0)
+        plain.reload()
+        after_stop, (plain.attrs["State"]["ExitCode"], round(client.clock.now() - t0, 3))
         """
     ),
     md(
@@ -107,7 +116,8 @@ CELLS = [
         )
         t0 = client.clock.now()
         polite.stop()
-        polite.attrs["State"]["ExitCode"], client.clock.now() - t0, polite.logs()
+        polite.reload()
+        polite.attrs["State"]["ExitCode"], round(client.clock.now() - t0, 3), polite.logs()
         """
     ),
     md(
@@ -210,8 +220,9 @@ CELLS = [
         Each restart reuses the same container and RW layer (notebook 03), and all four runs
         wrote into the same log — which is not in the RW layer: the json-file logger keeps it
         in `containers/<id>/<id>-json.log` beside `config.v2.json`, one JSON object per line
-        (on your machine: `sudo tail -2 $(docker inspect -f '{{.LogPath}}' flaky)`). A manual `docker restart` resets the count to 0 — and since `flaky`
-        fails again at once, the policy takes over and counts from 1 again.
+        (on your machine: `sudo tail -2 $(docker inspect -f '{{.LogPath}}' flaky)`). A manual
+        `docker restart` resets the count to 0 — and since `flaky` fails again at once, the
+        policy takes over and counts from 1 again.
         """
     ),
     code(
@@ -219,6 +230,26 @@ CELLS = [
         flaky.restart()
         flaky.reload()
         flaky.status, flaky.attrs["RestartCount"]
+        """
+    ),
+    md(
+        """
+        `restarting` is what Docker shows while its restart manager waits: `flaky` failed
+        again at once (exit code 3), the policy allows another try, so the daemon counted it
+        (`RestartCount` 1) and waits out a back-off before starting it again: 100 ms, doubled
+        after each failure in a row (capped at 1 minute, back to 100 ms once a run lasts
+        10 s). The virtual clock has only moved by its 1 ms steps since, so it is still
+        waiting. Let time run: the next three starts come 100, 200 and 400 ms after
+        the one before, then the policy (at most 3) gives up.
+        """
+    ),
+    code(
+        """
+        client.clock.advance(5)
+        flaky.reload()
+        starts = [e["timeNano"] for e in client.daemon.events.list() if e["id"] == flaky.id and e["Action"] == "start"]
+        gaps_ms = [(b - a) // 1_000_000 for a, b in zip(starts[-4:], starts[-3:])]  # between the last four starts
+        flaky.status, flaky.attrs["RestartCount"], gaps_ms
         """
     ),
     md(

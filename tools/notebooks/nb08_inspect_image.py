@@ -80,6 +80,12 @@ CELLS = [
     md(
         """
         ## 2. docker load
+
+        The model loads it as Docker does. A real Docker can load it too (`docker load -i
+        data/leaky-app.tar`), and its layers, IDs and history are valid to inspect there; but
+        the model made it, and the model's base image holds placeholder busybox binaries (a
+        short text file where busybox should be), so containers from it will not run on a
+        real engine.
         """
     ),
     code(
@@ -95,7 +101,8 @@ CELLS = [
         ## 3. Analysis: where the bytes are
 
         Efficiency = the share of stored bytes the final image can still reach. This image
-        stores a 24 kB cache file and a secret that a later step deleted:
+        stores a cache file (`seq 1 5000`, about 24 kB) and a secret that a later step
+        deleted:
         """
     ),
     code(
