@@ -89,6 +89,18 @@ def container_start(
         c.checkpoint()
         daemon.save_runtime(c.id)
         raise user_not_found(str(e)) from None
+    if "/" in c.mount_points:
+        # a volume over the whole rootfs (`VOLUME /data/../..`, `-v /`): runc's container
+        # init no longer finds /proc/sys; the file it names first varies (Go's map order)
+        c.state.error = runtime_create_failed(
+            "error during container init: open /proc/sys/net/ipv4/ip_unprivileged_port_start: "
+            "no such file or directory"
+        )
+        c.state.exit_code = 127
+        unmount_container(daemon, c)
+        c.checkpoint()
+        daemon.save_runtime(c.id)
+        raise APIError(c.state.error, 400)
     pid = daemon.allocate_pid()
     try:
         proc = Process.spawn(

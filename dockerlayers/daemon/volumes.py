@@ -266,38 +266,45 @@ def register_mount_points(
 
     moby: daemon/volumes.go registerMountPoints
     """
-    specs: list[tuple[str, str, bool]] = []  # (source or "", destination, rw)
+    # (source or "", destination, rw, the spec as the API gets it)
+    specs: list[tuple[str, str, bool, str]] = []
     if isinstance(volumes, dict):
         for src, opts in volumes.items():
             if isinstance(opts, str):
                 opts = {"bind": opts, "mode": "rw"}
             mode = opts.get("mode", "rw")
             _validate_mount_mode(mode)
-            specs.append((src, opts["bind"], "ro" not in mode.split(",")))
+            # docker-py sends the dict form as "src:dst:mode" binds
+            spec = f"{src}:{opts['bind']}:{mode}"
+            specs.append((src, opts["bind"], "ro" not in mode.split(","), spec))
     elif volumes:
         for spec in volumes:
             parts = spec.split(":")
             if len(parts) == 1:
-                specs.append(("", parts[0], True))
+                specs.append(("", parts[0], True, spec))
             elif len(parts) in (2, 3):
                 if len(parts) == 3:
                     _validate_mount_mode(parts[2])
-                specs.append(
-                    (parts[0], parts[1], not (len(parts) == 3 and "ro" in parts[2].split(",")))
-                )
+                rw = not (len(parts) == 3 and "ro" in parts[2].split(","))
+                specs.append((parts[0], parts[1], rw, spec))
             else:
                 raise InvalidParameter(f"invalid volume specification: '{spec}'")
     binds = []
     points: dict[str, Any] = {}
-    for src, dst, rw in specs:
+    for src, dst, rw, spec in specs:
+        # moby: volume/mounts/linux_parser.go validateMountConfigImpl (texts as 20.10.24's)
+        where = (
+            f"invalid volume specification: '{spec}': invalid mount config for type "
+            f'"{"bind" if src.startswith("/") else "volume"}": '
+        )
         if not dst.startswith("/"):
             raise InvalidParameter(
-                'invalid mount config for type "volume": invalid mount path: '
-                f"'{dst}' mount path must be absolute"
+                f"{where}invalid mount path: '{dst}' mount path must be absolute"
             )
         dst = normpath(dst)
-        if dst == "/":
-            raise InvalidParameter("invalid specification: destination can't be '/'")
+        if dst == "/" and src:
+            # an anonymous volume at / is accepted here; runc's start fails (start.py)
+            raise InvalidParameter(f"{where}invalid specification: destination can't be '/'")
         if dst in points:
             raise InvalidParameter(f"Duplicate mount point: {dst}")
         if src.startswith("/"):

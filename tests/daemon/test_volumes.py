@@ -153,3 +153,20 @@ def test_a_new_volume_gets_the_image_files_at_its_destination(client, base, tmp_
     host.mkdir()
     client.containers.run(base, ["true"], volumes={str(host): {"bind": "/etc"}}, remove=True)
     assert list(host.iterdir()) == []
+
+
+def test_an_anonymous_volume_over_the_rootfs_fails_the_start(client, base, tmp_path):
+    """`VOLUME /data/../../..` (or `-v /`): accepted at create, and runc's init fails at
+    start (20.10.24: status created, exit code 127, the shim's text in State.Error)."""
+    from dockerlayers.errors import APIError
+
+    c = client.containers.create(base, ["ls", "/"], volumes=["/"])
+    with pytest.raises(APIError, match="error during container init: open /proc/sys/"):
+        c.start()
+    c.reload()
+    assert (c.status, c.attrs["State"]["ExitCode"]) == ("created", 127)
+    assert c.attrs["State"]["Error"].startswith("failed to create shim task: OCI runtime")
+    (tmp_path / "Dockerfile").write_text("FROM base\nVOLUME /data/../../..\n")
+    image, _ = client.images.build(path=str(tmp_path))
+    with pytest.raises(APIError, match="error during container init"):
+        client.containers.run(image, ["true"])
