@@ -21,7 +21,7 @@ from dockerlayers.daemon.errors import (
 from dockerlayers.daemon.monitor import advance_to
 from dockerlayers.daemon.mounts import mount_container
 from dockerlayers.daemon.start import get_user, process_env
-from dockerlayers.errors import DockerException
+from dockerlayers.errors import DockerException, InvalidParameter
 
 if TYPE_CHECKING:
     from dockerlayers.daemon.daemon import Daemon
@@ -46,9 +46,12 @@ def exec_run(
     from dockerlayers.process.resolve import ExecError
     from dockerlayers.process.users import UserError
 
+    argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+    if not argv:
+        # moby: api/server/router/container/exec.go (checked before the daemon is asked)
+        raise InvalidParameter("No exec command specified")
     with daemon.operation(ref) as c:
         get_active_container(c, ref)
-        argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
         exec_id = daemon.ids.generate_random_id()
         attrs = daemon.attrs(c)
         attrs["execID"] = exec_id
