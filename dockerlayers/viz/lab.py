@@ -263,6 +263,9 @@ class ContainerLab(Panel):
                 "exec_output"
             ].value = f"$ {c['exec'].value}\n{out.decode('utf-8', 'replace')}(exit code {code})"
             self._exec_of = cid
+        elif verb == "exec":
+            c["exec_output"].value = ""  # no output of an earlier exec under this error
+            self._exec_of = None
         self.last_trace = trace
         self.history.append(trace)
         self.refresh(trace)

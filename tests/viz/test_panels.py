@@ -196,6 +196,9 @@ def test_lab_exec_output_goes_with_its_container_and_events_show_newest_first(cl
     r.click("create").click("start")
     r.set("exec", "echo hi").click("run exec")
     assert "hi" in r.get("exec_output")
+    r.click("stop")
+    r.click("run exec")  # refused: no output of the earlier exec stays under the error
+    assert "is not running" in r.error and r.get("exec_output") == ""
     r.set("force", True).click("rm")
     assert r.get("exec_output") == ""
     assert "container destroy" in r.log.splitlines()[0]
