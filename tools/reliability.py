@@ -40,14 +40,30 @@ def _no_fsync() -> None:
     os.fsync = lambda fd: None  # type: ignore[assignment]
 
 
+def mount_modes(args: argparse.Namespace) -> list[str]:
+    """The mount modes to run: `--mounts`, or both where this process can mount overlays."""
+    from dockerlayers.graphdriver.kernel import overlay_supported
+
+    if args.mounts != "both":
+        return [args.mounts]
+    return ["user", "kernel"] if os.geteuid() == 0 and overlay_supported() else ["user"]
+
+
 def part_crash(args: argparse.Namespace, scratch: str) -> int:
+    rc = 0
+    for mounts in mount_modes(args):
+        rc |= _crash_in(args, scratch, mounts)
+    return rc
+
+
+def _crash_in(args: argparse.Namespace, scratch: str, mounts: str) -> int:
     _no_fsync()
-    t = crash.make_template(os.path.join(scratch, "template"))
+    t = crash.make_template(os.path.join(scratch, f"template-{mounts}"), mounts=mounts)
     ops = args.ops.split(",") if args.ops else list(crash.OPERATIONS)
     modes = ["crash", "error"] if args.mode == "both" else [args.mode]
     bad_total = points_total = 0
     for mode in modes:
-        print(f"crash consistency ({mode} mode): operation x mutation points")
+        print(f"crash consistency ({mode} mode, mounts={mounts}): operation x mutation points")
         for op in ops:
             start = time.monotonic()
             total = len(crash.count_points(t, op, scratch))
@@ -153,11 +169,11 @@ def part_concurrency(args: argparse.Namespace, scratch: str) -> int:
     return 1 if bad or not refused else 0
 
 
-def _cli_env() -> dict[str, str]:
+def _cli_env(mounts: str = "user") -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         PYTHONPATH=HERE,
-        DOCKERLAYERS_MOUNTS="user",
+        DOCKERLAYERS_MOUNTS=mounts,
     )
     return env
 
@@ -200,7 +216,16 @@ def _durability_template(dir: str, mb: int) -> tuple[str, str, dict[str, str]]:
 
 
 def part_durability(args: argparse.Namespace, scratch: str) -> int:
-    template, archive, protected = _durability_template(os.path.join(scratch, "dur"), args.mb)
+    rc = 0
+    for mounts in mount_modes(args):
+        rc |= _durability_in(args, scratch, mounts)
+    return rc
+
+
+def _durability_in(args: argparse.Namespace, scratch: str, mounts: str) -> int:
+    template, archive, protected = _durability_template(
+        os.path.join(scratch, f"dur-{mounts}"), args.mb
+    )
     commands = {
         "load": ["load", "-i", archive],
         "commit": ["commit", "big", "committed:1"],
@@ -208,12 +233,12 @@ def part_durability(args: argparse.Namespace, scratch: str) -> int:
     # how long each takes, to kill at random moments within it
     durations = {}
     for name, argv in commands.items():
-        root = os.path.join(scratch, f"time-{name}")
+        root = os.path.join(scratch, f"time-{mounts}-{name}")
         copy_root(template, root)
         start = time.monotonic()
         subprocess.run(
             [sys.executable, "-m", "dockerlayers", "--root", root, *argv],
-            check=True, capture_output=True, env=_cli_env(), cwd=HERE,
+            check=True, capture_output=True, env=_cli_env(mounts), cwd=HERE,
         )  # fmt: skip
         durations[name] = time.monotonic() - start
         shutil.rmtree(root)
@@ -222,11 +247,11 @@ def part_durability(args: argparse.Namespace, scratch: str) -> int:
     killed = finished = 0
     for run in range(args.runs):
         name = list(commands)[run % len(commands)]
-        root = os.path.join(scratch, f"run{run}")
+        root = os.path.join(scratch, f"run-{mounts}-{run}")
         copy_root(template, root)
         p = subprocess.Popen(
             [sys.executable, "-m", "dockerlayers", "--root", root, *commands[name]],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_cli_env(), cwd=HERE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_cli_env(mounts), cwd=HERE,
         )  # fmt: skip
         delay = rng.uniform(min(0.3, durations[name] / 3), durations[name] * 1.05)
         try:
@@ -236,13 +261,14 @@ def part_durability(args: argparse.Namespace, scratch: str) -> int:
             p.send_signal(signal.SIGKILL)
             p.wait()
             killed += 1
-        report = check_root(root, protected)
+        report = check_root(root, protected, client_kw={"mounts": mounts})
         if report.violations:
             bad += 1
             print(f"  run {run} ({name}, kill at {delay:.2f} s): {report.violations[:5]}")
         shutil.rmtree(root, ignore_errors=True)
     print(
-        f"durability: kill -9 of `load` ({args.mb} MB image, {durations['load']:.1f} s) and "
+        f"durability (mounts={mounts}): kill -9 of `load` "
+        f"({args.mb} MB image, {durations['load']:.1f} s) and "
         f"`commit` ({args.mb} MB RW layer, {durations['commit']:.1f} s) at random moments: "
         f"{args.runs} runs ({killed} killed mid-command, {finished} had finished), "
         f"{bad} with violations"
@@ -262,6 +288,8 @@ def main() -> int:
     ap.add_argument("--ops-per-thread", type=int, default=60)
     ap.add_argument("--mb", type=int, default=64, help="durability: size of the big data")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mounts", default="both", choices=["user", "kernel", "both"],
+                    help="crash/durability: mount mode (both: kernel too where root)")  # fmt: skip
     args = ap.parse_args()
     scratch = tempfile.mkdtemp(prefix="dl-reliability-")
     rc = 0

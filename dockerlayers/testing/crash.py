@@ -42,21 +42,23 @@ class Template:
     root: str
     protected: dict[str, str]  # container id -> RW hash
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: the mount mode every client on this root uses ("user", or "kernel" as root)
+    mounts: str = "user"
 
 
-def _client(root: str):
+def _client(root: str, mounts: str = "user"):
     from dockerlayers import DockerClient
 
-    return DockerClient(root=root, **CLIENT_KW)
+    return DockerClient(root=root, **{**CLIENT_KW, "mounts": mounts})
 
 
-def make_template(dir: str, big: int = 0) -> Template:
+def make_template(dir: str, big: int = 0, mounts: str = "user") -> Template:
     """A root with: the base image; `victim:v1` (built, two steps: a layer and a CMD);
     `keeper` (stopped, RW data), `runner` (running, RW data), `subject` (stopped, RW data),
     `fresh` (created). The root is left detached, as the CLI leaves it."""
     os.makedirs(dir, exist_ok=True)
     root = os.path.join(dir, "root")
-    client = _client(root)
+    client = _client(root, mounts)
     base = client.images.base()
     base_tag = base.tags[0]
     ctx = os.path.join(dir, "victim-ctx")
@@ -121,6 +123,7 @@ def make_template(dir: str, big: int = 0) -> Template:
             "build_ctx": build_ctx,
             "base_tag": base_tag,
         },
+        mounts=mounts,
     )
 
 
@@ -166,7 +169,7 @@ def count_points(t: Template, op: str, scratch: str) -> list[tuple[str, str]]:
     """The mutation points of `op` on a copy of the template (no fault)."""
     root = _fresh_copy(t, scratch)
     try:
-        client = _client(root)
+        client = _client(root, t.mounts)
         with FaultInjector(root) as inj:
             OPERATIONS[op](client, t)
         client.close()
@@ -180,7 +183,7 @@ def run_point(t: Template, op: str, k: int, scratch: str, mode: str = "crash") -
     otherwise (an unexpected exception is a violation)."""
     root = _fresh_copy(t, scratch)
     try:
-        client = _client(root)
+        client = _client(root, t.mounts)
         violations: list[str] = []
         inj = FaultInjector(root, fail_at=k, mode=mode)
         try:
@@ -203,7 +206,7 @@ def run_point(t: Template, op: str, k: int, scratch: str, mode: str = "crash") -
                 client.close()
             except Exception as e:
                 violations.append(f"close after the error: {type(e).__name__}: {e}")
-        report: Report = check_root(root, t.protected)
+        report: Report = check_root(root, t.protected, client_kw={"mounts": t.mounts})
         violations.extend(report.violations)
         return PointResult(op, k, inj.fired, violations, report.orphans, point)
     finally:
