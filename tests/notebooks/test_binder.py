@@ -109,7 +109,9 @@ def test_fresh_binder_env_runs_every_notebook(tmp_path):
         env[var] = str(home / var.lower())
     env["HOME"] = str(home)
     subprocess.run([str(repo / "binder" / "postBuild")], cwd=repo, env=env, check=True)
-    leftovers = [p.name for p in repo.iterdir() if p.name == "build" or p.name.endswith(".egg-info")]
+    leftovers = [
+        p.name for p in repo.iterdir() if p.name == "build" or p.name.endswith(".egg-info")
+    ]
     assert leftovers == [], f"the install left {leftovers} in the learner's home"
     overrides = subprocess.run(
         [vpy, "-c", "import sys; print(sys.prefix)"],

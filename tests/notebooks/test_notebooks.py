@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import re
 import subprocess
 import sys
@@ -111,3 +112,55 @@ def test_nbval_strict():
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_nbval_strict_as_an_unprivileged_user(tmp_path):
+    """Issue 15: the same committed outputs when the notebooks run as uid 1000 (Binder's
+    user), not root: nbval strict on a copy of the notebooks, in a child process that has
+    dropped to uid/gid 1000."""
+    pytest.importorskip("nbval")
+    from tests.support.asuser import UNPRIVILEGED, need_root, workdir
+
+    need_root()
+    home = workdir()
+    copy = os.path.join(home, "notebooks")
+    shutil.copytree(NOTEBOOKS, copy)
+    for dirpath, dirs, files in os.walk(home):
+        for name in dirs + files:
+            os.chown(os.path.join(dirpath, name), UNPRIVILEGED, UNPRIVILEGED)
+
+    def drop() -> None:
+        os.setgroups([])
+        os.setgid(UNPRIVILEGED)
+        os.setuid(UNPRIVILEGED)
+
+    env = {
+        **os.environ,
+        "HOME": home,
+        "TMPDIR": home,
+        "JUPYTER_RUNTIME_DIR": os.path.join(home, ".jupyter-runtime"),
+        "IPYTHONDIR": os.path.join(home, ".ipython"),
+        "MPLCONFIGDIR": os.path.join(home, ".mpl"),
+        "PYTHONPATH": str(REPO),
+    }
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", "import dockerlayers, nbval"],
+            preexec_fn=drop, env=env, capture_output=True, text=True, cwd=home,
+        )  # fmt: skip
+        why = probe.stderr[-300:] if probe.returncode else ""
+    except OSError as e:  # the interpreter lives where uid 1000 cannot go (/root/...)
+        why = str(e)
+    if why:
+        shutil.rmtree(home, ignore_errors=True)
+        pytest.skip(f"uid {UNPRIVILEGED} cannot run this interpreter: {why}")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
+             "-p", "no:cacheprovider", "-q", "-o", "addopts=", copy],
+            preexec_fn=drop, env=env, cwd=home, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
