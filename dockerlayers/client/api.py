@@ -169,8 +169,7 @@ class APIClient:
 
         repository, image_tag = parse_repository_tag(repository)
         tag = tag or image_tag or "latest"
-        stand_in = self._daemon.registry is not None  # a test's registry (Daemon.registry)
-        if (is_base(repository, tag) or stand_in) and not all_tags:
+        if is_base(repository, tag) and not all_tags:
             image_id = self._daemon.pull(f"{repository}:{tag}")
             msgs: Any = iter(
                 [

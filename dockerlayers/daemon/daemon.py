@@ -166,7 +166,6 @@ class Daemon:
         self._open_flag = True
         self._detached_flag = False
         #: a stand-in registry for pulls: `(repository, tag) -> image ID or None` (tests)
-        self.registry: Callable[[str, str], str | None] | None = None
         #: the lines of the last `docker load` (for the CLI to print)
         self.last_load_output: list[str] = []
         try:
@@ -672,14 +671,14 @@ class Daemon:
             return None
 
     def pull(self, ref: str) -> str:
-        """`docker pull`: the image ID. The model's registry holds only the built-in base
-        (any other name fails as a daemon without network does), unless `self.registry`
-        (a callable `(repository, tag) -> image ID or None`) serves it.
+        """`docker pull`: the image ID; the built-in base is made locally, any other image
+        comes from its registry (`registry-mirrors`, `insecure-registries` from
+        `<root>/daemon.json`).
 
         moby: daemon/images/image_pull.go PullImage
         """
         with self.locked(advance=False):
-            return daemon_images.pull(self.image_service, ref, self.registry)
+            return daemon_images.pull(self.image_service, ref)
 
     def remove_image(
         self, ref: str, force: bool = False, prune: bool = True

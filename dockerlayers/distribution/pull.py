@@ -26,7 +26,7 @@ from dockerlayers.distribution.registry import (
     Session,
     error_text,
 )
-from dockerlayers.errors import NotFound
+from dockerlayers.errors import ImageNotFound, NotFound
 from dockerlayers.image.refname import Reference, familiar_string, parse_normalized_named
 from dockerlayers.image.tarexport.source import decompress_stream
 from dockerlayers.layer import Layer
@@ -35,8 +35,9 @@ MAX_CONCURRENT_DOWNLOADS = 3  # dockerd's default, for the `Waiting` lines
 _CHUNK = 512 * 1024
 
 
-class ManifestNotFound(RegistryError, NotFound):
-    """moby: distribution/errors.go (manifest unknown)"""
+class ManifestNotFound(RegistryError, ImageNotFound):
+    """moby: distribution/errors.go (manifest unknown). An ImageNotFound (a NotFound), as
+    docker-py classes the engine's 404 for a pull of an image no registry has."""
 
 
 class VerificationError(RegistryError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 from dockerlayers.errors import APIError
@@ -245,36 +245,20 @@ def commit_image(
         layer_store.release(layer)
 
 
-def pull(
-    svc: ImageService,
-    ref: str,
-    registry: Callable[[str, str], str | None] | None = None,
-) -> str:
-    """`docker pull REF`: the image's ID, tagged REF. There is no network: the built-in base
-    is the one image a pull can fetch (`base`, `base:latest`); `registry` (a stand-in
-    registry, `(familiar repository, tag) -> image ID or None`) may serve others. Any other
-    name fails as dockerd 20.10 without network does.
+def pull(svc: ImageService, ref: str) -> str:
+    """`docker pull REF` of the built-in base (`base`, `base:latest`), made locally: the
+    image's ID. Any other image comes from its registry (dockerlayers/distribution).
 
     moby: daemon/images/image_pull.go PullImage
     """
     from dockerlayers import baseimage
-    from dockerlayers.errors import PULL_ERROR, ImageNotFound
     from dockerlayers.image.refname import familiar_name, parse_normalized_named
 
     named = parse_normalized_named(ref)
-    if named.digest:
-        raise APIError(PULL_ERROR, 500)
-    tag = named.tag or "latest"
-    repo = familiar_name(named)
-    if f"{repo}:{tag}" == baseimage.BASE_REFERENCE:
+    if not named.digest and f"{familiar_name(named)}:{named.tag or 'latest'}" == (
+        baseimage.BASE_REFERENCE
+    ):
         return base_image(svc)
-    if registry is None:
-        raise APIError(PULL_ERROR, 500)
-    image_id = registry(repo, tag)
-    if image_id is None:
-        raise ImageNotFound(
-            f"pull access denied for {repo}, repository does not exist or may require "
-            "'docker login': denied: requested access to the resource is denied"
-        )
-    svc.tag(image_id, f"{repo}:{tag}")
-    return image_id
+    from dockerlayers.distribution import service
+
+    return service.pull(svc, ref)[0]

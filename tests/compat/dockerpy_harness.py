@@ -7,9 +7,9 @@ unchanged: they come from docker-py's source at tag 7.1.0 (the git mirror, or `-
 docker-py itself from its wheel, installed into a scratch folder. A conftest put beside them
 makes `docker.from_env()` return a `dockerlayers.DockerClient` view of one daemon (real clock,
 user-space mounts), `docker.APIClient(...)` its `.api`, and every `docker.errors.X` that
-dockerlayers also has `dockerlayers.errors.X`. The registry the tests pull `alpine` from is
-stood in for by the built-in base image (any other repository: Docker's "pull access
-denied"), the way a local registry mirror would serve it.
+dockerlayers also has `dockerlayers.errors.X`. The Docker Hub images the tests pull (`alpine`,
+`hello-world`) come from a real local registry (docker-registry) configured as the daemon's
+`registry-mirrors`, holding the built-in base image under those names.
 
 Out of scope (the model has no network, ports or swarm; digest-pinned pulls need the real
 hello-world): the tests listed in OUT_OF_SCOPE. Prints `passed N of M in scope` and exits 0
@@ -44,7 +44,6 @@ OUT_OF_SCOPE = {
     "test_ports_target_tuple",
     "test_ports_target_list",
     "test_pull_with_sha",
-    "test_pull_multiple",
 }
 GOAL = 44
 
@@ -71,9 +70,41 @@ from dockerlayers.client import APIClient, ContainerCollection, ImageCollection 
 from dockerlayers.client import VolumeCollection  # noqa: E402
 
 _ROOT = tempfile.mkdtemp(prefix="dockerpy-harness-")
+
+
+def _mirror():
+    """A real registry (docker-registry) holding the built-in base image as the Docker Hub
+    images the tests pull (alpine:3.10, alpine:latest, hello-world:latest), and the
+    daemon's `registry-mirrors` pointing at it, as a pull-through mirror would serve them."""
+    from pathlib import Path
+
+    import importlib.util
+
+    from dockerlayers.distribution import service as dist
+
+    # `tests` here is docker-py's package: load dockerlayers' registry helper by its path
+    path = os.path.join(os.environ["DOCKERLAYERS_REPO"], "tests", "support", "registry.py")
+    spec = importlib.util.spec_from_file_location("dockerlayers_test_registry", path)
+    helper = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = helper  # dataclasses look their module up
+    spec.loader.exec_module(helper)
+    reg = helper.start_registry(Path(tempfile.mkdtemp(prefix="dockerpy-registry-")))
+    with dockerlayers.DockerClient(root=_ROOT + "-seed", mounts="user") as seed:
+        svc = seed.daemon.image_service
+        base = seed.daemon.base_image()
+        for name in ("alpine:3.10", "alpine:latest", "hello-world:latest"):
+            ref = f"{reg.host}/library/{name}"
+            svc.tag(base, ref)
+            dist.push(svc, ref)
+    shutil.rmtree(_ROOT + "-seed", ignore_errors=True)
+    os.makedirs(_ROOT, exist_ok=True)
+    with open(os.path.join(_ROOT, "daemon.json"), "w") as f:
+        json.dump({"registry-mirrors": [f"http://{reg.host}"]}, f)
+    return reg
+
+
+_REGISTRY = _mirror()
 _BASE = dockerlayers.DockerClient(root=_ROOT, mounts="user")
-_BASE_ID = _BASE.daemon.base_image()
-_BASE.daemon.registry = lambda repo, tag: _BASE_ID if repo == "alpine" else None
 
 
 def _from_env(*args, **kwargs):
@@ -104,6 +135,7 @@ def pytest_sessionfinish(session, exitstatus):
     try:
         _BASE.detach()
     finally:
+        _REGISTRY.stop()
         shutil.rmtree(_ROOT, ignore_errors=True)
 
 
@@ -161,6 +193,7 @@ def run(src: str | None = None, dpy: str = WHEEL_DIR) -> dict[str, str]:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([repo, site, tree])
         env["DOCKERPY_HARNESS_RESULTS"] = results
+        env["DOCKERLAYERS_REPO"] = repo
         env.pop("DOCKER_HOST", None)
         subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf",

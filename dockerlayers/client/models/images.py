@@ -159,8 +159,7 @@ class ImageCollection(Collection):
         repository, image_tag = parse_repository_tag(repository)
         tag = tag or image_tag or "latest"
         sep = "@" if tag.startswith("sha256:") else ":"
-        stand_in = self._daemon.registry is not None  # a test's registry (Daemon.registry)
-        if (is_base(repository, tag) or stand_in) and not all_tags:
+        if is_base(repository, tag) and not all_tags:
             self._daemon.pull(f"{repository}{sep}{tag}")
         else:
             from dockerlayers.distribution import service
