@@ -1,3 +1,5 @@
+import pytest
+
 from dockerlayers.viz import ContainerLab, ImageExplorer, PanelRunner, layered_image
 
 
@@ -253,3 +255,19 @@ def test_show_file_never_reads_a_host_file_through_a_symlink(client, base, tmp_p
     for path in ("/k", "/d/key"):
         r.set("path", path).click("show file")
         assert "HOST SECRET" not in r.get("content") + r.error
+
+
+def test_container_lab_without_matplotlib_shows_the_map_as_text(client, base, monkeypatch):
+    """In a JupyterLite site built offline (no matplotlib) the panel works, its map as text."""
+    import dockerlayers.viz.lab as lab_module
+
+    monkeypatch.setattr(lab_module, "has_matplotlib", lambda: False)
+    monkeypatch.setattr(lab_module, "warm", lambda: pytest.fail("matplotlib was loaded"))
+    r = lab(client, base)
+    r.set("name", "web").click("create").click("start")
+    r.set("exec", "sh -c 'echo data > /keep.txt'").click("run exec")
+    key = r.panel.controls["key"].value
+    assert "as text" in key and "PATH" in key and "/keep.txt" in key
+    assert r.panel.controls["map"].value == b""
+    r.set("force", True).click("rm")
+    assert "PATH" not in r.panel.controls["key"].value
