@@ -51,7 +51,7 @@ def build_wheel(dest: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "src"
         ignore = shutil.ignore_patterns(
-            ".git", ".venv", "node_modules", "_site", "notebooks", "tests", "benchmarks", "build"
+            ".git", ".venv*", "node_modules", "_site", "notebooks", "tests", "benchmarks", "build"
         )
         shutil.copytree(ROOT, src, ignore=ignore)
         run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest), str(src)])
