@@ -6,8 +6,9 @@ Offline at run time: everything the kernel loads is in the site. At build time i
 jupyterlite-core and jupyterlite-pyodide-kernel (pinned in lite/requirements.txt), npm's
 `pyodide` (lite/package.json, `npm ci` is run if missing) and PyPI for the pure-Python
 wheels Pyodide's distribution would otherwise serve (micropip, IPython and their
-dependencies; not matplotlib, which is built for WebAssembly by Pyodide: plot cells then
-print a sentence, see dockerlayers/viz/_figure.py).
+dependencies) and the panels' ipywidgets (its front end, jupyterlab_widgets, is a lab
+extension in lite/requirements.txt); not matplotlib, which is built for WebAssembly by
+Pyodide: plot cells then print a sentence, see dockerlayers/viz/_figure.py).
 """
 
 from __future__ import annotations
