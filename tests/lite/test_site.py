@@ -59,7 +59,6 @@ PLOT_CELLS = {
     "05-commit-and-build.ipynb": [6],
     "06-storage-drivers-compared.ipynb": [4],
     "07-container-lifecycle.ipynb": [11],
-    "08-look-inside-an-image.ipynb": [10],  # ImageExplorer draws its figure when built
 }
 #: what a cell's outputs are compared on: its text (the rest is pictures or front-end state)
 TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")

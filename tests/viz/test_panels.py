@@ -271,3 +271,20 @@ def test_container_lab_without_matplotlib_shows_the_map_as_text(client, base, mo
     assert r.panel.controls["map"].value == b""
     r.set("force", True).click("rm")
     assert "PATH" not in r.panel.controls["key"].value
+
+
+def test_explorers_without_matplotlib_show_their_text(client, monkeypatch):
+    """ImageExplorer (notebook 08) and DriverCompare (06) work where matplotlib is missing:
+    the analysis and the comparison as text, no picture."""
+    import dockerlayers.viz.explorer as explorer_module
+    from dockerlayers.viz import DriverCompare
+
+    monkeypatch.setattr(explorer_module, "has_matplotlib", lambda: False)
+    layered_image(client, (4, 4), overwrite=1, delete=1, tag="s:1")
+    ex = ImageExplorer(client, image="s:1")
+    assert ex.controls["analysis"].value and ex.controls["figure"].value == b""
+    assert ex.controls["figure"].layout.display == "none"
+    panel = DriverCompare(files_per_layer=(5,), containers=1)
+    PanelRunner(panel).click("compare")
+    assert "5 files" in panel.controls["result"].value
+    assert panel.controls["figure"].value == b""
