@@ -216,14 +216,14 @@ class Browser:
 
 
 @pytest.fixture(scope="module")
-def browser(site: Path):
+def browser(request: pytest.FixtureRequest):
     if CHROMIUM is None:
         pytest.skip("no chromium (apt-get install -y chromium)")
     try:
         import playwright  # noqa: F401
     except ImportError:
         pytest.skip("python package 'playwright' is not installed")
-    b = Browser(site)
+    b = Browser(request.getfixturevalue("site"))  # built only once the browser is there
     yield b
     b.close()
     out = os.environ.get("DOCKERLAYERS_LITE_TIMINGS")
