@@ -6,8 +6,9 @@ Offline at run time: everything the kernel loads is in the site. At build time i
 jupyterlite-core and jupyterlite-pyodide-kernel (pinned in lite/requirements.txt), npm's
 `pyodide` (lite/package.json, `npm ci` is run if missing) and PyPI for the pure-Python
 wheels Pyodide's distribution would otherwise serve (micropip, IPython and their
-dependencies; not matplotlib, which is built for WebAssembly by Pyodide: plot cells then
-print a sentence, see dockerlayers/viz/_figure.py).
+dependencies) and the panels' ipywidgets (its front end, jupyterlab_widgets, is a lab
+extension in lite/requirements.txt); not matplotlib, which is built for WebAssembly by
+Pyodide: plot cells then print a sentence, see dockerlayers/viz/_figure.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ LITE = ROOT / "lite"
 KERNEL_PACKAGES = ["micropip", "ipython", "jedi"]
 # what pyodide-kernel installs with piplite and its bundled index lacks
 PIPLITE_EXTRA = ["comm"]
+# the panels' widgets (the versions pyproject's `notebooks` extra pins; the front end is
+# jupyterlab_widgets' lab extension, in lite/requirements.txt): pure Python, put in the
+# lock as a dependency of dockerlayers, so the kernel loads them with it (`from
+# dockerlayers.viz import ContainerLab` imports ipywidgets, which no cell names itself)
+WIDGETS = {"ipywidgets": ("8.1.9", ["traitlets", "ipython"])}
 
 
 def run(cmd: list[str], **kw) -> None:
@@ -46,7 +52,7 @@ def build_wheel(dest: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "src"
         ignore = shutil.ignore_patterns(
-            ".git", ".venv", "node_modules", "_site", "notebooks", "tests", "benchmarks", "build"
+            ".git", ".venv*", "node_modules", "_site", "notebooks", "tests", "benchmarks", "build"
         )
         shutil.copytree(ROOT, src, ignore=ignore)
         run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest), str(src)])
@@ -94,6 +100,22 @@ def fill_distribution(static_pyodide: Path, lock: dict, wheel: Path) -> None:
             target = static_pyodide / entry["file_name"]
             shutil.move(str(got), target)
             entry["sha256"] = hashlib.sha256(target.read_bytes()).hexdigest()
+        for name, (version, depends) in WIDGETS.items():
+            run([*pip_download(lock), "-d", tmp, f"{name}=={version}"])
+            (got,) = Path(tmp).glob(f"{name}-{version}-*.whl")
+            target = static_pyodide / got.name
+            shutil.move(str(got), target)
+            lock["packages"][name] = {
+                "name": name,
+                "version": version,
+                "file_name": got.name,
+                "install_dir": "site",
+                "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+                "package_type": "package",
+                "imports": [name],
+                "depends": depends,
+                "unvendored_tests": False,
+            }
     shutil.copy(wheel, static_pyodide / wheel.name)
     version = wheel.name.split("-")[1]
     lock["packages"]["dockerlayers"] = {
@@ -104,7 +126,7 @@ def fill_distribution(static_pyodide: Path, lock: dict, wheel: Path) -> None:
         "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
         "package_type": "package",
         "imports": ["dockerlayers"],
-        "depends": [],
+        "depends": sorted(WIDGETS),
         "unvendored_tests": False,
     }
 

@@ -80,6 +80,15 @@ MATPLOTLIB_MISSING = (
 )
 
 
+def has_matplotlib() -> bool:
+    """Whether matplotlib can be imported (not under a JupyterLite site built offline)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _say_matplotlib_missing() -> None:
     """Where matplotlib cannot be imported (a JupyterLite site built offline), a plot cell
     shows one clear sentence instead of a traceback (an IPython handler, installed once)."""

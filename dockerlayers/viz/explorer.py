@@ -11,7 +11,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from dockerlayers.viz import _content
-from dockerlayers.viz._figure import to_png
+from dockerlayers.viz._figure import has_matplotlib, to_png
 from dockerlayers.viz._model import daemon_of, image_label, image_layer_infos
 from dockerlayers.viz.analysis import analyze_image, plot_image_analysis
 from dockerlayers.viz.drivers import (
@@ -82,8 +82,9 @@ class ImageExplorer(Panel):
         self.cells, self.visible, _ = merge_layers(self.entries)
         self.analysis = analyze_image(self.client, ref)
         c["analysis"].value = _pre(self.analysis.to_text())
-        c["figure"].value = to_png(plot_image_analysis(self.analysis))
-        c["figure"].layout.display = None
+        if has_matplotlib():  # without it (JupyterLite built offline) the text above only
+            c["figure"].value = to_png(plot_image_analysis(self.analysis))
+            c["figure"].layout.display = None
         c["layer"].options = [
             (
                 f"L{i.index} {human_size(i.size):>7}  "
@@ -282,8 +283,9 @@ class DriverCompare(Panel):
         try:
             self.comparison = compare_drivers(files, int(c["containers"].value), self.growth)
             c["result"].value = _pre(self.comparison.to_text())
-            c["figure"].value = to_png(plot_driver_comparison(self.comparison))
-            c["figure"].layout.display = None
+            if has_matplotlib():  # without it (JupyterLite built offline) the text only
+                c["figure"].value = to_png(plot_driver_comparison(self.comparison))
+                c["figure"].layout.display = None
         finally:
             button.disabled = False
             button.description = "compare"

@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from dockerlayers.viz._figure import to_png, warm
+from dockerlayers.viz._figure import has_matplotlib, to_png, warm
 from dockerlayers.viz._model import container_name, daemon_of, image_label, short
 from dockerlayers.viz.disktree import disk_tree
 from dockerlayers.viz.filemap import file_layer_matrix, human_size, plot_file_layer_map
@@ -36,6 +36,14 @@ MAP_KEY = (
     '<span style="background:#9e7fd1">&nbsp;opaque&nbsp;</span> '
     "&#9679; the copy the merged view shows; "
     '<span style="color:#d62728">red</span>: written to the RW layer by the last action</span>'
+)
+#: the key of the map drawn as text, where matplotlib is missing (a JupyterLite site built
+#: offline): the same matrix, one letter per file and layer
+MAP_KEY_TEXT = (
+    '<span style="font-size:11px">file × layer map of the selected container (as text: '
+    "matplotlib is missing here): A added, M modified (shadows a lower copy), W whiteout, "
+    "O opaque, * the copy the merged view shows, ! written to the RW layer by the last "
+    "action</span>"
 )
 
 
@@ -95,6 +103,7 @@ class ContainerLab(Panel):
         self.daemon = daemon_of(client)
         self.map_rows = map_rows
         self.show_map = show_map
+        self.map_as_text = show_map and not has_matplotlib()
         self.show_tree = show_tree
         self.history: list[Trace] = []
         self.last_trace: Trace | None = None
@@ -132,7 +141,7 @@ class ContainerLab(Panel):
         # hidden while empty (an empty Image shows a broken-image icon); shown at the size
         # it is drawn (a PNG stretched to the panel's width is blurry and too tall)
         c["map"] = widgets.Image(format="png", layout=widgets.Layout(display="none"))
-        c["key"] = widgets.HTML(MAP_KEY)
+        c["key"] = widgets.HTML(MAP_KEY_TEXT if self.map_as_text else MAP_KEY)
         c["tree"] = widgets.HTML()
         self.controls = c
         buttons = []
@@ -170,7 +179,7 @@ class ContainerLab(Panel):
             ]
         )
         self.refresh()
-        if show_map:
+        if show_map and not self.map_as_text:
             warm()  # the first click must not pay matplotlib's start-up
 
     # -- state ---------------------------------------------------------------------------
@@ -353,6 +362,8 @@ class ContainerLab(Panel):
         cid = self.selected
         if cid is None:
             self._set_map(b"", 0, 0)
+            if self.map_as_text:
+                self.controls["key"].value = MAP_KEY_TEXT
             self._png_key = None
             return
         rw = self.daemon.rw_layer(cid)
@@ -365,6 +376,10 @@ class ContainerLab(Panel):
         key = cid + "\n" + m.to_text() + "\n" + repr([(i.label, i.size) for i in m.layers])
         if key == self._png_key:
             return  # nothing the picture shows has changed
+        if self.map_as_text:
+            self.controls["key"].value = MAP_KEY_TEXT + _pre(m.to_text())
+            self._png_key = key
+            return
         fig = plot_file_layer_map(m, legend=False)
         w_in, h_in = fig.get_size_inches()
         png = to_png(fig, dpi=MAP_DPI * MAP_SCALE)

@@ -36,7 +36,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         src,
         ignore=shutil.ignore_patterns(
             ".git",
-            ".venv",
+            ".venv*",
             "node_modules",
             "_site",
             "notebooks",

@@ -1,3 +1,5 @@
+import pytest
+
 from dockerlayers.viz import ContainerLab, ImageExplorer, PanelRunner, layered_image
 
 
@@ -256,3 +258,36 @@ def test_show_file_never_reads_a_host_file_through_a_symlink(client, base, tmp_p
     for path in ("/k", "/d/key"):
         r.set("path", path).click("show file")
         assert "HOST SECRET" not in r.get("content") + r.error
+
+
+def test_container_lab_without_matplotlib_shows_the_map_as_text(client, base, monkeypatch):
+    """In a JupyterLite site built offline (no matplotlib) the panel works, its map as text."""
+    import dockerlayers.viz.lab as lab_module
+
+    monkeypatch.setattr(lab_module, "has_matplotlib", lambda: False)
+    monkeypatch.setattr(lab_module, "warm", lambda: pytest.fail("matplotlib was loaded"))
+    r = lab(client, base)
+    r.set("name", "web").click("create").click("start")
+    r.set("exec", "sh -c 'echo data > /keep.txt'").click("run exec")
+    key = r.panel.controls["key"].value
+    assert "as text" in key and "PATH" in key and "/keep.txt" in key
+    assert r.panel.controls["map"].value == b""
+    r.set("force", True).click("rm")
+    assert "PATH" not in r.panel.controls["key"].value
+
+
+def test_explorers_without_matplotlib_show_their_text(client, monkeypatch):
+    """ImageExplorer (notebook 08) and DriverCompare (06) work where matplotlib is missing:
+    the analysis and the comparison as text, no picture."""
+    import dockerlayers.viz.explorer as explorer_module
+    from dockerlayers.viz import DriverCompare
+
+    monkeypatch.setattr(explorer_module, "has_matplotlib", lambda: False)
+    layered_image(client, (4, 4), overwrite=1, delete=1, tag="s:1")
+    ex = ImageExplorer(client, image="s:1")
+    assert ex.controls["analysis"].value and ex.controls["figure"].value == b""
+    assert ex.controls["figure"].layout.display == "none"
+    panel = DriverCompare(files_per_layer=(5,), containers=1)
+    PanelRunner(panel).click("compare")
+    assert "5 files" in panel.controls["result"].value
+    assert panel.controls["figure"].value == b""
