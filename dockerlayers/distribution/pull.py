@@ -2,7 +2,8 @@
 
 Each layer is streamed from the socket to a temp file while its digest is computed
 (constant memory), refused if the digest differs, then decompressed into the layer
-store. Every layer registered by a failed pull is released again and no image, tag or
+store. Up to three layers download at once (threads), while the layers already complete
+are registered, bottom up. Every layer registered by a failed pull is released again and no image, tag or
 v2metadata is written, so the store is left as it was.
 
 moby: distribution/pull_v2.go, distribution/xfer/download.go
@@ -34,7 +35,7 @@ from dockerlayers.image.refname import Reference, familiar_string, parse_normali
 from dockerlayers.image.tarexport.source import decompress_stream
 from dockerlayers.layer import Layer
 
-MAX_CONCURRENT_DOWNLOADS = 3  # dockerd's default, for the `Waiting` lines
+MAX_CONCURRENT_DOWNLOADS = 3  # dockerd's default: threads downloading at once, `Waiting`
 _CHUNK = 512 * 1024
 
 
