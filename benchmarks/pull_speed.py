@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,14 +33,18 @@ REF = "bench/pull:1"
 FILES_PER_LAYER = 8
 
 
+def _cpu(who: int) -> float:
+    """User + system CPU seconds of this process (all threads) or of its children."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def _vm_hwm() -> int:
     """Peak resident set of this process, bytes (VmHWM)."""
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
-    import resource
-
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -50,13 +55,19 @@ def child_pull(host: str, root: str) -> None:
     client = DockerClient(root=root, seed=1)
     try:
         start_rss = _vm_hwm()
+        cpu0 = _cpu(resource.RUSAGE_SELF)
         t = time.perf_counter()
         image = client.images.pull(f"{host}/{REF}")
         elapsed = time.perf_counter() - t
+        cpu = _cpu(resource.RUSAGE_SELF) - cpu0
         layers = len(image.attrs["RootFS"]["Layers"])
     finally:
         client.close()
-    print(json.dumps({"s": elapsed, "hwm": _vm_hwm(), "start": start_rss, "layers": layers}))
+    print(
+        json.dumps(
+            {"s": elapsed, "cpu": cpu, "hwm": _vm_hwm(), "start": start_rss, "layers": layers}
+        )
+    )
 
 
 def make_image(host: str, mb: int, layers: int, work: Path) -> int:
@@ -108,9 +119,11 @@ def ours(host: str, work: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def skopeo(host: str, work: Path) -> float:
+def skopeo(host: str, work: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one `skopeo copy`."""
     dest = tempfile.mkdtemp(dir=work, prefix="dir-")
     try:
+        cpu0 = _cpu(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run(
             [
@@ -123,7 +136,7 @@ def skopeo(host: str, work: Path) -> float:
             ],
             check=True,
         )
-        return time.perf_counter() - t
+        return time.perf_counter() - t, _cpu(resource.RUSAGE_CHILDREN) - cpu0
     finally:
         shutil.rmtree(dest, ignore_errors=True)
 
@@ -156,12 +169,15 @@ def main() -> int:
         subprocess.run(["sync"], check=False)
         skopeo(reg.host, work)  # warm-up pair
         ours(reg.host, work)
-        s_times, o_runs = [], []
+        s_runs, o_runs = [], []
         for _ in range(args.repeat):
-            s_times.append(skopeo(reg.host, work))
+            s_runs.append(skopeo(reg.host, work))
             o_runs.append(ours(reg.host, work))
+        s_times = [w for w, _ in s_runs]
         o_times = [r["s"] for r in o_runs]
         s_med, o_med = statistics.median(s_times), statistics.median(o_times)
+        s_cpu = statistics.median(c for _, c in s_runs)
+        o_cpu = statistics.median(r["cpu"] for r in o_runs)
         hwm = max(r["hwm"] for r in o_runs)
         start = min(r["start"] for r in o_runs)
         print(f"skopeo copy docker:// dir:  {', '.join(f'{t:.2f}' for t in s_times)} s")
@@ -170,6 +186,10 @@ def main() -> int:
             f"| pull of a {size / 1e6:.0f} MB image ({args.layers} layers) ÷ `skopeo copy` to a "
             f"directory | {o_med:.2f} s | {s_med:.2f} s | {o_med / s_med:.2f} | ≤ 1.5 "
             f"{'✓' if o_med / s_med <= 1.5 else '✗'} |"
+        )
+        print(
+            f"| CPU time of the same (user + system, all threads) | {o_cpu:.2f} s | "
+            f"{s_cpu:.2f} s | {o_cpu / s_cpu:.2f} | |"
         )
         print(
             f"| peak RSS of that pull's process ({start / 1e6:.0f} MB before it) | "
