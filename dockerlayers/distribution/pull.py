@@ -3,8 +3,8 @@
 Each layer is streamed from the socket to a temp file while its digest is computed
 (constant memory), refused if the digest differs, then decompressed into the layer
 store. Up to three layers download at once (threads), while the layers already complete
-are registered, bottom up. Every layer registered by a failed pull is released again and no image, tag or
-v2metadata is written, so the store is left as it was.
+are registered, bottom up. Every layer registered by a failed pull is released again and
+no image, tag or v2metadata is written, so the store is left as it was.
 
 moby: distribution/pull_v2.go, distribution/xfer/download.go
 """

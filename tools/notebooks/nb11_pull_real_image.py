@@ -44,11 +44,11 @@ CELLS = [
         - unset: **Docker Hub** if it answers, and the two images are `nginx:alpine-slim`
           and `nginx:alpine` (the second is built `FROM` the first, so they share layers);
         - `local`, or unset with no internet: this cell starts a **local registry**
-          (Debian's `docker-registry`, the registry Docker Hub runs, on a free loopback port)
-          and pushes into it two small images that the model builds with a fixed seed and
-          the virtual clock, `dockerlayers/web:slim` and `dockerlayers/web:full`, which tell
+          (Debian's `docker-registry`, the distribution project's registry, on a free loopback
+          port) and pushes into it two small images that the model builds with a fixed seed
+          and the virtual clock, `dockerlayers/web:slim` and `dockerlayers/web:full`, which tell
           the same story as nginx's pair. The outputs stored in this notebook come from that
-          mode (it is what the tests run, offline), so on Binder yours will differ — real
+          mode (it is what the tests run, online or not), so on Binder yours will differ — real
           layers, megabytes instead of kilobytes;
         - `HOST:PORT`: a registry you run; it gets the same two images;
         - `docker.io`: Docker Hub, whatever happens.
