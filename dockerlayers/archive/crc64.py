@@ -4,7 +4,9 @@ as each file entry's payload (`crc64.MakeTable(crc64.ISO)`, the sum big-endian).
 The reference is a byte-at-a-time table loop in Python (a few MB/s). Where numpy is
 installed (it comes with the `viz` extra), long inputs go a faster way that gives the same
 bits: the CRC is linear over GF(2), so the input is cut into equal rows whose CRCs are
-computed side by side, then chained with a "feed L zero bytes" operator.
+computed side by side, then chained pairwise, a tree of "feed L zero bytes" operators
+applied as byte tables; within a row, 8 bytes per step through 16-bit tables (about 3.5
+ms per MB; it was 15 byte by byte with a row-by-row chain).
 
 Go: hash/crc64/crc64.go (update, tableSum)
 """
@@ -16,7 +18,9 @@ _MASK = 0xFFFFFFFFFFFFFFFF
 _TABLE: list[int] = []
 #: inputs shorter than this take the plain loop
 _FAST_MIN = 1 << 16
-_ROW = 1024
+#: bytes per row: short rows make long vectors (numpy's per-call cost amortised), and the
+#: rows are chained by a tree of vector steps, so their number costs little
+_ROW = 256
 
 
 def _table() -> list[int]:
@@ -69,6 +73,70 @@ def _shift(register: int, columns: list[int]) -> int:
     return out
 
 
+_SLICE: list = []
+
+
+def _slice_tables():  # noqa: ANN202 (a numpy array)
+    """(4, 65536) uint64: "feed 8 zero bytes" on a register holding only bits 16k..16k+15,
+    for k = 0..3 (2 MB, made once)."""
+    import numpy as np
+
+    if not _SLICE:
+        cols = [_raw_update(1 << bit, bytes(8)) for bit in range(64)]
+        byte_values = (
+            np.arange(256, dtype=np.uint64)[None, :]
+            << (np.uint64(8) * np.arange(8, dtype=np.uint64))[:, None]
+        )
+        by_byte = np.zeros((8, 256), dtype=np.uint64)
+        for bit in range(64):
+            by_byte[((byte_values >> np.uint64(bit)) & np.uint64(1)).astype(bool)] ^= np.uint64(
+                cols[bit]
+            )
+        v = np.arange(65536, dtype=np.uint64)
+        lo, hi = v & np.uint64(0xFF), v >> np.uint64(8)
+        _SLICE.append(np.stack([by_byte[2 * k][lo] ^ by_byte[2 * k + 1][hi] for k in range(4)]))
+    return _SLICE[0]
+
+
+#: _LEVELS[l]: the operator "feed _ROW * 2**l zero bytes" as 8 tables of 256 (one per byte
+#: of the register; the result is the XOR of the 8 lookups), numpy uint64 (8, 256)
+_LEVELS: list = []
+
+
+def _apply(tables, v):  # noqa: ANN001, ANN202 (numpy arrays)
+    """The operator `tables` on every register in the uint64 array `v`."""
+    import numpy as np
+
+    out = tables[0][v & np.uint64(0xFF)]
+    for k in range(1, 8):
+        out ^= tables[k][(v >> np.uint64(8 * k)) & np.uint64(0xFF)]
+    return out
+
+
+def _level(level: int):  # noqa: ANN202 (a numpy array)
+    import numpy as np
+
+    if len(_LEVELS) > level:
+        return _LEVELS[level]
+    byte_values = (
+        np.arange(256, dtype=np.uint64)[None, :]
+        << (np.uint64(8) * np.arange(8, dtype=np.uint64))[:, None]
+    )
+    while len(_LEVELS) <= level:
+        if not _LEVELS:
+            cols = _shift_columns()
+            t = np.zeros((8, 256), dtype=np.uint64)
+            for bit in range(64):
+                t[((byte_values >> np.uint64(bit)) & np.uint64(1)).astype(bool)] ^= np.uint64(
+                    cols[bit]
+                )
+            _LEVELS.append(t)
+        else:
+            prev = _LEVELS[-1]
+            _LEVELS.append(_apply(prev, _apply(prev, byte_values)))
+    return _LEVELS[level]
+
+
 def _fast_raw(register: int, data: bytes) -> int | None:
     """The raw register after `data` from `register`, by rows of _ROW bytes in numpy
     (None without numpy).
@@ -86,14 +154,22 @@ def _fast_raw(register: int, data: bytes) -> int | None:
     for i in range(8):
         buf[i] ^= (register >> (8 * i)) & 0xFF
     pad = -len(buf) % _ROW
-    rows = np.frombuffer(bytes(pad) + bytes(buf), dtype=np.uint8).reshape(-1, _ROW)
-    table = np.array(_table(), dtype=np.uint64)
-    crc = np.zeros(rows.shape[0], dtype=np.uint64)
-    eight, low = np.uint64(8), np.uint64(0xFF)
-    for i in range(_ROW):
-        crc = table[(crc ^ rows[:, i]) & low] ^ (crc >> eight)
-    columns = _shift_columns()
-    out = 0
-    for value in crc.tolist():
-        out = _shift(out, columns) ^ value
-    return out
+    # 8 bytes at a time per row (slice-by-8): XOR them in as a little-endian word, then
+    # feed 8 zero bytes, as 4 lookups of 16 bits each
+    words = np.frombuffer(bytes(pad) + bytes(buf), dtype="<u8").reshape(-1, _ROW // 8)
+    words = np.ascontiguousarray(words.T)
+    t0, t1, t2, t3 = _slice_tables()
+    m, s16, s32, s48 = np.uint64(0xFFFF), np.uint64(16), np.uint64(32), np.uint64(48)
+    crc = np.zeros(words.shape[1], dtype=np.uint64)
+    for column in words:
+        crc ^= column
+        crc = t0[crc & m] ^ t1[(crc >> s16) & m] ^ t2[(crc >> s32) & m] ^ t3[crc >> s48]
+    # chain the rows pairwise, a tree of vector steps: (a, b) -> a fed 2**level rows of
+    # zeros, XOR b; a zero register in front (an odd count) stands for leading zero bytes
+    level = 0
+    while crc.size > 1:
+        if crc.size % 2:
+            crc = np.concatenate((np.zeros(1, dtype=np.uint64), crc))
+        crc = _apply(_level(level), crc[0::2]) ^ crc[1::2]
+        level += 1
+    return int(crc[0])

@@ -54,6 +54,8 @@ class DockerClient:
     clock: None (real time) or "virtual" (time moves only when asked: client.clock.advance).
     mounts: "auto" (the kernel's overlayfs where allowed), "user" (always the user-space
     union; notebooks pin this), "kernel" (required).
+    registry_mirrors, insecure_registries: as dockerd's daemon.json keys (which a root's
+    `daemon.json` may also hold; these win).
     """
 
     def __init__(
@@ -63,6 +65,8 @@ class DockerClient:
         seed: int | None = None,
         clock: Clock | str | None = None,
         mounts: str = "auto",
+        registry_mirrors: list[str] | None = None,
+        insecure_registries: list[str] | None = None,
     ) -> None:
         self._temp_root = root is None
         if root is None:
@@ -77,6 +81,15 @@ class DockerClient:
         if self._temp_root:
             # A notebook kernel that exits without close() must not leave its root behind.
             self._finalizer = weakref.finalize(self, _remove_temp_root, self.daemon, self.root)
+        # dockerd's --registry-mirror / --insecure-registry: over <root>/daemon.json's keys
+        self.daemon.registry_options = {
+            k: list(v)
+            for k, v in (
+                ("registry_mirrors", registry_mirrors),
+                ("insecure_registries", insecure_registries),
+            )
+            if v
+        }
         self.api = APIClient(self)
         self.containers = ContainerCollection(self)
         self.images = ImageCollection(self)

@@ -5,6 +5,7 @@ moby: pkg/progress, pkg/jsonmessage JSONProgress.String
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,10 +29,12 @@ def bar(current: int, total: int) -> str:
 
 
 class Emitter:
-    """Sends messages to a callback (or nowhere)."""
+    """Sends messages to a callback (or nowhere), one at a time: layers download on
+    several threads, and the callback (a CLI display, a widget) need not be thread-safe."""
 
     def __init__(self, callback: Progress | None) -> None:
         self.callback = callback
+        self._lock = threading.Lock()
 
     def message(self, status: str, id: str = "") -> None:
         msg: dict[str, Any] = {"status": status}
@@ -54,4 +57,5 @@ class Emitter:
 
     def _send(self, msg: dict[str, Any]) -> None:
         if self.callback is not None:
-            self.callback(msg)
+            with self._lock:
+                self.callback(msg)

@@ -2,8 +2,9 @@
 
 Each layer is streamed from the socket to a temp file while its digest is computed
 (constant memory), refused if the digest differs, then decompressed into the layer
-store. Every layer registered by a failed pull is released again and no image, tag or
-v2metadata is written, so the store is left as it was.
+store. Up to three layers download at once (threads), while the layers already complete
+are registered, bottom up. Every layer registered by a failed pull is released again and
+no image, tag or v2metadata is written, so the store is left as it was.
 
 moby: distribution/pull_v2.go, distribution/xfer/download.go
 """
@@ -12,7 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from dockerlayers.digest import create_chain_id_from_parent
@@ -31,7 +35,7 @@ from dockerlayers.image.refname import Reference, familiar_string, parse_normali
 from dockerlayers.image.tarexport.source import decompress_stream
 from dockerlayers.layer import Layer
 
-MAX_CONCURRENT_DOWNLOADS = 3  # dockerd's default, for the `Waiting` lines
+MAX_CONCURRENT_DOWNLOADS = 3  # dockerd's default: threads downloading at once, `Waiting`
 _CHUNK = 512 * 1024
 
 
@@ -44,9 +48,11 @@ class VerificationError(RegistryError):
     """A blob whose content does not match its digest."""
 
 
-def metadata_service(svc: Any) -> V2MetadataService:
-    import os
+class _Cancelled(Exception):
+    """A download stopped because the pull failed elsewhere."""
 
+
+def metadata_service(svc: Any) -> V2MetadataService:
     return V2MetadataService(
         os.path.join(svc.root, "image", svc.layer_store.driver_name(), "distribution")
     )
@@ -69,7 +75,15 @@ def _get_manifest(s: Session, ref: Reference, target: str) -> tuple[bytes, str]:
     return r.content, mf.media_type(r.content, r.headers.get("Content-Type", ""))
 
 
-def _fetch_blob(s: Session, ref: Reference, dgst: str, tmp_dir: str, em: Emitter | None, id: str):
+def _fetch_blob(
+    s: Session,
+    ref: Reference,
+    dgst: str,
+    tmp_dir: str,
+    em: Emitter | None,
+    id: str,
+    cancel: threading.Event | None = None,
+):
     """The blob streamed into a temp file, digest-checked. moby: pull_v2.go Download"""
     r = s.request(
         "GET", f"/v2/{ref.path}/blobs/{dgst}", scope=f"repository:{ref.path}:pull", stream=True
@@ -82,6 +96,8 @@ def _fetch_blob(s: Session, ref: Reference, dgst: str, tmp_dir: str, em: Emitter
     done = 0
     try:
         for chunk in r.iter_content(_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise _Cancelled()
             out.write(chunk)
             h.update(chunk)
             done += len(chunk)
@@ -199,25 +215,37 @@ def _pull_layers(
     diff_ids = json.loads(config).get("rootfs", {}).get("diff_ids") or []
     if len(diff_ids) != len(layers):
         raise RegistryError("layers from manifest don't match image configuration")
-    files: dict[int, Any] = {}
+    # moby: distribution/xfer/download.go — up to MAX_CONCURRENT_DOWNLOADS layers download
+    # at once (each into a digest-checked temp file) while the ones already there are
+    # registered, bottom up, as soon as they and the layers below them are complete
+    cancel = threading.Event()
+
+    def download(i: int) -> Any:
+        dgst = layers[i]["digest"]
+        f = _fetch_blob(s.fork(), ref, dgst, tmp, em, short(dgst), cancel)
+        em.update(short(dgst), "Download complete")
+        return f
+
+    # a layerdb made for this pull's first layer goes again if the pull fails
+    layerdb = ls.store.root
+    fresh = [d for d in ("sha256", "tmp") if not os.path.isdir(os.path.join(layerdb, d))]
+    pool = ThreadPoolExecutor(MAX_CONCURRENT_DOWNLOADS, thread_name_prefix="pull")
+    futures: dict[int, Future] = {i: pool.submit(download, i) for i in todo}
     handles: list[Layer] = []
     records: list[tuple[str, V2Metadata]] = []
     try:
-        for i in todo:
-            dgst = layers[i]["digest"]
-            files[i] = _fetch_blob(s, ref, dgst, tmp, em, short(dgst))
-            em.update(short(dgst), "Download complete")
         parent = None
         for i, layer in enumerate(layers):
-            if i not in files:
+            if i not in futures:
                 chain = create_chain_id_from_parent(parent, diff_ids[i])
                 handles.append(ls.get(chain))
                 parent = chain
                 continue
             id = short(layer["digest"])
             size = int(layer.get("size") or 0)
-            em.update(id, "Extracting", size, size)
-            handle = ls.register(decompress_stream(files[i]), parent)
+            with futures[i].result() as blob:
+                em.update(id, "Extracting", size, size)
+                handle = ls.register(decompress_stream(blob), parent)
             handles.append(handle)
             if handle.diff_id != diff_ids[i]:
                 raise RegistryError("layers from manifest don't match image configuration")
@@ -225,9 +253,21 @@ def _pull_layers(
             parent = handle.chain_id
             em.update(id, "Pull complete")
         image_id = svc.image_store.create(config)
+    except BaseException:
+        while handles:
+            ls.release(handles.pop())
+        for d in fresh:
+            try:
+                os.rmdir(os.path.join(layerdb, d))
+            except OSError:
+                pass
+        raise
     finally:
-        for f in files.values():
-            f.close()
+        cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for fut in futures.values():  # downloaded but never registered: drop the temp file
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                fut.result().close()
         while handles:
             ls.release(handles.pop())
     for diff, m in records:

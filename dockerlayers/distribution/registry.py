@@ -174,6 +174,15 @@ class Session:
         self._auth_header: str | None = None
         self._tokens: dict[str, str] = {}
 
+    def fork(self) -> Session:
+        """A Session for another thread: the same endpoint, credentials and token, its own
+        connection pool (a requests.Session is not meant to be shared across threads)."""
+        other = Session.__new__(Session)
+        other.__dict__.update(self.__dict__)
+        other.http = self.requests.Session()
+        other._tokens = dict(self._tokens)
+        return other
+
     def _verify(self) -> bool:
         return not self.config.is_insecure(self.domain)
 

@@ -25,6 +25,7 @@ _WIDGETS = {
     "ImageExplorer": "dockerlayers.viz.explorer",
     "DriverCompare": "dockerlayers.viz.explorer",
     "PanelRunner": "dockerlayers.viz.testing",
+    "PullProgress": "dockerlayers.viz.pullprogress",
 }
 
 
@@ -47,6 +48,7 @@ __all__ = [
     "LayerStack",
     "Lifecycle",
     "PanelRunner",
+    "PullProgress",
     "Snapshot",
     "Trace",
     "analyze_image",

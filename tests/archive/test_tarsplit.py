@@ -233,3 +233,20 @@ def test_every_length_against_every_file_length(tmp_path, content, how):
     for fd in opened:
         with pytest.raises(OSError):
             os.fstat(fd)
+
+
+def test_crc64_fast_path_gives_the_reference_bits():
+    """numpy's row-parallel CRC, chained by a tree of zero-feed operators, gives the bits of
+    the byte-at-a-time loop: lengths around the row size and the tree's odd levels, and a
+    running sum carried in."""
+    pytest.importorskip("numpy")
+    import random
+
+    from dockerlayers.archive import crc64 as c
+
+    rng = random.Random(5)
+    for n in (c._FAST_MIN, c._FAST_MIN + 1, c._FAST_MIN + 3 * c._ROW + 7, 300_001, 1 << 20):
+        data = rng.randbytes(n)
+        start = rng.getrandbits(64)
+        slow = c._raw_update(start ^ c._MASK, data) ^ c._MASK
+        assert crc64_iso(data, start) == slow, n

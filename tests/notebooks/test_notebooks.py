@@ -7,6 +7,7 @@ import importlib.util
 import os
 import shutil
 import re
+import shutil
 import subprocess
 import sys
 
@@ -16,7 +17,10 @@ from tests.notebooks._util import NOTEBOOKS, REPO, notebook_paths
 
 nbformat = pytest.importorskip("nbformat")
 
-EXPECTED = [f"{i:02d}" for i in range(10)] + ["ap"]  # the series, then the ContainerLab app
+# the series, then the ContainerLab app (10, the containerd store, is being written)
+EXPECTED = [f"{i:02d}" for i in range(10)] + ["11"] + ["ap"]
+#: notebooks that pull from a registry: offline they start Debian's `docker-registry`
+REGISTRY_NOTEBOOKS = {"11"}
 
 
 def _load(path):
@@ -87,10 +91,16 @@ def test_in_step_with_the_generator():
 @pytest.mark.slow
 def test_nbval_strict():
     """`pytest --nbval --nbval-current-env notebooks/`: a fresh run of every notebook gives
-    the committed outputs."""
+    the committed outputs. Notebook 11 pulls from a local registry it starts
+    (notebooks/conftest.py sets DOCKERLAYERS_REGISTRY=local): without `docker-registry`
+    the others run and the test then skips, naming it."""
     pytest.importorskip("nbval")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    left_out = []
+    if not shutil.which("docker-registry") and env.get("DOCKERLAYERS_REGISTRY", "local") == "local":
+        left_out = [p for p in notebook_paths() if p.name[:2] in REGISTRY_NOTEBOOKS]
+    targets = [str(p) for p in notebook_paths() if p not in left_out]
     proc = subprocess.run(
         [
             sys.executable,
@@ -103,7 +113,7 @@ def test_nbval_strict():
             "-q",
             "-o",
             "addopts=",
-            str(NOTEBOOKS),
+            *targets,
         ],
         cwd=REPO,
         env=env,
@@ -112,6 +122,11 @@ def test_nbval_strict():
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    if left_out:
+        pytest.skip(
+            f"{', '.join(p.name for p in left_out)} not run: docker-registry "
+            "(Debian package docker-registry) is not installed; the others pass"
+        )
 
 
 @pytest.mark.slow

@@ -6,38 +6,16 @@ engine (DOCKERLAYERS_ENGINE) against it."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 import warnings
-from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path  # noqa: F401
 
-
-@dataclass
-class Registry:
-    host: str  # 127.0.0.1:PORT
-    storage: Path
-    proc: subprocess.Popen
-
-    def blob_path(self, dgst: str) -> Path:
-        hex_ = dgst.split(":", 1)[1]
-        return self.storage / "docker/registry/v2/blobs/sha256" / hex_[:2] / hex_ / "data"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from dockerlayers.distribution.localregistry import (  # noqa: F401 (re-exported)
+    Registry,
+    RegistryNotInstalled,
+    free_port,
+    start_registry,
+)
 
 
 def bcrypt_htpasswd(user: str, password: str) -> str | None:
@@ -53,39 +31,6 @@ def bcrypt_htpasswd(user: str, password: str) -> str | None:
     if not hashed or not hashed.startswith("$2"):
         return None
     return f"{user}:{hashed}\n"
-
-
-def start_registry(folder: Path, htpasswd: str | None = None) -> Registry:
-    """Start `docker-registry serve` and wait until `/v2/` answers."""
-    port = free_port()
-    storage = folder / "storage"
-    storage.mkdir(parents=True)
-    auth = ""
-    if htpasswd is not None:
-        (folder / "htpasswd").write_text(htpasswd)
-        auth = f"auth:\n  htpasswd:\n    realm: test\n    path: {folder / 'htpasswd'}\n"
-    cfg = folder / "config.yml"
-    cfg.write_text(
-        "version: 0.1\nlog:\n  level: error\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n{auth}"
-    )
-    proc = subprocess.Popen(
-        [shutil.which("docker-registry") or "docker-registry", "serve", str(cfg)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    reg = Registry(f"127.0.0.1:{port}", storage, proc)
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://{reg.host}/v2/", timeout=1)
-            return reg
-        except urllib.error.HTTPError:
-            return reg  # 401: up, wants auth
-        except OSError:
-            time.sleep(0.05)
-    reg.stop()
-    raise RuntimeError("docker-registry did not start")
 
 
 def skopeo_push(archive: Path, dest: str, creds: str | None = None) -> None:

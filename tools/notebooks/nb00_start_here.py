@@ -34,6 +34,7 @@ CELLS = [
         | 07 | [The container lifecycle](07-container-lifecycle.ipynb) | Why does stop take 10 s? Exit 137? Daemon restarts? |
         | 08 | [Look inside an image](08-look-inside-an-image.ipynb) | My deleted secret is still in the image? |
         | 09 | [Volumes vs the read-write layer](09-volumes-vs-the-rw-layer.ipynb) | Commit or volume? Why is `/data` not in `docker diff`? |
+        | 11 | [Pull a real image and look inside](11-pull-a-real-image.ipynb) | What does `docker pull` fetch? Which layer holds which file? Why `Already exists`? |
 
         Read 01 → 03 in order for the central claim; the others stand alone.
         """

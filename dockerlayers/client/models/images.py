@@ -333,4 +333,4 @@ def registry_config(daemon: Any) -> Any:
     """The daemon's registry settings (`<root>/daemon.json`: mirrors, insecure registries)."""
     from dockerlayers.distribution.registry import RegistryConfig
 
-    return RegistryConfig.from_daemon_json(daemon.root)
+    return RegistryConfig.from_daemon_json(daemon.root, **getattr(daemon, "registry_options", {}))
