@@ -21,7 +21,6 @@ from dockerlayers.filters import Args, InvalidFilter, familiar_match
 from dockerlayers.image import jsonenc
 from dockerlayers.image.errors import ConflictError, ImageError, ImageNotFound, InvalidReference
 from dockerlayers.image.image import Image
-from dockerlayers.image.importer import import_image
 from dockerlayers.image.reference import ReferenceStore
 from dockerlayers.image.refname import (
     Reference,
@@ -528,6 +527,8 @@ class ImageService:
 
         moby: daemon/images/image_import.go ImportImage
         """
+        from dockerlayers.image.importer import import_image  # lzma, tarfile: only here
+
         id = import_image(
             self.image_store,
             self.reference_store,
