@@ -9,7 +9,21 @@ from __future__ import annotations
 
 import re
 import time
-from calendar import timegm
+from collections.abc import Sequence
+
+#: date(1970, 1, 1).toordinal()
+_EPOCH_ORDINAL = 719163
+
+
+def timegm(fields: Sequence[int]) -> int:
+    """`calendar.timegm`: a UTC (year, month, day, hour, minute, second, ...) as Unix
+    seconds, computed as calendar does, without importing calendar (and its locale)."""
+    from datetime import date
+
+    year, month, day, hour, minute, second = fields[:6]
+    days = date(year, month, 1).toordinal() - _EPOCH_ORDINAL + day - 1
+    return ((days * 24 + hour) * 60 + minute) * 60 + second
+
 
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
