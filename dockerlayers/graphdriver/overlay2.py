@@ -29,13 +29,13 @@ from dockerlayers.archive.whiteouts import native_whiteouts_supported
 from dockerlayers.graphdriver import kernel
 from dockerlayers.graphdriver.driver import Driver, DriverError
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS
-from dockerlayers.graphdriver.union import UnionRootFS
 from dockerlayers.ioutils import atomic_write_file, remove_all, remove_temp_files
 
 if TYPE_CHECKING:
     from dockerlayers.archive import Change
 
 fsdiff = LazyModule("dockerlayers.graphdriver.fsdiff")
+union = LazyModule("dockerlayers.graphdriver.union")  # the user-space mounts
 
 LINK_DIR = "l"
 DIFF_DIR = "diff"
@@ -220,7 +220,7 @@ class Overlay2Driver(Driver):
                     e.errno or 5, f"error creating overlay mount to {merged}: {e}"
                 ) from e
             return DirRootFS(merged, read_only=read_only, now=self.now)
-        return UnionRootFS(
+        return union.UnionRootFS(
             [self.layer_dir(id), *lowers],
             writable=not read_only,
             native_whiteouts=self.native_whiteouts,
@@ -283,7 +283,7 @@ class Overlay2Driver(Driver):
         return bool(lowers) and lowers[0] == os.path.realpath(self.layer_dir(parent))
 
     def _lower_view(self, id: str) -> RootFS:
-        return UnionRootFS(self.lower_dirs(id), writable=False)
+        return union.UnionRootFS(self.lower_dirs(id), writable=False)
 
     def changes(self, id: str, parent: str | None) -> list[Change]:
         """Same answers as moby's naive Changes, read from the upper folder alone."""

@@ -80,11 +80,14 @@ READ_ONLY_MUST_NOT_LOAD = (
     "dockerlayers.archive.apply",
     "dockerlayers.image.importer",
     "dockerlayers.viz",
+    "dockerlayers.client",
     "tarfile",
     "logging",
     "ctypes",
     "subprocess",
     "secrets",
+    "calendar",
+    "datetime",
 )
 
 
@@ -121,3 +124,27 @@ def test_read_only_commands_load_no_other_verb(root_with_containers, args):
     assert "dockerlayers.daemon.daemon" in mods
     loaded = [m for m in READ_ONLY_MUST_NOT_LOAD if m in mods]
     assert loaded == [], f"{' '.join(args)} loads {loaded}"
+
+
+def test_each_command_builds_only_its_part_of_the_tree():
+    """`build_root(word)` holds `word` exactly as the whole tree does (usage, subcommands,
+    the function it runs), and every top-level word is in the table that picks the part."""
+    import dockerlayers.cli as cli
+
+    full = cli.build_root()
+    assert sorted(cli._PART_OF) == sorted(full.subcommands)
+    for word, whole in full.subcommands.items():
+        part = cli.build_root(word).subcommands[word]
+        assert (part.path, part.usage(), part.run) == (whole.path, whole.usage(), whole.run)
+        for name, sub in whole.subcommands.items():
+            assert part.subcommands[name].usage() == sub.usage(), (word, name)
+
+
+def test_a_command_imports_only_its_own_commands_module():
+    mods = _modules_after(
+        "import io\nfrom dockerlayers.cli import main\n"
+        "assert main(['ps', '--help'], stdout=io.StringIO()) == 0"
+    )
+    assert "dockerlayers.cli.commands.container" in mods
+    for other in ("image", "system", "registry", "prune"):
+        assert f"dockerlayers.cli.commands.{other}" not in mods, other
