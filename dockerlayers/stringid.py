@@ -8,8 +8,8 @@ moby: pkg/stringid/stringid.go, daemon/graphdriver/overlayutils/randomid.go
 from __future__ import annotations
 
 import base64
+import os
 import random
-import secrets
 import threading
 
 
@@ -22,7 +22,7 @@ class IDGenerator:
 
     def _bytes(self, n: int) -> bytes:
         if self._rng is None:
-            return secrets.token_bytes(n)
+            return os.urandom(n)  # what secrets.token_bytes returns, without its imports
         with self._lock:
             return self._rng.getrandbits(8 * n).to_bytes(n, "big")
 

@@ -1,6 +1,6 @@
 """The command line's skeleton: global options, commands, usage and errors, exit codes.
 
-Every invocation opens the daemon on the root (`DockerClient(root)`), runs one command and
+Every invocation opens the daemon on the root (`Daemon(root)`), runs one command and
 *detaches* — it never shuts the daemon down, so containers started by one invocation are
 still running in the next, as with dockerd behind the docker CLI. Texts follow the docker
 20.10 CLI byte for byte, except that where docker names itself (`docker: ...`,
@@ -138,6 +138,15 @@ def _plural(word: str, n: int) -> str:
     return word if n == 1 else word + "s"
 
 
+class Session:
+    """A command's hold on the daemon, as the docker CLI's API client is: commands call
+    `session.daemon`. (Not a DockerClient: the SDK's models are no command's business,
+    and each command is a fresh process that would import them.)"""
+
+    def __init__(self, daemon: Any) -> None:
+        self.daemon = daemon
+
+
 class Env:
     """What a command works with: the streams, the global options, and `client()` sessions
     on the root (each opens the daemon and detaches at the end)."""
@@ -169,17 +178,17 @@ class Env:
         return "overlay2"
 
     @contextmanager
-    def client(self) -> Iterator[Any]:
-        """A DockerClient on the root for the duration of the block; detached after."""
-        from dockerlayers.client import DockerClient
-        from dockerlayers.daemon.daemon import RootInUse
+    def client(self) -> Iterator[Session]:
+        """The daemon on the root for the duration of the block (`client.daemon`);
+        detached after."""
+        from dockerlayers.daemon.daemon import Daemon, RootInUse
 
         deadline = time.monotonic() + LOCK_WAIT
         while True:
             try:
-                client = DockerClient(
-                    root=self.root,
-                    driver=self.storage_driver(),
+                daemon = Daemon(
+                    self.root,
+                    self.storage_driver(),
                     seed=self.seed,
                     clock=self.clock,
                     mounts=self.mounts,
@@ -190,9 +199,9 @@ class Env:
                     raise
                 time.sleep(0.05)
         try:
-            yield client
+            yield Session(daemon)
         finally:
-            client.detach()
+            daemon.detach()
 
     def print(self, text: str = "") -> None:
         self.out.write(text + "\n")

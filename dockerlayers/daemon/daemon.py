@@ -43,30 +43,12 @@ from typing import Any, BinaryIO
 from dockerlayers import platform
 from dockerlayers._lazy import LazyModule
 from dockerlayers.container.container import Container
-from dockerlayers.daemon import (
-    create,
-    delete,
-    inspect,
-    kill,
-    logs,
-    monitor,
-    pause,
-    rename,
-    restart,
-    restore,
-    start,
-    stop,
-    wait,
-)
-from dockerlayers.daemon import list as list_
-from dockerlayers.daemon import mounts as container_fs
+from dockerlayers.daemon import monitor, restore
 from dockerlayers.daemon.errors import daemon_closed
 from dockerlayers.daemon.events import EventsLog
-from dockerlayers.daemon.logs import JSONFileLogger
 from dockerlayers.daemon.runtime import ContainerRuntime, write_runtime
 from dockerlayers.daemon.volumes import VolumeStore
 from dockerlayers.errors import DockerException, InvalidParameter, NotFound
-from dockerlayers.filters import Args
 from dockerlayers.graphdriver import new_driver
 from dockerlayers.graphdriver.rootfs import RootFS
 from dockerlayers.ioutils import atomic_write_file, remove_temp_files
@@ -80,7 +62,21 @@ from dockerlayers.process.clock import (
 )
 from dockerlayers.stringid import IDGenerator
 
-# verbs a command may never need: loaded when first used (the command line starts faster)
+# Each verb's module loads when the verb first runs: a command imports the verb it runs,
+# plus what every open needs (restore, the monitor). The command line starts faster.
+create = LazyModule("dockerlayers.daemon.create")
+delete = LazyModule("dockerlayers.daemon.delete")
+inspect = LazyModule("dockerlayers.daemon.inspect")
+kill = LazyModule("dockerlayers.daemon.kill")
+list_ = LazyModule("dockerlayers.daemon.list")
+logs = LazyModule("dockerlayers.daemon.logs")
+container_fs = LazyModule("dockerlayers.daemon.mounts")
+pause = LazyModule("dockerlayers.daemon.pause")
+rename = LazyModule("dockerlayers.daemon.rename")
+restart = LazyModule("dockerlayers.daemon.restart")
+start = LazyModule("dockerlayers.daemon.start")
+stop = LazyModule("dockerlayers.daemon.stop")
+wait = LazyModule("dockerlayers.daemon.wait")
 commit = LazyModule("dockerlayers.daemon.commit")
 export = LazyModule("dockerlayers.daemon.export")
 exec_ = LazyModule("dockerlayers.daemon.exec")
@@ -208,7 +204,7 @@ class Daemon:
             #: each running container's process
             self.procs: dict[str, Any] = {}
             self.runtime: dict[str, ContainerRuntime] = {}
-            self.logger = JSONFileLogger(self.clock.now)
+            self.logger = logs.JSONFileLogger(self.clock.now)
             if state.get("open", False):
                 last = "crashed"  # the previous daemon never closed: its processes are lost
             elif state.get("detached", False):
@@ -695,6 +691,8 @@ class Daemon:
         """`docker image prune [-a]`; its `prune` event carries the space reclaimed."""
         with self.locked():
             if all:  # the CLI's -a: moby's dangling=false filter
+                from dockerlayers.filters import Args
+
                 pairs = Args.of(filters).to_dict().items()
                 filters = Args((k, v) for k, vs in pairs for v in vs)
                 filters.add("dangling", "false")

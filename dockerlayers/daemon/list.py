@@ -78,6 +78,7 @@ def containers(
         now = daemon.clock.now()
         items = sorted(daemon.containers.values(), key=lambda c: (c.created, c.id), reverse=True)
         out = []
+        image_ids: dict[str, str | None] = {}  # each name resolved once per listing
         for c in items:
             action = include_container_in_list(c, ctx)
             if action == _STOP:
@@ -88,7 +89,7 @@ def containers(
             entry = {
                 "Id": c.id,
                 "Names": [c.name],
-                "Image": refresh_image(daemon, c),
+                "Image": refresh_image(daemon, c, image_ids),
                 "ImageID": c.image,
                 "Command": command_string(c),
                 "Created": int(c.created),
@@ -237,18 +238,25 @@ def include_container_in_list(c: Container, ctx: ListContext) -> int:
     return _INCLUDE
 
 
-def refresh_image(daemon: Daemon, c: Container) -> str:
+def refresh_image(
+    daemon: Daemon, c: Container, image_ids: dict[str, str | None] | None = None
+) -> str:
     """The IMAGE a container shows: the name it was made from while that name still means
-    the same image, else the image ID.
+    the same image, else the image ID. `image_ids` remembers what each name resolved to
+    (None: to nothing) for the rest of one listing, which holds the daemon's lock.
 
     moby: daemon/list.go refreshImage
     """
     image = c.config.get("Image") or c.image
     if image != c.image:
-        try:
-            if daemon.image_service.get_image(image).id != c.image:
-                image = c.image
-        except DockerException:
+        if image_ids is None:
+            image_ids = {}
+        if image not in image_ids:
+            try:
+                image_ids[image] = daemon.image_service.get_image(image).id
+            except DockerException:
+                image_ids[image] = None
+        if image_ids[image] != c.image:
             image = c.image
     return image
 

@@ -112,8 +112,6 @@ def advance_to(daemon: Daemon, target: float) -> None:
     BUSY_SLICES_PER_LOOK of them here: a long jump of the clock does not replay hours
     of spinning (the process is at `target` when it next runs, like a job that ran
     while nobody looked)."""
-    from dockerlayers.daemon.start import container_start
-
     with daemon.lock:
         skip: set[str] = set()
         slices: dict[str, int] = {}
@@ -125,6 +123,8 @@ def advance_to(daemon: Daemon, target: float) -> None:
             daemon.clock.set_time(t)
             c = daemon.containers[cid]
             if kind == "restart":
+                from dockerlayers.daemon.start import container_start
+
                 try:
                     container_start(daemon, c, reset_restart_manager=False)
                 except APIError:

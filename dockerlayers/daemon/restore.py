@@ -38,9 +38,6 @@ def restore(daemon: Daemon, last: str) -> None:
 
     moby: daemon/daemon.go restore
     """
-    from dockerlayers.daemon.delete import container_rm
-    from dockerlayers.daemon.start import container_start
-
     remove_incomplete_containers(daemon)
     for cid in sorted(os.listdir(daemon.repository)):
         folder = os.path.join(daemon.repository, cid)
@@ -90,6 +87,9 @@ def restore(daemon: Daemon, last: str) -> None:
     for cid in daemon.containers:
         daemon.save_runtime(cid)
     if last != "detached":
+        from dockerlayers.daemon.delete import container_rm
+        from dockerlayers.daemon.start import container_start
+
         for c in list(daemon.containers.values()):
             if c.state.running or c.state.dead:
                 continue
@@ -115,7 +115,7 @@ def _go_text(e: BaseException) -> str:
 
 def revive(daemon: Daemon, c: Container, proc_state: dict[str, Any]) -> None:
     """A process a detached daemon left running carries on in this one."""
-    from dockerlayers.process.shell.state import STATE_VERSION
+    from dockerlayers.process.shell.version import STATE_VERSION
 
     fs = daemon.mounted.get(c.id) or _MountOnUse(daemon, c)
     output = daemon.logger.output(c)

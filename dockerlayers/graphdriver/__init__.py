@@ -6,10 +6,17 @@ moby: daemon/graphdriver
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from dockerlayers._lazy import lazy_exports
 from dockerlayers.graphdriver.driver import MOUNT_MODES, Driver, DriverError
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS
-from dockerlayers.graphdriver.union import UnionRootFS
+
+if TYPE_CHECKING:
+    from dockerlayers.graphdriver.union import UnionRootFS
+
+# the user-space union loads when a layer is first mounted without the kernel
+__getattr__ = lazy_exports(__name__, {"UnionRootFS": "dockerlayers.graphdriver.union"})
 
 DRIVERS = ("overlay2", "aufs", "vfs")
 

@@ -14,11 +14,17 @@ import os
 import tempfile
 import threading
 import time
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from dockerlayers.archive import Change, unpack_layer
-from dockerlayers.graphdriver import fsdiff
+from dockerlayers import archive
+from dockerlayers._lazy import LazyModule
 from dockerlayers.graphdriver.rootfs import RootFS
+
+if TYPE_CHECKING:
+    from dockerlayers.archive import Change
+
+# the naive diff (and the archive package behind it) loads when a driver first diffs
+fsdiff = LazyModule("dockerlayers.graphdriver.fsdiff")
 
 #: What `mounts=` may be: the kernel where allowed, always user space, or kernel required.
 MOUNT_MODES = ("auto", "user", "kernel")
@@ -212,7 +218,9 @@ class Driver:
         try:
             if fs.path is None:
                 raise DriverError(95, f"{self.name}: cannot apply a diff to a non-direct parent")
-            return unpack_layer(fs.path, tar, whiteout_format="naive", tmpdir=self._tmpdir())
+            return archive.unpack_layer(
+                fs.path, tar, whiteout_format="naive", tmpdir=self._tmpdir()
+            )
         finally:
             self.put(id)
 

@@ -16,15 +16,14 @@ import time
 from typing import BinaryIO
 
 from dockerlayers import idtools, platform
-from dockerlayers.archive import Change, ChangeKind, TarHeader, TarWriter, export_changes
 from dockerlayers.archive.changes import (
+    Change,
+    ChangeKind,
     changes_dirs,
     changes_size,
     stat_different,
     sum_changes_size,
 )
-from dockerlayers.archive.tar import copy_exact, file_info_header
-from dockerlayers.archive.tarheader import TYPE_LINK, TYPE_REG
 from dockerlayers.archive.whiteouts import WHITEOUT_META_PREFIX, WHITEOUT_PREFIX
 from dockerlayers.graphdriver.rootfs import RootFS, _join, _split
 
@@ -217,6 +216,10 @@ def export_changes_rootfs(
 
     moby: pkg/archive/changes.go ExportChanges
     """
+    # the tar writer loads here: a diff's list of changes needs none of it
+    from dockerlayers.archive.tar import TarWriter, copy_exact, export_changes, file_info_header
+    from dockerlayers.archive.tarheader import TYPE_LINK, TYPE_REG, TarHeader
+
     if fs.path is not None:
         export_changes(fs.path, changes, out, now=now)
         return

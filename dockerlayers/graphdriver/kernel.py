@@ -5,11 +5,10 @@ moby: daemon/graphdriver/overlay2/overlay.go (Get, Put), daemon/graphdriver/over
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import tempfile
 import threading
+from typing import Any
 
 from dockerlayers import platform
 from dockerlayers.ioutils import remove_all
@@ -21,25 +20,41 @@ _chdir_lock = threading.Lock()
 _supported: bool | None = None
 
 
-def _lib() -> ctypes.CDLL:
+def _lib() -> Any:
+    """libc through ctypes, loaded on the first mount call. glibc's soname first:
+    `ctypes.util.find_library` runs `ldconfig -p` in a subprocess (milliseconds), so it is
+    only the fallback (musl)."""
     global _libc
     if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        import ctypes
+
+        try:
+            _libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        except OSError:
+            import ctypes.util
+
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     return _libc
+
+
+def _errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
 
 
 def mount(source: str, target: str, fstype: str, data: str, flags: int = 0) -> None:
     """mount(2); raises OSError with the kernel's errno."""
     rc = _lib().mount(source.encode(), target.encode(), fstype.encode(), flags, data.encode())
     if rc != 0:
-        err = ctypes.get_errno()
+        err = _errno()
         raise OSError(err, os.strerror(err), target)
 
 
 def unmount(target: str, flags: int = MNT_DETACH) -> None:
     rc = _lib().umount2(target.encode(), flags)
     if rc != 0:
-        err = ctypes.get_errno()
+        err = _errno()
         raise OSError(err, os.strerror(err), target)
 
 

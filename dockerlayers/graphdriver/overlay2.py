@@ -18,17 +18,24 @@ moby: daemon/graphdriver/overlay2/overlay.go
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from dockerlayers.archive import Change, directory_size, tar_directory, unpack_layer
+from dockerlayers import archive
+from dockerlayers._lazy import LazyModule
 from dockerlayers.archive.whiteouts import native_whiteouts_supported
-from dockerlayers.graphdriver import fsdiff, kernel
+from dockerlayers.graphdriver import kernel
 from dockerlayers.graphdriver.driver import Driver, DriverError
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS
-from dockerlayers.graphdriver.union import UnionRootFS
 from dockerlayers.ioutils import atomic_write_file, remove_all, remove_temp_files
+
+if TYPE_CHECKING:
+    from dockerlayers.archive import Change
+
+fsdiff = LazyModule("dockerlayers.graphdriver.fsdiff")
+union = LazyModule("dockerlayers.graphdriver.union")  # the user-space mounts
 
 LINK_DIR = "l"
 DIFF_DIR = "diff"
@@ -57,16 +64,27 @@ class Overlay2Driver(Driver):
                 95,
                 "overlay2: the kernel's overlayfs cannot be mounted here (needs root and overlay)",
             )
-        self.use_kernel = mounts != "user" and kernel.overlay_supported()
         # A crashed earlier process (in any mount mode) may have left kernel mounts behind:
         # nobody uses them now, and a user-space reopen must not leave them either.
         self._unmount_leftovers()
-        self.native_whiteouts = native_whiteouts_supported(self.home)
         # A crash inside atomic_write_file leaves `.tmp-<name>*` beside `link`, `lower` or a
         # parent's `committed`; the files themselves are whole (old or new).
         for name in os.listdir(self.home):
             if name != LINK_DIR:
                 remove_temp_files(self.dir(name))
+
+    # The two probes (a trial overlay mount, a trial whiteout device) run when a layer is
+    # first mounted or applied, not at every open: a command that mounts nothing (ps,
+    # inspect, diff) need not pay for them. moby probes once per dockerd start.
+    @functools.cached_property
+    def use_kernel(self) -> bool:
+        """Mount the kernel's overlayfs (else the user-space union)."""
+        return self.mounts != "user" and kernel.overlay_supported()
+
+    @functools.cached_property
+    def native_whiteouts(self) -> bool:
+        """Whiteouts as overlayfs writes them (0/0 devices, opaque xattrs), else aufs's."""
+        return native_whiteouts_supported(self.home)
 
     # -- layout ------------------------------------------------------------------------
     def dir(self, id: str) -> str:
@@ -202,7 +220,7 @@ class Overlay2Driver(Driver):
                     e.errno or 5, f"error creating overlay mount to {merged}: {e}"
                 ) from e
             return DirRootFS(merged, read_only=read_only, now=self.now)
-        return UnionRootFS(
+        return union.UnionRootFS(
             [self.layer_dir(id), *lowers],
             writable=not read_only,
             native_whiteouts=self.native_whiteouts,
@@ -265,7 +283,7 @@ class Overlay2Driver(Driver):
         return bool(lowers) and lowers[0] == os.path.realpath(self.layer_dir(parent))
 
     def _lower_view(self, id: str) -> RootFS:
-        return UnionRootFS(self.lower_dirs(id), writable=False)
+        return union.UnionRootFS(self.lower_dirs(id), writable=False)
 
     def changes(self, id: str, parent: str | None) -> list[Change]:
         """Same answers as moby's naive Changes, read from the upper folder alone."""
@@ -278,20 +296,20 @@ class Overlay2Driver(Driver):
         if not self.is_parent(id, parent):
             return super().diff(id, parent)
         out = tempfile.TemporaryFile(dir=self._tmpdir())  # noqa: SIM115 (handed to the caller)
-        tar_directory(self.layer_dir(id), out, whiteout_format="overlay")
+        archive.tar_directory(self.layer_dir(id), out, whiteout_format="overlay")
         out.seek(0)
         return out  # type: ignore[return-value]
 
     def diff_size(self, id: str, parent: str | None) -> int:
         if not self.is_parent(id, parent):
             return super().diff_size(id, parent)
-        return directory_size(self.layer_dir(id))
+        return archive.directory_size(self.layer_dir(id))
 
     def apply_diff(self, id: str, parent: str | None, tar: BinaryIO) -> int:
         """moby: daemon/graphdriver/overlay2/overlay.go ApplyDiff (native: untar into diff/)"""
         if not self.is_parent(id, parent):
             return super().apply_diff(id, parent, tar)
         fmt = "overlay" if self.native_whiteouts else "aufs"
-        unpack_layer(self.layer_dir(id), tar, whiteout_format=fmt, tmpdir=self._tmpdir())
+        archive.unpack_layer(self.layer_dir(id), tar, whiteout_format=fmt, tmpdir=self._tmpdir())
         self._invalidate(id)
-        return directory_size(self.layer_dir(id))
+        return archive.directory_size(self.layer_dir(id))

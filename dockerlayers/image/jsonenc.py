@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 from typing import Any
 
 _GO_ESCAPES = {
@@ -79,6 +78,8 @@ _RFC3339_RE = re.compile(
 def format_rfc3339_nano(ns: int) -> str:
     """UTC time `ns` nanoseconds after the epoch as Go's time.RFC3339Nano (trailing zeros
     of the fraction dropped, no fraction when it is zero)."""
+    from datetime import datetime, timezone  # (a big module: loaded where times are written)
+
     seconds, frac = divmod(ns, 1_000_000_000)
     stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     if frac:
@@ -98,8 +99,9 @@ def parse_rfc3339(value: str) -> int:
     if zone not in ("Z", "z"):
         sign = 1 if zone[0] == "+" else -1
         offset = sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
-    dt = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
-    return (int(dt.timestamp()) - offset) * 1_000_000_000 + frac
+    from dockerlayers.timetypes import utc_seconds  # datetime's checks, without datetime
+
+    return (utc_seconds(year, month, day, hour, minute, second) - offset) * 1_000_000_000 + frac
 
 
 def ns_from_seconds(seconds: float) -> int:

@@ -11,17 +11,17 @@ image_delete.go ImageDelete, image_history.go, image_import.go, image_exporter.g
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockerlayers.filters import Args, InvalidFilter, familiar_match
 from dockerlayers.image import jsonenc
 from dockerlayers.image.errors import ConflictError, ImageError, ImageNotFound, InvalidReference
 from dockerlayers.image.image import Image
-from dockerlayers.image.importer import import_image
 from dockerlayers.image.reference import ReferenceStore
 from dockerlayers.image.refname import (
     Reference,
@@ -33,10 +33,12 @@ from dockerlayers.image.refname import (
 )
 from dockerlayers.image.rootfs import RootFS
 from dockerlayers.image.store import ImageStore
-from dockerlayers.image.tarexport import FORMAT_DOCKER, TarExporter
 from dockerlayers.image.units import human_duration, human_size
 from dockerlayers.layer import LayerStore
 from dockerlayers.stringid import truncate_id
+
+if TYPE_CHECKING:
+    from dockerlayers.image.tarexport import TarExporter
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,18 @@ class ImageService:
         self.reference_store = ReferenceStore(
             os.path.join(self.root, "image", layer_store.driver_name(), "repositories.json")
         )
-        self.exporter = TarExporter(
+
+    @functools.cached_property
+    def exporter(self) -> TarExporter:
+        """save and load (made when first used: most commands do neither)."""
+        from dockerlayers.image.tarexport import TarExporter
+
+        return TarExporter(
             self.image_store,
-            layer_store,
+            self.layer_store,
             self.reference_store,
-            layer_store.tmp_dir,
-            log_event,
+            self.layer_store.tmp_dir,
+            self.log_event,
         )
 
     def __repr__(self) -> str:
@@ -528,6 +536,8 @@ class ImageService:
 
         moby: daemon/images/image_import.go ImportImage
         """
+        from dockerlayers.image.importer import import_image  # lzma, tarfile: only here
+
         id = import_image(
             self.image_store,
             self.reference_store,
@@ -546,7 +556,7 @@ class ImageService:
         self,
         names: list[str] | str,
         out: BinaryIO | str,
-        format: str = FORMAT_DOCKER,
+        format: str = "docker",  # tarexport.FORMAT_DOCKER
         *,
         gzip_layers: bool = False,
     ) -> None:

@@ -8,17 +8,25 @@ moby: image/store.go
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dockerlayers.image.errors import ImageError, ImageNotFound
 from dockerlayers.image.fs import FSStoreBackend
 from dockerlayers.image.image import Image, new_from_json
 from dockerlayers.layer import Layer, LayerDoesNotExist, LayerStore, Metadata
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
+
+
+def _log() -> logging.Logger:
+    """The module's logger; logging loads only when there is something to log."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,7 +71,7 @@ class ImageStore:
             try:
                 img = self.get(dgst)
             except Exception as e:  # moby logs "invalid image" and goes on
-                log.error("invalid image %s, %s", dgst, e)
+                _log().error("invalid image %s, %s", dgst, e)
                 continue
             layer = None
             chain = img.rootfs.chain_id() if img.rootfs else ""
@@ -71,7 +79,7 @@ class ImageStore:
                 try:
                     layer = self.layer_store.get(chain)
                 except LayerDoesNotExist:
-                    log.error("layer does not exist, not restoring image %s, %s", dgst, chain)
+                    _log().error("layer does not exist, not restoring image %s, %s", dgst, chain)
                     continue
             self.images[dgst] = _ImageMeta(layer)
         for id in self.images:

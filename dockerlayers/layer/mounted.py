@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO
 
-from dockerlayers.archive import Change
 from dockerlayers.graphdriver.rootfs import RootFS
 
 if TYPE_CHECKING:
+    from dockerlayers.archive import Change
     from dockerlayers.layer.ro import RoLayer
     from dockerlayers.layer.store import LayerStore
 

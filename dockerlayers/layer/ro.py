@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import queue
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -16,12 +15,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from dockerlayers import platform
-from dockerlayers.archive.tarsplit import SEGMENT_TYPE, iter_reassembled, iter_tar_split, tar_size
+from dockerlayers._lazy import LazyModule
 from dockerlayers.digest import DIGEST_SHA256_EMPTY_TAR, EMPTY_TAR
 from dockerlayers.layer.errors import VerificationError
 
 if TYPE_CHECKING:
+    import queue
+
     from dockerlayers.layer.store import LayerStore
+
+# a layer's tar is reassembled from its tar-split when it is read (save, push, export)
+tarsplit = LazyModule("dockerlayers.archive.tarsplit")
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,11 @@ class RoLayer:
                     raise VerificationError(self.diff_id)
             return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
-        size = tar_size(iter_tar_split(path))  # a first pass: entries are streamed, never held
-        return LayerTar(self.chain_id, self.diff_id, size, lambda: iter_tar_split(path), open_file)
+        # a first pass: entries are streamed, never held
+        size = tarsplit.tar_size(tarsplit.iter_tar_split(path))
+        return LayerTar(
+            self.chain_id, self.diff_id, size, lambda: tarsplit.iter_tar_split(path), open_file
+        )
 
     def tar_stream_from(self, parent_chain_id: str | None) -> BinaryIO:
         """The diff of this layer against an ancestor (not verified).
@@ -164,7 +171,7 @@ class LayerTar:
         digester = _Digester(threaded=self.size >= _THREAD_FROM)
         try:
             entries = self._entries() if callable(self._entries) else self._entries
-            for chunk in iter_reassembled(entries, self._open_file):
+            for chunk in tarsplit.iter_reassembled(entries, self._open_file):
                 digester.update(chunk)
                 yield chunk
         except (OSError, ValueError) as e:
@@ -192,6 +199,8 @@ class _Digester:
         self._h = hashlib.sha256()
         self._queue: queue.Queue[bytes | None] | None = None
         if threaded and platform.can_thread():  # else hashed in the calling thread
+            import queue
+
             self._queue = queue.Queue(maxsize=8)  # at most ~8 MiB waiting
             self._thread = threading.Thread(target=self._run, name="layer-digest", daemon=True)
             self._thread.start()
@@ -261,7 +270,8 @@ class EmptyLayer:
         return io.BytesIO(EMPTY_TAR)
 
     def layer_tar(self) -> LayerTar:
-        segment = {"type": SEGMENT_TYPE, "payload": base64.b64encode(EMPTY_TAR).decode()}
+        payload = base64.b64encode(EMPTY_TAR).decode()
+        segment = {"type": tarsplit.SEGMENT_TYPE, "payload": payload}
         return LayerTar(self.chain_id, self.diff_id, len(EMPTY_TAR), [segment], open)
 
     def tar_stream_from(self, parent_chain_id: str | None) -> BinaryIO:

@@ -6,15 +6,13 @@ moby: layer/layer_store.go
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import tempfile
 import threading
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from dockerlayers.archive.errors import ApplyLayerError, LayerTarError, apply_layer_error
-from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
 from dockerlayers.digest import create_chain_id_from_parent
 from dockerlayers.graphdriver import Driver
 from dockerlayers.graphdriver.rootfs import RootFS
@@ -31,7 +29,16 @@ from dockerlayers.layer.mounted import MountedLayer, RWLayer
 from dockerlayers.layer.ro import Layer, Metadata, RoLayer
 from dockerlayers.stringid import IDGenerator
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
+
+
+def _log() -> logging.Logger:
+    """The module's logger; logging loads only when there is something to log."""
+    import logging
+
+    return logging.getLogger(__name__)
+
 
 #: 127 layers fit in one overlay mount; two go to the container's init and RW layers.
 MAX_LAYER_DEPTH = 125
@@ -130,7 +137,7 @@ class LayerStore:
             try:
                 self._load_layer(chain_id)
             except Exception as e:  # a damaged layer is skipped, not deleted (moby)
-                log.debug("Failed to load layer %s: %s", chain_id, e)
+                _log().debug("Failed to load layer %s: %s", chain_id, e)
         for layer in self.layer_map.values():
             if layer.parent is not None:
                 layer.parent.reference_count += 1
@@ -138,7 +145,7 @@ class LayerStore:
             try:
                 self._load_mount(name)
             except Exception as e:
-                log.debug("Failed to load mount %s: %s", name, e)
+                _log().debug("Failed to load mount %s: %s", name, e)
         self.cleanup()
 
     def _load_layer(self, chain_id: str) -> RoLayer:
@@ -200,6 +207,8 @@ class LayerStore:
             created = True
             spooled, diff_id = _spool(tar, self.tmp_dir)
             with spooled:
+                from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
+
                 write_tar_split(iter_make_tar_split(spooled), tx.tar_split_path())
                 spooled.seek(0)
                 size = self.driver.apply_diff(cache_id, p.cache_id if p else None, spooled)

@@ -8,11 +8,12 @@ The formats are Go's `time.Time.MarshalJSON` (RFC 3339 with nanoseconds, UTC, as
 
 from __future__ import annotations
 
-import calendar
 import re
 import time
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
+
+from dockerlayers.timetypes import timegm
 
 #: Go's zero `time.Time`, which moby writes for "never" (e.g. `FinishedAt` of a new container).
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -113,7 +114,7 @@ def parse_rfc3339nano(s: str) -> float | None:
     year, mon, day, hh, mm, ss = (int(g) for g in m.groups()[:6])
     if year == 1 and mon == 1 and day == 1 and hh == mm == ss == 0 and not m.group(7):
         return None
-    secs = calendar.timegm((year, mon, day, hh, mm, ss, 0, 0, 0))
+    secs = timegm((year, mon, day, hh, mm, ss))
     if m.group(9):
         offset = int(m.group(10)) * 3600 + int(m.group(11)) * 60
         secs -= offset if m.group(9) == "+" else -offset

@@ -11,8 +11,6 @@ import io
 import os
 import posixpath
 import sys
-import tarfile
-import tempfile
 from typing import Any
 
 from dockerlayers.cli.app import PROG, CLIError, Command, Env, daemon_error
@@ -61,6 +59,9 @@ def _copy_from(env: Env, client: Any, ref: str, path: str, dst: str, follow: boo
         d.archive_path(ref, path, out)
         out.flush()
         return
+    import tarfile  # (only cp uses them: every other command starts without)
+    import tempfile
+
     with tempfile.TemporaryFile() as f:
         st = d.archive_path(ref, path, f)
         f.seek(0)
@@ -116,6 +117,8 @@ def _copy_to(
             posixpath.dirname(dst.rstrip("/")) or "/",
             posixpath.basename(dst.rstrip("/")),
         )
+    import tarfile
+
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
         tf.add(src, arcname=name)

@@ -8,7 +8,6 @@ moby: pkg/jsonmessage/jsonmessage.go DisplayJSONMessagesStream
 
 from __future__ import annotations
 
-import getpass
 from typing import IO, Any
 
 from dockerlayers.cli.app import CLIError, Command, Env
@@ -174,6 +173,8 @@ def run_login(env: Env, p: Parsed) -> int:
         env.out.flush()
         user = (env.stdin.readline() if env.stdin is not None else "").strip()
     if not password:
+        import getpass
+
         password = getpass.getpass("Password: ")
     if not user:
         raise CLIError("Error: Non-null Username Required")

@@ -10,7 +10,6 @@ from typing import Any
 
 from dockerlayers.cli.app import PROG, CLIError, Command, Env, StatusError, daemon_error
 from dockerlayers.cli.commands.common import get_timestamp, go_json, not_found, parse_filters, prune
-from dockerlayers.cli.commands.image import image_inspect
 from dockerlayers.cli.flags import Flag, Parsed
 from dockerlayers.cli.formatter import (
     TABLE,
@@ -79,7 +78,7 @@ def run_inspect(env: Env, p: Parsed) -> int:
                     if kind == "container":
                         return client.daemon.inspect(ref, size=p.size)
                     if kind == "image":
-                        return image_inspect(client, ref)
+                        return client.daemon.image_inspect(ref)
                     return client.daemon.volumes.inspect(ref)
                 except NotFound:
                     continue

@@ -11,7 +11,6 @@ docker-py: docker/models/containers.py, docker/api/container.py, docker/api/exec
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import tempfile
 from collections import namedtuple
@@ -65,6 +64,8 @@ def spooled_chunks(
 
 def _timestamp(value: Any, name: str) -> float:
     """docker-py's since/until: a datetime, a positive int (seconds) or float."""
+    import datetime as _dt
+
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=_dt.timezone.utc)

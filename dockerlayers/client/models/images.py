@@ -13,7 +13,6 @@ import io
 import os
 import re
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -305,6 +304,8 @@ def _write_context(fileobj: Any, folder: str, custom: bool, kwargs: dict[str, An
         with open(os.path.join(folder, "Dockerfile"), "wb") as f:
             f.write(data)
         return
+    import tarfile  # (a build context: the only user)
+
     mode = "r:gz" if kwargs.get("encoding") == "gzip" or kwargs.get("gzip") else "r:*"
     with tarfile.open(fileobj=io.BytesIO(data), mode=mode) as tf:
         tf.extractall(folder, filter="data")

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict, final
 
-#: The state's format; `Process.from_state` refuses any other.
-STATE_VERSION = 1
+from dockerlayers.process.shell.version import STATE_VERSION
 
 
 # -- file descriptors and buffers -------------------------------------------------------------
