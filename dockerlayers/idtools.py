@@ -140,6 +140,15 @@ def lchown(path: str, uid: int, gid: int) -> None:
         return
     st = os.lstat(path)
     _write(path, st, uid, gid, _stored(path, st)[2])
+    if not stat.S_ISDIR(st.st_mode) and not stat.S_ISLNK(st.st_mode):
+        # as the kernel's chown: setuid goes, setgid too where group-exec is set (root
+        # included, since Linux 2.2.13). linux: fs/open.c chown_common, should_remove_suid
+        mode = stat.S_IMODE(view(path, os.lstat(path)).st_mode)
+        kill = stat.S_ISUID if mode & stat.S_ISUID else 0
+        if mode & stat.S_ISGID and mode & stat.S_IXGRP:
+            kill |= stat.S_ISGID
+        if kill:
+            chmod(path, mode & ~kill)
 
 
 #: what the host user keeps for itself on a file or folder, whatever the container's mode

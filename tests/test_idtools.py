@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dockerlayers import idtools
@@ -140,6 +140,8 @@ def _story(top: str, ops) -> dict[str, list[int]]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(ops=_ops)
+# chown clears setuid as the kernel's does, root included (found by this test)
+@example(ops=[("chmod", "f", 0o4755), ("chown", "f", 0, 0)])
 def test_root_and_an_unprivileged_user_see_the_same_owners(ops):
     """Any sequence of chown/chmod/rename/remove/symlink/write: the owners and modes the
     container sees (and what succeeds: root is not stopped by a 0500 folder) are the same
