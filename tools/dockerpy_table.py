@@ -21,8 +21,6 @@ WHY = {
     "swarm": "swarm is not modelled",
     "networks": "networking is not modelled",
     "plugins": "plugins are not modelled",
-    "login": "`dockerlayers login` (CLI) writes the same `config.json` auths; "
-    "the SDK call is not there yet",
     "attach_socket": "no sockets: processes are simulated "
     "(`attach(stream=True)` and `logs(stream=True)` give the output)",
     "resize": "no TTY to resize",

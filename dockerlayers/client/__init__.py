@@ -118,6 +118,19 @@ class DockerClient:
         """`docker info` (the parts the model has)."""
         return self.daemon.info()
 
+    def login(
+        self,
+        username: str,
+        password: str | None = None,
+        email: str | None = None,
+        registry: str | None = None,
+        reauth: bool = False,
+        dockercfg_path: str | None = None,
+    ) -> dict[str, Any]:
+        """docker-py's `client.login`: checked by the registry, kept for this client's
+        pulls and pushes. docker-py: docker/client.py DockerClient.login"""
+        return self.api.login(username, password, email, registry, reauth, dockercfg_path)
+
     def ping(self) -> bool:
         """True while the daemon answers (a closed one raises APIError)."""
         self.daemon.check_open()

@@ -97,6 +97,9 @@ class APIClient:
         self._client = client
         self._version = API_VERSION
         self._proxy_configs = load_proxy_config()
+        #: registry domain -> (username, password) from `login`, kept in memory as
+        #: docker-py keeps them (docker/api/daemon.py login: self._auth_configs)
+        self._auth: dict[str, tuple[str, str]] = {}
 
     @property
     def api_version(self) -> str:
@@ -108,6 +111,35 @@ class APIClient:
 
     def close(self) -> None:
         """Nothing to close: there is no connection."""
+
+    def login(
+        self,
+        username: str,
+        password: str | None = None,
+        email: str | None = None,
+        registry: str | None = None,
+        reauth: bool = False,
+        dockercfg_path: str | None = None,
+    ) -> dict[str, Any]:
+        """The Engine API's `/auth`: the registry checks the credentials; they are kept in
+        this client for its pulls and pushes (not written to `config.json`, as docker-py).
+
+        docker-py: docker/api/daemon.py DaemonApiMixin.login
+        """
+        from dockerlayers.client.models.images import registry_config
+        from dockerlayers.distribution import service
+
+        domain = service.authenticate(
+            registry, username, password or "", config=registry_config(self._daemon)
+        )
+        self._auth[domain] = (username, password or "")
+        return {"IdentityToken": "", "Status": "Login Succeeded"}
+
+    def credentials_for(self, repository: str) -> tuple[str, str] | None:
+        """What `login` gave for the registry of `repository` (None: config.json's)."""
+        from dockerlayers.image.refname import parse_normalized_named
+
+        return self._auth.get(parse_normalized_named(repository).domain)
 
     # containers
     def containers(
@@ -187,6 +219,7 @@ class APIClient:
                 all_tags,
                 platform=platform,
                 config=registry_config(self._daemon),
+                credentials=self.credentials_for(repository),
             )
         if stream:
             if decode:
@@ -213,6 +246,7 @@ class APIClient:
             stream=stream,
             decode=decode,
             config=registry_config(self._daemon),
+            credentials=self.credentials_for(repository),
         )
 
     # volumes and networks

@@ -54,6 +54,20 @@ def login(
 
     moby: daemon/auth.go AuthenticateToRegistry, registry/auth.go loginV2
     """
+    domain = authenticate(server, username, password, config)
+    registry.store_credentials(domain, username, password)
+    return "Login Succeeded"
+
+
+def authenticate(
+    server: str | None, username: str, password: str, config: RegistryConfig | None = None
+) -> str:
+    """Check the credentials against the registry (`GET /v2/`, token auth answered); the
+    registry's domain. What the Engine API's `/auth` does: nothing is stored (docker-py
+    keeps the credentials in memory, the CLI writes them to `config.json`).
+
+    moby: daemon/auth.go AuthenticateToRegistry, registry/auth.go loginV2
+    """
     domain = _domain(server)
     s = Session(config or RegistryConfig(), domain, (username, password))
     r = s.request("GET", "/v2/")
@@ -64,8 +78,7 @@ def login(
             if r.status_code != 401
             else "login attempt to " + url + " failed with status: 401 Unauthorized"
         )
-    registry.store_credentials(domain, username, password)
-    return "Login Succeeded"
+    return domain
 
 
 def logout(server: str | None) -> str:
@@ -121,6 +134,7 @@ def sdk_pull(
     platform: str | None = None,
     config: RegistryConfig | None = None,
     progress: Progress | None = None,
+    credentials: tuple[str, str] | None = None,
 ) -> list[str]:
     """docker-py's `images.pull(repository, tag=None, all_tags=False, platform=None)`:
     `latest` unless a tag, a digest or `all_tags` is given; the image IDs pulled (the SDK
@@ -135,7 +149,7 @@ def sdk_pull(
         from dockerlayers.image.refname import parse_normalized_named
 
         ref = str(parse_normalized_named(repository).tag_name_only())
-    return pull(svc, ref, platform, all_tags, progress, config)
+    return pull(svc, ref, platform, all_tags, progress, config, credentials)
 
 
 def sdk_push(
@@ -145,6 +159,7 @@ def sdk_push(
     stream: bool = False,
     decode: bool = False,
     config: RegistryConfig | None = None,
+    credentials: tuple[str, str] | None = None,
 ) -> Any:
     """docker-py's `images.push(repository, tag=None, stream=False, decode=False)`: the
     whole Engine API output as text, or with `stream` a generator of its lines (dicts
@@ -154,16 +169,19 @@ def sdk_push(
     """
     ref = f"{repository}:{tag}" if tag else repository
     if stream and decode:
-        return _push_stream(svc, ref, config)
+        return _push_stream(svc, ref, config, credentials)
     if stream:
         return (
             json.dumps(m, separators=(",", ":")).encode() + b"\r\n"
-            for m in _push_stream(svc, ref, config)
+            for m in _push_stream(svc, ref, config, credentials)
         )
     return "".join(
-        json.dumps(m, separators=(",", ":")) + "\r\n" for m in _push_stream(svc, ref, config)
+        json.dumps(m, separators=(",", ":")) + "\r\n"
+        for m in _push_stream(svc, ref, config, credentials)
     )
 
 
-def _push_stream(svc: Any, ref: str, config: RegistryConfig | None) -> Iterator[dict[str, Any]]:
-    return stream(push, svc, ref, config=config)
+def _push_stream(
+    svc: Any, ref: str, config: RegistryConfig | None, credentials: tuple[str, str] | None
+) -> Iterator[dict[str, Any]]:
+    return stream(push, svc, ref, config=config, credentials=credentials)

@@ -126,3 +126,31 @@ def test_bearer_challenge_gets_a_token():
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_sdk_login_keeps_the_credentials_in_the_client(auth_registry, docker_config, tmp_path):
+    """docker-py's `client.login`: checked by the registry, kept in memory for the client's
+    pushes and pulls, never written to config.json."""
+    from dockerlayers import DockerClient
+    from dockerlayers.errors import APIError
+
+    host = auth_registry.host
+    kw = {"seed": 4, "clock": "virtual", "mounts": "user"}
+    with DockerClient(root=str(tmp_path / "a"), **kw) as a:
+        with pytest.raises(APIError, match="401 Unauthorized"):
+            a.login("u", "bad", registry=host)
+        assert a.login("u", "p", registry=host) == {
+            "IdentityToken": "",
+            "Status": "Login Succeeded",
+        }
+        ct = a.containers.run(a.images.base(), ["sh", "-c", "echo s > /s"], detach=True)
+        ct.wait()
+        image = ct.commit(f"{host}/sdk", "1")
+        lines = list(a.images.push(f"{host}/sdk", "1", stream=True, decode=True))
+        assert "error" not in lines[-1], lines[-1]
+    assert not (docker_config / "config.json").exists()
+    with DockerClient(root=str(tmp_path / "b"), **kw) as b:
+        with pytest.raises(APIError, match="no basic auth credentials"):
+            b.images.pull(f"{host}/sdk", tag="1")
+        b.login("u", "p", registry=host)
+        assert b.images.pull(f"{host}/sdk", tag="1").id == image.id

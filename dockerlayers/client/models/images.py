@@ -170,6 +170,7 @@ class ImageCollection(Collection):
                 all_tags,
                 platform=kwargs.get("platform"),
                 config=registry_config(self._daemon),
+                credentials=self.client.api.credentials_for(repository),
             )
         if all_tags:
             return self.list(repository)
@@ -198,6 +199,7 @@ class ImageCollection(Collection):
             stream=stream,
             decode=decode,
             config=registry_config(self._daemon),
+            credentials=self.client.api.credentials_for(repository),
         )
 
     def import_image(
