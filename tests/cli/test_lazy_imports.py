@@ -124,6 +124,11 @@ def test_read_only_commands_load_no_other_verb(root_with_containers, args):
     assert "dockerlayers.daemon.daemon" in mods
     loaded = [m for m in READ_ONLY_MUST_NOT_LOAD if m in mods]
     assert loaded == [], f"{' '.join(args)} loads {loaded}"
+    if args[0] == "inspect":  # no table or template to format (no -f)
+        formats = [
+            m for m in ("dockerlayers.cli.formatter", "dockerlayers.cli.templates") if m in mods
+        ]
+        assert formats == [], f"{' '.join(args)} loads {formats}"
 
 
 def test_each_command_builds_only_its_part_of_the_tree():

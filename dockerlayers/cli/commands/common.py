@@ -17,7 +17,6 @@ from typing import Any
 
 from dockerlayers import timetypes
 from dockerlayers.cli.app import CLIError, Env, daemon_error
-from dockerlayers.cli.formatter import human_size
 from dockerlayers.errors import DockerException, NotFound
 
 
@@ -105,6 +104,8 @@ def prune(
     deleted = report.get(deleted_key) or []
     if deleted:
         env.print(f"{title}:\n" + "".join(f"{d}\n" for d in deleted))
+    from dockerlayers.cli.formatter import human_size
+
     reclaimed = human_size(report.get("SpaceReclaimed") or 0) if deleted else "0B"
     env.print(f"Total reclaimed space: {reclaimed}")
     return 0

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from dockerlayers._lazy import LazyModule
 from dockerlayers.cli.app import PROG, CLIError, Command, Env, StatusError, daemon_error
 from dockerlayers.cli.commands.common import get_timestamp, go_json, not_found, parse_filters, prune
 from dockerlayers.cli.flags import Flag, Parsed
-from dockerlayers.cli.formatter import (
-    TABLE,
-    VOLUME_HEADER,
-    VolumeContext,
-    render,
-    rfc3339_nano_fixed,
-    volume_format,
-)
-from dockerlayers.cli.templates import BASIC_FUNCS, TemplateError, parse
 from dockerlayers.errors import DockerException, NotFound
 from dockerlayers.process.clock import format_rfc3339nano
 from dockerlayers.timetypes import parse_go_duration
+
+# loaded when a format needs them: `inspect` without -f, `version` ... start faster
+formatter = LazyModule("dockerlayers.cli.formatter")
+templates = LazyModule("dockerlayers.cli.templates")
 
 
 # -- inspect ------------------------------------------------------------------------------------
@@ -32,8 +28,8 @@ def _inspect_items(env: Env, refs: list[str], getter: Any, fmt: str) -> int:
     tmpl = None
     if fmt:
         try:
-            tmpl = parse(fmt)
-        except TemplateError as e:
+            tmpl = templates.parse(fmt)
+        except templates.TemplateError as e:
             # docker 20.10 cli/command/inspect: a bad template is exit status 64
             raise StatusError(64, f"template parsing error: {e}") from None
     elements, errs = [], []
@@ -45,8 +41,8 @@ def _inspect_items(env: Env, refs: list[str], getter: Any, fmt: str) -> int:
             continue
         if tmpl is not None:
             try:
-                env.out.write(tmpl.execute(element, BASIC_FUNCS) + "\n")
-            except TemplateError as e:
+                env.out.write(tmpl.execute(element, templates.BASIC_FUNCS) + "\n")
+            except templates.TemplateError as e:
                 errs.append(f"Template parsing error: {e}")
         else:
             elements.append(element)
@@ -101,14 +97,13 @@ def run_events(env: Env, p: Parsed) -> int:
         events = client.daemon.events.list(since=since, until=until, filters=filters or None)
     if p.format:
         try:
-            env.out.write(render(p.format, events))
-        except TemplateError as e:
+            env.out.write(formatter.render(p.format, events))
+        except templates.TemplateError as e:
             raise CLIError(str(e)) from None
         return 0
     for ev in events:
-        line = (
-            f"{rfc3339_nano_fixed(ev['timeNano'])} {ev['Type']} {ev['Action']} {ev['Actor']['ID']}"
-        )
+        stamp = formatter.rfc3339_nano_fixed(ev["timeNano"])
+        line = f"{stamp} {ev['Type']} {ev['Action']} {ev['Actor']['ID']}"
         attrs = ev["Actor"].get("Attributes") or {}
         if attrs:
             line += " (" + ", ".join(f"{k}={attrs[k]}" for k in sorted(attrs)) + ")"
@@ -137,8 +132,8 @@ def run_info(env: Env, p: Parsed) -> int:
     info.setdefault("DockerRootDir", root)
     if p.format:
         try:
-            env.out.write(parse(p.format).execute(info, BASIC_FUNCS) + "\n")
-        except TemplateError as e:
+            env.out.write(templates.parse(p.format).execute(info, templates.BASIC_FUNCS) + "\n")
+        except templates.TemplateError as e:
             raise CLIError(f"template parsing error: {e}") from None
         return 0
     from dockerlayers import __version__
@@ -221,8 +216,8 @@ def run_version(env: Env, p: Parsed) -> int:
             "Server": info["Server"],
         }
         try:
-            tmpl = parse(p.format)
-        except TemplateError as e:
+            tmpl = templates.parse(p.format)
+        except templates.TemplateError as e:
             raise CLIError(f"Template parsing error: {e}") from None
         import re
 
@@ -234,8 +229,8 @@ def run_version(env: Env, p: Parsed) -> int:
                     f"can't evaluate field {m.group(1)} in type system.versionInfo"
                 )
         try:
-            env.out.write(tmpl.execute(data, BASIC_FUNCS) + "\n")
-        except TemplateError as e:
+            env.out.write(tmpl.execute(data, templates.BASIC_FUNCS) + "\n")
+        except templates.TemplateError as e:
             env.out.write("\n")
             raise CLIError(
                 f'template: version:1:2: executing "version" at <{p.format.strip("{} ")}>: {e}'
@@ -271,16 +266,16 @@ def run_volume_create(env: Env, p: Parsed) -> int:
 def run_volume_ls(env: Env, p: Parsed) -> int:
     with env.client() as client:
         vols = client.daemon.list_volumes(parse_filters(p.filter))
-    fmt = volume_format(p.format or TABLE, p.quiet)
+    fmt = formatter.volume_format(p.format or formatter.TABLE, p.quiet)
     try:
         env.out.write(
-            render(
+            formatter.render(
                 fmt,
-                [VolumeContext(v) for v in sorted(vols, key=lambda v: v["Name"])],
-                VOLUME_HEADER,
+                [formatter.VolumeContext(v) for v in sorted(vols, key=lambda v: v["Name"])],
+                formatter.VOLUME_HEADER,
             )
         )
-    except TemplateError as e:
+    except templates.TemplateError as e:
         raise CLIError(str(e)) from None
     return 0
 
