@@ -65,10 +65,10 @@ def scan_roots(tx: md.Bucket) -> list[Node]:
         for lid in leases.bucket_names() if leases else []:
             lbkt = leases.bucket(lid)
             content = lbkt.bucket("content")
-            roots += [("content", ns, d) for d in (content.keys() if content else [])]
+            roots += [("content", ns, d) for d in (content.key_names() if content else [])]
             sbkt = lbkt.bucket("snapshots")
             for sn in sbkt.bucket_names() if sbkt else []:
-                roots += [("snapshot", ns, f"{sn}/{k}") for k in sbkt.bucket(sn).keys()]
+                roots += [("snapshot", ns, f"{sn}/{k}") for k in sbkt.bucket(sn).key_names()]
         images = nbkt.bucket(md.BUCKET_KEY_OBJECT_IMAGES)
         for name in images.bucket_names() if images else []:
             target = images.bucket(name, md.BUCKET_KEY_TARGET)

@@ -133,10 +133,10 @@ class LeaseManager:
         with self.db.view() as tx:
             bkt = _lease_bucket(tx, ns, lid)
             content = bkt.bucket(RESOURCE_CONTENT)
-            for d in content.keys() if content else []:
+            for d in content.key_names() if content else []:
                 out.append(Resource(d, RESOURCE_CONTENT))
             sbkt = bkt.bucket(RESOURCE_SNAPSHOTS)
             for sn in sbkt.bucket_names() if sbkt else []:
-                for key in sbkt.bucket(sn).keys():
+                for key in sbkt.bucket(sn).key_names():
                     out.append(Resource(key, f"{RESOURCE_SNAPSHOTS}/{sn}"))
         return out

@@ -184,7 +184,7 @@ class Snapshotter:
             if sbkt is None:
                 raise wrap(NotFound, f"snapshot {key} does not exist")
             children = sbkt.bucket(md.BUCKET_KEY_CHILDREN)
-            if children is not None and children.keys():
+            if children is not None and children.key_names():
                 raise wrap(FailedPrecondition, "cannot remove snapshot with child")
             parent = sbkt.get(md.BUCKET_KEY_PARENT)
             if parent:
@@ -192,7 +192,7 @@ class Snapshotter:
                 cbkt = pbkt.bucket(md.BUCKET_KEY_CHILDREN) if pbkt else None
                 if cbkt is not None:
                     cbkt.delete(key)
-                    if not cbkt.keys():
+                    if not cbkt.key_names():
                         pbkt.delete_bucket(md.BUCKET_KEY_CHILDREN)
             bkt.delete_bucket(key)
         self._on_delete()
@@ -225,4 +225,4 @@ class Snapshotter:
         with self.db.view() as tx:
             bkt = self._bucket(tx, ns)
             cbkt = bkt.bucket(key, md.BUCKET_KEY_CHILDREN) if bkt else None
-            return cbkt.keys() if cbkt else []
+            return cbkt.key_names() if cbkt else []

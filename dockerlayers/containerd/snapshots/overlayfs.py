@@ -2,7 +2,7 @@
 
 Layout under `io.containerd.snapshotter.v1.overlayfs/`:
 
-    metadata.db(.json)     this snapshotter's own store (storage.py): N, kind, parent by backend name
+    metadata.db(.json)     this snapshotter's own store (storage.py): N, kind, parent
     snapshots/<N>/fs       the snapshot's files (an image layer's unpacked diff, or a
                            container's upper folder); mode of <N> 0700, fs 0755
     snapshots/<N>/work     overlayfs's workdir, Active snapshots only (0711)
@@ -35,7 +35,7 @@ from dockerlayers.containerd.snapshots.storage import MetaStore
 
 
 def disk_usage(path: str) -> Usage:
-    """containerd: snapshots/overlay/overlay.go fs.DiskUsage (inodes counted once, 512-byte blocks)"""
+    """Inodes counted once, 512-byte blocks. containerd: continuity fs.DiskUsage"""
     seen: set[tuple[int, int]] = set()
     size = 0
     for dirpath, dirnames, filenames in os.walk(path):
@@ -138,7 +138,7 @@ class OverlaySnapshotter:
         return [self.stat(k) for k in self.ms.walk()]
 
     def cleanup(self) -> list[str]:
-        """Remove folders no record names (crash leftovers, `new-*`). containerd: overlay.go Cleanup"""
+        """Remove folders no record names (`new-*` leftovers). containerd: overlay.go Cleanup"""
         known = set(self.ms.id_map())
         removed = []
         base = os.path.join(self.root, "snapshots")

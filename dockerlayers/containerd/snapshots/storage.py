@@ -66,7 +66,8 @@ class MetaStore(md.BucketFile):
         if kind not in (KIND_ACTIVE, KIND_VIEW):
             raise wrap(
                 InvalidArgument,
-                f"snapshot type {kind} invalid; only snapshots of type Active or View can be created",
+                f"snapshot type {kind} invalid; only snapshots of type Active or View "
+                "can be created",
             )
         with self.update() as tx:
             bkt = self._snapshots(tx)
@@ -155,7 +156,7 @@ class MetaStore(md.BucketFile):
                 raise wrap(NotFound, f"snapshot {key}")
             n = sbkt.get("id")
             parents = self._parents(tx)
-            if any(k.startswith(f"{n}/") for k in parents.keys()):
+            if any(k.startswith(f"{n}/") for k in parents.key_names()):
                 raise wrap(FailedPrecondition, "cannot remove snapshot with child")
             parent = sbkt.get("parent")
             if parent:
