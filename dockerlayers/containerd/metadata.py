@@ -100,7 +100,7 @@ class Bucket:
     def delete(self, key: str) -> None:
         self._node["keys"].pop(key, None)
 
-    def keys(self) -> list[str]:
+    def key_names(self) -> list[str]:
         return sorted(self._node["keys"])
 
     def bucket_names(self) -> list[str]:
