@@ -47,9 +47,11 @@ class Mount:
     options: list[str]
 
     def line(self, target: str) -> str:
-        """The mount as /proc/mounts prints it (the kernel adds rw,relatime first)."""
-        opts = [o for o in self.options if o not in ("index=off",)]
+        """The mount as /proc/mounts prints it: the kernel's order (lowerdir, upperdir,
+        workdir) after rw,relatime; `index=off` is not shown where it is the default."""
         if self.type == "overlay":
+            by = {o.split("=", 1)[0]: o for o in self.options if "=" in o}
+            opts = [by[k] for k in ("lowerdir", "upperdir", "workdir") if k in by]
             return f"overlay on {target} type overlay (rw,relatime,{','.join(opts)})"
         return f"{self.source} on {target} type {self.type} ({','.join(self.options)})"
 
