@@ -42,6 +42,7 @@ from dockerlayers.containerd import metadata as md
 from dockerlayers.containerd.containerd import Containerd
 from dockerlayers.containerd.errdefs import AlreadyExists, NotFound, wrap
 from dockerlayers.digest import chain_id, from_bytes
+from dockerlayers.gostrings import go_quote
 from dockerlayers.process.clock import format_rfc3339nano
 
 NAMESPACE = "moby"
@@ -112,7 +113,7 @@ class ImageService:
         with self.ctrd.db.view() as tx:
             ibkt = md.namespace_bucket(tx, NAMESPACE, md.BUCKET_KEY_OBJECT_IMAGES, name)
             if ibkt is None:
-                raise wrap(NotFound, f"image {name!r}")
+                raise wrap(NotFound, f"image {go_quote(name)}")
             t = ibkt.bucket(md.BUCKET_KEY_TARGET)
             return ImageRecord(
                 name,
@@ -137,14 +138,14 @@ class ImageService:
         found = [i for i in self.list() if len(hex_) >= 4 and i.digest[7:].startswith(hex_)]
         if found:
             return found[0]
-        raise wrap(NotFound, f"image {ref!r}")
+        raise wrap(NotFound, f"image {go_quote(ref)}")
 
     def delete(self, name: str, *, synchronous: bool = True) -> None:
         """containerd: metadata/images.go Delete; Docker passes images.SynchronousDelete()."""
         with self.ctrd.db.update() as tx:
             bkt = md.namespace_bucket(tx, NAMESPACE, md.BUCKET_KEY_OBJECT_IMAGES)
             if bkt is None or not bkt.delete_bucket(name):
-                raise wrap(NotFound, f"image {name!r}")
+                raise wrap(NotFound, f"image {go_quote(name)}")
         if synchronous:
             self.ctrd.garbage_collect()
         else:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from dockerlayers.containerd import metadata as md
 from dockerlayers.containerd.errdefs import AlreadyExists, NotFound, wrap
+from dockerlayers.gostrings import go_quote
 from dockerlayers.process.clock import format_rfc3339nano
 
 RESOURCE_CONTENT = "content"
@@ -98,7 +99,7 @@ class LeaseManager:
             topbkt = md.namespace_bucket(tx, ns, md.BUCKET_KEY_OBJECT_LEASES, create=True)
             bkt = topbkt.create_bucket(lid)
             if bkt is None:
-                raise wrap(AlreadyExists, f"lease {lid!r}")
+                raise wrap(AlreadyExists, f"lease {go_quote(lid)}")
             ts = format_rfc3339nano(self.now())
             bkt.put(md.BUCKET_KEY_CREATED_AT, ts)
             md.write_labels(bkt, labels or {})
@@ -110,7 +111,7 @@ class LeaseManager:
         with self.db.update() as tx:
             topbkt = md.namespace_bucket(tx, ns, md.BUCKET_KEY_OBJECT_LEASES)
             if topbkt is None or not topbkt.delete_bucket(lid):
-                raise wrap(NotFound, f"lease {lid!r}")
+                raise wrap(NotFound, f"lease {go_quote(lid)}")
         self._collect(synchronous)
 
     def list(self, ns: str, lid: str | None = None) -> list[Lease]:

@@ -19,6 +19,7 @@ from dockerlayers.containerd.errdefs import AlreadyExists, FailedPrecondition, N
 from dockerlayers.containerd.leases import add_snapshot_lease, remove_snapshot_lease
 from dockerlayers.containerd.snapshots import Info, Mount, Usage
 from dockerlayers.containerd.snapshots.overlayfs import OverlaySnapshotter
+from dockerlayers.gostrings import go_quote
 from dockerlayers.process.clock import format_rfc3339nano
 
 
@@ -116,7 +117,7 @@ class Snapshotter:
             bkt = self._bucket(tx, ns, create=True)
             bbkt = bkt.create_bucket(key)
             if bbkt is None:
-                raise wrap(AlreadyExists, f"snapshot {key!r}")
+                raise wrap(AlreadyExists, f"snapshot {go_quote(key)}")
             add_snapshot_lease(tx, ns, lease, self.name, key)
             bparent = ""
             if parent:
@@ -149,10 +150,10 @@ class Snapshotter:
         with self.db.update() as tx:
             bkt = self._bucket(tx, ns)
             if bkt is None:
-                raise wrap(NotFound, f"can not find snapshotter {self.name!r}")
+                raise wrap(NotFound, f"can not find snapshotter {go_quote(self.name)}")
             bbkt = bkt.create_bucket(name)
             if bbkt is None:
-                raise wrap(AlreadyExists, f"snapshot {name!r}")
+                raise wrap(AlreadyExists, f"snapshot {go_quote(name)}")
             add_snapshot_lease(tx, ns, lease, self.name, name)
             obkt = bkt.bucket(key)
             if obkt is None:

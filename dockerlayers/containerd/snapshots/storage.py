@@ -35,6 +35,7 @@ from dockerlayers.containerd.snapshots import (
     Snapshot,
     Usage,
 )
+from dockerlayers.gostrings import go_quote
 from dockerlayers.process.clock import format_rfc3339nano
 
 STORAGE_FILE = "metadata.db.json"
@@ -74,9 +75,11 @@ class MetaStore(md.BucketFile):
             if parent:
                 p = bkt.bucket(parent)
                 if p is None:
-                    raise wrap(NotFound, f"missing parent {parent!r} bucket")
+                    raise wrap(NotFound, f"missing parent {go_quote(parent)} bucket")
                 if p.get("kind") != KIND_COMMITTED:
-                    raise wrap(InvalidArgument, f"parent {parent!r} is not committed snapshot")
+                    raise wrap(
+                        InvalidArgument, f"parent {go_quote(parent)} is not committed snapshot"
+                    )
             sbkt = bkt.create_bucket(key)
             if sbkt is None:
                 raise wrap(AlreadyExists, f"snapshot {key}")
@@ -133,7 +136,7 @@ class MetaStore(md.BucketFile):
                 raise wrap(AlreadyExists, f"committed name {name}")
             sbkt = bkt.bucket(key)
             if sbkt is None:
-                raise wrap(NotFound, f"failed to get active snapshot {key!r}")
+                raise wrap(NotFound, f"failed to get active snapshot {go_quote(key)}")
             if sbkt.get("kind") != KIND_ACTIVE:
                 raise wrap(FailedPrecondition, f"snapshot {key} is not active")
             new = bkt.create_bucket(name)
