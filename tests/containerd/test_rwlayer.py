@@ -97,7 +97,8 @@ def test_commit_diff_becomes_blob_and_snapshot(images, image, tmp_path):
     import tarfile
 
     blob = images.ctrd.content.read(NS, layer["digest"])
-    names = tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob))).getnames()
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob))) as t:
+        names = t.getnames()
     assert names == ["data.txt"]
     rw.unmount()
     rwlayer.release_layer(images, rw)
