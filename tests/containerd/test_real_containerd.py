@@ -36,7 +36,9 @@ def rc(tmp_path_factory):
     d = tmp_path_factory.mktemp("rc")
     r = real.RealContainerd(str(d))
     yield r
-    for line in open("/proc/mounts").read().splitlines():
+    with open("/proc/mounts") as f:
+        mounts = f.read().splitlines()
+    for line in mounts:
         target = line.split()[1]
         if target.startswith(str(d)):
             subprocess.run(["umount", "-l", target], check=False)
