@@ -54,6 +54,8 @@ class DockerClient:
     clock: None (real time) or "virtual" (time moves only when asked: client.clock.advance).
     mounts: "auto" (the kernel's overlayfs where allowed), "user" (always the user-space
     union; notebooks pin this), "kernel" (required).
+    storage: "graphdriver" (default) or "containerd" (Docker 29's containerd image store,
+    as dockerd's `features: {"containerd-snapshotter": true}`; also read from daemon.json).
     """
 
     def __init__(
@@ -63,13 +65,16 @@ class DockerClient:
         seed: int | None = None,
         clock: Clock | str | None = None,
         mounts: str = "auto",
+        storage: str | None = None,
     ) -> None:
         self._temp_root = root is None
         if root is None:
             root = tempfile.mkdtemp(prefix="dockerlayers-")
         self.root = os.path.abspath(root)
         try:
-            self.daemon = Daemon(self.root, driver, seed=seed, clock=clock, mounts=mounts)
+            self.daemon = Daemon(
+                self.root, driver, seed=seed, clock=clock, mounts=mounts, storage=storage
+            )
         except BaseException:
             if self._temp_root:
                 shutil.rmtree(self.root, ignore_errors=True)

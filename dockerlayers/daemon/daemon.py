@@ -150,9 +150,12 @@ class Daemon:
         clock: Clock | str | None = None,
         mounts: str = "auto",
         image_service_factory: Callable[[Daemon], Any] | None = None,
+        storage: str | None = None,
     ) -> None:
         self.root = os.path.abspath(root)
         os.makedirs(self.root, mode=0o711, exist_ok=True)
+        #: "graphdriver" or "containerd" (dockerd's containerd-snapshotter feature)
+        self.storage = storage or _storage_from_daemon_json(self.root)
         #: held by every operation; a real-clock wait lets go of it while it sleeps
         self.lock = threading.RLock()
         #: how far a virtual clock moves per operation (0 freezes it between explicit
@@ -187,7 +190,18 @@ class Daemon:
             self.driver = new_driver(
                 driver, self.root, mounts=mounts, now=self.clock.now, ids=self.ids
             )
-            self.layer_store = LayerStore(self.root, self.driver, ids=self.ids)
+            if self.storage == "containerd":
+                from dockerlayers.containerd.layerstore import (
+                    ContainerdLayerStore,
+                    SnapshotterDriver,
+                )
+
+                self.driver = SnapshotterDriver(self.driver)
+                self.layer_store = ContainerdLayerStore(
+                    self.root, self.driver, ids=self.ids, now=self.clock.now, seed=seed
+                )
+            else:
+                self.layer_store = LayerStore(self.root, self.driver, ids=self.ids)
             self.repository = os.path.join(self.root, "containers")
             os.makedirs(self.repository, mode=0o710, exist_ok=True)
             self.runtime_dir = os.path.join(self.root, "runtime")
@@ -720,6 +734,19 @@ class Daemon:
             report = self.volumes.prune(self.volume_refs(), filters)
             self.events.log("volume", "prune", "", {"reclaimed": str(report["SpaceReclaimed"])})
             return report
+
+
+def _storage_from_daemon_json(root: str) -> str:
+    """`features: {"containerd-snapshotter": true}` in `<root>/daemon.json` -> "containerd".
+
+    moby: daemon/config (Features), daemon/daemon.go (UsesSnapshotter)
+    """
+    try:
+        with open(os.path.join(root, "daemon.json")) as f:
+            features = json.load(f).get("features") or {}
+    except (OSError, ValueError, AttributeError):
+        return "graphdriver"
+    return "containerd" if features.get("containerd-snapshotter") is True else "graphdriver"
 
 
 def _tuplify(value: Any) -> Any:

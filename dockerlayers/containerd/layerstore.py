@@ -1,0 +1,207 @@
+"""The daemon's layer store in containerd mode: containers' RW layers are containerd snapshots.
+
+`storage="containerd"` (dockerd's `features: {"containerd-snapshotter": true}`): a container's
+read-write layer is made the way Docker 29 makes it (rwlayer.py: lease `<id>`,
+`<id>-init-key` -> `<id>-init` -> active `<id>`), in a containerd under
+`<root>/containerd/daemon` (where dockerd puts the containerd it supervises), namespace `moby`,
+snapshotter overlayfs. `docker rm` deletes the lease with a synchronous GC; restart mounts
+the same `snapshots/<N>`.
+
+**Interim** (this session): image verbs still run on the model's graph-driver image store
+(image IDs there are config digests); an image is copied into containerd (content blobs +
+snapshots by chain ID, named as Docker 29 names it) when a container is first made from it.
+The Docker 29 image rules themselves are in images.py.
+
+moby: daemon/containerd/image_snapshot.go, daemon/snapshotter/mount.go,
+daemon/daemon.go (the containerd-snapshotter feature), libcontainerd/supervisor
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any, BinaryIO
+
+from dockerlayers.archive import Change
+from dockerlayers.archive.tar import tar_directory
+from dockerlayers.containerd import rwlayer
+from dockerlayers.containerd.containerd import Containerd
+from dockerlayers.containerd.errdefs import NotFound
+from dockerlayers.containerd.images import NAMESPACE, ImageService
+from dockerlayers.graphdriver import fsdiff
+from dockerlayers.graphdriver.rootfs import RootFS
+from dockerlayers.graphdriver.union import UnionRootFS
+from dockerlayers.ioutils import directory_size
+from dockerlayers.layer.errors import MountDoesNotExist, MountNameConflict
+from dockerlayers.layer.store import LayerStore
+
+#: where dockerd keeps the containerd it starts itself (libcontainerd/supervisor)
+CONTAINERD_DIR = os.path.join("containerd", "daemon")
+SNAPSHOTTER_DRIVER_TYPE = "io.containerd.snapshotter.v1"
+
+
+class SnapshotterDriver:
+    """The graph driver as `docker info` shows it in containerd mode: the snapshotter's name
+    (overlayfs) and `driver-type io.containerd.snapshotter.v1`; everything else is the
+    wrapped graph driver the interim image store still uses.
+
+    moby: daemon/info.go (DriverStatus [["driver-type", "io.containerd.snapshotter.v1"]])
+    """
+
+    name = "overlayfs"
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._inner, attr)
+
+    def __repr__(self) -> str:
+        return f"<SnapshotterDriver overlayfs over {self._inner!r}>"
+
+    def status(self) -> list[tuple[str, str]]:
+        return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]
+
+
+class ContainerdRWLayer:
+    """The daemon's handle on a container's active snapshot (the shape of layer.RWLayer)."""
+
+    def __init__(self, store: ContainerdLayerStore, layer: rwlayer.RWLayer) -> None:
+        self.store = store
+        self.layer = layer
+        self.name = layer.id
+        self._mounts = 0
+
+    def __repr__(self) -> str:
+        return f"<ContainerdRWLayer {self.name[:12]} snapshots/{self.layer.snapshot_id()}>"
+
+    @property
+    def mount_id(self) -> str:
+        """The snapshot key (Docker 29 has no mount-id: the key is the container ID)."""
+        return self.name
+
+    def _dirs(self) -> list[str]:
+        sn = self.store.images.sn
+        return sn.backend.layer_dirs(sn.resolve_key(NAMESPACE, self.name))
+
+    def upper_dir(self) -> str:
+        return self._dirs()[0]
+
+    def mount(self, mount_label: str = "") -> RootFS:
+        self._mounts += 1
+        return self.layer.mount()
+
+    def unmount(self) -> None:
+        self._mounts = max(0, self._mounts - 1)
+        if self._mounts == 0 and self.layer._fs is not None:
+            self.layer.unmount()
+
+    def _lower(self) -> RootFS:
+        return UnionRootFS(self._dirs()[1:], writable=False)
+
+    def changes(self) -> list[Change]:
+        return fsdiff.upper_changes(self.upper_dir(), self._lower())
+
+    def size(self) -> int:
+        return directory_size(self.upper_dir())
+
+    def tar_stream(self) -> BinaryIO:
+        out = io.BytesIO()
+        tar_directory(self.upper_dir(), out, whiteout_format="overlay")
+        out.seek(0)
+        return out
+
+    def metadata(self) -> dict[str, str]:
+        """moby: daemon/containerd/image_snapshot.go rwLayer.Metadata"""
+        return self.layer.metadata()
+
+    def apply_diff(self, tar: BinaryIO) -> int:
+        from dockerlayers.archive.apply import unpack_layer
+
+        return unpack_layer(self.upper_dir(), tar, whiteout_format="overlay")
+
+
+class ContainerdLayerStore(LayerStore):
+    """Image layers as before (interim); RW layers in containerd."""
+
+    def __init__(
+        self, root: str, driver: Any, *, ids: Any = None, now: Any = None, seed: int | None = None
+    ) -> None:
+        self.containerd = Containerd(os.path.join(os.path.abspath(root), CONTAINERD_DIR), now=now)
+        self.images = ImageService(self.containerd, seed=seed)
+        self.rw: dict[str, ContainerdRWLayer] = {}
+        super().__init__(root, driver, ids=ids)
+
+    def _restore(self) -> None:
+        super()._restore()
+        for lease in self.containerd.leases.list(NAMESPACE):
+            try:
+                layer = rwlayer.get_layer_by_id(self.images, lease.id, self.root)
+            except rwlayer.LayerNotFound:
+                continue
+            self.rw[lease.id] = ContainerdRWLayer(self, layer)
+
+    def create_rw_layer(self, name: str, parent: str | None, init_func: Any = None) -> Any:
+        """moby: daemon/containerd/image_snapshot.go CreateLayer"""
+        if name in self.rw:
+            raise MountNameConflict()
+        image = self._image_for_chain(parent)
+        try:
+            layer = rwlayer.create_layer(self.images, name, image, init_func, self.root)
+        except BaseException:
+            try:
+                self.containerd.leases.delete(NAMESPACE, name, synchronous=True)
+            except NotFound:
+                pass
+            raise
+        handle = ContainerdRWLayer(self, layer)
+        self.rw[name] = handle
+        return handle
+
+    def _image_for_chain(self, chain: str | None):
+        if not chain:
+            return None
+        for img in self.images.list():
+            if self.images.top_chain_id(img) == chain:
+                return img
+        raise NotFound(f"no image in containerd with top layer {chain}: not found")
+
+    def get_rw_layer(self, name: str) -> Any:
+        """moby: daemon/containerd/image_snapshot.go GetLayerByID"""
+        handle = self.rw.get(name)
+        if handle is None:
+            raise MountDoesNotExist()
+        return handle
+
+    def get_mount_id(self, name: str) -> str:
+        self.get_rw_layer(name)
+        return name
+
+    def release_rw_layer(self, handle: Any) -> list:
+        """moby: daemon/containerd/image_snapshot.go ReleaseLayer (SynchronousDelete)"""
+        if not isinstance(handle, ContainerdRWLayer):
+            return super().release_rw_layer(handle)
+        if self.rw.pop(handle.name, None) is None:
+            return []
+        rwlayer.release_layer(self.images, handle.layer)
+        return []
+
+    def ensure_image(self, image_service: Any, image_id: str, names: list[str]) -> None:
+        """Copy a graph-store image into containerd (blobs, labels, snapshots by chain ID)."""
+        img = image_service.get_image(image_id)
+        chain = img.rootfs.chain_id() if img.rootfs is not None else None
+        if not chain:
+            return
+        try:
+            self._image_for_chain(str(chain))
+            return
+        except NotFound:
+            pass
+        from dockerlayers.image.tarexport.tarexport import FORMAT_OCI
+
+        out = io.BytesIO()
+        image_service.save(names or [image_id], out, FORMAT_OCI, gzip_layers=True)
+        self.images.load(out.getvalue())
+
+    def driver_status(self) -> list[tuple[str, str]]:
+        return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]

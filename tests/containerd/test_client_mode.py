@@ -1,0 +1,79 @@
+"""DockerClient(storage="containerd"): the container lifecycle on containerd snapshots."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from dockerlayers import DockerClient
+
+NS = "moby"
+
+
+@pytest.fixture
+def client():
+    c = DockerClient(seed=3, clock="virtual", mounts="user", storage="containerd")
+    yield c
+    c.close()
+
+
+def _tree(c):
+    sn = c.daemon.layer_store.images.sn
+    return sorted((i.name, i.parent, i.kind) for i in sn.walk(NS))
+
+
+def test_info_says_snapshotter(client):
+    info = client.daemon.info()
+    assert info["Driver"] == "overlayfs"
+    assert info["DriverStatus"] == [["driver-type", "io.containerd.snapshotter.v1"]]
+
+
+def test_run_restart_rm(client):
+    base = client.images.base()
+    ct = client.containers.run(base, "sh -c 'echo hi >> /data.txt; sleep 100'", detach=True)
+    store = client.daemon.layer_store
+    top = store.images.top_chain_id(store.images.list()[0])
+    assert _tree(client) == [
+        (ct.id, f"{ct.id}-init", "Active"),
+        (f"{ct.id}-init", top, "Committed"),
+        (top, "", "Committed"),
+    ]
+    assert [lease.id for lease in store.containerd.leases.list(NS)] == [ct.id]
+    n = store.images.sn.snapshot_id(NS, ct.id)
+    client.clock.advance(1)
+    ct.restart(timeout=1)
+    client.clock.advance(1)
+    assert store.images.sn.snapshot_id(NS, ct.id) == n
+    upper = os.path.join(store.containerd.backends["overlayfs"].root, "snapshots", n, "fs")
+    with open(os.path.join(upper, "data.txt")) as f:
+        assert f.read() == "hi\nhi\n"
+    assert ct.diff() == [{"Path": "/data.txt", "Kind": 1}]
+    ct.reload()
+    assert ct.attrs["GraphDriver"] == {"Data": {"ID": ct.id}, "Name": "overlayfs"}
+    ct.remove(force=True)
+    assert _tree(client) == [(top, "", "Committed")]
+    assert not os.path.exists(upper)
+
+
+def test_daemon_json_feature_and_restore(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "daemon.json").write_text(json.dumps({"features": {"containerd-snapshotter": True}}))
+    c = DockerClient(root=str(root), seed=3, clock="virtual", mounts="user")
+    assert c.daemon.storage == "containerd"
+    ct = c.containers.run(c.images.base(), "sh -c 'echo hi >> /data.txt'", detach=True, name="keep")
+    c.clock.advance(1)
+    c.close()
+    c = DockerClient(root=str(root), seed=3, clock="virtual", mounts="user")
+    try:
+        ct = c.containers.get("keep")
+        ct.start()
+        c.clock.advance(1)
+        rw = c.daemon.rw_layers[ct.id]
+        with open(os.path.join(rw.upper_dir(), "data.txt")) as f:
+            assert f.read() == "hi\nhi\n"
+        assert os.path.isdir(root / "containerd" / "daemon" / "io.containerd.metadata.v1.bolt")
+    finally:
+        c.close()
