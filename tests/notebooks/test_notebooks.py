@@ -15,7 +15,7 @@ from tests.notebooks._util import NOTEBOOKS, REPO, notebook_paths
 
 nbformat = pytest.importorskip("nbformat")
 
-EXPECTED = [f"{i:02d}" for i in range(10)] + ["ap"]  # the series, then the ContainerLab app
+EXPECTED = [f"{i:02d}" for i in range(11)] + ["ap"]  # the series, then the ContainerLab app
 
 
 def _load(path):
