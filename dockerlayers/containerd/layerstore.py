@@ -96,6 +96,12 @@ class ContainerdRWLayer:
         if self._mounts == 0 and self.layer._fs is not None:
             self.layer.unmount()
 
+    def cleanup_mount(self) -> None:
+        """Unmount whatever is still mounted (daemon shutdown)."""
+        self._mounts = 0
+        if self.layer._fs is not None:
+            self.layer.unmount()
+
     def _lower(self) -> RootFS:
         return UnionRootFS(self._dirs()[1:], writable=False)
 
@@ -136,7 +142,9 @@ class ContainerdLayerStore(LayerStore):
         super()._restore()
         for lease in self.containerd.leases.list(NAMESPACE):
             try:
-                layer = rwlayer.get_layer_by_id(self.images, lease.id, self.root)
+                layer = rwlayer.get_layer_by_id(
+                    self.images, lease.id, self.root, self._use_kernel()
+                )
             except rwlayer.LayerNotFound:
                 continue
             self.rw[lease.id] = ContainerdRWLayer(self, layer)
@@ -147,7 +155,9 @@ class ContainerdLayerStore(LayerStore):
             raise MountNameConflict()
         image = self._image_for_chain(parent)
         try:
-            layer = rwlayer.create_layer(self.images, name, image, init_func, self.root)
+            layer = rwlayer.create_layer(
+                self.images, name, image, init_func, self.root, self._use_kernel()
+            )
         except BaseException:
             try:
                 self.containerd.leases.delete(NAMESPACE, name, synchronous=True)
@@ -157,6 +167,10 @@ class ContainerdLayerStore(LayerStore):
         handle = ContainerdRWLayer(self, layer)
         self.rw[name] = handle
         return handle
+
+    def _use_kernel(self) -> bool:
+        """The graph driver's answer (mounts="auto" as root with overlay, or "kernel")."""
+        return bool(getattr(self.driver, "use_kernel", False))
 
     def _image_for_chain(self, chain: str | None):
         if not chain:

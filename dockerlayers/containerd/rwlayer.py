@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dockerlayers.containerd.errdefs import NotFound
 from dockerlayers.containerd.images import NAMESPACE, ImageRecord, ImageService
 from dockerlayers.containerd.leases import Lease
-from dockerlayers.graphdriver.rootfs import RootFS
+from dockerlayers.graphdriver import kernel
+from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS
 from dockerlayers.graphdriver.union import UnionRootFS
 
 InitFunc = Callable[[RootFS], None]
@@ -37,11 +38,20 @@ class LayerNotFound(Exception):
 class RWLayer:
     """moby: daemon/containerd/image_snapshot.go rwLayer"""
 
-    def __init__(self, service: ImageService, id: str, lease: Lease, docker_root: str) -> None:
+    def __init__(
+        self,
+        service: ImageService,
+        id: str,
+        lease: Lease,
+        docker_root: str,
+        use_kernel: bool = False,
+    ) -> None:
         self.service = service
         self.id = id
         self.lease = lease
         self.docker_root = docker_root
+        #: mount with the kernel's overlayfs (root) instead of the user-space union
+        self.use_kernel = use_kernel
         self.root = ""
         self._fs: RootFS | None = None
 
@@ -70,18 +80,26 @@ class RWLayer:
     def mount(self) -> RootFS:
         """moby: rwLayer.Mount (refCountMounter.Mount of the snapshot's mounts)"""
         if self._fs is None:
-            dirs = self.service.sn.backend.layer_dirs(
-                self.service.sn.resolve_key(NAMESPACE, self.id)
-            )
-            os.makedirs(self.mount_point(), mode=0o710, exist_ok=True)
-            self._fs = UnionRootFS(dirs, writable=True, now=self.service.ctrd.now)
-            self.root = self.mount_point()
+            sn = self.service.sn
+            dirs = sn.backend.layer_dirs(sn.resolve_key(NAMESPACE, self.id))
+            target = self.mount_point()
+            os.makedirs(target, mode=0o710, exist_ok=True)
+            if self.use_kernel and len(dirs) > 1 and sn.backend.name == "overlayfs":
+                work = sn.backend.work_path(self.snapshot_id())
+                home = os.path.join(sn.backend.root, "snapshots")
+                kernel.mount_overlay(target, dirs[1:], dirs[0], work, home)
+                self._fs = DirRootFS(target, now=self.service.ctrd.now)
+            else:
+                self._fs = UnionRootFS(dirs, writable=True, now=self.service.ctrd.now)
+            self.root = target
         return self._fs
 
     def unmount(self) -> None:
         """moby: rwLayer.Unmount (the snapshot and its data stay)"""
         if self._fs is None:
             raise RuntimeError("layer not mounted")
+        if isinstance(self._fs, DirRootFS):
+            kernel.unmount(self.mount_point())
         self._fs = None
         try:
             os.rmdir(self.mount_point())
@@ -99,6 +117,7 @@ def create_layer(
     image: ImageRecord | None,
     init_func: InitFunc | None,
     docker_root: str,
+    use_kernel: bool = False,
 ) -> RWLayer:
     """moby: daemon/containerd/image_snapshot.go createLayer"""
     parent = ""
@@ -111,7 +130,7 @@ def create_layer(
         prepare_init_layer(service, container_id, parent, init_func, lease.id)
         parent = container_id + "-init"
     service.sn.prepare(NAMESPACE, container_id, parent, lease=lease.id)
-    return RWLayer(service, container_id, lease, docker_root)
+    return RWLayer(service, container_id, lease, docker_root, use_kernel)
 
 
 def prepare_init_layer(
@@ -125,7 +144,9 @@ def prepare_init_layer(
     sn.commit(NAMESPACE, id + "-init", id + "-init-key", lease=lease)
 
 
-def get_layer_by_id(service: ImageService, cid: str, docker_root: str) -> RWLayer:
+def get_layer_by_id(
+    service: ImageService, cid: str, docker_root: str, use_kernel: bool = False
+) -> RWLayer:
     """moby: daemon/containerd/image_snapshot.go GetLayerByID"""
     try:
         service.sn.stat(NAMESPACE, cid)
@@ -134,7 +155,7 @@ def get_layer_by_id(service: ImageService, cid: str, docker_root: str) -> RWLaye
     leases = service.ctrd.leases.list(NAMESPACE, cid)
     if not leases:
         raise LayerNotFound(f"rw layer lease not found for container {cid}")
-    return RWLayer(service, cid, leases[0], docker_root)
+    return RWLayer(service, cid, leases[0], docker_root, use_kernel)
 
 
 def release_layer(service: ImageService, layer: RWLayer) -> None:

@@ -77,3 +77,31 @@ def test_daemon_json_feature_and_restore(tmp_path):
         assert os.path.isdir(root / "containerd" / "daemon" / "io.containerd.metadata.v1.bolt")
     finally:
         c.close()
+
+
+@pytest.mark.root
+@pytest.mark.kernel
+def test_kernel_mount_line_as_root():
+    from dockerlayers.graphdriver import kernel
+
+    if not kernel.overlay_supported():
+        pytest.skip("the kernel's overlayfs needs root and overlay support")
+    c = DockerClient(seed=3, clock="virtual", mounts="kernel", storage="containerd")
+    try:
+        ct = c.containers.run(c.images.base(), "sh -c 'echo hi > /k.txt; sleep 100'", detach=True)
+        rw = c.daemon.rw_layers[ct.id]
+        target = rw.layer.mount_point()
+        with open("/proc/mounts") as f:
+            lines = [line for line in f.read().splitlines() if f" {target} " in line]
+        assert len(lines) == 1
+        opts = lines[0].split()[3].split(",")
+        want = rw.layer.mount_line().split("(", 1)[1].rstrip(")").split(",")
+        assert [o for o in opts if o.split("=")[0] in ("lowerdir", "upperdir", "workdir")] == [
+            o for o in want if o.split("=")[0] in ("lowerdir", "upperdir", "workdir")
+        ]
+        assert os.listdir(rw.upper_dir()) == ["k.txt"]
+        ct.stop(timeout=0)
+        with open("/proc/mounts") as f:
+            assert f" {target} " not in f.read()
+    finally:
+        c.close()
