@@ -8,9 +8,10 @@ snapshotter overlayfs. `docker rm` deletes the lease with a synchronous GC; rest
 the same `snapshots/<N>`.
 
 **Interim** (this session): image verbs still run on the model's graph-driver image store
-(image IDs there are config digests); an image is copied into containerd (content blobs +
-snapshots by chain ID, named as Docker 29 names it) when a container is first made from it.
-The Docker 29 image rules themselves are in images.py.
+(image IDs there are config digests); every image it makes, tags, untags or deletes is
+mirrored into containerd (content blobs + snapshots by chain ID, named as Docker 29 names
+it, `moby-dangling@<digest>` without a name, rmi with a synchronous GC). The Docker 29 image
+rules themselves are in images.py.
 
 moby: daemon/containerd/image_snapshot.go, daemon/snapshotter/mount.go,
 daemon/daemon.go (the containerd-snapshotter feature), libcontainerd/supervisor
@@ -201,21 +202,66 @@ class ContainerdLayerStore(LayerStore):
         return []
 
     def ensure_image(self, image_service: Any, image_id: str, names: list[str]) -> None:
-        """Copy a graph-store image into containerd (blobs, labels, snapshots by chain ID)."""
-        img = image_service.get_image(image_id)
-        chain = img.rootfs.chain_id() if img.rootfs is not None else None
-        if not chain:
-            return
+        """Have the graph-store image `image_id` in containerd (copied in if missing)."""
+        self.sync_image(image_service, image_id)
+
+    def _records_of(self, image_id: str) -> list[Any]:
+        """containerd's image records whose config is the graph-store image `image_id`."""
+        out = []
+        for rec in self.images.list():
+            try:
+                cfg = self.images.manifest(rec)["config"]["digest"]
+            except (NotFound, KeyError, ValueError):
+                continue
+            if cfg == image_id:
+                out.append(rec)
+        return out
+
+    def sync_image(self, image_service: Any, image_id: str) -> None:
+        """Make containerd's names for `image_id` those the graph store has (Docker 29's
+        names: `docker.io/library/NAME:TAG`, or `moby-dangling@<manifest digest>` when it
+        has none).
+
+        moby: daemon/containerd/image_tag.go, image_delete.go (dangling images)
+        """
         try:
-            self._image_for_chain(str(chain))
-            return
-        except NotFound:
-            pass
+            image_service.get_image(image_id)
+        except Exception:
+            return self.delete_image(image_id)
+        from dockerlayers.containerd.images import DANGLING_PREFIX, _normalize
         from dockerlayers.image.tarexport.tarexport import FORMAT_OCI
 
-        out = io.BytesIO()
-        image_service.save(names or [image_id], out, FORMAT_OCI, gzip_layers=True)
-        self.images.load(out.getvalue())
+        records = self._records_of(image_id)
+        if not records:
+            out = io.BytesIO()
+            image_service.save([image_id], out, FORMAT_OCI, gzip_layers=True)
+            records = self.images.load(out.getvalue())
+        target = records[0]
+        wanted = {_normalize(t) for t in image_service.repo_tags(image_id)}
+        if not wanted:
+            wanted = {DANGLING_PREFIX + target.digest}
+        have = {r.name for r in records}
+        for name in sorted(wanted - have):
+            self.images.create_image(name, target.digest, target.media_type, target.size)
+        for name in sorted(have - wanted):
+            self.images.delete(name, synchronous=False)
+        return None
+
+    def delete_image(self, image_id: str) -> None:
+        """`docker rmi`: every name of the image goes, with a synchronous GC
+        (moby 29: images.SynchronousDelete())."""
+        records = self._records_of(image_id)
+        for rec in records:
+            self.images.delete(rec.name, synchronous=False)
+        if records:
+            self.containerd.garbage_collect()
+
+    def on_image_event(self, image_service: Any, image_id: str, action: str) -> None:
+        """Keep containerd's images in step with the graph store's (interim wiring)."""
+        if action in ("tag", "untag", "create", "load", "import"):
+            self.sync_image(image_service, image_id)
+        elif action == "delete":
+            self.delete_image(image_id)
 
     def driver_status(self) -> list[tuple[str, str]]:
         return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]

@@ -254,11 +254,14 @@ class Daemon:
                     container_uses=lambda image_id: [
                         ContainerUse(cid, running) for cid, running in self.image_users(image_id)
                     ],
-                    log_event=lambda id, ref, action: self.events.log(
-                        "image", action, ref or id, {"name": ref}
-                    ),
+                    log_event=self._image_event,
                 )
         return self._image_service
+
+    def _image_event(self, id: str, ref: str, action: str) -> None:
+        self.events.log("image", action, ref or id, {"name": ref})
+        if self.storage == "containerd" and self._image_service is not None:
+            self.layer_store.on_image_event(self._image_service, id, action)
 
     @image_service.setter
     def image_service(self, value: Any) -> None:
@@ -633,7 +636,10 @@ class Daemon:
     def base_image(self) -> str:
         """The built-in base image's ID, importing it on first use (same ID every time)."""
         with self.lock:
-            return daemon_images.base_image(self.image_service)
+            id = daemon_images.base_image(self.image_service)
+            if self.storage == "containerd":
+                self.layer_store.sync_image(self.image_service, id)
+            return id
 
     def image_inspect(self, ref: str) -> dict[str, Any]:
         with self.lock:

@@ -105,3 +105,50 @@ def test_kernel_mount_line_as_root():
             assert f" {target} " not in f.read()
     finally:
         c.close()
+
+
+def test_images_mirrored_with_docker29_names_and_ids(client, tmp_path):
+    imgs = client.daemon.layer_store.images
+    base = client.images.base()
+    (rec,) = imgs.list()
+    assert rec.name == "docker.io/library/base:latest"
+    assert rec.id != base.id  # Docker 29's ID: the manifest digest, not the config digest
+    assert imgs.manifest(rec)["config"]["digest"] == base.id
+    base.tag("mybase", "v1")
+    assert sorted(r.name for r in imgs.list()) == [
+        "docker.io/library/base:latest",
+        "docker.io/library/mybase:v1",
+    ]
+    (tmp_path / "Dockerfile").write_text("FROM base\nRUN echo hi > /x\n")
+    img, _ = client.images.build(path=str(tmp_path), tag="two:1")
+    two = imgs.get("docker.io/library/two:1")
+    assert len(imgs.chain_ids(two)) == 2
+    sizes = imgs.sizes(two)
+    assert sizes["total"] == sizes["content"] + sizes["unpacked"]
+    top = imgs.top_chain_id(two)
+    ct = client.containers.create(img, "true")
+    client.images.remove("two:1", force=True)  # 20.10's rmi -f of a stopped container's image
+    assert sorted(r.name for r in imgs.list()) == [
+        "docker.io/library/base:latest",
+        "docker.io/library/mybase:v1",
+    ]
+    # the container's lease still holds its snapshots, and through their parents the image's
+    assert imgs.sn.stat(NS, f"{ct.id}-init").parent == top
+    assert top in [s.name for s in imgs.sn.walk(NS)]
+    ct.remove()
+    # rmi's GC was synchronous: only base's blobs and snapshot are left
+    assert len(list(imgs.ctrd.local.walk())) == 3
+    assert [s.name for s in imgs.sn.walk(NS)] == [imgs.top_chain_id(rec)]
+
+
+def test_dangling_when_a_child_keeps_it(client, tmp_path):
+    imgs = client.daemon.layer_store.images
+    client.images.base()
+    (tmp_path / "Dockerfile").write_text("FROM base\nRUN echo hi > /x\n")
+    img, _ = client.images.build(path=str(tmp_path), tag="two:1")
+    ct = client.containers.run(img, "true", detach=True)
+    client.clock.advance(1)
+    ct.commit("snap", "1")
+    digest = imgs.get("docker.io/library/two:1").digest
+    client.images.remove("two:1", force=True)  # it has a child image: untagged, kept
+    assert f"moby-dangling@{digest}" in [r.name for r in imgs.list()]
