@@ -69,9 +69,11 @@ class ContainerdRWLayer:
 
     def __init__(self, store: ContainerdLayerStore, layer: rwlayer.RWLayer) -> None:
         self.store = store
+        #: shared by every handle on the container's layer (as moby's refcounted mounter)
         self.layer = layer
         self.name = layer.id
-        self._mounts = 0
+        if not hasattr(layer, "mount_count"):
+            layer.mount_count = 0
 
     def __repr__(self) -> str:
         return f"<ContainerdRWLayer {self.name[:12]} snapshots/{self.layer.snapshot_id()}>"
@@ -89,19 +91,18 @@ class ContainerdRWLayer:
         return self._dirs()[0]
 
     def mount(self, mount_label: str = "") -> RootFS:
-        self._mounts += 1
+        self.layer.mount_count += 1
         return self.layer.mount()
 
     def unmount(self) -> None:
-        self._mounts = max(0, self._mounts - 1)
-        if self._mounts == 0 and self.layer._fs is not None:
+        self.layer.mount_count = max(0, self.layer.mount_count - 1)
+        if self.layer.mount_count == 0 and self.layer._fs is not None:
             self.layer.unmount()
 
-    def cleanup_mount(self) -> None:
-        """Unmount whatever is still mounted (daemon shutdown)."""
-        self._mounts = 0
-        if self.layer._fs is not None:
-            self.layer.unmount()
+    @property
+    def parent(self) -> _Parents:
+        """The snapshots below `<id>` (its `-init` and the image's), for SizeRootFs."""
+        return _Parents(self.store, self.name)
 
     def _lower(self) -> RootFS:
         return UnionRootFS(self._dirs()[1:], writable=False)
@@ -128,6 +129,22 @@ class ContainerdRWLayer:
         return unpack_layer(self.upper_dir(), tar, whiteout_format="overlay")
 
 
+class _Parents:
+    """The committed snapshots under a container's, sized as `snapshots usage` sizes them."""
+
+    def __init__(self, store: ContainerdLayerStore, key: str) -> None:
+        self.store = store
+        self.key = key
+
+    def size(self) -> int:
+        sn = self.store.images.sn
+        total, parent = 0, sn.stat(NAMESPACE, self.key).parent
+        while parent:
+            total += sn.usage(NAMESPACE, parent).size
+            parent = sn.stat(NAMESPACE, parent).parent
+        return total
+
+
 class ContainerdLayerStore(LayerStore):
     """Image layers as before (interim); RW layers in containerd."""
 
@@ -136,7 +153,9 @@ class ContainerdLayerStore(LayerStore):
     ) -> None:
         self.containerd = Containerd(os.path.join(os.path.abspath(root), CONTAINERD_DIR), now=now)
         self.images = ImageService(self.containerd, seed=seed)
-        self.rw: dict[str, ContainerdRWLayer] = {}
+        #: container ID -> its layer, and the handles given out on it (released one by one)
+        self.rw: dict[str, rwlayer.RWLayer] = {}
+        self.handles: dict[str, set[ContainerdRWLayer]] = {}
         super().__init__(root, driver, ids=ids)
 
     def _restore(self) -> None:
@@ -148,7 +167,7 @@ class ContainerdLayerStore(LayerStore):
                 )
             except rwlayer.LayerNotFound:
                 continue
-            self.rw[lease.id] = ContainerdRWLayer(self, layer)
+            self.rw[lease.id] = layer
 
     def create_rw_layer(self, name: str, parent: str | None, init_func: Any = None) -> Any:
         """moby: daemon/containerd/image_snapshot.go CreateLayer"""
@@ -165,8 +184,12 @@ class ContainerdLayerStore(LayerStore):
             except NotFound:
                 pass
             raise
-        handle = ContainerdRWLayer(self, layer)
-        self.rw[name] = handle
+        self.rw[name] = layer
+        return self._handle(name)
+
+    def _handle(self, name: str) -> ContainerdRWLayer:
+        handle = ContainerdRWLayer(self, self.rw[name])
+        self.handles.setdefault(name, set()).add(handle)
         return handle
 
     def _use_kernel(self) -> bool:
@@ -183,22 +206,28 @@ class ContainerdLayerStore(LayerStore):
 
     def get_rw_layer(self, name: str) -> Any:
         """moby: daemon/containerd/image_snapshot.go GetLayerByID"""
-        handle = self.rw.get(name)
-        if handle is None:
+        if name not in self.rw:
             raise MountDoesNotExist()
-        return handle
+        return self._handle(name)
 
     def get_mount_id(self, name: str) -> str:
-        self.get_rw_layer(name)
+        if name not in self.rw:
+            raise MountDoesNotExist()
         return name
 
     def release_rw_layer(self, handle: Any) -> list:
         """moby: daemon/containerd/image_snapshot.go ReleaseLayer (SynchronousDelete)"""
         if not isinstance(handle, ContainerdRWLayer):
             return super().release_rw_layer(handle)
-        if self.rw.pop(handle.name, None) is None:
+        handles = self.handles.get(handle.name, set())
+        if handle not in handles:
             return []
-        rwlayer.release_layer(self.images, handle.layer)
+        handles.discard(handle)
+        if handles:
+            return []
+        del self.handles[handle.name]
+        layer = self.rw.pop(handle.name)
+        rwlayer.release_layer(self.images, layer)
         return []
 
     def ensure_image(self, image_service: Any, image_id: str, names: list[str]) -> None:
@@ -245,6 +274,23 @@ class ContainerdLayerStore(LayerStore):
             self.images.create_image(name, target.digest, target.media_type, target.size)
         for name in sorted(have - wanted):
             self.images.delete(name, synchronous=False)
+        return None
+
+    def manifest_of(self, config_id: str) -> tuple[str, dict[str, int]] | None:
+        """(Docker 29's image ID, its sizes) for the graph-store image `config_id`."""
+        records = self._records_of(config_id)
+        if not records:
+            return None
+        return records[0].digest, self.images.sizes(records[0])
+
+    def config_of(self, ref: str) -> str | None:
+        """The config digest of the image whose manifest digest is `ref` (or starts so)."""
+        hex_ = ref.removeprefix("sha256:")
+        if len(hex_) < 4 or any(ch not in "0123456789abcdef" for ch in hex_):
+            return None
+        for rec in self.images.list():
+            if rec.digest[7:].startswith(hex_):
+                return self.images.manifest(rec)["config"]["digest"]
         return None
 
     def delete_image(self, image_id: str) -> None:

@@ -247,7 +247,14 @@ class Daemon:
             else:
                 from dockerlayers.image.service import ContainerUse, ImageService
 
-                self._image_service = ImageService(
+                kwargs: dict[str, Any] = {}
+                cls: Any = ImageService
+                if self.storage == "containerd":
+                    from dockerlayers.containerd.imageservice import ContainerdImageService
+
+                    cls = ContainerdImageService
+                    kwargs["resolve_id"] = self.layer_store.config_of
+                self._image_service = cls(
                     self.root,
                     self.layer_store,
                     now_ns=lambda: unix_nanos(self.clock.now()),
@@ -255,6 +262,7 @@ class Daemon:
                         ContainerUse(cid, running) for cid, running in self.image_users(image_id)
                     ],
                     log_event=self._image_event,
+                    **kwargs,
                 )
         return self._image_service
 
@@ -643,7 +651,12 @@ class Daemon:
 
     def image_inspect(self, ref: str) -> dict[str, Any]:
         with self.lock:
-            return daemon_images.image_inspect(self.image_service, ref, self.driver.name)
+            data = daemon_images.image_inspect(self.image_service, ref, self.driver.name)
+            if self.storage == "containerd":
+                from dockerlayers.containerd.imageservice import present_inspect
+
+                data = present_inspect(data, self.layer_store.manifest_of)
+            return data
 
     def build(
         self,
@@ -710,7 +723,12 @@ class Daemon:
     def images(self, all: bool = False, filters: Any = None) -> list[Any]:
         """`docker images [-a] [--filter ...]` (ImageSummary items)."""
         with self.locked():
-            return self.image_service.images(all=all, filters=filters)
+            summaries = self.image_service.images(all=all, filters=filters)
+            if self.storage == "containerd":
+                from dockerlayers.containerd.imageservice import present_summaries
+
+                summaries = present_summaries(summaries, self.layer_store.manifest_of)
+            return summaries
 
     def prune_images(self, filters: Any = None, all: bool = False) -> dict[str, Any]:
         """`docker image prune [-a]`; its `prune` event carries the space reclaimed."""

@@ -112,8 +112,9 @@ def test_images_mirrored_with_docker29_names_and_ids(client, tmp_path):
     base = client.images.base()
     (rec,) = imgs.list()
     assert rec.name == "docker.io/library/base:latest"
-    assert rec.id != base.id  # Docker 29's ID: the manifest digest, not the config digest
-    assert imgs.manifest(rec)["config"]["digest"] == base.id
+    assert rec.id == base.id  # Docker 29's ID: the manifest digest, not the config digest
+    config_id = client.daemon.image_service.get_image(base.id).id
+    assert imgs.manifest(rec)["config"]["digest"] == config_id != base.id
     base.tag("mybase", "v1")
     assert sorted(r.name for r in imgs.list()) == [
         "docker.io/library/base:latest",
@@ -152,3 +153,20 @@ def test_dangling_when_a_child_keeps_it(client, tmp_path):
     digest = imgs.get("docker.io/library/two:1").digest
     client.images.remove("two:1", force=True)  # it has a child image: untagged, kept
     assert f"moby-dangling@{digest}" in [r.name for r in imgs.list()]
+
+
+def test_client_sees_docker29_image_ids_and_sizes(client):
+    base = client.images.base()
+    rec = client.daemon.layer_store.images.get("docker.io/library/base:latest")
+    assert base.id == rec.digest  # the manifest digest
+    assert client.images.get(base.id[7:19]).id == base.id
+    sizes = client.daemon.layer_store.images.sizes(rec)
+    assert base.attrs["Size"] == sizes["content"] + sizes["unpacked"]
+    assert [i.id for i in client.images.list()] == [base.id]
+    ct = client.containers.run(base, "sh -c 'echo hi > /x'", detach=True)
+    client.clock.advance(1)
+    assert ct.image.id == base.id
+    new = ct.commit("snap", "1")  # the container's layer survives the commit's handle
+    assert new.id.startswith("sha256:") and new.tags == ["snap:1"]
+    assert ct.diff() == [{"Path": "/x", "Kind": 1}]
+    assert client.daemon.disk_usage()["Containers"][0]["SizeRw"] > 0
