@@ -269,15 +269,27 @@ CELLS = [
     ),
     code(
         """
-        {"Docker 29 (manifest digest)": img.id[:19], "config digest (the 20.10 image ID)": old.images.base().id[:19]}
+        {"containerd store (manifest digest)": new.images.base().id[:19], "graph driver (config digest)": old.images.base().id[:19]}
         """
     ),
     md(
         """
-        (In this version of the model, `client.images` of the containerd mode still shows the
-        20.10 IDs: its image verbs run on the graph-driver image store, and images are copied
-        into containerd when a container is made from them. The containerd side — blobs,
-        labels, snapshots and the ID rule above — is Docker 29's.)
+        `docker images` shows that ID, and the size it shows is the total of the blobs and the
+        unpacked snapshots:
+        """
+    ),
+    code(
+        """
+        new.images.base().attrs["Size"] == images.sizes(img)["total"], old.images.base().attrs["Size"]
+        """
+    ),
+    md(
+        """
+        (In this version of the model, the containerd mode still keeps its images in the
+        graph-driver image store inside and mirrors every image into containerd: what
+        `client.images` shows — IDs, sizes — is Docker 29's, but a container's `Image` field
+        in `inspect` is still the config digest, and `docker commit` makes its layer through
+        the graph store rather than through Docker 29's `<id>-init` path.)
 
         ## 5. Garbage collection: what and when
 
