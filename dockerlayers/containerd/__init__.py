@@ -18,13 +18,30 @@ The BoltDB files are kept as JSON mirroring the bucket tree (`meta.db.json`,
 containerd: v1.6 (core/content, snapshots, metadata, gc); moby: daemon/containerd (docker-v29.0.0)
 """
 
-from dockerlayers.containerd.containerd import Containerd
-from dockerlayers.containerd.errdefs import (
-    AlreadyExists,
-    ContainerdError,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
+from typing import TYPE_CHECKING
+
+from dockerlayers._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from dockerlayers.containerd.containerd import Containerd
+    from dockerlayers.containerd.errdefs import (
+        AlreadyExists,
+        ContainerdError,
+        FailedPrecondition,
+        InvalidArgument,
+        NotFound,
+    )
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "Containerd": "dockerlayers.containerd.containerd",
+        "AlreadyExists": "dockerlayers.containerd.errdefs",
+        "ContainerdError": "dockerlayers.containerd.errdefs",
+        "FailedPrecondition": "dockerlayers.containerd.errdefs",
+        "InvalidArgument": "dockerlayers.containerd.errdefs",
+        "NotFound": "dockerlayers.containerd.errdefs",
+    },
 )
 
 __all__ = [

@@ -170,3 +170,16 @@ def test_client_sees_docker29_image_ids_and_sizes(client):
     assert new.id.startswith("sha256:") and new.tags == ["snap:1"]
     assert ct.diff() == [{"Path": "/x", "Kind": 1}]
     assert client.daemon.disk_usage()["Containers"][0]["SizeRw"] > 0
+
+
+def test_container_image_field_and_system_df(client):
+    base = client.images.base()
+    ct = client.containers.run(base, "true", detach=True)
+    client.clock.advance(1)
+    ct.reload()
+    assert ct.attrs["Image"] == base.id  # Docker 29: the manifest digest
+    (row,) = client.api.containers(all=True)
+    assert row["ImageID"] == base.id
+    df = client.daemon.disk_usage()
+    (img,) = df["Images"]
+    assert (img["Id"], img["Size"]) == (base.id, base.attrs["Size"])
