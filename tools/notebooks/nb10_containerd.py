@@ -286,10 +286,10 @@ CELLS = [
     md(
         """
         (In this version of the model, the containerd mode still keeps its images in the
-        graph-driver image store inside and mirrors every image into containerd: what
-        `client.images` shows — IDs, sizes — is Docker 29's, but a container's `Image` field
-        in `inspect` is still the config digest, and `docker commit` makes its layer through
-        the graph store rather than through Docker 29's `<id>-init` path.)
+        graph-driver image store inside and mirrors every image into containerd: what a client
+        sees — image IDs, sizes, a container's `Image` — is Docker 29's, but `docker commit`
+        makes its layer through the graph store rather than through Docker 29's `<id>-init`
+        path.)
 
         ## 5. Garbage collection: what and when
 
