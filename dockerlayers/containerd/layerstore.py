@@ -63,6 +63,26 @@ class SnapshotterDriver:
     def status(self) -> list[tuple[str, str]]:
         return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]
 
+    #: the containerd layer store, set once it exists (for `layer_dir`)
+    store: ContainerdLayerStore | None = None
+
+    def layer_dir(self, id: str) -> str:
+        """The folder with a layer's own files, for the panels: a container's (or its
+        init's) snapshot `snapshots/N/fs`; an image layer's snapshot by its chain ID when
+        containerd has it; else the graph driver's folder (interim image store)."""
+        store = self.store
+        if store is not None:
+            key = id
+            if id not in store.rw and not (id.endswith("-init") and id[:-5] in store.rw):
+                key = next((ch for ch, lyr in store.layer_map.items() if lyr.cache_id == id), "")
+            if key:
+                sn = store.images.sn
+                try:
+                    return sn.backend.upper_path(sn.snapshot_id(NAMESPACE, key))
+                except NotFound:
+                    pass
+        return self._inner.layer_dir(id)
+
 
 class ContainerdRWLayer:
     """The daemon's handle on a container's active snapshot (the shape of layer.RWLayer)."""
@@ -77,6 +97,11 @@ class ContainerdRWLayer:
 
     def __repr__(self) -> str:
         return f"<ContainerdRWLayer {self.name[:12]} snapshots/{self.layer.snapshot_id()}>"
+
+    @property
+    def init_id(self) -> str:
+        """The init snapshot's key (`<id>-init`)."""
+        return self.name + "-init"
 
     @property
     def mount_id(self) -> str:
@@ -157,6 +182,8 @@ class ContainerdLayerStore(LayerStore):
         self.rw: dict[str, rwlayer.RWLayer] = {}
         self.handles: dict[str, set[ContainerdRWLayer]] = {}
         super().__init__(root, driver, ids=ids)
+        if isinstance(driver, SnapshotterDriver):
+            driver.store = self
 
     def _restore(self) -> None:
         super()._restore()

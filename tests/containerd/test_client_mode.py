@@ -183,3 +183,26 @@ def test_container_image_field_and_system_df(client):
     df = client.daemon.disk_usage()
     (img,) = df["Images"]
     assert (img["Id"], img["Size"]) == (base.id, base.attrs["Size"])
+
+
+def test_panels_show_snapshot_folders(client):
+    from dockerlayers.viz import ContainerLab
+    from dockerlayers.viz._model import container_layer_infos
+    from dockerlayers.viz.testing import PanelRunner
+
+    lab = ContainerLab(client, image=client.images.base())
+    runner = PanelRunner(lab)
+    for verb in ("create", "start", "run exec", "restart", "commit", "stop"):
+        runner.click(verb)
+        assert lab.controls["error"].value == "", verb
+    (ct,) = client.containers.list(all=True)
+    infos = container_layer_infos(client.daemon, ct.id)
+    sn = client.daemon.layer_store.images.sn
+    snaps = "containerd/daemon/io.containerd.snapshotter.v1.overlayfs/snapshots"
+    assert [(i.kind, i.folder) for i in infos] == [
+        ("image", f"{snaps}/1/fs"),
+        ("init", f"{snaps}/{sn.snapshot_id(NS, ct.id + '-init')}/fs"),
+        ("rw", f"{snaps}/{sn.snapshot_id(NS, ct.id)}/fs"),
+    ]
+    runner.click("rm")
+    assert lab.controls["error"].value == ""
