@@ -331,7 +331,7 @@ class ContainerdLayerStore(LayerStore):
 
     def on_image_event(self, image_service: Any, image_id: str, action: str) -> None:
         """Keep containerd's images in step with the graph store's (interim wiring)."""
-        if action in ("tag", "untag", "create", "load", "import"):
+        if action in ("tag", "untag", "create", "load", "import", "pull"):
             self.sync_image(image_service, image_id)
         elif action == "delete":
             self.delete_image(image_id)
