@@ -212,3 +212,37 @@ def test_docker29_create_layer_matches_ctr_steps(rc, images, base_oci, tmp_path)
     create_layer(images, "c1", img, setup_init_layer, str(tmp_path / "docker"))
     assert rc.snapshots() == _model_tree(images)
     assert rc.snapshot_dirs() == _model_dirs(images)
+
+
+def test_native_snapshotter_same_tree_dirs_and_mounts(rc, ctrd, two_layer_oci, tmp_path):
+    """The native snapshotter (a full copy per snapshot, like vfs) on both sides."""
+    from dockerlayers.containerd.images import ImageService
+
+    images = ImageService(ctrd, snapshotter="native", seed=7)
+    path = tmp_path / "image.tar"
+    path.write_bytes(two_layer_oci)
+    rc.ctr("images", "import", "--snapshotter", "native", str(path))
+    lid = rc.ctr("leases", "create").split()[0]
+    rc.ctr("leases", "delete", "--sync", lid)
+    (img,) = images.load(two_layer_oci)
+    top = images.top_chain_id(img)
+    rows = rc.ctr("snapshots", "--snapshotter", "native", "ls").splitlines()[1:]
+    real_tree = sorted(
+        tuple(r.split()) if len(r.split()) == 3 else (r.split()[0], "", r.split()[1]) for r in rows
+    )
+    assert real_tree == sorted((i.name, i.parent, i.kind) for i in images.sn.walk(NS))
+    real_dir = os.path.join(rc.root, "io.containerd.snapshotter.v1.native", "snapshots")
+    model_dir = os.path.join(ctrd.backends["native"].root, "snapshots")
+    assert sorted(os.listdir(real_dir)) == sorted(os.listdir(model_dir)) == ["1", "2"]
+    # the top snapshot is a full copy: the second layer's file and the first layer's files
+    for d in (real_dir, model_dir):
+        assert os.path.exists(os.path.join(d, "2", "hello.txt"))
+        assert os.path.exists(os.path.join(d, "2", "bin"))
+        assert not os.path.exists(os.path.join(d, "2", "etc", "os-release"))
+    rc.ctr("snapshots", "--snapshotter", "native", "prepare", "c1", top)
+    images.sn.prepare(NS, "c1", top, labels=ROOTED)
+    line = rc.ctr("snapshots", "--snapshotter", "native", "mounts", "/m", "c1").strip()
+    (m,) = images.sn.mounts(NS, "c1")
+    assert line == f"mount -t {m.type} {m.source.replace(ctrd.root, rc.root)} /m -o " + ",".join(
+        m.options
+    )

@@ -113,7 +113,7 @@ def test_native_copies_parent(ctrd):
         f.write("x")
     sn.commit(NS, "A", "a")
     (m,) = sn.prepare(NS, "b", "A")
-    assert (m.type, m.source, m.options) == ("bind", f"{root}/snapshots/2", ["rw", "rbind"])
+    assert (m.type, m.source, m.options) == ("bind", f"{root}/snapshots/2", ["rbind", "rw"])
     with open(f"{root}/snapshots/2/f") as f:
         assert f.read() == "x"
 

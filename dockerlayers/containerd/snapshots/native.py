@@ -1,8 +1,9 @@
 """The native snapshotter: every snapshot a full copy of its parent (like moby's vfs driver).
 
 `snapshots/<N>` is the snapshot's root itself (no fs/ or work/); Prepare copies the parent's
-folder, mounts are a bind (`rw,rbind`, or `ro,rbind` for a View). Same metadata store and
-the same N rule as overlayfs.
+folder, mounts are a bind (`rbind,rw`, or `rbind,ro` for a View: this order, unlike
+overlayfs's `rw,rbind`, as `ctr snapshots mounts` shows on containerd 1.6.20). Same
+metadata store and the same N rule as overlayfs.
 
 containerd: snapshots/native/native.go (v1.6)
 """
@@ -50,7 +51,7 @@ class NativeSnapshotter(OverlaySnapshotter):
         ro = "ro" if s.kind == KIND_VIEW else "rw"
         src = self.snapshot_dir(s.id)
         assert s.kind in (KIND_ACTIVE, KIND_VIEW)
-        return [Mount("bind", src, [ro, "rbind"])]
+        return [Mount("bind", src, ["rbind", ro])]  # native.go: rbind first (overlay: last)
 
     def remove(self, key: str) -> None:
         n, _ = self.ms.remove(key)
