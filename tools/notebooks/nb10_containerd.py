@@ -316,6 +316,25 @@ CELLS = [
     ),
     md(
         """
+        ## 6. Try it yourself: the ContainerLab on the containerd store
+
+        The same panel as in notebook 03, on a fresh daemon in the containerd mode. Click
+        **create**, **start**, **run exec**, **restart**: the status line shows the same
+        snapshot in the same `snapshots/<N>`; "What Docker did" names Docker 29's
+        `CreateLayer`/`prepareInitLayer` and containerd's `Prepare`/`Commit`, and after
+        **rm** the lease's synchronous garbage collection.
+        """
+    ),
+    code(
+        """
+        from dockerlayers.viz import ContainerLab
+
+        lab = DockerClient(seed=30, clock="virtual", mounts="user", storage="containerd")
+        ContainerLab(lab, image=lab.images.base(), command="sh -c 'while true; do sleep 1; done'")
+        """
+    ),
+    md(
+        """
         ## What to remember
 
         - Same lesson, new names: restart keeps the container's RW layer (the active snapshot
@@ -364,6 +383,7 @@ CELLS = [
         """
         old.close()
         new.close()
+        lab.close()
         """
     ),
 ]
