@@ -291,7 +291,11 @@ class ContainerdLayerStore(LayerStore):
         if not records:
             out = io.BytesIO()
             image_service.save([image_id], out, FORMAT_OCI, gzip_layers=True)
-            records = self.images.load(out.getvalue())
+            records = self.images.load(out.getvalue(), unpack=False)
+            container = getattr(image_service.get_image(image_id), "container", "") or ""
+            if container in self.rw:
+                self._apply_diff_layer(records[0], container)
+            self.images.unpack(records[0])
         target = records[0]
         wanted = {_normalize(t) for t in image_service.repo_tags(image_id)}
         if not wanted:
@@ -302,6 +306,34 @@ class ContainerdLayerStore(LayerStore):
         for name in sorted(have - wanted):
             self.images.delete(name, synchronous=False)
         return None
+
+    def _apply_diff_layer(self, record: Any, container_id: str) -> None:
+        """A committed container's layer, unpacked as Docker 29 does it: into
+        `extract-<unique>-<new chain ID>` prepared on the container snapshot's parent
+        (`<id>-init`), committed as the new chain ID.
+
+        moby: daemon/containerd/image_commit.go applyDiffLayer
+        """
+        from dockerlayers.containerd.images import _decompress
+
+        svc, sn = self.images, self.images.sn
+        chain = svc.top_chain_id(record)
+        try:
+            sn.stat(NAMESPACE, chain)
+            return  # already there (the same layer committed before)
+        except NotFound:
+            pass
+        layer = svc.manifest(record)["layers"][-1]
+        parent = sn.stat(NAMESPACE, container_id).parent
+        lease = f"commit-{svc.unique_part()}"
+        self.containerd.leases.create(NAMESPACE, lease)
+        try:
+            key = f"extract-{svc.unique_part()}-{chain}"
+            sn.prepare(NAMESPACE, key, parent, lease=lease)
+            svc._apply(key, _decompress(self.containerd.content.read(NAMESPACE, layer["digest"])))
+            sn.commit(NAMESPACE, chain, key, lease=lease)
+        finally:
+            self.containerd.leases.delete(NAMESPACE, lease)
 
     def manifest_of(self, config_id: str) -> tuple[str, dict[str, int]] | None:
         """(Docker 29's image ID, its sizes) for the graph-store image `config_id`."""

@@ -206,3 +206,27 @@ def test_panels_show_snapshot_folders(client):
     ]
     runner.click("rm")
     assert lab.controls["error"].value == ""
+
+
+def test_commit_snapshot_hangs_on_init_as_in_docker29(client):
+    base = client.images.base()
+    ct = client.containers.run(base, "sh -c 'echo hi > /x'", detach=True)
+    client.clock.advance(1)
+    new = ct.commit("snap", "1")
+    imgs = client.daemon.layer_store.images
+    rec = imgs.get("docker.io/library/snap:1")
+    assert rec.id == new.id
+    top = imgs.top_chain_id(rec)
+    info = imgs.sn.stat(NS, top)
+    assert (info.kind, info.parent) == ("Committed", f"{ct.id}-init")
+    # the layer blob is gzip, labelled with its DiffID (the tar of the container's upper)
+    layer = imgs.manifest(rec)["layers"][-1]
+    labels = imgs.ctrd.content.info(NS, layer["digest"]).labels
+    assert labels["containerd.io/uncompressed"] == imgs.config(rec)["rootfs"]["diff_ids"][-1]
+    ct.remove()
+    # rm collected <id> only: the image's snapshot keeps <id>-init alive
+    assert imgs.ctrd.last_gc.snapshots == [f"moby/overlayfs/{ct.id}"]
+    assert imgs.sn.stat(NS, f"{ct.id}-init").kind == "Committed"
+    c2 = client.containers.run(new, "cat /x", detach=True)
+    client.clock.advance(1)
+    assert c2.logs() == b"hi\n"
