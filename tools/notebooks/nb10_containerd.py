@@ -286,11 +286,26 @@ CELLS = [
     md(
         """
         (In this version of the model, the containerd mode still keeps its images in the
-        graph-driver image store inside and mirrors every image into containerd: what a client
-        sees — image IDs, sizes, a container's `Image` — is Docker 29's, but `docker commit`
-        makes its layer through the graph store rather than through Docker 29's `<id>-init`
-        path.)
+        graph-driver image store inside and mirrors every image into containerd; what a
+        client sees — image IDs, sizes, a container's `Image` — is Docker 29's. A pulled image
+        is stored as the model re-exports it, so its ID is not the registry's manifest digest.)
 
+        One consequence of Docker 29's `docker commit` that its source shows
+        (`daemon/containerd/image_commit.go` `applyDiffLayer`): the new layer's snapshot is
+        prepared on the container snapshot's **parent**, `<id>-init`, so the committed image's
+        snapshot hangs on the container's init snapshot, which then outlives the container:
+        """
+    ),
+    code(
+        """
+        snap = db2.commit("snap", "1")
+        top2 = images.top_chain_id(images.get("docker.io/library/snap:1"))
+        db2.remove(force=True)
+        short(sn.stat("moby", top2).parent), [short(s.name) for s in sn.walk("moby")]
+        """
+    ),
+    md(
+        """
         ## 5. Garbage collection: what and when
 
         containerd deletes nothing by reference counts. Its collector marks from **roots** —
