@@ -397,8 +397,7 @@ CELLS = [
     code(
         """
         old.close()
-        new.close()
-        lab.close()
+        new.close()  # the panel's daemon (lab) stays up for your clicks
         """
     ),
 ]
