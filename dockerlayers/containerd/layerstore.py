@@ -335,6 +335,25 @@ class ContainerdLayerStore(LayerStore):
         finally:
             self.containerd.leases.delete(NAMESPACE, lease)
 
+    def image_disk_usage(self) -> int:
+        """`docker system df`'s LayersSize on the containerd store: the usage of every
+        snapshot plus the size of every blob an image reaches (each counted once).
+
+        moby: daemon/containerd/service.go ImageDiskUsage, layerDiskUsage
+        """
+        sn, svc = self.images.sn, self.images
+        total = sum(sn.usage(NAMESPACE, info.name).size for info in sn.walk(NAMESPACE))
+        seen: set[str] = set()
+        for rec in svc.list():
+            manifest = svc.manifest(rec)
+            descs = [(rec.digest, rec.size), (manifest["config"]["digest"], 0)]
+            descs += [(lyr["digest"], lyr["size"]) for lyr in manifest["layers"]]
+            for digest, _ in descs:
+                if digest not in seen:
+                    seen.add(digest)
+                    total += self.containerd.content.info(NAMESPACE, digest).size
+        return total
+
     def manifest_of(self, config_id: str) -> tuple[str, dict[str, int]] | None:
         """(Docker 29's image ID, its sizes) for the graph-store image `config_id`."""
         records = self._records_of(config_id)

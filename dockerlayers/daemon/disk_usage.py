@@ -81,6 +81,8 @@ def system_disk_usage(daemon: Daemon) -> dict[str, Any]:
                 continue
             referenced.update(_chain_ids(svc.image_store.get(id)))
         layers_size = sum(layer.diff_size() for ch, layer in layers.items() if ch in referenced)
+        if getattr(daemon, "storage", "graphdriver") == "containerd":
+            layers_size = daemon.layer_store.image_disk_usage()
         volumes = []
         for v in daemon.volumes.list():
             users = daemon.volume_users(v["Name"])

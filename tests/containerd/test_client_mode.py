@@ -183,6 +183,12 @@ def test_container_image_field_and_system_df(client):
     df = client.daemon.disk_usage()
     (img,) = df["Images"]
     assert (img["Id"], img["Size"]) == (base.id, base.attrs["Size"])
+    # LayersSize: every snapshot's usage (the container's too) + the images' blobs
+    store = client.daemon.layer_store
+    sn = store.images.sn
+    snaps = sum(sn.usage(NS, i.name).size for i in sn.walk(NS))
+    blobs = sum(store.containerd.local.size(d) for d in store.containerd.local.walk())
+    assert df["LayersSize"] == snaps + blobs
 
 
 def test_panels_show_snapshot_folders(client):
