@@ -168,7 +168,10 @@ class ImageService:
         """The platform manifest of `img` (the first one of an index)."""
         doc = self.read_json(img.digest)
         if doc.get("mediaType") in INDEX_TYPES or "manifests" in doc:
-            doc = self.read_json(doc["manifests"][0]["digest"])
+            # the platform manifest the store has (a pull fetches one of a list)
+            entries = doc["manifests"]
+            present = [m for m in entries if self.ctrd.local.exists(m["digest"])]
+            doc = self.read_json((present or entries)[0]["digest"])
         return doc
 
     def config(self, img: ImageRecord) -> dict[str, Any]:
@@ -305,7 +308,8 @@ class ImageService:
             img.size + manifest["config"]["size"] + sum(lyr["size"] for lyr in manifest["layers"])
         )
         if img.media_type in INDEX_TYPES:
-            content += self.read_json(img.digest)["manifests"][0]["size"]
+            entries = self.read_json(img.digest)["manifests"]
+            content += sum(m["size"] for m in entries if self.ctrd.local.exists(m["digest"]))
         unpacked = (
             sum(self.sn.usage(NAMESPACE, c).size for c in self.chain_ids(img))
             if self.is_unpacked(img)

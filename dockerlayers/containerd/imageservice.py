@@ -38,6 +38,14 @@ class ContainerdImageService(ImageService):
                 raise
             return super().get_image(config_id)
 
+    #: set by the daemon: layer_store.mirror_pulled (what `docker pull` fetched, as fetched)
+    mirror_pulled: Callable[..., None] | None = None
+
+    def on_pulled(self, image_id: str, name: str, top: Any, manifest: Any, fetch: Any) -> None:
+        """moby 29: daemon/containerd/image_pull.go (containerd's Pull: blobs as pulled)"""
+        if self.mirror_pulled is not None:
+            self.mirror_pulled(image_id, name, top, manifest, fetch)
+
 
 def present_summaries(
     summaries: list[ImageSummary], manifest_of: Callable[[str], Any]

@@ -335,6 +335,60 @@ class ContainerdLayerStore(LayerStore):
         finally:
             self.containerd.leases.delete(NAMESPACE, lease)
 
+    def mirror_pulled(
+        self,
+        image_id: str,
+        name: str,
+        top: tuple[bytes, str],
+        manifest: tuple[bytes, str],
+        fetch: Any,
+    ) -> None:
+        """What `docker pull` stores on the containerd store: the manifest (and the list it
+        came from) and every blob **as the registry served it**, labelled as containerd's
+        pull labels them; the image named by the full reference, its target the pulled
+        manifest or list (so its ID is the registry's digest); then unpacked.
+
+        moby: daemon/containerd/image_pull.go; containerd: client/pull.go, images/handlers.go
+        """
+        import hashlib
+        import json as _json
+
+        from dockerlayers.containerd.images import NAMESPACE as NS
+
+        cs = self.containerd.content
+        lease = f"pull-{self.images.unique_part()}"
+        self.containerd.leases.create(NS, lease)
+        try:
+            raw, mtype = manifest
+            doc = _json.loads(raw)
+            labels = {"containerd.io/gc.ref.content.config": doc["config"]["digest"]}
+            for i, layer in enumerate([doc["config"], *doc["layers"]]):
+                if i:
+                    labels[f"containerd.io/gc.ref.content.l.{i - 1}"] = layer["digest"]
+                try:
+                    cs.info(NS, layer["digest"])
+                except NotFound:
+                    data = fetch(layer["digest"])
+                    cs.write_blob(NS, data, expected=layer["digest"], lease=lease)
+            mdigest = "sha256:" + hashlib.sha256(raw).hexdigest()
+            cs.write_blob(NS, raw, expected=mdigest, labels=labels, lease=lease)
+            traw, ttype = top
+            tdigest = "sha256:" + hashlib.sha256(traw).hexdigest()
+            if tdigest != mdigest:  # pulled through a list: keep it, labelled to the manifest
+                entries = _json.loads(traw).get("manifests", [])
+                idx = next((i for i, m in enumerate(entries) if m["digest"] == mdigest), 0)
+                cs.write_blob(
+                    NS,
+                    traw,
+                    expected=tdigest,
+                    labels={f"containerd.io/gc.ref.content.m.{idx}": mdigest},
+                    lease=lease,
+                )
+            record = self.images.create_image(name, tdigest, ttype, len(traw))
+            self.images.unpack(record)
+        finally:
+            self.containerd.leases.delete(NS, lease)
+
     def image_disk_usage(self) -> int:
         """`docker system df`'s LayersSize on the containerd store: the usage of every
         snapshot plus the size of every blob an image reaches (each counted once).
