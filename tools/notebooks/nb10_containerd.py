@@ -287,8 +287,8 @@ CELLS = [
         """
         (In this version of the model, the containerd mode still keeps its images in the
         graph-driver image store inside and mirrors every image into containerd; what a
-        client sees — image IDs, sizes, a container's `Image` — is Docker 29's. A pulled image
-        is stored as the model re-exports it, so its ID is not the registry's manifest digest.)
+        client sees — image IDs, sizes, a container's `Image` — is Docker 29's; a pulled
+        image keeps the registry's manifest and compressed blobs, and its digest as ID.)
 
         One consequence of Docker 29's `docker commit` that its source shows
         (`daemon/containerd/image_commit.go` `applyDiffLayer`): the new layer's snapshot is
