@@ -38,6 +38,25 @@ class ContainerdImageService(ImageService):
                 raise
             return super().get_image(config_id)
 
+    #: set by the daemon: layer_store.export (docker save from containerd's content)
+    export: Callable[..., bool] | None = None
+
+    def save(self, names, out, format: str = "docker", *, gzip_layers: bool = False) -> None:
+        """`docker save` on the containerd store: Docker 29 writes its OCI layout (with
+        manifest.json) from the content store, blobs as stored. The graph store's exporter
+        is used for what containerd does not have, and for the explicit formats.
+
+        moby: daemon/containerd/image_exporter.go ExportImage
+        """
+        wanted = [names] if isinstance(names, str) else list(names)
+        if (
+            format in ("docker", "docker-25")
+            and self.export is not None
+            and self.export(wanted, out)
+        ):
+            return
+        super().save(names, out, format, gzip_layers=gzip_layers)
+
     #: set by the daemon: layer_store.mirror_pulled (what `docker pull` fetched, as fetched)
     mirror_pulled: Callable[..., None] | None = None
 

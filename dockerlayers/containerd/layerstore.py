@@ -32,6 +32,7 @@ from dockerlayers.containerd.images import NAMESPACE, ImageService
 from dockerlayers.graphdriver import fsdiff
 from dockerlayers.graphdriver.rootfs import RootFS
 from dockerlayers.graphdriver.union import UnionRootFS
+from dockerlayers.image.service import ImageService as LayerStoreImageService
 from dockerlayers.ioutils import directory_size
 from dockerlayers.layer.errors import MountDoesNotExist, MountNameConflict
 from dockerlayers.layer.store import LayerStore
@@ -290,7 +291,9 @@ class ContainerdLayerStore(LayerStore):
         records = self._records_of(image_id)
         if not records:
             out = io.BytesIO()
-            image_service.save([image_id], out, FORMAT_OCI, gzip_layers=True)
+            LayerStoreImageService.save(
+                image_service, [image_id], out, FORMAT_OCI, gzip_layers=True
+            )
             records = self.images.load(out.getvalue(), unpack=False)
             container = getattr(image_service.get_image(image_id), "container", "") or ""
             if container in self.rw:
@@ -389,6 +392,93 @@ class ContainerdLayerStore(LayerStore):
         finally:
             self.containerd.leases.delete(NS, lease)
 
+    def export(self, names: list[str], out: Any) -> bool:
+        """`docker save NAME...` from containerd's content: an OCI layout (`oci-layout`,
+        `index.json` naming each image, `blobs/sha256/`) plus Docker's `manifest.json`, the
+        blobs exactly as stored (compressed layers stay compressed). False when an image is
+        not in containerd (the caller falls back to the graph store's exporter).
+
+        moby: daemon/containerd/image_exporter.go ExportImage (containerd archive.Export)
+        """
+        import json as _json
+        import tarfile as _tarfile
+
+        from dockerlayers.containerd.images import NAMESPACE as NS
+        from dockerlayers.containerd.images import _normalize
+
+        svc = self.images
+        recs = []
+        for n in names:
+            try:
+                recs.append(svc.resolve(n))
+            except NotFound:
+                config = self.config_of(n)
+                found = self._records_of(config) if config else []
+                if not found:
+                    return False
+                recs.append(found[0])
+        blobs: dict[str, bytes] = {}
+        index, manifest_json = [], []
+        for n, rec in zip(names, recs):
+            manifest = svc.manifest(rec)
+            for d in [
+                rec.digest,
+                manifest["config"]["digest"],
+                *(x["digest"] for x in manifest["layers"]),
+            ]:
+                blobs[d] = self.containerd.content.read(NS, d)
+            if rec.media_type in ("application/vnd.oci.image.index.v1+json",):
+                for m in svc.read_json(rec.digest)["manifests"]:
+                    if self.containerd.local.exists(m["digest"]):
+                        blobs[m["digest"]] = self.containerd.content.read(NS, m["digest"])
+            named = not rec.name.startswith("moby-dangling@") and "@" not in n
+            ann = {}
+            tags = []
+            if named:
+                full = rec.name if n in (rec.digest, rec.digest[7:]) else _normalize(n)
+                ann = {
+                    "io.containerd.image.name": full,
+                    "org.opencontainers.image.ref.name": full.rsplit(":", 1)[1],
+                }
+                tags = [_familiar(full)]
+            entry = {"mediaType": rec.media_type, "digest": rec.digest, "size": rec.size}
+            if ann:
+                entry["annotations"] = ann
+            index.append(entry)
+            manifest_json.append(
+                {
+                    "Config": "blobs/sha256/" + manifest["config"]["digest"][7:],
+                    "RepoTags": tags,
+                    "Layers": ["blobs/sha256/" + x["digest"][7:] for x in manifest["layers"]],
+                }
+            )
+        files = {
+            "oci-layout": _json.dumps({"imageLayoutVersion": "1.0.0"}).encode(),
+            "index.json": _json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": index,
+                },
+                separators=(",", ":"),
+            ).encode(),
+            "manifest.json": _json.dumps(manifest_json, separators=(",", ":")).encode(),
+        }
+        with _tarfile.open(fileobj=out, mode="w", format=_tarfile.PAX_FORMAT) as tar:
+            for dname in ("blobs", "blobs/sha256"):
+                info = _tarfile.TarInfo(dname)
+                info.type, info.mode = _tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            for d in sorted(blobs):
+                info = _tarfile.TarInfo("blobs/sha256/" + d[7:])
+                info.size, info.mode = len(blobs[d]), 0o444
+                tar.addfile(info, io.BytesIO(blobs[d]))
+            for fname, data in files.items():
+                info = _tarfile.TarInfo(fname)
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+        return True
+
     def image_disk_usage(self) -> int:
         """`docker system df`'s LayersSize on the containerd store: the usage of every
         snapshot plus the size of every blob an image reaches (each counted once).
@@ -443,3 +533,11 @@ class ContainerdLayerStore(LayerStore):
 
     def driver_status(self) -> list[tuple[str, str]]:
         return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]
+
+
+def _familiar(full: str) -> str:
+    """docker.io/library/NAME:TAG -> NAME:TAG (as Docker prints RepoTags)."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if full.startswith(prefix):
+            return full[len(prefix) :]
+    return full

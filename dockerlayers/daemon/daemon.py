@@ -255,6 +255,7 @@ class Daemon:
                     cls = ContainerdImageService
                     kwargs["resolve_id"] = self.layer_store.config_of
                     cls.mirror_pulled = self.layer_store.mirror_pulled
+                    cls.export = self.layer_store.export
                 self._image_service = cls(
                     self.root,
                     self.layer_store,

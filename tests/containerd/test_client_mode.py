@@ -236,3 +236,29 @@ def test_commit_snapshot_hangs_on_init_as_in_docker29(client):
     c2 = client.containers.run(new, "cat /x", detach=True)
     client.clock.advance(1)
     assert c2.logs() == b"hi\n"
+
+
+def test_save_writes_docker29_layout_from_content(client, tmp_path):
+    import io
+    import tarfile
+
+    base = client.images.base()
+    data = b"".join(base.save(named=True))
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        names = t.getnames()
+        index = json.load(t.extractfile("index.json"))
+        mf = json.load(t.extractfile("manifest.json"))
+    assert {"oci-layout", "index.json", "manifest.json"} <= set(names)
+    (entry,) = index["manifests"]
+    assert entry["digest"] == base.id  # the image ID (manifest digest) is what is saved
+    assert entry["annotations"]["io.containerd.image.name"] == "docker.io/library/base:latest"
+    assert mf[0]["RepoTags"] == ["base:latest"]
+    imgs = client.daemon.layer_store.images
+    for d in imgs.ctrd.local.walk():  # the blobs as stored, compressed layers included
+        assert f"blobs/sha256/{d[7:]}" in names
+    other = DockerClient(seed=4, clock="virtual", mounts="user")
+    try:
+        other.images.load(data)
+        assert other.images.get("base:latest").tags == ["base:latest"]
+    finally:
+        other.close()
