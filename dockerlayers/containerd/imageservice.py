@@ -57,6 +57,29 @@ class ContainerdImageService(ImageService):
             return
         super().save(names, out, format, gzip_layers=gzip_layers)
 
+    #: set by the daemon: layer_store.import_archive (docker load into containerd)
+    import_archive: Callable[[bytes], None] | None = None
+
+    def load(self, data: Any) -> list[str]:
+        """`docker load` on the containerd store: an OCI-layout archive (Docker 25+'s save,
+        or `oci`) is imported into containerd as it is — blobs as in the archive, the image
+        ID its manifest digest — before the graph store loads it (interim).
+
+        moby: daemon/containerd/image_exporter.go LoadImage (containerd's Import)
+        """
+        import io as _io
+
+        if isinstance(data, str):
+            with open(data, "rb") as f:
+                raw = f.read()
+        elif isinstance(data, (bytes, bytearray)):
+            raw = bytes(data)
+        else:
+            raw = data.read()
+        if self.import_archive is not None:
+            self.import_archive(raw)
+        return super().load(_io.BytesIO(raw))
+
     #: set by the daemon: layer_store.mirror_pulled (what `docker pull` fetched, as fetched)
     mirror_pulled: Callable[..., None] | None = None
 

@@ -256,6 +256,7 @@ class Daemon:
                     kwargs["resolve_id"] = self.layer_store.config_of
                     cls.mirror_pulled = self.layer_store.mirror_pulled
                     cls.export = self.layer_store.export
+                    cls.import_archive = self.layer_store.import_archive
                 self._image_service = cls(
                     self.root,
                     self.layer_store,

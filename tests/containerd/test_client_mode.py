@@ -262,3 +262,17 @@ def test_save_writes_docker29_layout_from_content(client, tmp_path):
         assert other.images.get("base:latest").tags == ["base:latest"]
     finally:
         other.close()
+
+
+def test_load_of_an_oci_archive_keeps_its_manifest(client, base_oci):
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(base_oci)) as t:
+        index = json.load(t.extractfile("index.json"))
+    want = index["manifests"][0]["digest"]
+    client.images.load(base_oci)
+    img = client.images.get("base:latest")
+    assert img.id == want  # the archive's manifest digest (uncompressed layers kept as they are)
+    imgs = client.daemon.layer_store.images
+    assert [r.name for r in imgs.list()] == ["docker.io/library/base:latest"]
