@@ -56,6 +56,8 @@ class DockerClient:
     union; notebooks pin this), "kernel" (required).
     registry_mirrors, insecure_registries: as dockerd's daemon.json keys (which a root's
     `daemon.json` may also hold; these win).
+    storage: "graphdriver" (default) or "containerd" (Docker 29's containerd image store,
+    as dockerd's `features: {"containerd-snapshotter": true}`; also read from daemon.json).
     """
 
     def __init__(
@@ -67,13 +69,16 @@ class DockerClient:
         mounts: str = "auto",
         registry_mirrors: list[str] | None = None,
         insecure_registries: list[str] | None = None,
+        storage: str | None = None,
     ) -> None:
         self._temp_root = root is None
         if root is None:
             root = tempfile.mkdtemp(prefix="dockerlayers-")
         self.root = os.path.abspath(root)
         try:
-            self.daemon = Daemon(self.root, driver, seed=seed, clock=clock, mounts=mounts)
+            self.daemon = Daemon(
+                self.root, driver, seed=seed, clock=clock, mounts=mounts, storage=storage
+            )
         except BaseException:
             if self._temp_root:
                 shutil.rmtree(self.root, ignore_errors=True)

@@ -146,9 +146,12 @@ class Daemon:
         clock: Clock | str | None = None,
         mounts: str = "auto",
         image_service_factory: Callable[[Daemon], Any] | None = None,
+        storage: str | None = None,
     ) -> None:
         self.root = os.path.abspath(root)
         os.makedirs(self.root, mode=0o711, exist_ok=True)
+        #: "graphdriver" or "containerd" (dockerd's containerd-snapshotter feature)
+        self.storage = storage or _storage_from_daemon_json(self.root)
         #: held by every operation; a real-clock wait lets go of it while it sleeps
         self.lock = threading.RLock()
         #: how far a virtual clock moves per operation (0 freezes it between explicit
@@ -182,7 +185,18 @@ class Daemon:
             self.driver = new_driver(
                 driver, self.root, mounts=mounts, now=self.clock.now, ids=self.ids
             )
-            self.layer_store = LayerStore(self.root, self.driver, ids=self.ids)
+            if self.storage == "containerd":
+                from dockerlayers.containerd.layerstore import (
+                    ContainerdLayerStore,
+                    SnapshotterDriver,
+                )
+
+                self.driver = SnapshotterDriver(self.driver)
+                self.layer_store = ContainerdLayerStore(
+                    self.root, self.driver, ids=self.ids, now=self.clock.now, seed=seed
+                )
+            else:
+                self.layer_store = LayerStore(self.root, self.driver, ids=self.ids)
             self.repository = os.path.join(self.root, "containers")
             os.makedirs(self.repository, mode=0o710, exist_ok=True)
             self.runtime_dir = os.path.join(self.root, "runtime")
@@ -228,18 +242,32 @@ class Daemon:
             else:
                 from dockerlayers.image.service import ContainerUse, ImageService
 
-                self._image_service = ImageService(
+                kwargs: dict[str, Any] = {}
+                cls: Any = ImageService
+                if self.storage == "containerd":
+                    from dockerlayers.containerd.imageservice import ContainerdImageService
+
+                    cls = ContainerdImageService
+                    kwargs["resolve_id"] = self.layer_store.config_of
+                    cls.mirror_pulled = self.layer_store.mirror_pulled
+                    cls.export = self.layer_store.export
+                    cls.import_archive = self.layer_store.import_archive
+                self._image_service = cls(
                     self.root,
                     self.layer_store,
                     now_ns=lambda: unix_nanos(self.clock.now()),
                     container_uses=lambda image_id: [
                         ContainerUse(cid, running) for cid, running in self.image_users(image_id)
                     ],
-                    log_event=lambda id, ref, action: self.events.log(
-                        "image", action, ref or id, {"name": ref}
-                    ),
+                    log_event=self._image_event,
+                    **kwargs,
                 )
         return self._image_service
+
+    def _image_event(self, id: str, ref: str, action: str) -> None:
+        self.events.log("image", action, ref or id, {"name": ref})
+        if self.storage == "containerd" and self._image_service is not None:
+            self.layer_store.on_image_event(self._image_service, id, action)
 
     @image_service.setter
     def image_service(self, value: Any) -> None:
@@ -614,11 +642,19 @@ class Daemon:
     def base_image(self) -> str:
         """The built-in base image's ID, importing it on first use (same ID every time)."""
         with self.lock:
-            return daemon_images.base_image(self.image_service)
+            id = daemon_images.base_image(self.image_service)
+            if self.storage == "containerd":
+                self.layer_store.sync_image(self.image_service, id)
+            return id
 
     def image_inspect(self, ref: str) -> dict[str, Any]:
         with self.lock:
-            return daemon_images.image_inspect(self.image_service, ref, self.driver.name)
+            data = daemon_images.image_inspect(self.image_service, ref, self.driver.name)
+            if self.storage == "containerd":
+                from dockerlayers.containerd.imageservice import present_inspect
+
+                data = present_inspect(data, self.layer_store.manifest_of)
+            return data
 
     def build(
         self,
@@ -685,7 +721,12 @@ class Daemon:
     def images(self, all: bool = False, filters: Any = None) -> list[Any]:
         """`docker images [-a] [--filter ...]` (ImageSummary items)."""
         with self.locked():
-            return self.image_service.images(all=all, filters=filters)
+            summaries = self.image_service.images(all=all, filters=filters)
+            if self.storage == "containerd":
+                from dockerlayers.containerd.imageservice import present_summaries
+
+                summaries = present_summaries(summaries, self.layer_store.manifest_of)
+            return summaries
 
     def prune_images(self, filters: Any = None, all: bool = False) -> dict[str, Any]:
         """`docker image prune [-a]`; its `prune` event carries the space reclaimed."""
@@ -717,6 +758,19 @@ class Daemon:
             report = self.volumes.prune(self.volume_refs(), filters)
             self.events.log("volume", "prune", "", {"reclaimed": str(report["SpaceReclaimed"])})
             return report
+
+
+def _storage_from_daemon_json(root: str) -> str:
+    """`features: {"containerd-snapshotter": true}` in `<root>/daemon.json` -> "containerd".
+
+    moby: daemon/config (Features), daemon/daemon.go (UsesSnapshotter)
+    """
+    try:
+        with open(os.path.join(root, "daemon.json")) as f:
+            features = json.load(f).get("features") or {}
+    except (OSError, ValueError, AttributeError):
+        return "graphdriver"
+    return "containerd" if features.get("containerd-snapshotter") is True else "graphdriver"
 
 
 def _tuplify(value: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from dockerlayers.containerd.ids import shown_image_id
 from dockerlayers.daemon.volumes import _tree_size
 
 if TYPE_CHECKING:
@@ -25,6 +26,15 @@ def _chain_ids(img: Any) -> list[str]:
 
     diff_ids = list(img.rootfs.diff_ids) if img.rootfs is not None else []
     return [chain_id(diff_ids[: i + 1]) for i in range(len(diff_ids))]
+
+
+def _shown_size(daemon: Daemon, s: Any) -> int:
+    """Docker 29 (containerd store): content + unpacked; else the layers' size."""
+    if getattr(daemon, "storage", "graphdriver") == "containerd":
+        found = daemon.layer_store.manifest_of(s.id)
+        if found:
+            return found[1]["total"]
+    return s.size
 
 
 def system_disk_usage(daemon: Daemon) -> dict[str, Any]:
@@ -54,14 +64,14 @@ def system_disk_usage(daemon: Daemon) -> dict[str, Any]:
                 {
                     "Containers": n,
                     "Created": s.created,
-                    "Id": s.id,
+                    "Id": shown_image_id(daemon, s.id),
                     "Labels": s.labels,
                     "ParentId": s.parent_id,
                     "RepoDigests": s.repo_digests,
                     "RepoTags": s.repo_tags,
                     "SharedSize": shared,
-                    "Size": s.size,
-                    "VirtualSize": s.size,
+                    "Size": _shown_size(daemon, s),
+                    "VirtualSize": _shown_size(daemon, s),
                 }
             )
         # getLayerRefs: layers of tagged images and of untagged ones without children
@@ -71,6 +81,8 @@ def system_disk_usage(daemon: Daemon) -> dict[str, Any]:
                 continue
             referenced.update(_chain_ids(svc.image_store.get(id)))
         layers_size = sum(layer.diff_size() for ch, layer in layers.items() if ch in referenced)
+        if getattr(daemon, "storage", "graphdriver") == "containerd":
+            layers_size = daemon.layer_store.image_disk_usage()
         volumes = []
         for v in daemon.volumes.list():
             users = daemon.volume_users(v["Name"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container
+from dockerlayers.containerd.ids import shown_image_id
 from dockerlayers.daemon.volumes import inspect_mount
 from dockerlayers.errors import APIError
 from dockerlayers.process.clock import format_rfc3339nano
@@ -32,7 +33,7 @@ def inspect(daemon: Daemon, ref: str, size: bool = False) -> dict[str, Any]:
             "Path": c.path,
             "Args": list(c.args),
             "State": c.state.inspect(),
-            "Image": c.image,
+            "Image": shown_image_id(daemon, c.image),
             "ResolvConfPath": c.resolv_conf_path if started else "",
             "HostnamePath": c.hostname_path if started else "",
             "HostsPath": c.hosts_path if started else "",

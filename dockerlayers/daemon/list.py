@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container
+from dockerlayers.containerd.ids import shown_image_id
 from dockerlayers.daemon.volumes import inspect_mount
 from dockerlayers.errors import APIError, DockerException, InvalidParameter, NotFound
 from dockerlayers.filters import Args, InvalidFilter
@@ -90,7 +91,7 @@ def containers(
                 "Id": c.id,
                 "Names": [c.name],
                 "Image": refresh_image(daemon, c, image_ids),
-                "ImageID": c.image,
+                "ImageID": shown_image_id(daemon, c.image),
                 "Command": command_string(c),
                 "Created": int(c.created),
                 "Ports": [],

@@ -163,6 +163,7 @@ def _pull_tag(
     manifest_digest = "sha256:" + hashlib.sha256(raw).hexdigest()
     if ref.digest and ref.digest != manifest_digest:
         raise RegistryError(f"manifest verification failed for digest {ref.digest}")
+    top = (raw, mtype)  # what was asked for: a manifest, or a list (the image's target)
     if mtype in mf.LISTS:
         plat = mf.parse_platform(platform)
         entry = mf.select(json.loads(raw), plat)
@@ -178,8 +179,21 @@ def _pull_tag(
         image_id = config_digest
     else:
         image_id = _pull_layers(svc, s, ref, manifest, em)
+    on_pulled = getattr(svc, "on_pulled", None)
+    if on_pulled is not None:  # the containerd image store keeps the blobs as pulled
+
+        def fetch(dgst: str) -> bytes:
+            with _fetch_blob(s, ref, dgst, svc.layer_store.tmp_dir, None, "") as f:
+                return f.read()
+
+        on_pulled(image_id, familiar_name_tag(ref), top, (raw, mtype), fetch)
     em.message("Digest: " + manifest_digest)
     return image_id, _tag(svc, ref, image_id, manifest_digest)
+
+
+def familiar_name_tag(ref: Reference) -> str:
+    """`name:tag` (or `name@digest`) as containerd names the image (the full name)."""
+    return f"{ref.name}@{ref.digest}" if ref.digest and not ref.tag else f"{ref.name}:{ref.tag}"
 
 
 def _pull_layers(

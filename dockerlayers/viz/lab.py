@@ -82,6 +82,14 @@ class Panel(widgets.VBox):
             box.value = _pre(text, "#cf222e") if text else ""
 
 
+def _rw_name(rw: Any) -> str:
+    """How the RW layer is named: its mount-id (graph drivers) or its snapshot (containerd)."""
+    snapshot_id = getattr(getattr(rw, "layer", None), "snapshot_id", None)
+    if snapshot_id is not None:
+        return f"snapshot {short(rw.mount_id)} in snapshots/{snapshot_id()}"
+    return f"mount-id {short(rw.mount_id)}"
+
+
 class ContainerLab(Panel):
     """A lab bench for containers on one client (several containers at once).
 
@@ -342,7 +350,7 @@ class ContainerLab(Panel):
             rw = self.daemon.rw_layer(cid)
             rows.append(
                 f"{entry['Names'][0].lstrip('/'):<16} {short(cid)}  {entry['Status']:<28} "
-                f"mount-id {short(rw.mount_id)}  RW {human_size(entry['SizeRw'])}"
+                f"{_rw_name(rw)}  RW {human_size(entry['SizeRw'])}"
             )
         head = f"clock {format_time(int(round(now * 1e9)))}  driver {self.daemon.driver.name}"
         return "\n".join([head, *rows]) if rows else head + "\n(no containers)"

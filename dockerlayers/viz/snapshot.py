@@ -43,6 +43,8 @@ class Snapshot:
     root: str
     driver: str
     entries: dict[str, EntryState] = field(default_factory=dict)
+    #: containerd mode: the key of each overlayfs snapshot folder, by its N
+    snapshot_keys: dict[str, str] = field(default_factory=dict)
 
     def texts(self) -> dict[str, str]:
         return {p: e.text for p, e in self.entries.items() if e.text is not None}
@@ -87,6 +89,10 @@ def take_snapshot(client: Any) -> Snapshot:
         except Exception:
             continue
     snap = Snapshot(root, daemon.driver.name)
+    if getattr(daemon, "storage", "graphdriver") == "containerd":
+        sn = daemon.layer_store.images.sn
+        for info in sn.walk("moby"):
+            snap.snapshot_keys[sn.snapshot_id("moby", info.name)] = info.name
     entries = snap.entries
     stack = [root]
     while stack:

@@ -589,9 +589,10 @@ def build_trace(
     events: list[dict[str, Any]],
     classifier: Classifier,
     error: str | None = None,
+    recipes: dict[str, list[StepSpec]] | None = None,
 ) -> Trace:
     """Attach each change and event to the first step of `verb`'s recipe that claims it."""
-    specs = RECIPES.get(verb, [S(0, action, always=True)])
+    specs = (RECIPES if recipes is None else recipes).get(verb, [S(0, action, always=True)])
     if error is not None:
         # refused: nothing of the recipe ran; list whatever was written anyway
         specs = [S(0, specs[0].function + ": refused")]
@@ -655,6 +656,12 @@ def trace_between(
     """The trace of one action from snapshots taken around it and the events it logged."""
     from dockerlayers.viz.snapshot import diff_snapshots
 
+    if after.snapshot_keys or before.snapshot_keys:  # the containerd image store
+        from dockerlayers.viz import trace_containerd as c8d
+
+        classifier: Classifier = c8d.ContainerdClassifier(after.driver, before, after)
+        changes = diff_snapshots(before, after)
+        return build_trace(action, verb, changes, events, classifier, error, c8d.RECIPES)
     classifier = Classifier(after.driver, before, after)
     return build_trace(action, verb, diff_snapshots(before, after), events, classifier, error)
 

@@ -24,6 +24,8 @@ from tests.notebooks._util import NOTEBOOKS, REPO, free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOK = "03-restart-keeps-the-rw-layer.ipynb"
+#: notebook 10 has the same panel on the containerd image store
+NOTEBOOK_C8D = "10-docker-29-containerd-image-store.ipynb"
 APP = "app-containerlab.ipynb"  # what the README's Voila badge opens
 ARGS = [
     "--headless",
@@ -53,7 +55,7 @@ def workdir(tmp_path):
     _need("playwright")
     work = tmp_path / "nb"
     work.mkdir()
-    for name in (NOTEBOOK, APP):  # autosave rewrites the copies, not ours
+    for name in (NOTEBOOK, NOTEBOOK_C8D, APP):  # autosave rewrites the copies, not ours
         shutil.copy(NOTEBOOKS / name, work / name)
     env = dict(os.environ)
     home = tmp_path / "home"
@@ -179,15 +181,21 @@ def _drive_lab(page, timeout_ms=60_000):
 
 
 def _mount_id(status_text):
+    """The RW layer's name on the status line: its mount-id, or (containerd store) its
+    snapshot key and `snapshots/<N>`."""
     m = re.search(r"browser\s+\w+\s+.*?mount-id (\w+)", status_text)
-    return m.group(1) if m else None
+    if m:
+        return m.group(1)
+    m = re.search(r"browser\s+\w+\s+.*?snapshot (\w+) in (snapshots/\d+)", status_text)
+    return m.groups() if m else None
 
 
 def _launch(p):
     return p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
 
-def test_jupyterlab_container_lab_restart_keeps_the_file(workdir):
+@pytest.mark.parametrize("notebook", [NOTEBOOK, NOTEBOOK_C8D], ids=["03", "10"])
+def test_jupyterlab_container_lab_restart_keeps_the_file(workdir, notebook):
     _need("jupyterlab")
     from playwright.sync_api import sync_playwright
 
@@ -217,7 +225,7 @@ def test_jupyterlab_container_lab_restart_keeps_the_file(workdir):
         with sync_playwright() as p:
             browser = _launch(p)
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}")
+            page.goto(f"http://127.0.0.1:{port}/lab/tree/{notebook}")
             page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
                 timeout=90_000
             )

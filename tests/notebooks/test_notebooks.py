@@ -17,8 +17,8 @@ from tests.notebooks._util import NOTEBOOKS, REPO, notebook_paths
 
 nbformat = pytest.importorskip("nbformat")
 
-# the series, then the ContainerLab app (10, the containerd store, is being written)
-EXPECTED = [f"{i:02d}" for i in range(10)] + ["11"] + ["ap"]
+# the series, then the ContainerLab app
+EXPECTED = [f"{i:02d}" for i in range(12)] + ["ap"]
 #: notebooks that pull from a registry: offline they start Debian's `docker-registry`
 REGISTRY_NOTEBOOKS = {"11"}
 

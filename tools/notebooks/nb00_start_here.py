@@ -34,6 +34,7 @@ CELLS = [
         | 07 | [The container lifecycle](07-container-lifecycle.ipynb) | Why does stop take 10 s? Exit 137? Daemon restarts? |
         | 08 | [Look inside an image](08-look-inside-an-image.ipynb) | My deleted secret is still in the image? |
         | 09 | [Volumes vs the read-write layer](09-volumes-vs-the-rw-layer.ipynb) | Commit or volume? Why is `/data` not in `docker diff`? |
+        | 10 | [Docker 29: the containerd image store](10-docker-29-containerd-image-store.ipynb) | No `overlay2/` on my new install: where is my container's data? |
         | 11 | [Pull a real image and look inside](11-pull-a-real-image.ipynb) | What does `docker pull` fetch? Which layer holds which file? Why `Already exists`? |
 
         Read 01 → 03 in order for the central claim; the others stand alone.
@@ -119,7 +120,7 @@ CELLS = [
           containerd snapshots. The lesson is the same — restart keeps the container's
           read-write layer, `rm` deletes it — but the folders have other names. Check yours
           with `docker info -f '{{ .DriverStatus }}'` (`io.containerd.snapshotter.v1` means the
-          containerd store).
+          containerd store). Notebook 10 walks through it on the model's containerd mode.
 
         ## Where things are
 

@@ -202,6 +202,7 @@ CELLS = [
         )
         + """
 
+        Next: [10 · Docker 29: the containerd image store](10-docker-29-containerd-image-store.ipynb).
         Back to the start: [00 · Start here](00-start-here.ipynb).
         """
     ),

@@ -1,0 +1,17 @@
+"""Which image ID a client sees: Docker 29's rule in the containerd mode, cheap to import.
+
+moby: daemon/containerd/image.go (image.ID(img.Target.Digest))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def shown_image_id(daemon: Any, config_id: str) -> str:
+    """The image ID a client sees for the daemon's internal image ID (Docker 29: the
+    manifest digest in the containerd mode; the config digest otherwise)."""
+    if getattr(daemon, "storage", "graphdriver") != "containerd" or not config_id:
+        return config_id
+    found = daemon.layer_store.manifest_of(config_id)
+    return found[0] if found else config_id

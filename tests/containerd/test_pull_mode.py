@@ -1,0 +1,62 @@
+"""`docker pull` on the containerd store, against a real registry (docker-registry)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+
+import pytest
+
+from dockerlayers import DockerClient
+from tests.distribution.conftest import registry, repo  # noqa: F401  (fixtures)
+
+NS = "moby"
+
+
+@pytest.fixture
+def pusher(tmp_path):
+    c = DockerClient(root=str(tmp_path / "other"), seed=6, clock="virtual", mounts="user")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def client(tmp_path):
+    c = DockerClient(
+        root=str(tmp_path / "root"), seed=5, clock="virtual", mounts="user", storage="containerd"
+    )
+    yield c
+    c.close()
+
+
+def test_pull_keeps_the_registry_manifest_and_blobs(client, pusher, repo):  # noqa: F811
+    base = pusher.images.base()
+    ct = pusher.containers.run(base, ["sh", "-c", "echo x > /made"], detach=True)
+    ct.wait()
+    ct.commit(repo, "1")
+    list(pusher.images.push(repo, "1", stream=True, decode=True))
+    host, _, path = repo.partition("/")
+    req = urllib.request.Request(
+        f"http://{host}/v2/{path}/manifests/1",
+        headers={
+            "Accept": "application/vnd.docker.distribution.manifest.v2+json,"
+            "application/vnd.oci.image.manifest.v1+json"
+        },
+    )
+    with urllib.request.urlopen(req) as r:
+        raw = r.read()
+    registry_digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    pulled = client.images.pull(repo, tag="1")
+    assert pulled.id == registry_digest  # Docker 29: the image ID is the pulled manifest's digest
+    imgs = client.daemon.layer_store.images
+    rec = imgs.get(f"{repo}:1")
+    assert rec.digest == registry_digest
+    manifest = json.loads(raw)
+    for layer in manifest["layers"]:  # stored exactly as pulled (compressed)
+        assert imgs.ctrd.local.exists(layer["digest"])
+        assert imgs.ctrd.local.size(layer["digest"]) == layer["size"]
+    labels = imgs.ctrd.content.info(NS, registry_digest).labels
+    assert labels["containerd.io/gc.ref.content.config"] == manifest["config"]["digest"]
+    assert imgs.is_unpacked(rec)
+    assert [r.name for r in imgs.list()] == [f"{repo}:1"]  # no re-exported copy beside it
