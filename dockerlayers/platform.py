@@ -245,3 +245,23 @@ def nlink(st: os.stat_result) -> int:
         return st.st_nlink
     key = (st.st_dev, st.st_ino)
     return _link_count.get(_link_canon.get(key, key), st.st_nlink)
+
+
+@functools.cache
+def _blocks_are_512_units() -> bool:
+    """Whether `st_blocks` counts 512-byte units, as POSIX says (Linux file systems do).
+    Emscripten's MEMFS (Pyodide) counts `st_blksize` blocks there: a 5000-byte file shows 2."""
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "probe")
+        with open(p, "wb") as f:
+            f.write(b"x" * 5000)
+        return os.lstat(p).st_blocks * 512 >= 5000
+
+
+def allocated_bytes(st: os.stat_result) -> int:
+    """The bytes a file takes on disk (`du`'s figure): `st_blocks` x 512, or where the file
+    system counts whole blocks in `st_blocks`, those blocks (symlinks: none, as ext4's fast
+    symlinks), so the figure is the one a 4 KiB-block file system gives."""
+    if _blocks_are_512_units():
+        return st.st_blocks * 512
+    return 0 if stat.S_ISLNK(st.st_mode) else st.st_blocks * st.st_blksize

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 
+from dockerlayers import platform
 from dockerlayers.containerd.snapshots import (
     KIND_ACTIVE,
     KIND_VIEW,
@@ -44,10 +45,12 @@ def disk_usage(path: str) -> Usage:
                 st = os.lstat(name)
             except OSError:
                 continue
-            if (st.st_dev, st.st_ino) in seen:
+            # a hard link counted once (also where the model keeps the links: Pyodide)
+            key = platform.hard_link_key(st) or (st.st_dev, st.st_ino)
+            if key in seen:
                 continue
-            seen.add((st.st_dev, st.st_ino))
-            size += st.st_blocks * 512
+            seen.add(key)
+            size += platform.allocated_bytes(st)
     return Usage(inodes=len(seen), size=size)
 
 
