@@ -172,7 +172,10 @@ def chmod(path: str, mode: int) -> None:
     os.chmod(path, host)
     uid, gid, _ = _stored(path, st)
     try:
-        _write(path, os.lstat(path), uid, gid, None if host == mode else mode)
+        # setuid/setgid are kept in the record too: the host kernel drops them from the
+        # file when its unprivileged owner writes it, where the container's root keeps them
+        keep = host == mode and not mode & (stat.S_ISUID | stat.S_ISGID)
+        _write(path, os.lstat(path), uid, gid, None if keep else mode)
     except OSError as e:
         if e.errno not in _UNSUPPORTED:
             raise

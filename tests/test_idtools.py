@@ -142,6 +142,8 @@ def _story(top: str, ops) -> dict[str, list[int]]:
 @given(ops=_ops)
 # chown clears setuid as the kernel's does, root included (found by this test)
 @example(ops=[("chmod", "f", 0o4755), ("chown", "f", 0, 0)])
+# a write keeps it (the container's root has CAP_FSETID; the host user's write does not)
+@example(ops=[("chmod", "f", 0o4755), ("write", "f")])
 def test_root_and_an_unprivileged_user_see_the_same_owners(ops):
     """Any sequence of chown/chmod/rename/remove/symlink/write: the owners and modes the
     container sees (and what succeeds: root is not stopped by a 0500 folder) are the same
