@@ -239,3 +239,12 @@ def test_from_env_reads_the_root(tmp_path, monkeypatch):
         assert c.root == str(tmp_path / "root")
     finally:
         c.close()
+
+
+def test_create_refuses_run_only_options_as_docker_py(client):
+    """docker-py's create(): `remove`, `stdout`, `stderr` belong to run() only."""
+    base = client.images.base()
+    for kw in ({"remove": True}, {"stdout": False}, {"stderr": True}):
+        with pytest.raises(TypeError, match="^run\\(\\) got an unexpected keyword argument"):
+            client.containers.create(base, ["true"], **kw)
+    client.containers.create(base, ["true"], detach=True)  # a create option, ignored

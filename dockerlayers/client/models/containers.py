@@ -375,10 +375,9 @@ class ContainerCollection(Collection):
         for what the model acts on and what it records)."""
         if isinstance(image, Image):
             image = image.id
+        # `detach` is one of docker-py's create options (ignored); `remove`, `stdout` and
+        # `stderr` are run()'s only: here they are docker-py's TypeError
         kwargs.pop("detach", None)
-        kwargs.pop("stdout", None)
-        kwargs.pop("stderr", None)
-        kwargs.pop("remove", None)
         create_kw, host_kw = split_run_kwargs(kwargs)
         hc = host_config(**{k: v for k, v in host_kw.items() if k != "version"})
         env = create_kw.get("environment")
