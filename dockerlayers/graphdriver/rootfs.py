@@ -137,7 +137,50 @@ class _FileProxy:
         return getattr(self._raw, name)
 
 
-class RootFS:
+class StatQueries:
+    """`exists`, `lexists`, `isdir`, `isfile`, `islink` from a view's own `stat`/`lstat`
+    (os.path's answers: any OSError is False), for every view of a container's files."""
+
+    def stat(self, path: str) -> os.stat_result:
+        raise NotImplementedError
+
+    def lstat(self, path: str) -> os.stat_result:
+        raise NotImplementedError
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.stat(path)
+            return True
+        except OSError:
+            return False
+
+    def lexists(self, path: str) -> bool:
+        try:
+            self.lstat(path)
+            return True
+        except OSError:
+            return False
+
+    def isdir(self, path: str) -> bool:
+        try:
+            return stat.S_ISDIR(self.stat(path).st_mode)
+        except OSError:
+            return False
+
+    def isfile(self, path: str) -> bool:
+        try:
+            return stat.S_ISREG(self.stat(path).st_mode)
+        except OSError:
+            return False
+
+    def islink(self, path: str) -> bool:
+        try:
+            return stat.S_ISLNK(self.lstat(path).st_mode)
+        except OSError:
+            return False
+
+
+class RootFS(StatQueries):
     """The merged view of a container's (or a layer's) files.
 
     `path` is the host folder holding the merged view when one exists (a vfs layer, a base
@@ -290,38 +333,6 @@ class RootFS:
 
     def stat(self, path: str) -> os.stat_result:
         return self._existing(path, follow=True)[1]
-
-    def exists(self, path: str) -> bool:
-        try:
-            self.stat(path)
-            return True
-        except OSError:
-            return False
-
-    def lexists(self, path: str) -> bool:
-        try:
-            self.lstat(path)
-            return True
-        except OSError:
-            return False
-
-    def isdir(self, path: str) -> bool:
-        try:
-            return stat.S_ISDIR(self.stat(path).st_mode)
-        except OSError:
-            return False
-
-    def isfile(self, path: str) -> bool:
-        try:
-            return stat.S_ISREG(self.stat(path).st_mode)
-        except OSError:
-            return False
-
-    def islink(self, path: str) -> bool:
-        try:
-            return stat.S_ISLNK(self.lstat(path).st_mode)
-        except OSError:
-            return False
 
     def readlink(self, path: str) -> str:
         p, st = self._existing(path, follow=False)

@@ -28,6 +28,8 @@ import stat
 from collections.abc import Iterator
 from typing import IO, Any
 
+from dockerlayers.graphdriver.rootfs import StatQueries
+
 R, W, X = 4, 2, 1
 
 
@@ -54,7 +56,7 @@ def permitted(st: os.stat_result, uid: int, groups: list[int], want: int) -> boo
     return bits & want == want
 
 
-class AsUser:
+class AsUser(StatQueries):
     """`fs` (a RootFS) as the process `uid`:`gid` (with `groups`) sees it."""
 
     def __init__(self, fs: Any, uid: int, gid: int, groups: list[int] | None = None) -> None:
@@ -131,38 +133,6 @@ class AsUser:
     def stat(self, path: str) -> os.stat_result:
         self._search(path)
         return self.fs.stat(path)
-
-    def exists(self, path: str) -> bool:
-        try:
-            self.stat(path)
-            return True
-        except OSError:
-            return False
-
-    def lexists(self, path: str) -> bool:
-        try:
-            self.lstat(path)
-            return True
-        except OSError:
-            return False
-
-    def isdir(self, path: str) -> bool:
-        try:
-            return stat.S_ISDIR(self.stat(path).st_mode)
-        except OSError:
-            return False
-
-    def isfile(self, path: str) -> bool:
-        try:
-            return stat.S_ISREG(self.stat(path).st_mode)
-        except OSError:
-            return False
-
-    def islink(self, path: str) -> bool:
-        try:
-            return stat.S_ISLNK(self.lstat(path).st_mode)
-        except OSError:
-            return False
 
     def readlink(self, path: str) -> str:
         self._search(path, follow=False)
