@@ -235,10 +235,17 @@ class APIClient:
         decode: bool = False,
         **kw: Any,
     ) -> Any:
-        """docker-py: docker/api/image.py ImageApiMixin.push"""
-        from dockerlayers.client.models.images import registry_config
+        """The Engine API's output of `docker push` (a string, or with `stream` its lines;
+        dicts with `decode`); errors come inside it. A tag in `repository` counts when
+        `tag` is not given.
+
+        docker-py: docker/api/image.py ImageApiMixin.push
+        """
+        from dockerlayers.client.models.images import parse_repository_tag, registry_config
         from dockerlayers.distribution import service
 
+        if not tag:
+            repository, tag = parse_repository_tag(repository)
         return service.sdk_push(
             self._daemon.image_service,
             repository,

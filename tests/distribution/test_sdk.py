@@ -82,3 +82,11 @@ def test_cli_run_pulls_a_missing_image_from_its_registry(other, repo, tmp_path):
     assert lines[0] == f"Unable to find image '{repo}:1' locally"
     assert lines[1] == f"1: Pulling from {repo.split('/', 1)[1]}"
     assert lines[-1] == f"Status: Downloaded newer image for {repo}:1"
+
+
+def test_push_takes_the_tag_from_the_repository(client, other, repo):
+    """docker-py's api.push: `push("repo:tag")` pushes that tag (parse_repository_tag)."""
+    image_id = _image_with_a_file(other, f"{repo}:t")
+    out = other.api.push(f"{repo}:t", stream=True, decode=True)
+    assert list(out)[-1]["aux"]["Tag"] == "t"
+    assert client.images.pull(repo, tag="t").id == image_id

@@ -189,18 +189,7 @@ class ImageCollection(Collection):
 
         docker-py: docker/models/images.py ImageCollection.push (api/image.py push)
         """
-        from dockerlayers.distribution import service
-
-        repository, image_tag = parse_repository_tag(repository)
-        return service.sdk_push(
-            self._daemon.image_service,
-            repository,
-            tag or image_tag,
-            stream=stream,
-            decode=decode,
-            config=registry_config(self._daemon),
-            credentials=self.client.api.credentials_for(repository),
-        )
+        return self.client.api.push(repository, tag, stream=stream, decode=decode, **kwargs)
 
     def import_image(
         self,
