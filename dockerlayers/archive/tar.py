@@ -159,28 +159,6 @@ def _security_capability(path: str) -> bytes | None:
     return cap
 
 
-# Go archive/tar common.go: the file-type bits of a header's mode (c_ISDIR ...).
-_C_ISDIR, _C_ISFIFO, _C_ISREG, _C_ISLNK = 0o40000, 0o10000, 0o100000, 0o120000
-_C_ISBLK, _C_ISCHR = 0o60000, 0o20000
-
-
-def _go_type_bits(m: int) -> int:
-    """moby: pkg/archive/archive.go fillGo18FileTypeBits"""
-    if stat.S_ISREG(m):
-        return _C_ISREG
-    if stat.S_ISDIR(m):
-        return _C_ISDIR
-    if stat.S_ISLNK(m):
-        return _C_ISLNK
-    if stat.S_ISCHR(m):
-        return _C_ISCHR
-    if stat.S_ISBLK(m):
-        return _C_ISBLK
-    if stat.S_ISFIFO(m):
-        return _C_ISFIFO
-    return 0
-
-
 def host_user_name(uid: int) -> str:
     """The `uname` Go's FileInfoHeader finds for `uid` in the engine host's user database.
 
@@ -211,7 +189,9 @@ def file_info_header(path: str, name: str, st: os.stat_result) -> TarHeader | No
     m = st.st_mode
     hdr = TarHeader(
         name=name,
-        mode=stat.S_IMODE(m) | _go_type_bits(m),
+        # permission bits and the type bits fillGo18FileTypeBits puts back: Go's c_IS*
+        # constants are Linux's S_IF* values, so the mode is st_mode itself
+        mode=m,
         uid=st.st_uid,
         gid=st.st_gid,
         uname=host_user_name(st.st_uid),
