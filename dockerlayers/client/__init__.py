@@ -203,17 +203,6 @@ class DockerClient:
         self.daemon.detach()
 
 
-def _tree_size(path: str) -> int:
-    total = 0
-    for top, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(top, f)).st_size
-            except OSError:
-                pass
-    return total
-
-
 def from_env(
     version: str | None = None,
     timeout: int | None = None,
