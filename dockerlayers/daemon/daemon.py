@@ -541,7 +541,7 @@ class Daemon:
     ) -> bytes:
         return logs.container_logs(self, ref, stdout, stderr, timestamps, tail, since, until)
 
-    def log_messages(self, ref: str, **kwargs: Any) -> list[dict[str, str]]:
+    def log_messages(self, ref: str, **kwargs: Any) -> Iterator[dict[str, str]]:
         """The log's messages with their streams (`docker logs` splits them itself)."""
         return logs.log_messages(self, ref, **kwargs)
 

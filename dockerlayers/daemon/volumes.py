@@ -365,8 +365,3 @@ def inspect_mount(mp: dict[str, Any]) -> dict[str, Any]:
         }
     )
     return out
-
-
-def _label_match(labels: dict[str, str], spec: str) -> bool:
-    key, eq, value = spec.partition("=")
-    return key in labels and (not eq or labels[key] == value)
