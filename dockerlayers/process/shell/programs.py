@@ -16,8 +16,23 @@ from dockerlayers.graphdriver.rootfs import WouldBlock
 from ..applets import APPLET_NAMES, APPLETS, SHELLS
 from ..applets.context import AppletContext, Block, Exec
 from ..resolve import abspath, identify, shell_find
-from .core import MachineCore
+from .core import BrokenPipe, MachineCore, PipeOverrun, overrun_message
 from .state import Fds, Frame, Job, Role
+
+
+#: Where an applet run by name alone comes from: busybox runs itself again (its
+#: bb_busybox_exec_path), not a file in the container's PATH.
+SELF_EXE = "/proc/self/exe"
+
+
+def find_command(rootfs, name: str, path_var: str | None, cwd: str) -> tuple[str | None, int, str]:
+    """The program a command name means to Debian's busybox (FEATURE_SH_STANDALONE and
+    PREFER_APPLETS): a name without `/` that is an applet is that applet whatever PATH
+    holds (ash's find_command, BB_EXECVP of env and xargs); otherwise ash's PATH search.
+    Returns (path, 0, "") — SELF_EXE for an applet — or (None, 127|126, why)."""
+    if "/" not in name and name in APPLET_NAMES:
+        return SELF_EXE, 0, ""
+    return shell_find(rootfs, name, path_var, cwd)
 
 
 def applet_context(
@@ -35,6 +50,9 @@ def applet_context(
         pid=m.state["pid"],
         stdin=lambda: m.read_all(fds),
         write=lambda fd, data: m.write(fds, fd, data),
+        read=lambda n: m.read_upto(fds, n),
+        readline=lambda: m.read_line(fds),
+        pipe_out=m.pipe_out(fds),
         kill=lambda pid, sig: m.kill(job, pid, sig),
         uid=m.state["user"]["uid"],
         gid=m.state["user"]["gid"],
@@ -94,11 +112,16 @@ def run_program(
         # a refusal an applet does not word itself: busybox's bb_perror_msg form
         ctx.error(f"{e.filename}: {e.strerror}" if e.filename else str(e.strerror))
         return 1
+    except BrokenPipe:
+        return 141  # SIGPIPE: its reader will never read more (see core.PIPE_BOUND)
+    except PipeOverrun:
+        ctx.err(overrun_message(name))
+        return 1
     if isinstance(result, Block):
         job["block"] = {"until": max(result.until, job["t"])}
         return "blocked"
     if isinstance(result, Exec):
-        found, code, why = shell_find(m.rootfs, result.argv[0], result.env.get("PATH"), cwd)
+        found, code, why = find_command(m.rootfs, result.argv[0], result.env.get("PATH"), cwd)
         if found is None:
             why = "No such file or directory" if code == 127 else why
             ctx.error(f"can't execute '{result.argv[0]}': {why}")
@@ -207,4 +230,11 @@ def start_argv(
     m.push_frame(job, "prog", -1, 0, None, fds, argv=argv, path=path, env=env, cwd=cwd)
 
 
-__all__ = ["applet_context", "run_program", "start_argv", "start_shell"]
+__all__ = [
+    "SELF_EXE",
+    "applet_context",
+    "find_command",
+    "run_program",
+    "start_argv",
+    "start_shell",
+]

@@ -61,9 +61,20 @@ Fd = NullFd | OutFd | BufFd | DataFd | FileFd
 Fds = dict[str, Fd]
 
 
-class Buf(TypedDict):
+class _BufData(TypedDict):
     data: str
     pos: int  # how much of `data` has been read
+
+
+class Buf(_BufData, total=False):
+    pipe: bool  # a pipe stage's output: bounded (core.PIPE_BOUND)
+    cut: bool  # its writer was stopped at the bound: `data` is a prefix of its output
+
+
+class CutItem(TypedDict):
+    """A pipe stage's output whose writer was stopped at the bound (see core.PIPE_BOUND)."""
+
+    cut: str
 
 
 # -- the value stack of a frame ---------------------------------------------------------------
@@ -82,7 +93,7 @@ class ForItem(TypedDict):
 
 
 #: Strings are expanded `$(...)` results, a pipe stage's output, a `case` word.
-StackItem = str | LoopItem | ForItem
+StackItem = str | LoopItem | ForItem | CutItem
 
 
 # -- shells -----------------------------------------------------------------------------------
@@ -327,6 +338,7 @@ __all__ = [
     "STATE_VERSION",
     "Buf",
     "BufFd",
+    "CutItem",
     "DataFd",
     "Fd",
     "Fds",
