@@ -44,6 +44,8 @@ class AppletContext:
     readline: Callable[[], str | None] = field(default=lambda: None)
     #: stdout is a pipe to a later stage: an endless writer is stopped there (SIGPIPE).
     pipe_out: bool = False
+    #: The container's processes as `ps` sees them (shell/ptable.py rows).
+    procs: Callable[[], list] = field(default=lambda: [])
 
     @property
     def fs(self):  # noqa: ANN201 - a RootFS

@@ -343,7 +343,7 @@ def grep(ctx: AppletContext, argv: list[str]) -> int:
         else:
             files.append(a)
     if not patterns:
-        usage(ctx, "grep [-vcqiFEnlxw] [-e PATTERN]... PATTERN [FILE]...")
+        usage(ctx)
         return 2
     flags = re.I if "i" in opts else 0
     regs = []
@@ -430,7 +430,7 @@ def seq(ctx: AppletContext, argv: list[str]) -> int:
         ctx.error(f"invalid number '{str(err).split()[-1].strip(chr(39))}'")
         return 1
     if not 1 <= len(nums) <= 3:
-        usage(ctx, "seq [-w] [-s SEP] [FIRST [INC]] LAST")
+        usage(ctx)
         return 1
     first, inc, last = (
         (1, 1, nums[0]) if len(nums) == 1 else (nums[0], 1, nums[1]) if len(nums) == 2 else nums
@@ -458,7 +458,7 @@ def seq(ctx: AppletContext, argv: list[str]) -> int:
 @applet("basename")
 def basename(ctx: AppletContext, argv: list[str]) -> int:
     if len(argv) < 2:
-        usage(ctx, "basename FILE [SUFFIX]")
+        usage(ctx)
         return 1
     path = argv[1].rstrip("/") or "/"
     name = posixpath.basename(path) or "/"
@@ -471,7 +471,7 @@ def basename(ctx: AppletContext, argv: list[str]) -> int:
 @applet("dirname")
 def dirname(ctx: AppletContext, argv: list[str]) -> int:
     if len(argv) < 2:
-        usage(ctx, "dirname FILENAME")
+        usage(ctx)
         return 1
     path = argv[1].rstrip("/") or "/"
     d = posixpath.dirname(path).rstrip("/") or ("/" if path.startswith("/") else ".")

@@ -62,6 +62,10 @@ def overrun_message(name: str) -> str:
 class MachineCore:
     """A process's state and the primitives on it; `rootfs` and `output` are not persisted."""
 
+    #: The container's other processes for `ps` (an exec sees PID 1): rows as
+    #: ptable.rows gives them; not part of the state.
+    peers: Callable[[], list[Any]] | None = None
+
     def __init__(self, state: State, rootfs: Any, output: Output) -> None:
         self.state = state
         user = state.get("user")

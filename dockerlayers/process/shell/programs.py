@@ -16,6 +16,7 @@ from dockerlayers.graphdriver.rootfs import WouldBlock
 from ..applets import APPLET_NAMES, APPLETS, SHELLS
 from ..applets.context import AppletContext, Block, Exec
 from ..resolve import abspath, identify, shell_find
+from .ptable import exec_last, fork_pid, table
 from .core import BrokenPipe, MachineCore, PipeOverrun, overrun_message
 from .state import Fds, Frame, Job, Role
 
@@ -36,9 +37,15 @@ def find_command(rootfs, name: str, path_var: str | None, cwd: str) -> tuple[str
 
 
 def applet_context(
-    m: MachineCore, job: Job, frame: Frame, name: str, env: dict[str, str], cwd: str
+    m: MachineCore,
+    job: Job,
+    frame: Frame,
+    name: str,
+    env: dict[str, str],
+    cwd: str,
+    argv: list[str] | None = None,
 ) -> AppletContext:
-    """What applet `name` sees when `frame` runs it at the job's time."""
+    """What applet `name` (run as `argv`) sees when `frame` runs it at the job's time."""
     fds = frame["fds"]
     return AppletContext(
         name=name,
@@ -53,6 +60,7 @@ def applet_context(
         read=lambda n: m.read_upto(fds, n),
         readline=lambda: m.read_line(fds),
         pipe_out=m.pipe_out(fds),
+        procs=lambda: table(m, job, frame, argv or [name]),
         kill=lambda pid, sig: m.kill(job, pid, sig),
         uid=m.state["user"]["uid"],
         gid=m.state["user"]["gid"],
@@ -101,7 +109,7 @@ def run_program(
     name = kind[1]
     if name in SHELLS:
         return start_shell(m, job, frame["fds"], argv, env, cwd, "sub")
-    ctx = applet_context(m, job, frame, name, env, cwd)
+    ctx = applet_context(m, job, frame, name, env, cwd, argv)
     try:
         result = APPLETS[name](ctx, argv)
     except WouldBlock:
@@ -118,7 +126,9 @@ def run_program(
         ctx.err(overrun_message(name))
         return 1
     if isinstance(result, Block):
-        job["block"] = {"until": max(result.until, job["t"])}
+        # a shell's child unless the shell runs it in its own place (ptable.exec_last)
+        child = None if exec_last(m, job, frame) else fork_pid(m)
+        job["block"] = {"until": max(result.until, job["t"]), "argv": list(argv), "child": child}
         return "blocked"
     if isinstance(result, Exec):
         found, code, why = find_command(m.rootfs, result.argv[0], result.env.get("PATH"), cwd)

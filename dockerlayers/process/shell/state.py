@@ -224,9 +224,14 @@ _FRAME_DEFAULTS = new_frame("shell", 0, 0, None, {})
 
 
 # -- jobs -------------------------------------------------------------------------------------
-@final  # so that `"until" in block` tells the two blocks apart
-class SleepBlock(TypedDict):
+class _SleepUntil(TypedDict):
     until: float  # `sleep` returns at this time (inf: `sleep infinity`)
+
+
+@final  # so that `"until" in block` tells the two blocks apart
+class SleepBlock(_SleepUntil, total=False):
+    argv: list[str]  # the program blocked (what `ps` shows for it)
+    child: int | None  # its pid when it runs as a child of the shell (a fork), else None
 
 
 @final
@@ -269,7 +274,7 @@ class Cred(TypedDict):
 ROOT_CRED: Cred = {"uid": 0, "gid": 0, "groups": [0]}
 
 
-class State(TypedDict):
+class _StateBase(TypedDict):
     version: int
     pid: int
     hostname: str
@@ -286,6 +291,10 @@ class State(TypedDict):
     pending: list[int]  # signals caught, their traps not run yet
     t: float  # the latest time the process was run at
     user: Cred  # uid, gid and groups the process runs as
+
+
+class State(_StateBase, total=False):
+    argv: list[str]  # the command line it was started with (what `ps` shows)
 
 
 def new_state(pid: int, hostname: str, now: float, user: Cred | None = None) -> State:
