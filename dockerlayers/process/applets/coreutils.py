@@ -33,14 +33,14 @@ def _lines(data: bytes) -> list[str]:
     return text.split("\n")[:-1] if text.endswith("\n") else (text.split("\n") if text else [])
 
 
-def _read_files(ctx: AppletContext, files: list[str]) -> tuple[bytes, int]:
+def _read_files(ctx: AppletContext, files: list[str], cant_open: bool = False) -> tuple[bytes, int]:
     """All input files (stdin if none) as one stream; (data, status) with busybox's
-    `NAME: can't open 'F': ...` for a missing one."""
+    `NAME: F: ...` for a missing one (`NAME: can't open 'F': ...` with `cant_open`)."""
     parts, status = [], 0
     for name, data in _inputs(ctx, files):
         if isinstance(data, OSError) or data is IsADirectoryError:
             why = "Is a directory" if data is IsADirectoryError else data.strerror
-            ctx.error(f"can't open '{name}': {why}")
+            ctx.error(f"can't open '{name}': {why}" if cant_open else f"{name}: {why}")
             status = 1
             continue
         parts.append(data)
@@ -122,8 +122,8 @@ def sort(ctx: AppletContext, argv: list[str]) -> int:
                 if o == "k":
                     m = re.fullmatch(r"(\d+)(?:\.(\d+))?[a-zA-Z]*(?:,(\d+)(?:\.(\d+))?[a-zA-Z]*)?", val)
                     if not m or int(m.group(1)) == 0:
-                        ctx.error(f"invalid number '{val}'")
-                        return 1
+                        ctx.error("bad field specification")
+                        return 2
                     opts.update(ch for ch in val if ch.isalpha())
                     keys.append(tuple(int(g) if g else 0 for g in m.groups()))  # type: ignore[arg-type]
                 elif o == "t":
@@ -138,6 +138,8 @@ def sort(ctx: AppletContext, argv: list[str]) -> int:
                 usage(ctx)
                 return 1
     data, status = _read_files(ctx, files)
+    if status:
+        return 2  # busybox sort dies at the first file it cannot open (status 2)
     lines = _lines(data)
 
     def key(line: str):
@@ -151,20 +153,18 @@ def sort(ctx: AppletContext, argv: list[str]) -> int:
         return [p.encode("utf-8", "surrogateescape") for p in parts]
 
     rev = "r" in opts
-    if "s" in opts or "u" in opts:
-        # -u: equal keys are one line; the first of them (in input order) stays
-        decorated = sorted(((key(ln), i, ln) for i, ln in enumerate(lines)), key=lambda t: t[0], reverse=rev)
-        if "u" in opts:
-            kept, last = [], object()
-            for k, _, ln in decorated:
-                if k != last:
-                    kept.append(ln)
-                last = k
-            lines = kept
-        else:
-            lines = [ln for _, _, ln in decorated]
-    else:
+    if "s" in opts:  # stable: equal keys keep their input order
+        lines.sort(key=key, reverse=rev)
+    else:  # equal keys: the whole lines decide (busybox's fallback strcmp)
         lines.sort(key=lambda ln: (key(ln), ln.encode("utf-8", "surrogateescape")), reverse=rev)
+    if "u" in opts:  # of lines with equal keys the first (in sorted order) stays
+        kept, last = [], None
+        for ln in lines:
+            k = key(ln)
+            if not kept or k != last:
+                kept.append(ln)
+            last = k
+        lines = kept
     text = "".join(ln + "\n" for ln in lines)
     if out_file:
         with ctx.rootfs.open(ctx.path(out_file), "wb") as f:
@@ -408,8 +408,8 @@ def _od_field(fmt: str, chunk: bytes) -> str:
     for k in range(0, len(padded), size):
         n = int.from_bytes(padded[k : k + size], "little", signed=fmt[0] == "d")
         conv = {"o": "o", "x": "x", "u": "d", "d": "d"}[fmt[0]]
-        pad = "0" if fmt[0] in "ox" else " "
-        out.append(" " + format(n, f"{pad}{width}{conv}"))
+        spec = f"0{width}{conv}" if fmt[0] in "ox" else f">{width}{conv}"
+        out.append(" " + format(n, spec))
     return "".join(out)
 
 
@@ -452,6 +452,8 @@ def od(ctx: AppletContext, argv: list[str]) -> int:
             files.append(a)
     fmts = fmts or ["o2"]
     data, status = _read_files(ctx, files)
+    if status and not data:
+        return status
     addr_w = {"o": (7, "o"), "d": (7, "d"), "x": (6, "x"), "n": (0, "")}[radix]
 
     def addr(n: int) -> str:
@@ -478,11 +480,12 @@ def od(ctx: AppletContext, argv: list[str]) -> int:
 
 # -- dd ---------------------------------------------------------------------------------------
 _DD_SUFFIX = {"c": 1, "w": 2, "b": 512, "kB": 1000, "k": 1024, "K": 1024, "MB": 10**6, "M": 1 << 20}
+_DD_SUFFIX |= {"m": 1 << 20, "g": 1 << 30}
 _DD_SUFFIX |= {"GB": 10**9, "G": 1 << 30}
 
 
 def _dd_num(s: str) -> int | None:
-    m = re.fullmatch(r"(\d+)(c|w|b|kB|k|K|MB|M|GB|G)?", s)
+    m = re.fullmatch(r"(\d+)(c|w|b|kB|k|K|MB|M|m|GB|G|g)?", s)
     if not m:
         return None
     return int(m.group(1)) * _DD_SUFFIX.get(m.group(2) or "c", 1)
@@ -496,7 +499,7 @@ def dd(ctx: AppletContext, argv: list[str]) -> int:
     for a in argv[1:]:
         k, eq, v = a.partition("=")
         if not eq or k not in ("if", "of", "bs", "ibs", "obs", "count", "skip", "seek", "conv", "status", "iflag", "oflag"):
-            ctx.error(f"unknown operand {a}" if eq else f"unknown operand {a}")
+            usage(ctx)
             return 1
         opt[k] = v
     nums: dict[str, int] = {}
@@ -573,7 +576,7 @@ def _sum(ctx: AppletContext, argv: list[str], algo: str) -> int:
     check = any(a in ("-c", "--check") for a in argv[1:])
     status = 0
     if check:
-        data, status = _read_files(ctx, files)
+        data, status = _read_files(ctx, files, cant_open=True)
         for line in _lines(data):
             m = re.fullmatch(r"([0-9a-fA-F]+) [ *](.*)", line)
             if not m:
@@ -752,11 +755,10 @@ def truncate(ctx: AppletContext, argv: list[str]) -> int:
     if size_s is None or not files:
         usage(ctx)
         return 1
-    m = re.fullmatch(r"([-+]?)(\d+)([KMG]?)", size_s)
-    if not m:
+    n = _dd_num(size_s)  # busybox's size suffixes (k K M G kB MB GB b), no +/- sizes
+    if n is None:
         ctx.error(f"invalid number '{size_s}'")
         return 1
-    n = int(m.group(2)) * {"": 1, "K": 1024, "M": 1 << 20, "G": 1 << 30}[m.group(3)]
     status = 0
     for f in files:
         path = ctx.path(f)
@@ -770,8 +772,7 @@ def truncate(ctx: AppletContext, argv: list[str]) -> int:
             ctx.error(f"{f}: {e.strerror}")
             status = 1
             continue
-        size = len(old) + n if m.group(1) == "+" else max(0, len(old) - n) if m.group(1) == "-" else n
-        new = old[:size] + b"\0" * max(0, size - len(old))
+        new = old[:n] + b"\0" * max(0, n - len(old))
         try:
             with ctx.rootfs.open(path, "wb") as fh:
                 fh.write(new)
@@ -942,7 +943,7 @@ def expr(ctx: AppletContext, argv: list[str]) -> int:
         return v
 
     if not toks:
-        usage(ctx)
+        ctx.error("too few arguments")
         return 2
     try:
         v = or_()

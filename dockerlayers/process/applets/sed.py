@@ -693,7 +693,7 @@ def sed(ctx: AppletContext, argv: list[str]) -> int:
                 try:
                     data = ctx.stdin() if text == "-" else ctx.rootfs.read_bytes(ctx.path(text))
                 except OSError as e:
-                    ctx.error(f"can't open '{text}': {e.strerror}")
+                    ctx.error(f"{text}: {e.strerror}")
                     return 1
                 body = data.decode("utf-8", "surrogateescape")
                 for line in body.split("\n")[:-1] if body.endswith("\n") else body.split("\n"):
@@ -745,11 +745,9 @@ def _run(ctx: AppletContext, script: Script, files: list[str], in_place: str | N
         try:
             data = ctx.rootfs.read_bytes(ctx.path(name))
         except IsADirectoryError:
-            ctx.error(f"read error on {name}: Is a directory")
-            status = 1
-            continue
+            continue  # it opens, and reading it fails: busybox's getline stops quietly
         except OSError as e:
-            ctx.error(f"can't open '{name}': {e.strerror}")
+            ctx.error(f"{name}: {e.strerror}")
             status = 1
             continue
         text = data.decode("utf-8", "surrogateescape")

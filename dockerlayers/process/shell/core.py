@@ -33,6 +33,11 @@ class ShellExit(Exception):
 #: runs on what is there. A reader that ends without reaching the end (`yes | head -n 2`)
 #: is what a real pipe gives; one that wants more than was kept meets PipeOverrun.
 PIPE_BOUND = 16 << 20
+#: A writer that keeps running with more than a Linux pipe's worth (64 KiB) waiting is
+#: where a real one would wait for its reader: after this many busy slices (vm.MAX_STEPS
+#: instructions each) it is stopped there the same way (a shell loop writes slowly).
+PIPE_CAPACITY = 64 << 10
+PIPE_STALL_SLICES = 10
 
 
 class BrokenPipe(Exception):
@@ -258,6 +263,20 @@ class MachineCore:
             return data[pos:]
         buf["pos"] = end + 1
         return data[pos : end + 1]
+
+    def stall_pipe(self, job: Job) -> None:
+        """After a busy slice of `job`: count it against the pipe its innermost pipeline
+        stage writes to, and stop that writer if it is full and has run long enough."""
+        for frame in reversed(job["frames"]):
+            bid = frame["cap"]
+            buf = self.state["bufs"].get(bid) if bid else None
+            if buf is None or not buf.get("pipe"):
+                continue
+            buf["busy"] = buf.get("busy", 0) + 1
+            if buf["busy"] >= PIPE_STALL_SLICES and len(buf["data"]) >= PIPE_CAPACITY:
+                buf["cut"] = True
+                self.break_pipe(job, BrokenPipe(bid))  # type: ignore[arg-type]
+            return
 
     def break_pipe(self, job: Job, err: BrokenPipe | PipeOverrun) -> None:
         """End the pipe stage that wrote into a full pipe (SIGPIPE: 141), or that read past
@@ -508,6 +527,8 @@ class MachineCore:
 
 __all__ = [
     "PIPE_BOUND",
+    "PIPE_CAPACITY",
+    "PIPE_STALL_SLICES",
     "BrokenPipe",
     "MachineCore",
     "Output",

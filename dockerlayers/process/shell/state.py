@@ -69,6 +69,7 @@ class _BufData(TypedDict):
 class Buf(_BufData, total=False):
     pipe: bool  # a pipe stage's output: bounded (core.PIPE_BOUND)
     cut: bool  # its writer was stopped at the bound: `data` is a prefix of its output
+    busy: int  # slices its writer ran without blocking (core.PIPE_STALL_SLICES)
 
 
 class CutItem(TypedDict):

@@ -70,6 +70,8 @@ class Machine(MachineCore):
             budget -= self._run_job(job, budget)
             if budget <= 0 and not st["exited"]:
                 st["busy"] = True
+                if job["status"] is None:
+                    self.stall_pipe(job)
                 break
         st["t"] = max(st["t"], now)
         self._prune_jobs()
