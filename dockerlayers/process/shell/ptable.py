@@ -13,6 +13,7 @@ import posixpath
 from typing import TypedDict
 
 from .core import MachineCore
+from .expand import ExpandError
 from .state import Frame, Job
 
 
@@ -70,6 +71,8 @@ def rows(m: MachineCore) -> list[Row]:
                 argv = list(block["argv"])  # type: ignore[typeddict-item]
             else:
                 child = (block["child"], list(block["argv"]))  # type: ignore[typeddict-item]
+        if not is_main and block is None:
+            argv = _about_to_exec(m, job) or argv
         out.append(_row(m, job["pid"], 0 if is_main else st["pid"], argv))
         if child is not None:
             out.append(_row(m, child[0], job["pid"], child[1]))
@@ -93,6 +96,30 @@ def table(m: MachineCore, job: Job, frame: Frame, argv: list[str]) -> list[Row]:
     if m.peers is not None:
         out.extend(m.peers())
     return sorted(out, key=lambda r: r["pid"])
+
+
+def _about_to_exec(m: MachineCore, job: Job) -> list[str] | None:
+    """A background job that has not run yet and is one simple command (`sleep 9 &`):
+    the program it execs (a real fork would have exec'd it by the time `ps` looks)."""
+    frames = job["frames"]
+    if len(frames) != 1 or frames[0]["pc"] != 0 or frames[0]["kind"] != "shell":
+        return None
+    frame = frames[0]
+    code = m.code(frame)
+    if not code or code[0][0] != "CMD" or code[0][2] or any(i[0] != "ERREXIT" for i in code[1:]):
+        return None
+    from .builtins import BUILTINS  # builtins -> programs -> this module
+
+    node = code[0][1]
+    shell = m.sh(frame)
+    try:
+        exp = m.expander(job, frame, iter(()))
+        argv = [f for w in node.words for f in exp.fields(w)]
+    except ExpandError:
+        return None
+    if not argv or argv[0] in shell["funcs"] or argv[0] in BUILTINS:
+        return None
+    return argv
 
 
 def fork_pid(m: MachineCore) -> int:
