@@ -120,7 +120,9 @@ def sort(ctx: AppletContext, argv: list[str]) -> int:
                     usage(ctx)
                     return 1
                 if o == "k":
-                    m = re.fullmatch(r"(\d+)(?:\.(\d+))?[a-zA-Z]*(?:,(\d+)(?:\.(\d+))?[a-zA-Z]*)?", val)
+                    m = re.fullmatch(
+                        r"(\d+)(?:\.(\d+))?[a-zA-Z]*(?:,(\d+)(?:\.(\d+))?[a-zA-Z]*)?", val
+                    )
                     if not m or int(m.group(1)) == 0:
                         ctx.error("bad field specification")
                         return 2
@@ -199,7 +201,11 @@ def uniq(ctx: AppletContext, argv: list[str]) -> int:
         else:
             files.append(a)
     try:
-        data = ctx.stdin() if not files or files[0] == "-" else ctx.rootfs.read_bytes(ctx.path(files[0]))
+        data = (
+            ctx.stdin()
+            if not files or files[0] == "-"
+            else ctx.rootfs.read_bytes(ctx.path(files[0]))
+        )
     except OSError as e:
         ctx.error(f"can't open '{files[0]}': {e.strerror}")
         return 1
@@ -399,10 +405,33 @@ _OD_C = {0: "\\0", 7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f"
 def _od_field(fmt: str, chunk: bytes) -> str:
     if fmt == "c":
         return "".join(
-            f"{_OD_C[b] if b in _OD_C else chr(b) if 32 <= b < 127 else f'{b:03o}':>4}" for b in chunk
+            f"{_OD_C[b] if b in _OD_C else chr(b) if 32 <= b < 127 else f'{b:03o}':>4}"
+            for b in chunk
         )
-    size = {"o2": 2, "x2": 2, "u2": 2, "o1": 1, "x1": 1, "u1": 1, "d2": 2, "d4": 4, "x4": 4, "o4": 4}[fmt]
-    width = {"o2": 6, "x2": 4, "u2": 5, "o1": 3, "x1": 2, "u1": 3, "d2": 6, "d4": 11, "x4": 8, "o4": 11}[fmt]
+    size = {
+        "o2": 2,
+        "x2": 2,
+        "u2": 2,
+        "o1": 1,
+        "x1": 1,
+        "u1": 1,
+        "d2": 2,
+        "d4": 4,
+        "x4": 4,
+        "o4": 4,
+    }[fmt]
+    width = {
+        "o2": 6,
+        "x2": 4,
+        "u2": 5,
+        "o1": 3,
+        "x1": 2,
+        "u1": 3,
+        "d2": 6,
+        "d4": 11,
+        "x4": 8,
+        "o4": 11,
+    }[fmt]
     out = []
     padded = chunk + b"\0" * (-len(chunk) % size)
     for k in range(0, len(padded), size):
@@ -420,7 +449,16 @@ def od(ctx: AppletContext, argv: list[str]) -> int:
     radix = "o"
     files: list[str] = []
     args = argv[1:]
-    flag_fmt = {"b": "o1", "c": "c", "d": "u2", "o": "o2", "x": "x2", "X": "x4", "D": "d4", "O": "o4"}
+    flag_fmt = {
+        "b": "o1",
+        "c": "c",
+        "d": "u2",
+        "o": "o2",
+        "x": "x2",
+        "X": "x4",
+        "D": "d4",
+        "O": "o4",
+    }
     while args:
         a = args.pop(0)
         if a.startswith("-") and len(a) > 1:
@@ -432,7 +470,11 @@ def od(ctx: AppletContext, argv: list[str]) -> int:
                     val = a[j:] or (args.pop(0) if args else "")
                     if o == "A":
                         if val not in ("d", "o", "x", "n"):
-                            ctx.error(f"bad output address radix '{val}' (must be one of 'doxn')" if val else "")
+                            ctx.error(
+                                f"bad output address radix '{val}' (must be one of 'doxn')"
+                                if val
+                                else ""
+                            )
                             return 1
                         radix = val
                     else:
@@ -498,7 +540,20 @@ def dd(ctx: AppletContext, argv: list[str]) -> int:
     opt: dict[str, str] = {}
     for a in argv[1:]:
         k, eq, v = a.partition("=")
-        if not eq or k not in ("if", "of", "bs", "ibs", "obs", "count", "skip", "seek", "conv", "status", "iflag", "oflag"):
+        if not eq or k not in (
+            "if",
+            "of",
+            "bs",
+            "ibs",
+            "obs",
+            "count",
+            "skip",
+            "seek",
+            "conv",
+            "status",
+            "iflag",
+            "oflag",
+        ):
             usage(ctx)
             return 1
         opt[k] = v
@@ -518,7 +573,11 @@ def dd(ctx: AppletContext, argv: list[str]) -> int:
     # the input: a file read as far as needed (an endless device needs a count)
     src = opt.get("if")
     if src is None:
-        data = ctx.stdin() if count is None else ctx.read(None if count is None else (skip + count) * ibs)
+        data = (
+            ctx.stdin()
+            if count is None
+            else ctx.read(None if count is None else (skip + count) * ibs)
+        )
     else:
         try:
             f = ctx.rootfs.open(ctx.path(src), "rb")
@@ -795,7 +854,9 @@ def which(ctx: AppletContext, argv: list[str]) -> int:
     path_var = ctx.env.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     for name in names:
         found = False
-        cands = [name] if "/" in name else [posixpath.join(d or ".", name) for d in path_var.split(":")]
+        cands = (
+            [name] if "/" in name else [posixpath.join(d or ".", name) for d in path_var.split(":")]
+        )
         for c in cands:
             try:
                 st = ctx.rootfs.stat(ctx.path(c))

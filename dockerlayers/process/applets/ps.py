@@ -74,10 +74,7 @@ def ps(ctx: AppletContext, argv: list[str]) -> int:
             for part in spec.split(","):
                 key, eq, header = part.partition("=")
                 if key not in _SPECS:
-                    ctx.error(
-                        f"bad -o argument '{key}', supported arguments: "
-                        + ",".join(_SPECS)
-                    )
+                    ctx.error(f"bad -o argument '{key}', supported arguments: " + ",".join(_SPECS))
                     return 1
                 cols.append((key, header if eq else None))
     cols = cols or [(k, None) for k in _DEFAULT]

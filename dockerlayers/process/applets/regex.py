@@ -1,8 +1,8 @@
 """POSIX regular expressions (glibc's regcomp, as busybox uses them) run by Python's `re`.
 
 A basic (BRE) or extended (ERE) expression is translated, with glibc's errors in glibc's
-words (`Unmatched ( or \\(`): in a BRE `\\( \\) \\{ \\} \\| \\+ \\?` are operators and `( ) { } | + ?`
-are plain characters; `*` at the start of an expression or group is plain; bracket
+words (`Unmatched ( or \\(`): in a BRE `\\( \\) \\{ \\} \\| \\+ \\?` are operators and
+`( ) { } | + ?` are plain characters; `*` at the start of an expression or group is plain; bracket
 expressions take POSIX classes (`[[:digit:]]`) and a backslash in them is itself; `.`
 matches a newline and `$` only the very end. Not modelled: POSIX's leftmost-longest
 choice between alternatives (Python takes the first that matches).

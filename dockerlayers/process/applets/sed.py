@@ -513,7 +513,9 @@ class Runner:
                     try:
                         data = self.ctx.rootfs.read_bytes(self.ctx.path(cmd.string or ""))
                         text = data.decode("utf-8", "surrogateescape")
-                        self.appends.extend(text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"))
+                        self.appends.extend(
+                            text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+                        )
                     except OSError:
                         pass
                 elif c == "w":

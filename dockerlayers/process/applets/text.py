@@ -171,7 +171,9 @@ def _stdin(ctx: AppletContext, limit: int | None, lines: int | None) -> bytes:
     return ctx.stdin()
 
 
-def _inputs(ctx: AppletContext, files: list[str], limit: int | None = None, lines: int | None = None):
+def _inputs(
+    ctx: AppletContext, files: list[str], limit: int | None = None, lines: int | None = None
+):
     """Yield (name, data) for each file ('-' or none: stdin); errors as busybox prints them.
 
     With `limit`, at most that many bytes are read (`head -c N` of an endless device

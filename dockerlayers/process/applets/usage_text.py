@@ -7,60 +7,752 @@ from __future__ import annotations
 USAGE = {
     "[": "No help available",
     "[[": "No help available",
-    "ash": "Usage: ash [-il] [-|+Cabefmnuvx] [-|+o OPT]... [-c 'SCRIPT' [ARG0 ARGS] | FILE ARGS | -s ARGS]\n\nUnix shell interpreter",
-    "base64": "Usage: base64 [-d] [-w COL] [FILE]\n\nBase64 encode or decode FILE to standard output\n\n\t-d\tDecode data\n\t-w COL\tWrap lines at COL (default 76, 0 disables)",
-    "basename": "Usage: basename FILE [SUFFIX] | -a FILE... | -s SUFFIX FILE...\n\nStrip directory path and SUFFIX from FILE\n\n\t-a\t\tAll arguments are FILEs\n\t-s SUFFIX\tRemove SUFFIX (implies -a)",
-    "cat": "Usage: cat [-nbvteA] [FILE]...\n\nPrint FILEs to stdout\n\n\t-n\tNumber output lines\n\t-b\tNumber nonempty lines\n\t-v\tShow nonprinting characters as ^x or M-x\n\t-t\t...and tabs as ^I\n\t-e\t...and end lines with $\n\t-A\tSame as -vte",
-    "chgrp": "Usage: chgrp [-RhLHPcvf]... GROUP FILE...\n\nChange the group membership of FILEs to GROUP\n\n\t-h\tAffect symlinks instead of symlink targets\n\t-L\tTraverse all symlinks to directories\n\t-H\tTraverse symlinks on command line only\n\t-P\tDon't traverse symlinks (default)\n\t-R\tRecurse\n\t-c\tList changed files\n\t-v\tVerbose\n\t-f\tHide errors",
-    "chmod": "Usage: chmod [-Rcvf] MODE[,MODE]... FILE...\n\nMODE is octal number (bit pattern sstrwxrwxrwx) or [ugoa]{+|-|=}[rwxXst]\n\n\t-R\tRecurse\n\t-c\tList changed files\n\t-v\tVerbose\n\t-f\tHide errors",
-    "chown": "Usage: chown [-RhLHPcvf]... USER[:[GRP]] FILE...\n\nChange the owner and/or group of FILEs to USER and/or GRP\n\n\t-h\tAffect symlinks instead of symlink targets\n\t-L\tTraverse all symlinks to directories\n\t-H\tTraverse symlinks on command line only\n\t-P\tDon't traverse symlinks (default)\n\t-R\tRecurse\n\t-c\tList changed files\n\t-v\tVerbose\n\t-f\tHide errors",
-    "cp": "Usage: cp [-arPLHpfinlsTu] SOURCE DEST\nor: cp [-arPLHpfinlsu] SOURCE... { -t DIRECTORY | DIRECTORY }\n\nCopy SOURCEs to DEST\n\n\t-a\tSame as -dpR\n\t-R,-r\tRecurse\n\t-d,-P\tPreserve symlinks (default if -R)\n\t-L\tFollow all symlinks\n\t-H\tFollow symlinks on command line\n\t-p\tPreserve file attributes if possible\n\t-f\tOverwrite\n\t-i\tPrompt before overwrite\n\t-n\tDon't overwrite\n\t-l,-s\tCreate (sym)links\n\t-T\tRefuse to copy if DEST is a directory\n\t-t DIR\tCopy all SOURCEs into DIR\n\t-u\tCopy only newer files",
-    "cut": "Usage: cut [OPTIONS] [FILE]...\n\nPrint selected fields from FILEs to stdout\n\n\t-b LIST\tOutput only bytes from LIST\n\t-c LIST\tOutput only characters from LIST\n\t-d SEP\tField delimiter for input (default -f TAB, -F run of whitespace)\n\t-O SEP\tField delimiter for output (default = -d for -f, one space for -F)\n\t-D\tDon't sort/collate sections or match -fF lines without delimiter\n\t-f LIST\tPrint only these fields (-d is single char)\n\t-F LIST\tPrint only these fields (-d is regex)\n\t-s\tOutput only lines containing delimiter\n\t-n\tIgnored",
-    "date": "Usage: date [OPTIONS] [+FMT] [[-s] TIME]\n\nDisplay time (using +FMT), or set time\n\n\t-u\t\tWork in UTC (don't convert to local time)\n\t[-s] TIME\tSet time to TIME\n\t-d TIME\t\tDisplay TIME, not 'now'\n\t-D FMT\t\tFMT (strptime format) for -s/-d TIME conversion\n\t-r FILE\t\tDisplay last modification time of FILE\n\t-R\t\tOutput RFC-2822 date\n\t-I[SPEC]\tOutput ISO-8601 date\n\t\t\tSPEC=date (default), hours, minutes, seconds or ns\n\nRecognized TIME formats:\n\t@seconds_since_1970\n\thh:mm[:ss]\n\t[YYYY.]MM.DD-hh:mm[:ss]\n\tYYYY-MM-DD hh:mm[:ss]\n\t[[[[[YY]YY]MM]DD]hh]mm[.ss]\n\t'date TIME' form accepts MMDDhhmm[[YY]YY][.ss] instead",
-    "dd": "Usage: dd [if=FILE] [of=FILE] [ibs=N obs=N/bs=N] [count=N] [skip=N] [seek=N]\n\t[conv=notrunc|noerror|sync|fsync]\n\t[iflag=skip_bytes|count_bytes|fullblock|direct] [oflag=seek_bytes|append|direct]\n\nCopy a file with converting and formatting\n\n\tif=FILE\t\tRead from FILE instead of stdin\n\tof=FILE\t\tWrite to FILE instead of stdout\n\tbs=N\t\tRead and write N bytes at a time\n\tibs=N\t\tRead N bytes at a time\n\tobs=N\t\tWrite N bytes at a time\n\tcount=N\t\tCopy only N input blocks\n\tskip=N\t\tSkip N input blocks\n\tseek=N\t\tSkip N output blocks\n\tconv=notrunc\tDon't truncate output file\n\tconv=noerror\tContinue after read errors\n\tconv=sync\tPad blocks with zeros\n\tconv=fsync\tPhysically write data out before finishing\n\tconv=swab\tSwap every pair of bytes\n\tiflag=skip_bytes\tskip=N is in bytes\n\tiflag=count_bytes\tcount=N is in bytes\n\toflag=seek_bytes\tseek=N is in bytes\n\tiflag=direct\tO_DIRECT input\n\toflag=direct\tO_DIRECT output\n\tiflag=fullblock\tRead full blocks\n\toflag=append\tOpen output in append mode\n\tstatus=noxfer\tSuppress rate output\n\tstatus=none\tSuppress all output\n\nN may be suffixed by c (1), w (2), b (512), kB (1000), k (1024), MB, M, GB, G",
-    "dirname": "Usage: dirname FILENAME\n\nStrip non-directory suffix from FILENAME",
-    "du": "Usage: du [-aHLdclsxhmk] [FILE]...\n\nSummarize disk space used for FILEs (or directories)\n\n\t-a\tShow file sizes too\n\t-b\tApparent size (including holes)\n\t-L\tFollow all symlinks\n\t-H\tFollow symlinks on command line\n\t-d N\tLimit output to directories (and files with -a) of depth < N\n\t-c\tShow grand total\n\t-l\tCount sizes many times if hard linked\n\t-s\tDisplay only a total for each argument\n\t-x\tSkip directories on different filesystems\n\t-h\tSizes in human readable format (e.g., 1K 243M 2G)\n\t-m\tSizes in megabytes\n\t-k\tSizes in kilobytes (default)",
-    "env": "Usage: env [-i0] [-u NAME]... [-] [NAME=VALUE]... [PROG ARGS]\n\nPrint current environment or run PROG after setting up environment\n\n\t-, -i\tStart with empty environment\n\t-0\tNUL terminated output\n\t-u NAME\tRemove variable from environment",
-    "expr": "Usage: expr EXPRESSION\n\nPrint the value of EXPRESSION\n\nEXPRESSION may be:\n\tARG1 | ARG2\tARG1 if it is neither null nor 0, otherwise ARG2\n\tARG1 & ARG2\tARG1 if neither argument is null or 0, otherwise 0\n\tARG1 < ARG2\t1 if ARG1 is less than ARG2, else 0. Similarly:\n\tARG1 <= ARG2\n\tARG1 = ARG2\n\tARG1 != ARG2\n\tARG1 >= ARG2\n\tARG1 > ARG2\n\tARG1 + ARG2\tSum of ARG1 and ARG2. Similarly:\n\tARG1 - ARG2\n\tARG1 * ARG2\n\tARG1 / ARG2\n\tARG1 % ARG2\n\tSTRING : REGEXP\t\tAnchored pattern match of REGEXP in STRING\n\tmatch STRING REGEXP\tSame as STRING : REGEXP\n\tsubstr STRING POS LEN\tSubstring of STRING, POS counts from 1\n\tindex STRING CHARS\tIndex in STRING where any CHARS is found, or 0\n\tlength STRING\t\tLength of STRING\n\tquote TOKEN\t\tInterpret TOKEN as a string, even if\n\t\t\t\tit is a keyword like 'match' or an\n\t\t\t\toperator like '/'\n\t(EXPRESSION)\t\tValue of EXPRESSION\n\nBeware that many operators need to be escaped or quoted for shells.\nComparisons are arithmetic if both ARGs are numbers, else\nlexicographical. Pattern matches return the string matched between\n\\( and \\) or null; if \\( and \\) are not used, they return the number\nof characters matched or 0.",
-    "find": "Usage: find [-HL] [PATH]... [OPTIONS] [ACTIONS]\n\nSearch for files and perform actions on them.\nFirst failed action stops processing of current file.\nDefaults: PATH is current directory, action is '-print'\n\n\t-L,-follow\tFollow symlinks\n\t-H\t\t...on command line only\n\t-xdev\t\tDon't descend directories on other filesystems\n\t-maxdepth N\tDescend at most N levels. -maxdepth 0 applies\n\t\t\tactions to command line arguments only\n\t-mindepth N\tDon't act on first N levels\n\t-depth\t\tAct on directory *after* traversing it\n\nActions:\n\t( ACTIONS )\tGroup actions for -o / -a\n\t! ACT\t\tInvert ACT's success/failure\n\tACT1 [-a] ACT2\tIf ACT1 fails, stop, else do ACT2\n\tACT1 -o ACT2\tIf ACT1 succeeds, stop, else do ACT2\n\t\t\tNote: -a has higher priority than -o\n\t-name PATTERN\tMatch file name (w/o directory name) to PATTERN\n\t-iname PATTERN\tCase insensitive -name\n\t-path PATTERN\tMatch path to PATTERN\n\t-ipath PATTERN\tCase insensitive -path\n\t-regex PATTERN\tMatch path to regex PATTERN\n\t-type X\t\tFile type is X (one of: f,d,l,b,c,s,p)\n\t-executable\tFile is executable\n\t-perm MASK\tAt least one mask bit (+MASK), all bits (-MASK),\n\t\t\tor exactly MASK bits are set in file's mode\n\t-mtime DAYS\tmtime is greater than (+N), less than (-N),\n\t\t\tor exactly N days in the past\n\t-atime DAYS\tatime +N/-N/N days in the past\n\t-ctime DAYS\tctime +N/-N/N days in the past\n\t-mmin MINS\tmtime is greater than (+N), less than (-N),\n\t\t\tor exactly N minutes in the past\n\t-amin MINS\tatime +N/-N/N minutes in the past\n\t-cmin MINS\tctime +N/-N/N minutes in the past\n\t-newer FILE\tmtime is more recent than FILE's\n\t-inum N\t\tFile has inode number N\n\t-samefile FILE\tFile is same as FILE\n\t-user NAME/ID\tFile is owned by given user\n\t-group NAME/ID\tFile is owned by given group\n\t-size N[bck]\tFile size is N (c:bytes,k:kbytes,b:512 bytes(def.))\n\t\t\t+/-N: file size is bigger/smaller than N\n\t-links N\tNumber of links is greater than (+N), less than (-N),\n\t\t\tor exactly N\n\t-empty\t\tMatch empty file/directory\n\t-prune\t\tIf current file is directory, don't descend into it\nIf none of the following actions is specified, -print is assumed\n\t-print\t\tPrint file name\n\t-print0\t\tPrint file name, NUL terminated\n\t-exec CMD ARG ;\tRun CMD with all instances of {} replaced by\n\t\t\tfile name. Fails if CMD exits with nonzero\n\t-exec CMD ARG + Run CMD with {} replaced by list of file names\n\t-quit\t\tExit",
-    "grep": "Usage: grep [-HhnlLoqvsrRiwFEz] [-m N] [-A|B|C N] { PATTERN | -e PATTERN... | -f FILE... } [FILE]...\n\nSearch for PATTERN in FILEs (or stdin)\n\n\t-H\tAdd 'filename:' prefix\n\t-h\tDo not add 'filename:' prefix\n\t-n\tAdd 'line_no:' prefix\n\t-l\tShow only names of files that match\n\t-L\tShow only names of files that don't match\n\t-c\tShow only count of matching lines\n\t-o\tShow only the matching part of line\n\t-q\tQuiet. Return 0 if PATTERN is found, 1 otherwise\n\t-v\tSelect non-matching lines\n\t-s\tSuppress open and read errors\n\t-r\tRecurse\n\t-R\tRecurse and dereference symlinks\n\t-i\tIgnore case\n\t-w\tMatch whole words only\n\t-x\tMatch whole lines only\n\t-F\tPATTERN is a literal (not regexp)\n\t-E\tPATTERN is an extended regexp\n\t-z\tNUL terminated input\n\t-m N\tMatch up to N times per file\n\t-A N\tPrint N lines of trailing context\n\t-B N\tPrint N lines of leading context\n\t-C N\tSame as '-A N -B N'\n\t-e PTRN\tPattern to match\n\t-f FILE\tRead pattern from file",
-    "head": "Usage: head [OPTIONS] [FILE]...\n\nPrint first 10 lines of FILEs (or stdin).\nWith more than one FILE, precede each with a filename header.\n\n\t-n N[bkm]\tPrint first N lines\n\t-n -N[bkm]\tPrint all except N last lines\n\t-c [-]N[bkm]\tPrint first N bytes\n\t\t\t(b:*512 k:*1024 m:*1024^2)\n\t-q\t\tNever print headers\n\t-v\t\tAlways print headers",
-    "hostname": "Usage: hostname [-sidf] [HOSTNAME | -F FILE]\n\nShow or set hostname or DNS domain name\n\n\t-s\tShort\n\t-i\tAddresses for the hostname\n\t-d\tDNS domain name\n\t-f\tFully qualified domain name\n\t-F FILE\tUse FILE's content as hostname",
-    "id": "Usage: id [-ugGnr] [USER]\n\nPrint information about USER or the current user\n\n\t-u\tUser ID\n\t-g\tGroup ID\n\t-G\tSupplementary group IDs\n\t-n\tPrint names instead of numbers\n\t-r\tPrint real ID instead of effective ID",
-    "kill": "Usage: kill [-l] [-SIG] PID...\n\nSend a signal (default: TERM) to given PIDs\n\n\t-l\tList all signal names and numbers",
-    "ln": "Usage: ln [-sfnbtv] [-S SUF] TARGET... LINK|DIR\n\nCreate a link LINK or DIR/TARGET to the specified TARGET(s)\n\n\t-s\tMake symlinks instead of hardlinks\n\t-f\tRemove existing destinations\n\t-n\tDon't dereference symlinks - treat like normal file\n\t-b\tMake a backup of the target (if exists) before link operation\n\t-S SUF\tUse suffix instead of ~ when making backup files\n\t-T\tTreat LINK as a file, not DIR\n\t-v\tVerbose",
-    "ls": "Usage: ls [-1AaCxdLHRFplinshrSXvctu] [-w WIDTH] [FILE]...\n\nList directory contents\n\n\t-1\tOne column output\n\t-a\tInclude names starting with .\n\t-A\tLike -a, but exclude . and ..\n\t-x\tList by lines\n\t-d\tList directory names, not contents\n\t-L\tFollow symlinks\n\t-H\tFollow symlinks on command line\n\t-R\tRecurse\n\t-p\tAppend / to directory names\n\t-F\tAppend indicator (one of */=@|) to names\n\t-l\tLong format\n\t-i\tList inode numbers\n\t-n\tList numeric UIDs and GIDs instead of names\n\t-s\tList allocated blocks\n\t-lc\tList ctime\n\t-lu\tList atime\n\t--full-time\tList full date/time\n\t-h\tHuman readable sizes (1K 243M 2G)\n\t--group-directories-first\n\t-S\tSort by size\n\t-X\tSort by extension\n\t-v\tSort by version\n\t-t\tSort by mtime\n\t-tc\tSort by ctime\n\t-tu\tSort by atime\n\t-r\tReverse sort order\n\t-w N\tFormat N columns wide\n\t--color[={always,never,auto}]",
-    "md5sum": "Usage: md5sum [-c[sw]] [FILE]...\n\nPrint or check MD5 checksums\n\n\t-c\tCheck sums against list in FILEs\n\t-s\tDon't output anything, status code shows success\n\t-w\tWarn about improperly formatted checksum lines",
-    "mkdir": "Usage: mkdir [-m MODE] [-p] DIRECTORY...\n\nCreate DIRECTORY\n\n\t-m MODE\tMode\n\t-p\tNo error if exists; make parent directories as needed",
-    "mv": "Usage: mv [-finT] SOURCE DEST\nor: mv [-fin] SOURCE... { -t DIRECTORY | DIRECTORY }\n\nRename SOURCE to DEST, or move SOURCEs to DIRECTORY\n\n\t-f\tDon't prompt before overwriting\n\t-i\tInteractive, prompt before overwrite\n\t-n\tDon't overwrite an existing file\n\t-T\tRefuse to move if DEST is a directory\n\t-t DIR\tMove all SOURCEs into DIR",
-    "od": "Usage: od [-abcdfhilovxs] [-t TYPE] [-A RADIX] [-N SIZE] [-j SKIP] [-S MINSTR] [-w WIDTH] [FILE]...\n\nPrint FILEs (or stdin) unambiguously, as octal bytes by default",
-    "printf": "Usage: printf FORMAT [ARG]...\n\nFormat and print ARG(s) according to FORMAT (a-la C printf)",
-    "ps": "Usage: ps [-o COL1,COL2=HEADER] [-T]\n\nShow list of processes\n\n\t-o COL1,COL2=HEADER\tSelect columns for display\n\t-T\t\t\tShow threads",
-    "pwd": "Usage: pwd\n\nPrint the full filename of the current working directory",
-    "readlink": "Usage: readlink [-fnv] FILE\n\nDisplay the value of a symlink\n\n\t-f\tCanonicalize by following all symlinks\n\t-n\tDon't add newline\n\t-v\tVerbose",
-    "realpath": "Usage: realpath FILE...\n\nPrint absolute pathnames of FILEs",
-    "rm": "Usage: rm [-irf] FILE...\n\nRemove (unlink) FILEs\n\n\t-i\tAlways prompt before removing\n\t-f\tNever prompt\n\t-R,-r\tRecurse",
-    "rmdir": "Usage: rmdir [-p] DIRECTORY...\n\nRemove DIRECTORY if it is empty\n\n\t-p\tInclude parents\n\t--ignore-fail-on-non-empty",
-    "sed": "Usage: sed [-i[SFX]] [-nrE] [-f FILE]... [-e CMD]... [FILE]...\nor: sed [-i[SFX]] [-nrE] CMD [FILE]...\n\n\t-e CMD\tAdd CMD to sed commands to be executed\n\t-f FILE\tAdd FILE contents to sed commands to be executed\n\t-i[SFX]\tEdit files in-place (otherwise write to stdout)\n\t\tOptionally back files up, appending SFX\n\t-n\tSuppress automatic printing of pattern space\n\t-r,-E\tUse extended regex syntax\n\nIf no -e or -f, the first non-option argument is the sed command string.\nRemaining arguments are input files (stdin if none).",
-    "seq": "Usage: seq [-w] [-s SEP] [FIRST [INC]] LAST\n\nPrint numbers from FIRST to LAST, in steps of INC.\nFIRST, INC default to 1.\n\n\t-w\tPad to last with leading zeros\n\t-s SEP\tString separator",
-    "sh": "Usage: sh [-il] [-|+Cabefmnuvx] [-|+o OPT]... [-c 'SCRIPT' [ARG0 ARGS] | FILE ARGS | -s ARGS]\n\nUnix shell interpreter",
-    "sha1sum": "Usage: sha1sum [-c[sw]] [FILE]...\n\nPrint or check SHA1 checksums\n\n\t-c\tCheck sums against list in FILEs\n\t-s\tDon't output anything, status code shows success\n\t-w\tWarn about improperly formatted checksum lines",
-    "sha256sum": "Usage: sha256sum [-c[sw]] [FILE]...\n\nPrint or check SHA256 checksums\n\n\t-c\tCheck sums against list in FILEs\n\t-s\tDon't output anything, status code shows success\n\t-w\tWarn about improperly formatted checksum lines",
-    "sha512sum": "Usage: sha512sum [-c[sw]] [FILE]...\n\nPrint or check SHA512 checksums\n\n\t-c\tCheck sums against list in FILEs\n\t-s\tDon't output anything, status code shows success\n\t-w\tWarn about improperly formatted checksum lines",
-    "sleep": "Usage: sleep [N]...\n\nPause for a time equal to the total of the args given, where each arg can\nhave an optional suffix of (s)econds, (m)inutes, (h)ours, or (d)ays",
-    "sort": "Usage: sort [-nrugMcszbdfiokt] [-o FILE] [-k START[.OFS][OPTS][,END[.OFS][OPTS]] [-t CHAR] [FILE]...\n\nSort lines of text\n\n\t-o FILE\tOutput to FILE\n\t-c\tCheck whether input is sorted\n\t-b\tIgnore leading blanks\n\t-f\tIgnore case\n\t-i\tIgnore unprintable characters\n\t-d\tDictionary order (blank or alphanumeric only)\n\t-n\tSort numbers\n\t-g\tGeneral numerical sort\n\t-M\tSort month\n\t-V\tSort version\n\t-t CHAR\tField separator\n\t-k N[,M] Sort by Nth field\n\t-r\tReverse sort order\n\t-s\tStable (don't sort ties alphabetically)\n\t-u\tSuppress duplicate lines\n\t-z\tNUL terminated input and output",
-    "stat": "Usage: stat [-ltf] [-c FMT] FILE...\n\nDisplay file (default) or filesystem status\n\n\t-c FMT\tUse the specified format\n\t-f\tDisplay filesystem status\n\t-L\tFollow links\n\t-t\tTerse display\n\nFMT sequences for files:\n %a\tAccess rights in octal\n %A\tAccess rights in human readable form\n %b\tNumber of blocks allocated (see %B)\n %B\tSize in bytes of each block reported by %b\n %d\tDevice number in decimal\n %D\tDevice number in hex\n %f\tRaw mode in hex\n %F\tFile type\n %g\tGroup ID\n %G\tGroup name\n %h\tNumber of hard links\n %i\tInode number\n %n\tFile name\n %N\tFile name, with -> TARGET if symlink\n %o\tI/O block size\n %s\tTotal size in bytes\n %t\tMajor device type in hex\n %T\tMinor device type in hex\n %u\tUser ID\n %U\tUser name\n %x\tTime of last access\n %X\tTime of last access as seconds since Epoch\n %y\tTime of last modification\n %Y\tTime of last modification as seconds since Epoch\n %z\tTime of last change\n %Z\tTime of last change as seconds since Epoch\n\nFMT sequences for file systems:\n %a\tFree blocks available to non-superuser\n %b\tTotal data blocks\n %c\tTotal file nodes\n %d\tFree file nodes\n %f\tFree blocks\n %i\tFile System ID in hex\n %l\tMaximum length of filenames\n %n\tFile name\n %s\tBlock size (for faster transfer)\n %S\tFundamental block size (for block counts)\n %t\tType in hex\n %T\tType in human readable form",
-    "tail": "Usage: tail [OPTIONS] [FILE]...\n\nPrint last 10 lines of FILEs (or stdin) to.\nWith more than one FILE, precede each with a filename header.\n\n\t-c [+]N[bkm]\tPrint last N bytes\n\t-n N[bkm]\tPrint last N lines\n\t-n +N[bkm]\tStart on Nth line and print the rest\n\t\t\t(b:*512 k:*1024 m:*1024^2)\n\t-q\t\tNever print headers\n\t-v\t\tAlways print headers\n\t-f\t\tPrint data as file grows\n\t-F\t\tSame as -f, but keep retrying\n\t-s SECONDS\tWait SECONDS between reads with -f",
-    "tee": "Usage: tee [-ai] [FILE]...\n\nCopy stdin to each FILE, and also to stdout\n\n\t-a\tAppend to the given FILEs, don't overwrite\n\t-i\tIgnore interrupt signals (SIGINT)",
-    "top": "Usage: top [-bH] [-n COUNT] [-d SECONDS]\n\nShow a view of process activity in real time.\nRead the status of all processes from /proc each SECONDS\nand show a screenful of them.\nKeys:\n\tN/M/P/T: sort by pid/mem/cpu/time\n\tR: reverse sort\n\tH: toggle threads\n\tQ,^C: exit\nOptions:\n\t-b\tBatch mode\n\t-n N\tExit after N iterations\n\t-d SEC\tDelay between updates\n\t-H\tShow threads",
-    "touch": "Usage: touch [-cham] [-d DATE] [-t DATE] [-r FILE] FILE...\n\nUpdate mtime of FILEs\n\n\t-c\tDon't create files\n\t-h\tDon't follow links\n\t-a\tChange only atime\n\t-m\tChange only mtime\n\t-d DT\tDate/time to use\n\t-t DT\tDate/time to use\n\t-r FILE\tUse FILE's date/time",
-    "tr": "Usage: tr [-cds] STRING1 [STRING2]\n\nTranslate, squeeze, or delete characters from stdin, writing to stdout\n\n\t-c\tTake complement of STRING1\n\t-d\tDelete input characters coded STRING1\n\t-s\tSqueeze multiple output characters of STRING2 into one character",
-    "truncate": "Usage: truncate [-c] -s SIZE FILE...\n\nTruncate FILEs to SIZE\n\n\t-c\tDo not create files\n\t-s SIZE",
-    "uname": "Usage: uname [-amnrspvio]\n\nPrint system information\n\n\t-a\tPrint all\n\t-m\tMachine (hardware) type\n\t-n\tHostname\n\t-r\tKernel release\n\t-s\tKernel name (default)\n\t-p\tProcessor type\n\t-v\tKernel version\n\t-i\tHardware platform\n\t-o\tOS name",
-    "uniq": "Usage: uniq [-cduiz] [-f,s,w N] [FILE [OUTFILE]]\n\nDiscard duplicate lines\n\n\t-c\tPrefix lines by the number of occurrences\n\t-d\tOnly print duplicate lines\n\t-u\tOnly print unique lines\n\t-i\tIgnore case\n\t-z\tNUL terminated output\n\t-f N\tSkip first N fields\n\t-s N\tSkip first N chars (after any skipped fields)\n\t-w N\tCompare N characters in line",
-    "wc": "Usage: wc [-cmlwL] [FILE]...\n\nCount lines, words, and bytes for FILEs (or stdin)\n\n\t-c\tCount bytes\n\t-m\tCount characters\n\t-l\tCount newlines\n\t-w\tCount words\n\t-L\tPrint longest line length",
-    "which": "Usage: which [-a] COMMAND...\n\nLocate COMMAND\n\n\t-a\tShow all matches",
-    "whoami": "Usage: whoami\n\nPrint the user name associated with the current effective user id",
-    "xargs": "Usage: xargs [OPTIONS] [PROG ARGS]\n\nRun PROG on every item given by stdin\n\n\t-0\tNUL terminated input\n\t-a FILE\tRead from FILE instead of stdin\n\t-r\tDon't run command if input is empty\n\t-t\tPrint the command on stderr before execution\n\t-p\tAsk user whether to run each command\n\t-E STR,-e[STR]\tSTR stops input processing\n\t-I STR\tReplace STR within PROG ARGS with input line\n\t-n N\tPass no more than N args to PROG\n\t-s N\tPass command line of no more than N bytes\n\t-P N\tRun up to N PROGs in parallel\n\t-x\tExit if size is exceeded",
-    "yes": "Usage: yes [STRING]\n\nRepeatedly print a line with STRING, or 'y'",
+    "ash": (
+        "Usage: ash [-il] [-|+Cabefmnuvx] [-|+o OPT]... [-c 'SCRIPT' "
+        "[ARG0 ARGS] | FILE ARGS | -s ARGS]\n"
+        "\n"
+        "Unix shell interpreter"
+    ),
+    "base64": (
+        "Usage: base64 [-d] [-w COL] [FILE]\n"
+        "\n"
+        "Base64 encode or decode FILE to standard output\n"
+        "\n"
+        "\t-d\tDecode data\n"
+        "\t-w COL\tWrap lines at COL (default 76, 0 disables)"
+    ),
+    "basename": (
+        "Usage: basename FILE [SUFFIX] | -a FILE... | -s SUFFIX FILE...\n"
+        "\n"
+        "Strip directory path and SUFFIX from FILE\n"
+        "\n"
+        "\t-a\t\tAll arguments are FILEs\n"
+        "\t-s SUFFIX\tRemove SUFFIX (implies -a)"
+    ),
+    "cat": (
+        "Usage: cat [-nbvteA] [FILE]...\n"
+        "\n"
+        "Print FILEs to stdout\n"
+        "\n"
+        "\t-n\tNumber output lines\n"
+        "\t-b\tNumber nonempty lines\n"
+        "\t-v\tShow nonprinting characters as ^x or M-x\n"
+        "\t-t\t...and tabs as ^I\n"
+        "\t-e\t...and end lines with $\n"
+        "\t-A\tSame as -vte"
+    ),
+    "chgrp": (
+        "Usage: chgrp [-RhLHPcvf]... GROUP FILE...\n"
+        "\n"
+        "Change the group membership of FILEs to GROUP\n"
+        "\n"
+        "\t-h\tAffect symlinks instead of symlink targets\n"
+        "\t-L\tTraverse all symlinks to directories\n"
+        "\t-H\tTraverse symlinks on command line only\n"
+        "\t-P\tDon't traverse symlinks (default)\n"
+        "\t-R\tRecurse\n"
+        "\t-c\tList changed files\n"
+        "\t-v\tVerbose\n"
+        "\t-f\tHide errors"
+    ),
+    "chmod": (
+        "Usage: chmod [-Rcvf] MODE[,MODE]... FILE...\n"
+        "\n"
+        "MODE is octal number (bit pattern sstrwxrwxrwx) or [ugoa]{+|-|=}[rwxXst]\n"
+        "\n"
+        "\t-R\tRecurse\n"
+        "\t-c\tList changed files\n"
+        "\t-v\tVerbose\n"
+        "\t-f\tHide errors"
+    ),
+    "chown": (
+        "Usage: chown [-RhLHPcvf]... USER[:[GRP]] FILE...\n"
+        "\n"
+        "Change the owner and/or group of FILEs to USER and/or GRP\n"
+        "\n"
+        "\t-h\tAffect symlinks instead of symlink targets\n"
+        "\t-L\tTraverse all symlinks to directories\n"
+        "\t-H\tTraverse symlinks on command line only\n"
+        "\t-P\tDon't traverse symlinks (default)\n"
+        "\t-R\tRecurse\n"
+        "\t-c\tList changed files\n"
+        "\t-v\tVerbose\n"
+        "\t-f\tHide errors"
+    ),
+    "cp": (
+        "Usage: cp [-arPLHpfinlsTu] SOURCE DEST\n"
+        "or: cp [-arPLHpfinlsu] SOURCE... { -t DIRECTORY | DIRECTORY }\n"
+        "\n"
+        "Copy SOURCEs to DEST\n"
+        "\n"
+        "\t-a\tSame as -dpR\n"
+        "\t-R,-r\tRecurse\n"
+        "\t-d,-P\tPreserve symlinks (default if -R)\n"
+        "\t-L\tFollow all symlinks\n"
+        "\t-H\tFollow symlinks on command line\n"
+        "\t-p\tPreserve file attributes if possible\n"
+        "\t-f\tOverwrite\n"
+        "\t-i\tPrompt before overwrite\n"
+        "\t-n\tDon't overwrite\n"
+        "\t-l,-s\tCreate (sym)links\n"
+        "\t-T\tRefuse to copy if DEST is a directory\n"
+        "\t-t DIR\tCopy all SOURCEs into DIR\n"
+        "\t-u\tCopy only newer files"
+    ),
+    "cut": (
+        "Usage: cut [OPTIONS] [FILE]...\n"
+        "\n"
+        "Print selected fields from FILEs to stdout\n"
+        "\n"
+        "\t-b LIST\tOutput only bytes from LIST\n"
+        "\t-c LIST\tOutput only characters from LIST\n"
+        "\t-d SEP\tField delimiter for input (default -f TAB, -F run of whitespace)\n"
+        "\t-O SEP\tField delimiter for output (default = -d for -f, one space for -F)\n"
+        "\t-D\tDon't sort/collate sections or match -fF lines without delimiter\n"
+        "\t-f LIST\tPrint only these fields (-d is single char)\n"
+        "\t-F LIST\tPrint only these fields (-d is regex)\n"
+        "\t-s\tOutput only lines containing delimiter\n"
+        "\t-n\tIgnored"
+    ),
+    "date": (
+        "Usage: date [OPTIONS] [+FMT] [[-s] TIME]\n"
+        "\n"
+        "Display time (using +FMT), or set time\n"
+        "\n"
+        "\t-u\t\tWork in UTC (don't convert to local time)\n"
+        "\t[-s] TIME\tSet time to TIME\n"
+        "\t-d TIME\t\tDisplay TIME, not 'now'\n"
+        "\t-D FMT\t\tFMT (strptime format) for -s/-d TIME conversion\n"
+        "\t-r FILE\t\tDisplay last modification time of FILE\n"
+        "\t-R\t\tOutput RFC-2822 date\n"
+        "\t-I[SPEC]\tOutput ISO-8601 date\n"
+        "\t\t\tSPEC=date (default), hours, minutes, seconds or ns\n"
+        "\n"
+        "Recognized TIME formats:\n"
+        "\t@seconds_since_1970\n"
+        "\thh:mm[:ss]\n"
+        "\t[YYYY.]MM.DD-hh:mm[:ss]\n"
+        "\tYYYY-MM-DD hh:mm[:ss]\n"
+        "\t[[[[[YY]YY]MM]DD]hh]mm[.ss]\n"
+        "\t'date TIME' form accepts MMDDhhmm[[YY]YY][.ss] instead"
+    ),
+    "dd": (
+        "Usage: dd [if=FILE] [of=FILE] [ibs=N obs=N/bs=N] [count=N] [skip=N] [seek=N]\n"
+        "\t[conv=notrunc|noerror|sync|fsync]\n"
+        "\t[iflag=skip_bytes|count_bytes|fullblock|direct] [oflag=seek"
+        "_bytes|append|direct]\n"
+        "\n"
+        "Copy a file with converting and formatting\n"
+        "\n"
+        "\tif=FILE\t\tRead from FILE instead of stdin\n"
+        "\tof=FILE\t\tWrite to FILE instead of stdout\n"
+        "\tbs=N\t\tRead and write N bytes at a time\n"
+        "\tibs=N\t\tRead N bytes at a time\n"
+        "\tobs=N\t\tWrite N bytes at a time\n"
+        "\tcount=N\t\tCopy only N input blocks\n"
+        "\tskip=N\t\tSkip N input blocks\n"
+        "\tseek=N\t\tSkip N output blocks\n"
+        "\tconv=notrunc\tDon't truncate output file\n"
+        "\tconv=noerror\tContinue after read errors\n"
+        "\tconv=sync\tPad blocks with zeros\n"
+        "\tconv=fsync\tPhysically write data out before finishing\n"
+        "\tconv=swab\tSwap every pair of bytes\n"
+        "\tiflag=skip_bytes\tskip=N is in bytes\n"
+        "\tiflag=count_bytes\tcount=N is in bytes\n"
+        "\toflag=seek_bytes\tseek=N is in bytes\n"
+        "\tiflag=direct\tO_DIRECT input\n"
+        "\toflag=direct\tO_DIRECT output\n"
+        "\tiflag=fullblock\tRead full blocks\n"
+        "\toflag=append\tOpen output in append mode\n"
+        "\tstatus=noxfer\tSuppress rate output\n"
+        "\tstatus=none\tSuppress all output\n"
+        "\n"
+        "N may be suffixed by c (1), w (2), b (512), kB (1000), k (1024), MB, M, GB, G"
+    ),
+    "dirname": ("Usage: dirname FILENAME\n\nStrip non-directory suffix from FILENAME"),
+    "du": (
+        "Usage: du [-aHLdclsxhmk] [FILE]...\n"
+        "\n"
+        "Summarize disk space used for FILEs (or directories)\n"
+        "\n"
+        "\t-a\tShow file sizes too\n"
+        "\t-b\tApparent size (including holes)\n"
+        "\t-L\tFollow all symlinks\n"
+        "\t-H\tFollow symlinks on command line\n"
+        "\t-d N\tLimit output to directories (and files with -a) of depth < N\n"
+        "\t-c\tShow grand total\n"
+        "\t-l\tCount sizes many times if hard linked\n"
+        "\t-s\tDisplay only a total for each argument\n"
+        "\t-x\tSkip directories on different filesystems\n"
+        "\t-h\tSizes in human readable format (e.g., 1K 243M 2G)\n"
+        "\t-m\tSizes in megabytes\n"
+        "\t-k\tSizes in kilobytes (default)"
+    ),
+    "env": (
+        "Usage: env [-i0] [-u NAME]... [-] [NAME=VALUE]... [PROG ARGS]\n"
+        "\n"
+        "Print current environment or run PROG after setting up environment\n"
+        "\n"
+        "\t-, -i\tStart with empty environment\n"
+        "\t-0\tNUL terminated output\n"
+        "\t-u NAME\tRemove variable from environment"
+    ),
+    "expr": (
+        "Usage: expr EXPRESSION\n"
+        "\n"
+        "Print the value of EXPRESSION\n"
+        "\n"
+        "EXPRESSION may be:\n"
+        "\tARG1 | ARG2\tARG1 if it is neither null nor 0, otherwise ARG2\n"
+        "\tARG1 & ARG2\tARG1 if neither argument is null or 0, otherwise 0\n"
+        "\tARG1 < ARG2\t1 if ARG1 is less than ARG2, else 0. Similarly:\n"
+        "\tARG1 <= ARG2\n"
+        "\tARG1 = ARG2\n"
+        "\tARG1 != ARG2\n"
+        "\tARG1 >= ARG2\n"
+        "\tARG1 > ARG2\n"
+        "\tARG1 + ARG2\tSum of ARG1 and ARG2. Similarly:\n"
+        "\tARG1 - ARG2\n"
+        "\tARG1 * ARG2\n"
+        "\tARG1 / ARG2\n"
+        "\tARG1 % ARG2\n"
+        "\tSTRING : REGEXP\t\tAnchored pattern match of REGEXP in STRING\n"
+        "\tmatch STRING REGEXP\tSame as STRING : REGEXP\n"
+        "\tsubstr STRING POS LEN\tSubstring of STRING, POS counts from 1\n"
+        "\tindex STRING CHARS\tIndex in STRING where any CHARS is found, or 0\n"
+        "\tlength STRING\t\tLength of STRING\n"
+        "\tquote TOKEN\t\tInterpret TOKEN as a string, even if\n"
+        "\t\t\t\tit is a keyword like 'match' or an\n"
+        "\t\t\t\toperator like '/'\n"
+        "\t(EXPRESSION)\t\tValue of EXPRESSION\n"
+        "\n"
+        "Beware that many operators need to be escaped or quoted for shells.\n"
+        "Comparisons are arithmetic if both ARGs are numbers, else\n"
+        "lexicographical. Pattern matches return the string matched between\n"
+        "\\( and \\) or null; if \\( and \\) are not used, they return the number\n"
+        "of characters matched or 0."
+    ),
+    "find": (
+        "Usage: find [-HL] [PATH]... [OPTIONS] [ACTIONS]\n"
+        "\n"
+        "Search for files and perform actions on them.\n"
+        "First failed action stops processing of current file.\n"
+        "Defaults: PATH is current directory, action is '-print'\n"
+        "\n"
+        "\t-L,-follow\tFollow symlinks\n"
+        "\t-H\t\t...on command line only\n"
+        "\t-xdev\t\tDon't descend directories on other filesystems\n"
+        "\t-maxdepth N\tDescend at most N levels. -maxdepth 0 applies\n"
+        "\t\t\tactions to command line arguments only\n"
+        "\t-mindepth N\tDon't act on first N levels\n"
+        "\t-depth\t\tAct on directory *after* traversing it\n"
+        "\n"
+        "Actions:\n"
+        "\t( ACTIONS )\tGroup actions for -o / -a\n"
+        "\t! ACT\t\tInvert ACT's success/failure\n"
+        "\tACT1 [-a] ACT2\tIf ACT1 fails, stop, else do ACT2\n"
+        "\tACT1 -o ACT2\tIf ACT1 succeeds, stop, else do ACT2\n"
+        "\t\t\tNote: -a has higher priority than -o\n"
+        "\t-name PATTERN\tMatch file name (w/o directory name) to PATTERN\n"
+        "\t-iname PATTERN\tCase insensitive -name\n"
+        "\t-path PATTERN\tMatch path to PATTERN\n"
+        "\t-ipath PATTERN\tCase insensitive -path\n"
+        "\t-regex PATTERN\tMatch path to regex PATTERN\n"
+        "\t-type X\t\tFile type is X (one of: f,d,l,b,c,s,p)\n"
+        "\t-executable\tFile is executable\n"
+        "\t-perm MASK\tAt least one mask bit (+MASK), all bits (-MASK),\n"
+        "\t\t\tor exactly MASK bits are set in file's mode\n"
+        "\t-mtime DAYS\tmtime is greater than (+N), less than (-N),\n"
+        "\t\t\tor exactly N days in the past\n"
+        "\t-atime DAYS\tatime +N/-N/N days in the past\n"
+        "\t-ctime DAYS\tctime +N/-N/N days in the past\n"
+        "\t-mmin MINS\tmtime is greater than (+N), less than (-N),\n"
+        "\t\t\tor exactly N minutes in the past\n"
+        "\t-amin MINS\tatime +N/-N/N minutes in the past\n"
+        "\t-cmin MINS\tctime +N/-N/N minutes in the past\n"
+        "\t-newer FILE\tmtime is more recent than FILE's\n"
+        "\t-inum N\t\tFile has inode number N\n"
+        "\t-samefile FILE\tFile is same as FILE\n"
+        "\t-user NAME/ID\tFile is owned by given user\n"
+        "\t-group NAME/ID\tFile is owned by given group\n"
+        "\t-size N[bck]\tFile size is N (c:bytes,k:kbytes,b:512 bytes(def.))\n"
+        "\t\t\t+/-N: file size is bigger/smaller than N\n"
+        "\t-links N\tNumber of links is greater than (+N), less than (-N),\n"
+        "\t\t\tor exactly N\n"
+        "\t-empty\t\tMatch empty file/directory\n"
+        "\t-prune\t\tIf current file is directory, don't descend into it\n"
+        "If none of the following actions is specified, -print is assumed\n"
+        "\t-print\t\tPrint file name\n"
+        "\t-print0\t\tPrint file name, NUL terminated\n"
+        "\t-exec CMD ARG ;\tRun CMD with all instances of {} replaced by\n"
+        "\t\t\tfile name. Fails if CMD exits with nonzero\n"
+        "\t-exec CMD ARG + Run CMD with {} replaced by list of file names\n"
+        "\t-quit\t\tExit"
+    ),
+    "grep": (
+        "Usage: grep [-HhnlLoqvsrRiwFEz] [-m N] [-A|B|C N] { PATTERN "
+        "| -e PATTERN... | -f FILE... } [FILE]...\n"
+        "\n"
+        "Search for PATTERN in FILEs (or stdin)\n"
+        "\n"
+        "\t-H\tAdd 'filename:' prefix\n"
+        "\t-h\tDo not add 'filename:' prefix\n"
+        "\t-n\tAdd 'line_no:' prefix\n"
+        "\t-l\tShow only names of files that match\n"
+        "\t-L\tShow only names of files that don't match\n"
+        "\t-c\tShow only count of matching lines\n"
+        "\t-o\tShow only the matching part of line\n"
+        "\t-q\tQuiet. Return 0 if PATTERN is found, 1 otherwise\n"
+        "\t-v\tSelect non-matching lines\n"
+        "\t-s\tSuppress open and read errors\n"
+        "\t-r\tRecurse\n"
+        "\t-R\tRecurse and dereference symlinks\n"
+        "\t-i\tIgnore case\n"
+        "\t-w\tMatch whole words only\n"
+        "\t-x\tMatch whole lines only\n"
+        "\t-F\tPATTERN is a literal (not regexp)\n"
+        "\t-E\tPATTERN is an extended regexp\n"
+        "\t-z\tNUL terminated input\n"
+        "\t-m N\tMatch up to N times per file\n"
+        "\t-A N\tPrint N lines of trailing context\n"
+        "\t-B N\tPrint N lines of leading context\n"
+        "\t-C N\tSame as '-A N -B N'\n"
+        "\t-e PTRN\tPattern to match\n"
+        "\t-f FILE\tRead pattern from file"
+    ),
+    "head": (
+        "Usage: head [OPTIONS] [FILE]...\n"
+        "\n"
+        "Print first 10 lines of FILEs (or stdin).\n"
+        "With more than one FILE, precede each with a filename header.\n"
+        "\n"
+        "\t-n N[bkm]\tPrint first N lines\n"
+        "\t-n -N[bkm]\tPrint all except N last lines\n"
+        "\t-c [-]N[bkm]\tPrint first N bytes\n"
+        "\t\t\t(b:*512 k:*1024 m:*1024^2)\n"
+        "\t-q\t\tNever print headers\n"
+        "\t-v\t\tAlways print headers"
+    ),
+    "hostname": (
+        "Usage: hostname [-sidf] [HOSTNAME | -F FILE]\n"
+        "\n"
+        "Show or set hostname or DNS domain name\n"
+        "\n"
+        "\t-s\tShort\n"
+        "\t-i\tAddresses for the hostname\n"
+        "\t-d\tDNS domain name\n"
+        "\t-f\tFully qualified domain name\n"
+        "\t-F FILE\tUse FILE's content as hostname"
+    ),
+    "id": (
+        "Usage: id [-ugGnr] [USER]\n"
+        "\n"
+        "Print information about USER or the current user\n"
+        "\n"
+        "\t-u\tUser ID\n"
+        "\t-g\tGroup ID\n"
+        "\t-G\tSupplementary group IDs\n"
+        "\t-n\tPrint names instead of numbers\n"
+        "\t-r\tPrint real ID instead of effective ID"
+    ),
+    "kill": (
+        "Usage: kill [-l] [-SIG] PID...\n"
+        "\n"
+        "Send a signal (default: TERM) to given PIDs\n"
+        "\n"
+        "\t-l\tList all signal names and numbers"
+    ),
+    "ln": (
+        "Usage: ln [-sfnbtv] [-S SUF] TARGET... LINK|DIR\n"
+        "\n"
+        "Create a link LINK or DIR/TARGET to the specified TARGET(s)\n"
+        "\n"
+        "\t-s\tMake symlinks instead of hardlinks\n"
+        "\t-f\tRemove existing destinations\n"
+        "\t-n\tDon't dereference symlinks - treat like normal file\n"
+        "\t-b\tMake a backup of the target (if exists) before link operation\n"
+        "\t-S SUF\tUse suffix instead of ~ when making backup files\n"
+        "\t-T\tTreat LINK as a file, not DIR\n"
+        "\t-v\tVerbose"
+    ),
+    "ls": (
+        "Usage: ls [-1AaCxdLHRFplinshrSXvctu] [-w WIDTH] [FILE]...\n"
+        "\n"
+        "List directory contents\n"
+        "\n"
+        "\t-1\tOne column output\n"
+        "\t-a\tInclude names starting with .\n"
+        "\t-A\tLike -a, but exclude . and ..\n"
+        "\t-x\tList by lines\n"
+        "\t-d\tList directory names, not contents\n"
+        "\t-L\tFollow symlinks\n"
+        "\t-H\tFollow symlinks on command line\n"
+        "\t-R\tRecurse\n"
+        "\t-p\tAppend / to directory names\n"
+        "\t-F\tAppend indicator (one of */=@|) to names\n"
+        "\t-l\tLong format\n"
+        "\t-i\tList inode numbers\n"
+        "\t-n\tList numeric UIDs and GIDs instead of names\n"
+        "\t-s\tList allocated blocks\n"
+        "\t-lc\tList ctime\n"
+        "\t-lu\tList atime\n"
+        "\t--full-time\tList full date/time\n"
+        "\t-h\tHuman readable sizes (1K 243M 2G)\n"
+        "\t--group-directories-first\n"
+        "\t-S\tSort by size\n"
+        "\t-X\tSort by extension\n"
+        "\t-v\tSort by version\n"
+        "\t-t\tSort by mtime\n"
+        "\t-tc\tSort by ctime\n"
+        "\t-tu\tSort by atime\n"
+        "\t-r\tReverse sort order\n"
+        "\t-w N\tFormat N columns wide\n"
+        "\t--color[={always,never,auto}]"
+    ),
+    "md5sum": (
+        "Usage: md5sum [-c[sw]] [FILE]...\n"
+        "\n"
+        "Print or check MD5 checksums\n"
+        "\n"
+        "\t-c\tCheck sums against list in FILEs\n"
+        "\t-s\tDon't output anything, status code shows success\n"
+        "\t-w\tWarn about improperly formatted checksum lines"
+    ),
+    "mkdir": (
+        "Usage: mkdir [-m MODE] [-p] DIRECTORY...\n"
+        "\n"
+        "Create DIRECTORY\n"
+        "\n"
+        "\t-m MODE\tMode\n"
+        "\t-p\tNo error if exists; make parent directories as needed"
+    ),
+    "mv": (
+        "Usage: mv [-finT] SOURCE DEST\n"
+        "or: mv [-fin] SOURCE... { -t DIRECTORY | DIRECTORY }\n"
+        "\n"
+        "Rename SOURCE to DEST, or move SOURCEs to DIRECTORY\n"
+        "\n"
+        "\t-f\tDon't prompt before overwriting\n"
+        "\t-i\tInteractive, prompt before overwrite\n"
+        "\t-n\tDon't overwrite an existing file\n"
+        "\t-T\tRefuse to move if DEST is a directory\n"
+        "\t-t DIR\tMove all SOURCEs into DIR"
+    ),
+    "od": (
+        "Usage: od [-abcdfhilovxs] [-t TYPE] [-A RADIX] [-N SIZE] [-j"
+        " SKIP] [-S MINSTR] [-w WIDTH] [FILE]...\n"
+        "\n"
+        "Print FILEs (or stdin) unambiguously, as octal bytes by default"
+    ),
+    "printf": (
+        "Usage: printf FORMAT [ARG]...\n"
+        "\n"
+        "Format and print ARG(s) according to FORMAT (a-la C printf)"
+    ),
+    "ps": (
+        "Usage: ps [-o COL1,COL2=HEADER] [-T]\n"
+        "\n"
+        "Show list of processes\n"
+        "\n"
+        "\t-o COL1,COL2=HEADER\tSelect columns for display\n"
+        "\t-T\t\t\tShow threads"
+    ),
+    "pwd": ("Usage: pwd\n\nPrint the full filename of the current working directory"),
+    "readlink": (
+        "Usage: readlink [-fnv] FILE\n"
+        "\n"
+        "Display the value of a symlink\n"
+        "\n"
+        "\t-f\tCanonicalize by following all symlinks\n"
+        "\t-n\tDon't add newline\n"
+        "\t-v\tVerbose"
+    ),
+    "realpath": ("Usage: realpath FILE...\n\nPrint absolute pathnames of FILEs"),
+    "rm": (
+        "Usage: rm [-irf] FILE...\n"
+        "\n"
+        "Remove (unlink) FILEs\n"
+        "\n"
+        "\t-i\tAlways prompt before removing\n"
+        "\t-f\tNever prompt\n"
+        "\t-R,-r\tRecurse"
+    ),
+    "rmdir": (
+        "Usage: rmdir [-p] DIRECTORY...\n"
+        "\n"
+        "Remove DIRECTORY if it is empty\n"
+        "\n"
+        "\t-p\tInclude parents\n"
+        "\t--ignore-fail-on-non-empty"
+    ),
+    "sed": (
+        "Usage: sed [-i[SFX]] [-nrE] [-f FILE]... [-e CMD]... [FILE]...\n"
+        "or: sed [-i[SFX]] [-nrE] CMD [FILE]...\n"
+        "\n"
+        "\t-e CMD\tAdd CMD to sed commands to be executed\n"
+        "\t-f FILE\tAdd FILE contents to sed commands to be executed\n"
+        "\t-i[SFX]\tEdit files in-place (otherwise write to stdout)\n"
+        "\t\tOptionally back files up, appending SFX\n"
+        "\t-n\tSuppress automatic printing of pattern space\n"
+        "\t-r,-E\tUse extended regex syntax\n"
+        "\n"
+        "If no -e or -f, the first non-option argument is the sed command string.\n"
+        "Remaining arguments are input files (stdin if none)."
+    ),
+    "seq": (
+        "Usage: seq [-w] [-s SEP] [FIRST [INC]] LAST\n"
+        "\n"
+        "Print numbers from FIRST to LAST, in steps of INC.\n"
+        "FIRST, INC default to 1.\n"
+        "\n"
+        "\t-w\tPad to last with leading zeros\n"
+        "\t-s SEP\tString separator"
+    ),
+    "sh": (
+        "Usage: sh [-il] [-|+Cabefmnuvx] [-|+o OPT]... [-c 'SCRIPT' ["
+        "ARG0 ARGS] | FILE ARGS | -s ARGS]\n"
+        "\n"
+        "Unix shell interpreter"
+    ),
+    "sha1sum": (
+        "Usage: sha1sum [-c[sw]] [FILE]...\n"
+        "\n"
+        "Print or check SHA1 checksums\n"
+        "\n"
+        "\t-c\tCheck sums against list in FILEs\n"
+        "\t-s\tDon't output anything, status code shows success\n"
+        "\t-w\tWarn about improperly formatted checksum lines"
+    ),
+    "sha256sum": (
+        "Usage: sha256sum [-c[sw]] [FILE]...\n"
+        "\n"
+        "Print or check SHA256 checksums\n"
+        "\n"
+        "\t-c\tCheck sums against list in FILEs\n"
+        "\t-s\tDon't output anything, status code shows success\n"
+        "\t-w\tWarn about improperly formatted checksum lines"
+    ),
+    "sha512sum": (
+        "Usage: sha512sum [-c[sw]] [FILE]...\n"
+        "\n"
+        "Print or check SHA512 checksums\n"
+        "\n"
+        "\t-c\tCheck sums against list in FILEs\n"
+        "\t-s\tDon't output anything, status code shows success\n"
+        "\t-w\tWarn about improperly formatted checksum lines"
+    ),
+    "sleep": (
+        "Usage: sleep [N]...\n"
+        "\n"
+        "Pause for a time equal to the total of the args given, where each arg can\n"
+        "have an optional suffix of (s)econds, (m)inutes, (h)ours, or (d)ays"
+    ),
+    "sort": (
+        "Usage: sort [-nrugMcszbdfiokt] [-o FILE] [-k START[.OFS][OPT"
+        "S][,END[.OFS][OPTS]] [-t CHAR] [FILE]...\n"
+        "\n"
+        "Sort lines of text\n"
+        "\n"
+        "\t-o FILE\tOutput to FILE\n"
+        "\t-c\tCheck whether input is sorted\n"
+        "\t-b\tIgnore leading blanks\n"
+        "\t-f\tIgnore case\n"
+        "\t-i\tIgnore unprintable characters\n"
+        "\t-d\tDictionary order (blank or alphanumeric only)\n"
+        "\t-n\tSort numbers\n"
+        "\t-g\tGeneral numerical sort\n"
+        "\t-M\tSort month\n"
+        "\t-V\tSort version\n"
+        "\t-t CHAR\tField separator\n"
+        "\t-k N[,M] Sort by Nth field\n"
+        "\t-r\tReverse sort order\n"
+        "\t-s\tStable (don't sort ties alphabetically)\n"
+        "\t-u\tSuppress duplicate lines\n"
+        "\t-z\tNUL terminated input and output"
+    ),
+    "stat": (
+        "Usage: stat [-ltf] [-c FMT] FILE...\n"
+        "\n"
+        "Display file (default) or filesystem status\n"
+        "\n"
+        "\t-c FMT\tUse the specified format\n"
+        "\t-f\tDisplay filesystem status\n"
+        "\t-L\tFollow links\n"
+        "\t-t\tTerse display\n"
+        "\n"
+        "FMT sequences for files:\n"
+        " %a\tAccess rights in octal\n"
+        " %A\tAccess rights in human readable form\n"
+        " %b\tNumber of blocks allocated (see %B)\n"
+        " %B\tSize in bytes of each block reported by %b\n"
+        " %d\tDevice number in decimal\n"
+        " %D\tDevice number in hex\n"
+        " %f\tRaw mode in hex\n"
+        " %F\tFile type\n"
+        " %g\tGroup ID\n"
+        " %G\tGroup name\n"
+        " %h\tNumber of hard links\n"
+        " %i\tInode number\n"
+        " %n\tFile name\n"
+        " %N\tFile name, with -> TARGET if symlink\n"
+        " %o\tI/O block size\n"
+        " %s\tTotal size in bytes\n"
+        " %t\tMajor device type in hex\n"
+        " %T\tMinor device type in hex\n"
+        " %u\tUser ID\n"
+        " %U\tUser name\n"
+        " %x\tTime of last access\n"
+        " %X\tTime of last access as seconds since Epoch\n"
+        " %y\tTime of last modification\n"
+        " %Y\tTime of last modification as seconds since Epoch\n"
+        " %z\tTime of last change\n"
+        " %Z\tTime of last change as seconds since Epoch\n"
+        "\n"
+        "FMT sequences for file systems:\n"
+        " %a\tFree blocks available to non-superuser\n"
+        " %b\tTotal data blocks\n"
+        " %c\tTotal file nodes\n"
+        " %d\tFree file nodes\n"
+        " %f\tFree blocks\n"
+        " %i\tFile System ID in hex\n"
+        " %l\tMaximum length of filenames\n"
+        " %n\tFile name\n"
+        " %s\tBlock size (for faster transfer)\n"
+        " %S\tFundamental block size (for block counts)\n"
+        " %t\tType in hex\n"
+        " %T\tType in human readable form"
+    ),
+    "tail": (
+        "Usage: tail [OPTIONS] [FILE]...\n"
+        "\n"
+        "Print last 10 lines of FILEs (or stdin) to.\n"
+        "With more than one FILE, precede each with a filename header.\n"
+        "\n"
+        "\t-c [+]N[bkm]\tPrint last N bytes\n"
+        "\t-n N[bkm]\tPrint last N lines\n"
+        "\t-n +N[bkm]\tStart on Nth line and print the rest\n"
+        "\t\t\t(b:*512 k:*1024 m:*1024^2)\n"
+        "\t-q\t\tNever print headers\n"
+        "\t-v\t\tAlways print headers\n"
+        "\t-f\t\tPrint data as file grows\n"
+        "\t-F\t\tSame as -f, but keep retrying\n"
+        "\t-s SECONDS\tWait SECONDS between reads with -f"
+    ),
+    "tee": (
+        "Usage: tee [-ai] [FILE]...\n"
+        "\n"
+        "Copy stdin to each FILE, and also to stdout\n"
+        "\n"
+        "\t-a\tAppend to the given FILEs, don't overwrite\n"
+        "\t-i\tIgnore interrupt signals (SIGINT)"
+    ),
+    "top": (
+        "Usage: top [-bH] [-n COUNT] [-d SECONDS]\n"
+        "\n"
+        "Show a view of process activity in real time.\n"
+        "Read the status of all processes from /proc each SECONDS\n"
+        "and show a screenful of them.\n"
+        "Keys:\n"
+        "\tN/M/P/T: sort by pid/mem/cpu/time\n"
+        "\tR: reverse sort\n"
+        "\tH: toggle threads\n"
+        "\tQ,^C: exit\n"
+        "Options:\n"
+        "\t-b\tBatch mode\n"
+        "\t-n N\tExit after N iterations\n"
+        "\t-d SEC\tDelay between updates\n"
+        "\t-H\tShow threads"
+    ),
+    "touch": (
+        "Usage: touch [-cham] [-d DATE] [-t DATE] [-r FILE] FILE...\n"
+        "\n"
+        "Update mtime of FILEs\n"
+        "\n"
+        "\t-c\tDon't create files\n"
+        "\t-h\tDon't follow links\n"
+        "\t-a\tChange only atime\n"
+        "\t-m\tChange only mtime\n"
+        "\t-d DT\tDate/time to use\n"
+        "\t-t DT\tDate/time to use\n"
+        "\t-r FILE\tUse FILE's date/time"
+    ),
+    "tr": (
+        "Usage: tr [-cds] STRING1 [STRING2]\n"
+        "\n"
+        "Translate, squeeze, or delete characters from stdin, writing to stdout\n"
+        "\n"
+        "\t-c\tTake complement of STRING1\n"
+        "\t-d\tDelete input characters coded STRING1\n"
+        "\t-s\tSqueeze multiple output characters of STRING2 into one character"
+    ),
+    "truncate": (
+        "Usage: truncate [-c] -s SIZE FILE...\n"
+        "\n"
+        "Truncate FILEs to SIZE\n"
+        "\n"
+        "\t-c\tDo not create files\n"
+        "\t-s SIZE"
+    ),
+    "uname": (
+        "Usage: uname [-amnrspvio]\n"
+        "\n"
+        "Print system information\n"
+        "\n"
+        "\t-a\tPrint all\n"
+        "\t-m\tMachine (hardware) type\n"
+        "\t-n\tHostname\n"
+        "\t-r\tKernel release\n"
+        "\t-s\tKernel name (default)\n"
+        "\t-p\tProcessor type\n"
+        "\t-v\tKernel version\n"
+        "\t-i\tHardware platform\n"
+        "\t-o\tOS name"
+    ),
+    "uniq": (
+        "Usage: uniq [-cduiz] [-f,s,w N] [FILE [OUTFILE]]\n"
+        "\n"
+        "Discard duplicate lines\n"
+        "\n"
+        "\t-c\tPrefix lines by the number of occurrences\n"
+        "\t-d\tOnly print duplicate lines\n"
+        "\t-u\tOnly print unique lines\n"
+        "\t-i\tIgnore case\n"
+        "\t-z\tNUL terminated output\n"
+        "\t-f N\tSkip first N fields\n"
+        "\t-s N\tSkip first N chars (after any skipped fields)\n"
+        "\t-w N\tCompare N characters in line"
+    ),
+    "wc": (
+        "Usage: wc [-cmlwL] [FILE]...\n"
+        "\n"
+        "Count lines, words, and bytes for FILEs (or stdin)\n"
+        "\n"
+        "\t-c\tCount bytes\n"
+        "\t-m\tCount characters\n"
+        "\t-l\tCount newlines\n"
+        "\t-w\tCount words\n"
+        "\t-L\tPrint longest line length"
+    ),
+    "which": ("Usage: which [-a] COMMAND...\n\nLocate COMMAND\n\n\t-a\tShow all matches"),
+    "whoami": (
+        "Usage: whoami\n\nPrint the user name associated with the current effective user id"
+    ),
+    "xargs": (
+        "Usage: xargs [OPTIONS] [PROG ARGS]\n"
+        "\n"
+        "Run PROG on every item given by stdin\n"
+        "\n"
+        "\t-0\tNUL terminated input\n"
+        "\t-a FILE\tRead from FILE instead of stdin\n"
+        "\t-r\tDon't run command if input is empty\n"
+        "\t-t\tPrint the command on stderr before execution\n"
+        "\t-p\tAsk user whether to run each command\n"
+        "\t-E STR,-e[STR]\tSTR stops input processing\n"
+        "\t-I STR\tReplace STR within PROG ARGS with input line\n"
+        "\t-n N\tPass no more than N args to PROG\n"
+        "\t-s N\tPass command line of no more than N bytes\n"
+        "\t-P N\tRun up to N PROGs in parallel\n"
+        "\t-x\tExit if size is exceeded"
+    ),
+    "yes": ("Usage: yes [STRING]\n\nRepeatedly print a line with STRING, or 'y'"),
 }

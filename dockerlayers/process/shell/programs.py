@@ -16,10 +16,9 @@ from dockerlayers.graphdriver.rootfs import WouldBlock
 from ..applets import APPLET_NAMES, APPLETS, SHELLS
 from ..applets.context import AppletContext, Block, Exec
 from ..resolve import abspath, identify, shell_find
-from .ptable import exec_last, fork_pid, table
 from .core import BrokenPipe, MachineCore, PipeOverrun, overrun_message
+from .ptable import exec_last, fork_pid, table
 from .state import Fds, Frame, Job, Role
-
 
 #: Where an applet run by name alone comes from: busybox runs itself again (its
 #: bb_busybox_exec_path), not a file in the container's PATH.

@@ -47,7 +47,14 @@ def exec_last(m: MachineCore, job: Job, frame: Frame) -> bool:
 def _row(m: MachineCore, pid: int, ppid: int, argv: list[str]) -> Row:
     user = m.state["user"]
     comm = posixpath.basename(argv[0]) if argv else ""
-    return {"pid": pid, "ppid": ppid, "uid": user["uid"], "gid": user["gid"], "comm": comm, "argv": argv}
+    return {
+        "pid": pid,
+        "ppid": ppid,
+        "uid": user["uid"],
+        "gid": user["gid"],
+        "comm": comm,
+        "argv": argv,
+    }
 
 
 def rows(m: MachineCore) -> list[Row]:
