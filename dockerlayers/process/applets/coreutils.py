@@ -1097,4 +1097,23 @@ def _xargs_words(data: str) -> list[str]:
     return words
 
 
-__all__ = ["yes"]
+__all__ = [
+    "base64",
+    "cut",
+    "dd",
+    "expr",
+    "md5sum",
+    "od",
+    "readlink",
+    "realpath",
+    "sha1sum",
+    "sha256sum",
+    "sha512sum",
+    "sort",
+    "tr",
+    "truncate",
+    "uniq",
+    "which",
+    "xargs",
+    "yes",
+]

@@ -15,6 +15,8 @@ from dockerlayers.graphdriver.rootfs import WouldBlock
 
 from ..applets import APPLET_NAMES, APPLETS, SHELLS
 from ..applets.context import AppletContext, Block, Exec
+from ..applets.registry import BANNER
+from ..applets.usage_text import USAGE
 from ..resolve import abspath, identify, shell_find
 from .core import BrokenPipe, MachineCore, PipeOverrun, overrun_message
 from .ptable import exec_last, fork_pid, table
@@ -106,6 +108,10 @@ def run_program(
         m.write(frame["fds"], 2, f"exec {path}: exec format error\n".encode())
         return 1
     name = kind[1]
+    if len(argv) == 2 and argv[1] == "--help" and name in USAGE:
+        # appletlib.c: `NAME --help` is the usage text, status 0 (not test/true/false)
+        m.write(frame["fds"], 2, f"{BANNER}\n\n{USAGE[name]}\n".encode())
+        return 0
     if name in SHELLS:
         return start_shell(m, job, frame["fds"], argv, env, cwd, "sub")
     ctx = applet_context(m, job, frame, name, env, cwd, argv)
