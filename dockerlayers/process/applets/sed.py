@@ -341,21 +341,26 @@ class Runner:
         self.hold = ""
         self.quit = False
         self.wfiles: dict[str, list[str]] = {}
+        self.wlast: dict[str, str] = {}
 
-    def puts(self, s: str, eol: str, dest: list[str] | None = None) -> None:
-        """puts_maybe_newline: a newline first if the last line written lacked one."""
-        out = self.out if dest is None else dest
-        if dest is None:
-            if self.last_puts not in ("\n", ""):
-                out.append("\n")
-            self.last_puts = "x" if s else "\n" if self.last_puts == "\n" else self.last_puts
+    def puts(self, s: str, eol: str, wfile: str | None = None) -> None:
+        """puts_maybe_newline: a newline first if the last line written there lacked one
+        (to the output, or to a `w` file, each keeping its own last character)."""
+        out = self.out if wfile is None else self.wfiles.setdefault(wfile, [])
+        lpc = self.last_puts if wfile is None else self.wlast.get(wfile, "\n")
+        if lpc != "\n":
+            out.append("\n")
+            lpc = "\n"
         out.append(s)
+        if s:
+            lpc = "x"
         if eol != _NO_EOL:
             out.append(eol)
-            if dest is None:
-                self.last_puts = eol
-        elif dest is None and s:
-            self.last_puts = "x"
+            lpc = eol
+        if wfile is None:
+            self.last_puts = lpc
+        else:
+            self.wlast[wfile] = lpc
 
     def flush_append(self) -> None:
         for text in self.appends:
@@ -499,7 +504,7 @@ class Runner:
                     if cmd.sub_p:
                         self.puts(pattern, eol)
                     if cmd.wfile:
-                        self.puts(pattern, eol, self.wfiles.setdefault(cmd.wfile, []))
+                        self.puts(pattern, eol, cmd.wfile)
                 elif c == "a":
                     self.appends.append(cmd.string or "")
                 elif c == "i":
@@ -519,7 +524,7 @@ class Runner:
                     except OSError:
                         pass
                 elif c == "w":
-                    self.puts(pattern, eol, self.wfiles.setdefault(cmd.wfile or "", []))
+                    self.puts(pattern, eol, cmd.wfile or "")
                 elif c == "n":
                     if not script.quiet:
                         self.puts(pattern, eol)
