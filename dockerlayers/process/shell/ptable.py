@@ -62,7 +62,7 @@ def rows(m: MachineCore) -> list[Row]:
     block in a program), as `ps` would find them."""
     st = m.state
     main = m.main_job()
-    base = list(st.get("argv") or [])
+    base = list(st.get("argv") or ["sh"])  # a state saved before argv was kept: a shell
     out: list[Row] = []
     for job in st["jobs"]:
         if job["status"] is not None:
