@@ -62,8 +62,7 @@ def commit(
             )
             image_ref = ""
             if repository:
-                image_ref = f"{repository}:{tag or 'latest'}"
-                daemon.image_service.tag(image_id, image_ref)
+                image_ref = daemon.image_service.tag(image_id, repository, tag or "")
             attrs = daemon.attrs(c)
             attrs.update({"comment": comment or "", "imageID": image_id, "imageRef": image_ref})
             daemon.events.log("container", "commit", c.id, attrs)

@@ -84,9 +84,9 @@ class Image(Model):
         return self.client.images._save([img], chunk_size)
 
     def tag(self, repository: str, tag: str | None = None, **kwargs: Any) -> bool:
-        """Tag the image `repository[:tag]` (`latest` when no tag is given)."""
-        ref = f"{repository}:{tag}" if tag else repository
-        self.client.daemon.image_service.tag(self.id, ref)
+        """Tag the image `repository[:tag]` (`latest` when no tag is given), as
+        `POST /images/{id}/tag?repo=&tag=` does."""
+        self.client.daemon.image_service.tag(self.id, repository, tag or "")
         return True
 
 
