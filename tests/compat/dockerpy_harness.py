@@ -132,6 +132,28 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "timeout(n): pytest-timeout's marker")
 
 
+class HarnessTimeout(Exception):
+    """A test ran longer than DOCKERPY_HARNESS_TIMEOUT seconds (it fails, the run goes on)."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    import signal
+
+    seconds = int(os.environ.get("DOCKERPY_HARNESS_TIMEOUT", "60"))
+
+    def expire(signum, frame):
+        raise HarnessTimeout(f"{item.nodeid} ran longer than {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def pytest_sessionfinish(session, exitstatus):
     try:
         _BASE.detach()
@@ -212,9 +234,7 @@ def run(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def in_scope(
-    results: dict[str, str], out_of_scope: Any = None
-) -> tuple[int, int, list[str]]:
+def in_scope(results: dict[str, str], out_of_scope: Any = None) -> tuple[int, int, list[str]]:
     """(passed, in scope, the names that did not pass)."""
     skip = OUT_OF_SCOPE if out_of_scope is None else out_of_scope
     scoped = {k: v for k, v in results.items() if k.rsplit("::", 1)[-1] not in skip}

@@ -21,7 +21,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from dockerlayers.client.api.client import APIBase, json_lines, require_version
-from dockerlayers.errors import PULL_ERROR, BuildError, DockerException, InvalidArgument
+from dockerlayers.errors import (
+    PULL_ERROR,
+    APIError,
+    BuildError,
+    DockerException,
+    InvalidArgument,
+    InvalidParameter,
+)
 
 #: docker-py: docker/constants.py CONTAINER_LIMITS_KEYS
 CONTAINER_LIMITS_KEYS = ["memory", "memswap", "cpushares", "cpusetcpus"]
@@ -102,18 +109,18 @@ class BuildApiMixin(APIBase):
                 )
         for name, minimum in (("target", "1.29"), ("network_mode", "1.25"), ("shmsize", "1.22")):
             if locals()[name]:
-                require_version(self, minimum, f"{name} was only introduced in API version {minimum}")
+                require_version(
+                    self, minimum, f"{name} was only introduced in API version {minimum}"
+                )
         if extra_hosts is not None:
             require_version(self, "1.27", "extra_hosts was only introduced in API version 1.27")
         if platform is not None:
             require_version(self, "1.32", "platform was only introduced in API version 1.32")
-            from dockerlayers.distribution import manifest as mf
-
-            os_, arch, _ = mf.parse_platform(platform)
-            if (os_, arch) != ("linux", "amd64"):
-                return json_lines(
-                    iter([_error(f'"{platform}": unknown operating system or architecture')]),
-                    decode,
+            os_, _, arch = platform.partition("/")
+            if os_ != "linux" or arch.split("/")[0] not in ("", "amd64"):
+                # moby: the platform is checked before the build starts (an HTTP error)
+                raise InvalidParameter(
+                    f'"{platform}": unknown operating system or architecture: invalid argument'
                 )
         if use_config_proxy:
             for k, v in self._proxy_configs.get_environment().items():
@@ -123,7 +130,7 @@ class BuildApiMixin(APIBase):
             and path is not None
             and path.startswith(("http://", "https://", "git://", "github.com/", "git@"))
         ):
-            return json_lines(iter([_error(f"unable to prepare context: {PULL_ERROR}")]), decode)
+            raise APIError(f"unable to prepare context: {PULL_ERROR}", 500)
         if fileobj is None and not os.path.isdir(path):
             raise TypeError("You must specify a directory to build in path")
         msgs = self._build_messages(

@@ -359,9 +359,7 @@ class ContainerApiMixin(APIBase):
 
         docker-py: docker/api/container.py port
         """
-        port_settings = (self._daemon.inspect(container).get("NetworkSettings") or {}).get(
-            "Ports"
-        )
+        port_settings = (self._daemon.inspect(container).get("NetworkSettings") or {}).get("Ports")
         if port_settings is None:
             return None
         private_port = str(private_port)
@@ -388,9 +386,7 @@ class ContainerApiMixin(APIBase):
             require_version(self, "1.41", "one_shot is not supported for API version < 1.41")
         if stream:
             if one_shot:
-                raise InvalidArgument(
-                    "one_shot is only available in conjunction with stream=False"
-                )
+                raise InvalidArgument("one_shot is only available in conjunction with stream=False")
             return self._stats_stream(container, decode)
         if decode:
             raise InvalidArgument("decode is only available in conjunction with stream=True")
@@ -581,9 +577,7 @@ class ContainerApiMixin(APIBase):
         """(tar chunks, stat dict) of a file or folder (`docker cp CONTAINER:PATH -`)."""
         from dockerlayers.client.models.containers import spooled_chunks
 
-        return spooled_chunks(
-            lambda f: self._daemon.archive_path(container, path, f), chunk_size
-        )
+        return spooled_chunks(lambda f: self._daemon.archive_path(container, path, f), chunk_size)
 
     @check_resource("container")
     def put_archive(self, container: str, path: str, data: Any) -> bool:
@@ -622,4 +616,3 @@ class ContainerApiMixin(APIBase):
 
     def attach_socket(self, container: str, params: Any = None, ws: bool = False) -> Any:
         raise InvalidArgument("attach_socket: the model has no connection to hand out")
-

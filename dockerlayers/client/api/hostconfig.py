@@ -16,18 +16,72 @@ from dockerlayers.errors import InvalidVersion
 
 #: HostConfig's keyword arguments after `version`, in docker-py 7.1's order (positional
 #: arguments map onto these)
-HOST_CONFIG_ARGS = (
-    "binds port_bindings lxc_conf publish_all_ports links privileged dns dns_search "
-    "volumes_from network_mode restart_policy cap_add cap_drop devices extra_hosts read_only "
-    "pid_mode ipc_mode security_opt ulimits log_config mem_limit memswap_limit "
-    "mem_reservation kernel_memory mem_swappiness cgroup_parent group_add cpu_quota "
-    "cpu_period blkio_weight blkio_weight_device device_read_bps device_write_bps "
-    "device_read_iops device_write_iops oom_kill_disable shm_size sysctls tmpfs "
-    "oom_score_adj dns_opt cpu_shares cpuset_cpus userns_mode uts_mode pids_limit isolation "
-    "auto_remove storage_opt init init_path volume_driver cpu_count cpu_percent nano_cpus "
-    "cpuset_mems runtime mounts cpu_rt_period cpu_rt_runtime device_cgroup_rules "
-    "device_requests cgroupns"
-).split()
+HOST_CONFIG_ARGS = [
+    "binds",
+    "port_bindings",
+    "lxc_conf",
+    "publish_all_ports",
+    "links",
+    "privileged",
+    "dns",
+    "dns_search",
+    "volumes_from",
+    "network_mode",
+    "restart_policy",
+    "cap_add",
+    "cap_drop",
+    "devices",
+    "extra_hosts",
+    "read_only",
+    "pid_mode",
+    "ipc_mode",
+    "security_opt",
+    "ulimits",
+    "log_config",
+    "mem_limit",
+    "memswap_limit",
+    "mem_reservation",
+    "kernel_memory",
+    "mem_swappiness",
+    "cgroup_parent",
+    "group_add",
+    "cpu_quota",
+    "cpu_period",
+    "blkio_weight",
+    "blkio_weight_device",
+    "device_read_bps",
+    "device_write_bps",
+    "device_read_iops",
+    "device_write_iops",
+    "oom_kill_disable",
+    "shm_size",
+    "sysctls",
+    "tmpfs",
+    "oom_score_adj",
+    "dns_opt",
+    "cpu_shares",
+    "cpuset_cpus",
+    "userns_mode",
+    "uts_mode",
+    "pids_limit",
+    "isolation",
+    "auto_remove",
+    "storage_opt",
+    "init",
+    "init_path",
+    "volume_driver",
+    "cpu_count",
+    "cpu_percent",
+    "nano_cpus",
+    "cpuset_mems",
+    "runtime",
+    "mounts",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "device_cgroup_rules",
+    "device_requests",
+    "cgroupns",
+]
 
 #: argument -> the API version that introduced it (docker-py's host_config_version_error)
 _MIN_VERSION = {

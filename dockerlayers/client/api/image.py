@@ -80,7 +80,9 @@ class ImageApiMixin(APIBase):
         self._daemon.image_service.tag(image, f"{repository}:{tag}" if tag else repository)
         return True
 
-    def get_image(self, image: str, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE) -> Iterator[bytes]:
+    def get_image(
+        self, image: str, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE
+    ) -> Iterator[bytes]:
         """`docker save IMAGE` as tar chunks (spooled to a temporary file, memory flat)."""
         from dockerlayers.client.models.containers import spooled_chunks
 
@@ -101,7 +103,12 @@ class ImageApiMixin(APIBase):
         try:
             self._daemon.load(data)
         except APIError as e:
-            msgs = [{"errorDetail": {"message": str(e.explanation or e)}, "error": str(e.explanation or e)}]
+            msgs = [
+                {
+                    "errorDetail": {"message": str(e.explanation or e)},
+                    "error": str(e.explanation or e),
+                }
+            ]
             return iter(msgs)
         return iter({"stream": line + "\n"} for line in self._daemon.last_load_output)
 
@@ -126,14 +133,19 @@ class ImageApiMixin(APIBase):
             return self.pull(image)
         if isinstance(src, str) and not os.path.isfile(src):
             if src.startswith(("http://", "https://")):
-                raise APIError(f"importing from a URL ({src}) needs a network the model has not", 500)
+                raise APIError(
+                    f"importing from a URL ({src}) needs a network the model has not", 500
+                )
             raise APIError(f"open {src}: no such file or directory", 500)
         if isinstance(src, str):
             with open(src, "rb") as f:
                 image_id = self._daemon.import_image(f, repository, tag, changes=changes)
         else:
             image_id = self._daemon.import_image(
-                src if isinstance(src, (bytes, bytearray)) else src, repository, tag, changes=changes
+                src if isinstance(src, (bytes, bytearray)) else src,
+                repository,
+                tag,
+                changes=changes,
             )
         return _status_text(image_id)
 
