@@ -15,7 +15,6 @@ from typing import Any, BinaryIO
 
 from dockerlayers.client.models.resource import Collection, Model
 from dockerlayers.errors import (
-    PULL_ERROR,
     APIError,
     BuildError,
     ImageLoadError,
@@ -210,8 +209,13 @@ class ImageCollection(Collection):
         """`docker image prune`: {"ImagesDeleted": [...], "SpaceReclaimed": n}."""
         return self._daemon.prune_images(filters)
 
-    def search(self, term: str, **kwargs: Any) -> list[dict[str, Any]]:
-        raise APIError(PULL_ERROR, 500)
+    def prune_builds(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """`docker builder prune` (docker-py: ImageCollection.prune_builds -> api)."""
+        return self.client.api.prune_builds(*args, **kwargs)
+
+    def search(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """Refused: no Docker Hub to search (docker-py: ImageCollection.search -> api)."""
+        return self.client.api.search(*args, **kwargs)
 
 
 def build_messages(lines: list[str], image_id: str | None) -> list[dict[str, Any]]:
