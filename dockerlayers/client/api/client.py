@@ -97,6 +97,8 @@ class APIBase:
         #: registry domain -> (username, password) from `login`, kept in memory as
         #: docker-py keeps them (docker/api/daemon.py login: self._auth_configs)
         self._auth: dict[str, tuple[str, str]] = {}
+        #: config.json's general settings docker-py reads (`detachKeys`)
+        self._general_configs: dict[str, Any] = {}
 
     @property
     def api_version(self) -> str:

@@ -91,7 +91,7 @@ class ExecApiMixin(APIBase):
             "OpenStdout": bool(stdout),
             "CanRemove": False,
             "ContainerID": c["Id"],
-            "DetachKeys": detach_keys or "",
+            "DetachKeys": detach_keys or self._general_configs.get("detachKeys") or "",
             "Pid": 0,
             "_env": environment,
             "_workdir": workdir,

@@ -100,6 +100,8 @@ class ImageApiMixin(APIBase):
             data = data.encode()
         if isinstance(data, (bytes, bytearray)):
             data = io.BytesIO(data)
+        elif not hasattr(data, "read"):  # chunks (get_image's generator), as requests sends them
+            data = _spool(data)
         try:
             self._daemon.load(data)
         except APIError as e:
@@ -323,6 +325,17 @@ class ImageApiMixin(APIBase):
                 }
             ]
         return {"Descriptor": descriptor, "Platforms": platforms}
+
+
+def _spool(chunks: Any) -> Any:
+    """Chunks in a temporary file (memory stays flat), read from its start."""
+    import tempfile
+
+    f = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the load
+    for chunk in chunks:
+        f.write(chunk)
+    f.seek(0)
+    return f
 
 
 def _summary(r: Any) -> dict[str, Any]:
