@@ -101,7 +101,7 @@ def _mirror():
         import io
 
         hello, _ = seed.images.build(
-            fileobj=io.BytesIO(f"FROM {base}\nRUN echo hello > /hello\n".encode())
+            fileobj=io.BytesIO(f"FROM {base}\\nRUN echo hello > /hello\\n".encode())
         )
         for name in ("alpine:3.10", "alpine:latest", "busybox:latest", "hello-world:latest"):
             ref = f"{reg.host}/library/{name}"
