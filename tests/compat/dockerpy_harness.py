@@ -116,6 +116,9 @@ def _mirror():
 
 _REGISTRY = _mirror()
 _BASE = dockerlayers.DockerClient(root=_ROOT, mounts="user")
+# the engine docker-py's CI runs on has busybox (its Dockerfiles say `FROM busybox`, and the
+# legacy builder here does not pull a missing base image through the mirror)
+_BASE.images.pull("busybox", "latest")
 
 
 def _from_env(*args, **kwargs):
