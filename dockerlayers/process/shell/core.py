@@ -13,6 +13,8 @@ import copy
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from dockerlayers.graphdriver.rootfs import WouldBlock
+
 from .. import signals
 from ..credentials import AsUser
 from ..resolve import abspath
@@ -162,7 +164,10 @@ class MachineCore:
                 pass
 
     def read_all(self, fds: Fds) -> bytes:
+        """All of fd 0. WouldBlock: an open stdin (nothing comes, no end of file)."""
         desc = fds.get("0")
+        if desc and desc["t"] == "open":
+            raise WouldBlock("/dev/stdin")
         if desc and desc["t"] == "data":
             buf = self.state["bufs"].get(desc["id"])
             if buf is None:
