@@ -279,8 +279,10 @@ def _attached_stdin(env: Env, interactive: bool) -> bytes | None:
     """With `-i`, what is piped in: the process reads it on fd 0 up to its end (a terminal
     is not read: the model runs no interactive session). Without `-i`, nothing."""
     stream = env.stdin
-    if not interactive or stream is None or (hasattr(stream, "isatty") and stream.isatty()):
+    if not interactive:
         return None
+    if stream is None or (hasattr(stream, "isatty") and stream.isatty()):
+        return b""  # end of file at once, not an open stdin nobody can type into
     data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
     return data.encode() if isinstance(data, str) else data
 
