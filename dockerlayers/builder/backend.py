@@ -142,6 +142,10 @@ class DaemonBackend:
     def tag_image(self, image_id: str, ref: str) -> None:
         self._svc.tag(image_id, ref)
 
+    def image_id(self, image_id: str) -> str:
+        """The ID clients see (the image service's rule; Docker 29: the manifest digest)."""
+        return self._svc.image_id(image_id)
+
     def now(self) -> str:
         return self._svc.now()
 
