@@ -60,6 +60,8 @@ class ContainerdImageService(ImageService):
         #: events held back while `remove` runs (it logs them itself, Docker 29's way)
         self._held: list[tuple[str, str, str]] | None = None
         self._quiet = 0
+        #: bytes of content blobs every `remove` so far let containerd's GC delete
+        self.content_reclaimed = 0
 
     # -- the image ID rule -----------------------------------------------------------------
     def image_id(self, config_id: str) -> str:
@@ -163,6 +165,8 @@ class ContainerdImageService(ImageService):
             first = self._resolve_id(image_ref) or ""
             if first:
                 image_ref = first
+        content = self.layer_store.containerd.content
+        blobs = {i.digest: i.size for i in content.list("moby")}
         self._held = []
         try:
             records = super().remove(image_ref, force, prune, container_uses)
@@ -173,6 +177,9 @@ class ContainerdImageService(ImageService):
             for id, _ref, action in held:
                 if action in ("untag", "delete"):
                     self.layer_store.on_image_event(self, id, action)
+        # image_prune.go: the space reclaimed is the size of the blobs that are gone
+        left = {i.digest for i in content.list("moby")}
+        self.content_reclaimed += sum(n for d, n in blobs.items() if d not in left)
         out: list[DeleteItem] = []
         deleted = [r.deleted for r in records if r.deleted in images]
         for r in records:

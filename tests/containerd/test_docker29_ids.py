@@ -173,3 +173,24 @@ def test_image_events_carry_the_target_digest(c29, tmp_path):
     configs = {_config_of(c29.root, i) for i in _ids(c29, "-a")}
     assert not any(cfg in str(events) for cfg in configs)  # (and the mirroring logs nothing)
     assert sum(ln.startswith("save ") for ln in lines) == 1
+
+
+def test_prune_reports_the_digest_and_the_content_reclaimed():
+    """image_prune.go: `Deleted: <target digest>`, SpaceReclaimed = the blobs deleted."""
+    from dockerlayers import DockerClient
+
+    c = DockerClient(seed=3, clock="virtual", mounts="user", storage="containerd")
+    try:
+        ct = c.containers.run(c.images.base(), "sh -c 'echo hi > /f'", detach=True)
+        ct.wait()
+        img = ct.commit()
+        ct.remove()
+        content = c.daemon.layer_store.containerd.content
+        manifest = json.loads(content.read("moby", img.id))
+        own = [img.id, manifest["config"]["digest"], manifest["layers"][-1]["digest"]]
+        expected = sum(content.info("moby", d).size for d in own)
+        report = c.images.prune()
+    finally:
+        c.close()
+    assert report["ImagesDeleted"] == [{"Deleted": img.id}]
+    assert report["SpaceReclaimed"] == expected
