@@ -146,6 +146,10 @@ class DaemonBackend:
 
         self._svc.tag_image(image_id, parse_normalized_named(ref).tag_name_only())
 
+    def image_id(self, image_id: str) -> str:
+        """The ID clients see (the image service's rule; Docker 29: the manifest digest)."""
+        return self._svc.image_id(image_id)
+
     def now(self) -> str:
         return self._svc.now()
 

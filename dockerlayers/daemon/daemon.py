@@ -43,6 +43,7 @@ from typing import Any, BinaryIO
 from dockerlayers import platform
 from dockerlayers._lazy import LazyModule
 from dockerlayers.container.container import Container
+from dockerlayers.containerd.ids import shown_image_id
 from dockerlayers.daemon import monitor, restore
 from dockerlayers.daemon.errors import daemon_closed
 from dockerlayers.daemon.events import EventsLog
@@ -265,9 +266,10 @@ class Daemon:
         return self._image_service
 
     def _image_event(self, id: str, ref: str, action: str) -> None:
-        self.events.log("image", action, ref or id, {"name": ref})
-        if self.storage == "containerd" and self._image_service is not None:
-            self.layer_store.on_image_event(self._image_service, id, action)
+        # containerd mode: the image service keeps containerd in step and passes the
+        # actor ID Docker 29 logs (dockerlayers/containerd/imageservice.py)
+        actor = id if self.storage == "containerd" else ref or id
+        self.events.log("image", action, actor, {"name": ref})
 
     @image_service.setter
     def image_service(self, value: Any) -> None:
@@ -440,7 +442,10 @@ class Daemon:
 
     def attrs(self, c: Container) -> dict[str, str]:
         """An event's attributes for a container: image, name and its labels."""
-        attrs = {"image": c.config.get("Image") or c.image, "name": c.name.lstrip("/")}
+        image = c.config.get("Image") or c.image
+        if image == c.image:  # made from an ID (the builder's steps): the ID clients see
+            image = shown_image_id(self, image)
+        attrs = {"image": image, "name": c.name.lstrip("/")}
         for k, v in (c.config.get("Labels") or {}).items():
             attrs[k] = v
         return attrs
@@ -653,7 +658,9 @@ class Daemon:
             if self.storage == "containerd":
                 from dockerlayers.containerd.imageservice import present_inspect
 
-                data = present_inspect(data, self.layer_store.manifest_of)
+                data = present_inspect(
+                    data, self.layer_store.manifest_of, self.image_service.image_id
+                )
             return data
 
     def build(
@@ -671,7 +678,8 @@ class Daemon:
 
         with self.locked(advance=False):
             tags = [tag] if isinstance(tag, str) else list(tag or [])
-            return build(self, path, tags=tags, dockerfile=dockerfile, **kwargs)
+            image_id, lines = build(self, path, tags=tags, dockerfile=dockerfile, **kwargs)
+            return shown_image_id(self, image_id), lines
 
     def import_image(
         self,

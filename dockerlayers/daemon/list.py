@@ -259,7 +259,7 @@ def refresh_image(
                 image_ids[image] = None
         if image_ids[image] != c.image:
             image = c.image
-    return image
+    return shown_image_id(daemon, image) if image == c.image else image
 
 
 def command_string(c: Container) -> str:

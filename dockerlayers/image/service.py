@@ -216,6 +216,11 @@ class ImageService:
         shown = ref if ref.digest else ref.tag_name_only()
         raise ImageNotFound(f"No such image: {familiar_string(shown)}")
 
+    def image_id(self, id: str) -> str:
+        """The image ID clients see for the store's ID: the same (the config digest).
+        The containerd mode's service answers Docker 29's (containerd/imageservice.py)."""
+        return id
+
     def references(self, id: str) -> list[Reference]:
         return self.reference_store.references(id)
 

@@ -221,7 +221,7 @@ class ImageApiMixin(APIBase):
         repository, image_tag = parse_repository_tag(repository)
         tag = tag or image_tag or "latest"
         if is_base(repository, tag) and not all_tags:
-            image_id = self._daemon.pull(f"{repository}:{tag}")
+            image_id = self._daemon.image_service.image_id(self._daemon.pull(f"{repository}:{tag}"))
             msgs: Any = iter(
                 [
                     {"status": f"Pulling from library/{repository}", "id": tag},
