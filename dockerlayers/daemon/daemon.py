@@ -268,8 +268,19 @@ class Daemon:
     def _image_event(self, id: str, ref: str, action: str) -> None:
         # containerd mode: the image service keeps containerd in step and passes the
         # actor ID Docker 29 logs (dockerlayers/containerd/imageservice.py)
-        actor = id if self.storage == "containerd" else ref or id
-        self.events.log("image", action, actor, {"name": ref})
+        if self.storage != "containerd" and action in ("pull", "push"):
+            # moby: distribution/pull.go, push.go: ImageEventLogger(FamiliarString(ref),
+            # FamiliarName(repo), ...): the reference is the ID, the repository the name
+            from dockerlayers.image.refname import (
+                familiar_name,
+                familiar_string,
+                parse_normalized_named,
+            )
+
+            named = parse_normalized_named(ref)
+            id, ref = familiar_string(named), familiar_name(named)
+        # moby: daemon/images/image_events.go LogImageEvent: the ID is the image's
+        self.events.log("image", action, id, {"name": ref})
 
     @image_service.setter
     def image_service(self, value: Any) -> None:
