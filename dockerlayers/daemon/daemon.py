@@ -87,6 +87,11 @@ update = LazyModule("dockerlayers.daemon.update")
 
 STATE_FILE = "dockerlayers.json"
 LOCK_FILE = "dockerlayers.pid"
+#: The state file's format. 2: the lock file holds the PID of the process that has the root
+#: open and is emptied when it lets go (detach, shutdown), so a PID found there at open
+#: is a process that died holding the root: a crash, told without writing at open.
+#: 1 (no "format" key): the state file's "open", written at every open, told it.
+STATE_FORMAT = 2
 
 
 class RootInUse(DockerException):
@@ -157,13 +162,17 @@ class Daemon:
         #: how far a virtual clock moves per operation (0 freezes it between explicit
         #: advances, for a test whose model lets time pass only when it says so)
         self.operation_step = OPERATION_STEP
-        self._lock_fd: int | None = self._take_root_lock()
+        # the PID a previous holder left in the lock file ("" when it let go cleanly)
+        lock_fd, previous_holder = self._take_root_lock()
+        self._lock_fd: int | None = lock_fd
         #: after close(), detach() or abandon(): every operation is refused
         self.closed = False
         #: during close(): exits do not count as manual stops and restart nobody
         self.shutting_down = False
         self._open_flag = True
         self._detached_flag = False
+        #: the state file's bytes as last read or written (None: no state file)
+        self._state_on_disk: bytes | None = None
         #: a stand-in registry for pulls: `(repository, tag) -> image ID or None` (tests)
         #: the lines of the last `docker load` (for the CLI to print)
         self.last_load_output: list[str] = []
@@ -219,13 +228,17 @@ class Daemon:
             self.procs: dict[str, Any] = {}
             self.runtime: dict[str, ContainerRuntime] = {}
             self.logger = logs.JSONFileLogger(self.clock.now)
-            if state.get("open", False):
+            crashed = state.get("open", False) or (
+                previous_holder and state.get("format") == STATE_FORMAT
+            )
+            if crashed:
                 last = "crashed"  # the previous daemon never closed: its processes are lost
             elif state.get("detached", False):
                 last = "detached"  # it let go of the root with its processes still running
             else:
                 last = "closed"  # a shutdown (or a new root)
-            self.write_state(open_=True)
+            # No write at open (the lock file's PID marks the root open): a command that
+            # changes nothing writes nothing, as a read-only API call to dockerd does.
             restore.restore(self, last)
             atexit.register(self._atexit)
         except BaseException:
@@ -273,27 +286,35 @@ class Daemon:
     def image_service(self, value: Any) -> None:
         self._image_service = value
 
-    def _take_root_lock(self) -> int:
+    def _take_root_lock(self) -> tuple[int, str]:
+        """Lock the root and write our PID in the lock file; returns the lock's fd and the
+        PID the previous holder left there ("" if it let go cleanly).
+
+        moby: pkg/pidfile (dockerd's pid file, removed at shutdown)
+        """
         path = os.path.join(self.root, LOCK_FILE)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        previous = os.read(fd, 32).decode(errors="replace").strip()
         if not platform.try_lock(fd, path):
-            try:
-                pid = os.read(fd, 32).decode().strip()
-            finally:
-                os.close(fd)
+            os.close(fd)
             raise RootInUse(
                 f"pid file found, ensure dockerlayers is not running or delete {path}: "
-                f"the root {self.root} is in use by process {pid or '?'}"
+                f"the root {self.root} is in use by process {previous or '?'}"
             ) from None
+        os.lseek(fd, 0, os.SEEK_SET)
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
-        return fd
+        return fd, previous
 
-    def release_root_lock(self) -> None:
-        """Let go of the root's flock (once; later calls do nothing)."""
+    def release_root_lock(self, clean: bool = False) -> None:
+        """Let go of the root's flock (once; later calls do nothing). `clean` (detach,
+        shutdown): empty the lock file first, so the next daemon knows this one ended
+        rather than died (a dead process's PID stays there, as dockerd's pid file does)."""
         fd, self._lock_fd = self._lock_fd, None
         if fd is not None:
             try:
+                if clean:
+                    os.ftruncate(fd, 0)
                 platform.unlock(fd, os.path.join(self.root, LOCK_FILE))
             finally:
                 os.close(fd)
@@ -309,12 +330,18 @@ class Daemon:
         self.release_root_lock()
 
     def _prepare_temp_dir(self) -> None:
-        """Empty `<root>/tmp` (spooled tars, build contexts a crash left there).
+        """Empty `<root>/tmp` (spooled tars, build contexts a crash left there); an empty one
+        is left as it is.
 
         moby: daemon/daemon.go prepareTempDir (renames tmp to tmp-old, removes it)
         """
         tmp = os.path.join(self.root, "tmp")
         old = tmp + "-old"
+        try:
+            if not os.listdir(tmp) and not os.path.lexists(old):
+                return  # already empty: nothing to do (an open that changes nothing)
+        except OSError:
+            pass
         shutil.rmtree(old, ignore_errors=True)
         if os.path.isdir(tmp):
             os.rename(tmp, old)
@@ -322,11 +349,15 @@ class Daemon:
         os.makedirs(tmp, mode=0o700, exist_ok=True)
 
     def _read_state(self) -> dict[str, Any]:
+        """The state file's contents ({} if there is none or it does not parse); its bytes
+        are kept, so that `write_state` can skip writing what is already there."""
         try:
-            with open(os.path.join(self.root, STATE_FILE)) as f:
-                return json.load(f)
+            with open(os.path.join(self.root, STATE_FILE), "rb") as f:
+                self._state_on_disk = f.read()
+            state = json.loads(self._state_on_disk)
         except (FileNotFoundError, ValueError):
             return {}
+        return state if isinstance(state, dict) else {}
 
     def write_state(self, open_: bool | None = None, detached: bool = False) -> None:
         """`<root>/dockerlayers.json`: open or not, the virtual time, the next PID and the
@@ -341,8 +372,13 @@ class Daemon:
             "next_pid": self.next_pid,
             "rng": self.ids.getstate(),
             "names_rng": self.names_rng.getstate() if self.seed is not None else None,
+            "format": STATE_FORMAT,
         }
-        atomic_write_file(os.path.join(self.root, STATE_FILE), json.dumps(state).encode(), 0o600)
+        data = json.dumps(state).encode()
+        if data == self._state_on_disk:
+            return  # unchanged: no write, no fsync (a read-only command writes nothing)
+        atomic_write_file(os.path.join(self.root, STATE_FILE), data, 0o600)
+        self._state_on_disk = data
 
     def _atexit(self) -> None:
         try:

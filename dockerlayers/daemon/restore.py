@@ -268,7 +268,7 @@ def detach(daemon: Daemon) -> None:
         daemon.driver.cleanup()
         daemon.write_state(open_=False, detached=True)
         daemon.closed = True
-        daemon.release_root_lock()
+        daemon.release_root_lock(clean=True)
 
 
 def shutdown(daemon: Daemon, timeout: float | None = None) -> None:
@@ -322,4 +322,4 @@ def shutdown(daemon: Daemon, timeout: float | None = None) -> None:
         daemon.driver.cleanup()
         daemon.write_state(open_=False)
         daemon.closed = True
-        daemon.release_root_lock()
+        daemon.release_root_lock(clean=True)

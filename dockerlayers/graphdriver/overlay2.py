@@ -57,7 +57,8 @@ class Overlay2Driver(Driver):
 
         self.ids = ids or IDGenerator()
         os.makedirs(self.home, exist_ok=True)
-        os.chmod(self.home, 0o710)
+        if os.stat(self.home).st_mode & 0o7777 != 0o710:  # (an open changes nothing else)
+            os.chmod(self.home, 0o710)
         os.makedirs(os.path.join(self.home, LINK_DIR), mode=0o700, exist_ok=True)
         if mounts == "kernel" and not kernel.overlay_supported():
             raise DriverError(
