@@ -33,12 +33,10 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import random
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockerlayers import platform
 from dockerlayers._lazy import LazyModule
@@ -50,8 +48,7 @@ from dockerlayers.daemon.runtime import ContainerRuntime, write_runtime
 from dockerlayers.daemon.volumes import VolumeStore
 from dockerlayers.errors import DockerException, InvalidParameter, NotFound
 from dockerlayers.graphdriver import new_driver
-from dockerlayers.graphdriver.rootfs import RootFS
-from dockerlayers.ioutils import atomic_write_file, remove_temp_files
+from dockerlayers.ioutils import TEMP_PREFIX, atomic_write_file, remove_temp_files
 from dockerlayers.layer import LayerStore, RWLayer
 from dockerlayers.process.clock import (
     Clock,
@@ -61,6 +58,11 @@ from dockerlayers.process.clock import (
     unix_nanos,
 )
 from dockerlayers.stringid import IDGenerator
+
+if TYPE_CHECKING:
+    import random
+
+    from dockerlayers.graphdriver.rootfs import RootFS
 
 # Each verb's module loads when the verb first runs: a command imports the verb it runs,
 # plus what every open needs (restore, the monitor). The command line starts faster.
@@ -182,9 +184,13 @@ class Daemon:
             self.ids = IDGenerator(seed)
             if seed is not None:
                 self.ids.setstate(state.get("rng"))
-            self.names_rng = random.Random(seed) if seed is not None else random.SystemRandom()
-            if seed is not None and state.get("names_rng") is not None:
-                self.names_rng.setstate(_tuplify(state["names_rng"]))
+            self._names_rng: random.Random | None = None
+            if seed is not None:
+                import random
+
+                self._names_rng = random.Random(seed)
+                if state.get("names_rng") is not None:
+                    self._names_rng.setstate(_tuplify(state["names_rng"]))
             base_clock = make_clock(clock)
             if isinstance(base_clock, VirtualClock) and state.get("clock") is not None:
                 base_clock.advance_to(float(state["clock"]))
@@ -214,11 +220,17 @@ class Daemon:
             remove_temp_files(self.runtime_dir)
             self.events = EventsLog(os.path.join(self.root, "events.log"), self.clock.now)
             self.volumes = VolumeStore(self.root, self.ids, self.clock.now)
-            # the image store holds references on its layers: it loads before the
-            # restore's layer cleanup (so it cannot be made lazily on first use)
+            # The image store holds references on its layers, so it must be loaded before
+            # any release can delete one: the layer store asks for it first. A command
+            # that touches no image (inspect, diff, start) never loads it, unless its
+            # folders are missing or hold a crashed write's temp file (made and removed
+            # when the service is made, so at every open as before).
             self._image_service_factory = image_service_factory
             self._image_service: Any = None
-            self._image_service = self.image_service
+            if self.storage == "containerd" or not self._image_store_is_clean():
+                self._image_service = self.image_service  # (containerd's mirrors images)
+            else:
+                self.layer_store.before_release = lambda: self.image_service
             self.containers: dict[str, Container] = {}
             #: the daemon's own handle on each container's RW layer
             self.rw_layers: dict[str, RWLayer] = {}
@@ -277,6 +289,22 @@ class Daemon:
                 )
         return self._image_service
 
+    def _image_store_is_clean(self) -> bool:
+        """Whether the image store's folders (`image/<driver>/`, `imagedb/content` and
+        each image's metadata) are there and hold no temp file of an interrupted write."""
+        base = os.path.join(self.root, "image", self.driver.name)
+        content = os.path.join(base, "imagedb", "content", "sha256")
+        meta = os.path.join(base, "imagedb", "metadata", "sha256")
+        try:
+            folders = [base, content, *(os.path.join(meta, n) for n in os.listdir(meta))]
+            for folder in folders:
+                with os.scandir(folder) as entries:
+                    if any(e.name.startswith(TEMP_PREFIX) for e in entries):
+                        return False
+        except OSError:
+            return False
+        return True
+
     def _image_event(self, id: str, ref: str, action: str) -> None:
         self.events.log("image", action, ref or id, {"name": ref})
         if self.storage == "containerd" and self._image_service is not None:
@@ -329,6 +357,16 @@ class Daemon:
             pass
         self.release_root_lock()
 
+    @property
+    def names_rng(self) -> random.Random:
+        """Where random container names come from: seeded with the daemon (its state kept
+        in the state file), else the system's randomness (made when first needed)."""
+        if self._names_rng is None:
+            import random
+
+            self._names_rng = random.SystemRandom()
+        return self._names_rng
+
     def _prepare_temp_dir(self) -> None:
         """Empty `<root>/tmp` (spooled tars, build contexts a crash left there); an empty one
         is left as it is.
@@ -342,6 +380,8 @@ class Daemon:
                 return  # already empty: nothing to do (an open that changes nothing)
         except OSError:
             pass
+        import shutil
+
         shutil.rmtree(old, ignore_errors=True)
         if os.path.isdir(tmp):
             os.rename(tmp, old)

@@ -6,15 +6,12 @@ moby: daemon/daemon.go (restore, Shutdown, ShutdownTimeout)
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import CONFIG_FILE, Container
 from dockerlayers.daemon.kill import SIGKILL, kill_with_signal
 from dockerlayers.daemon.monitor import advance_to, should_restart, wait_until
-from dockerlayers.daemon.mounts import mount_container, unmount_container
 from dockerlayers.daemon.runtime import load_runtime, remove_runtime
 from dockerlayers.daemon.stop import stop_signal, stop_timeout
 from dockerlayers.errors import APIError
@@ -190,6 +187,8 @@ class _MountOnUse:
         self._c = c
 
     def __getattr__(self, name: str) -> Any:
+        from dockerlayers.daemon.mounts import mount_container
+
         fs = mount_container(self._daemon, self._c)
         return getattr(fs, name)
 
@@ -204,6 +203,8 @@ def remove_incomplete_containers(daemon: Daemon) -> None:
 
     Ours, for crash safety: moby skips them at restore and leaves them on disk.
     """
+    import glob
+
     store = daemon.layer_store
     ours = store.store.mounts_dir
     others = [
@@ -239,6 +240,8 @@ def remove_incomplete_containers(daemon: Daemon) -> None:
             store.release_rw_layer(store.get_rw_layer(cid))
         elif os.path.isdir(store.store.mount_dir(cid)):
             store.store.remove_mount(cid)
+        import shutil
+
         shutil.rmtree(folder)
         remove_runtime(daemon.runtime_dir, cid)
         removed = True
@@ -263,8 +266,11 @@ def detach(daemon: Daemon) -> None:
             return
         for cid in list(daemon.containers):
             daemon.save_runtime(cid)
-        for cid in list(daemon.mounted):
-            unmount_container(daemon, daemon.containers[cid], keep_process=True)
+        if daemon.mounted:
+            from dockerlayers.daemon.mounts import unmount_container
+
+            for cid in list(daemon.mounted):
+                unmount_container(daemon, daemon.containers[cid], keep_process=True)
         daemon.driver.cleanup()
         daemon.write_state(open_=False, detached=True)
         daemon.closed = True

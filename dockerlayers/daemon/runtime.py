@@ -11,26 +11,34 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import Any
 
+from dockerlayers._record import Record
 from dockerlayers.container.container import Container
 from dockerlayers.daemon.restartmanager import RestartManager
 from dockerlayers.ioutils import atomic_write_file
 
 
-@dataclass
-class ContainerRuntime:
+class ContainerRuntime(Record):
     """One container's runtime state."""
 
-    #: the restart manager's bookkeeping (None: never started since this was written)
-    restart: RestartManager | None = None
-    #: when a pending policy restart falls due (the container is `restarting`)
-    restart_at: float | None = None
-    #: a thawed process does not run before this time (frozen time is not replayed)
-    resume_at: float | None = None
-    #: the running process, saved so that a later daemon can revive it
-    process: dict[str, Any] | None = None
+    _fields = ("restart", "restart_at", "resume_at", "process")
+
+    def __init__(
+        self,
+        restart: RestartManager | None = None,
+        restart_at: float | None = None,
+        resume_at: float | None = None,
+        process: dict[str, Any] | None = None,
+    ) -> None:
+        #: the restart manager's bookkeeping (None: never started since this was written)
+        self.restart = restart
+        #: when a pending policy restart falls due (the container is `restarting`)
+        self.restart_at = restart_at
+        #: a thawed process does not run before this time (frozen time is not replayed)
+        self.resume_at = resume_at
+        #: the running process, saved so that a later daemon can revive it
+        self.process = process
 
     def restart_manager(self, c: Container) -> RestartManager:
         """This container's restart manager (one for its policy if none was kept)."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from typing import TYPE_CHECKING, BinaryIO
 
 from dockerlayers import archive
@@ -296,6 +295,8 @@ class Overlay2Driver(Driver):
         """moby: daemon/graphdriver/overlay2/overlay.go Diff (native: tar of the upper folder)"""
         if not self.is_parent(id, parent):
             return super().diff(id, parent)
+        import tempfile
+
         out = tempfile.TemporaryFile(dir=self._tmpdir())  # noqa: SIM115 (handed to the caller)
         archive.tar_directory(self.layer_dir(id), out, whiteout_format="overlay")
         out.seek(0)
