@@ -239,6 +239,8 @@ class Daemon:
             #: each running container's process
             self.procs: dict[str, Any] = {}
             self.runtime: dict[str, ContainerRuntime] = {}
+            #: what each `runtime/<id>.json` holds (read at restore, or written since)
+            self.runtime_on_disk: dict[str, bytes] = {}
             self.logger = logs.JSONFileLogger(self.clock.now)
             crashed = state.get("open", False) or (
                 previous_holder and state.get("format") == STATE_FORMAT
@@ -288,6 +290,11 @@ class Daemon:
                     **kwargs,
                 )
         return self._image_service
+
+    @property
+    def image_service_made(self) -> bool:
+        """Whether the image service has been made (it is made on first use)."""
+        return self._image_service is not None
 
     def _image_store_is_clean(self) -> bool:
         """Whether the image store's folders (`image/<driver>/`, `imagedb/content` and
@@ -506,7 +513,7 @@ class Daemon:
             return
         proc = self.procs.get(cid)
         rt.process = proc.to_state() if proc is not None and not proc.exited else None
-        write_runtime(self.runtime_dir, cid, rt)
+        write_runtime(self.runtime_dir, cid, rt, self.runtime_on_disk)
 
     def allocate_pid(self) -> int:
         """The next host PID (the simulated processes' `State.Pid`)."""

@@ -58,8 +58,10 @@ def restore(daemon: Daemon, last: str) -> None:
             c.state.error = f"{LOST_MOUNT}: {_go_text(e)}"
             c.checkpoint()
         daemon.containers[cid] = c
-        daemon.runtime[cid] = load_runtime(daemon.runtime_dir, cid)
+        daemon.runtime[cid] = load_runtime(daemon.runtime_dir, cid, daemon.runtime_on_disk)
     now = daemon.clock.now()
+    # Only what changes here is written (a read-only command on a detached root writes
+    # nothing); the rest is saved when it changes, and every runtime file at detach.
     for cid, c in daemon.containers.items():
         rt = daemon.runtime[cid]
         if c.state.removal_in_progress:
@@ -67,21 +69,20 @@ def restore(daemon: Daemon, last: str) -> None:
             # whether volumes were to go too); the container is dead, for the user to rm.
             c.state.removal_in_progress = False
             c.state.dead = True
-            c.checkpoint()
-            continue
-        if c.state.running and not c.state.restarting:
+        elif c.state.running and not c.state.restarting:
             if last == "detached" and rt.process is not None:
                 revive(daemon, c, rt.process)
-            else:
-                # Lost with the daemon: no exit status but the kill (no event, as moby).
-                c.state.set_stopped(128 + SIGKILL, now)
-                rt.process = None
-                rt.resume_at = None
+                continue
+            # Lost with the daemon: no exit status but the kill (no event, as moby).
+            c.state.set_stopped(128 + SIGKILL, now)
+            rt.process = None
+            rt.resume_at = None
         elif c.state.restarting and (last != "detached" or rt.restart_at is None):
             c.state.set_stopped(c.state.exit_code, now)
             rt.restart_at = None
+        else:
+            continue
         c.checkpoint()
-    for cid in daemon.containers:
         daemon.save_runtime(cid)
     if last != "detached":
         from dockerlayers.daemon.delete import container_rm

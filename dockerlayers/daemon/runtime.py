@@ -75,27 +75,45 @@ def runtime_path(runtime_dir: str, cid: str) -> str:
     return os.path.join(runtime_dir, f"{cid}.json")
 
 
-def load_runtime(runtime_dir: str, cid: str) -> ContainerRuntime:
-    """The saved runtime state (an empty one if there is none or it does not parse)."""
+def load_runtime(
+    runtime_dir: str, cid: str, on_disk: dict[str, bytes] | None = None
+) -> ContainerRuntime:
+    """The saved runtime state (an empty one if there is none or it does not parse).
+    `on_disk` (cid -> bytes) is told what the file holds, for `write_runtime`."""
     try:
-        with open(runtime_path(runtime_dir, cid)) as f:
-            return ContainerRuntime.from_json(json.load(f))
-    except (FileNotFoundError, ValueError):
+        with open(runtime_path(runtime_dir, cid), "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return ContainerRuntime()
+    if on_disk is not None:
+        on_disk[cid] = data
+    try:
+        return ContainerRuntime.from_json(json.loads(data))
+    except ValueError:
         return ContainerRuntime()
 
 
-def write_runtime(runtime_dir: str, cid: str, rt: ContainerRuntime) -> None:
+def write_runtime(
+    runtime_dir: str, cid: str, rt: ContainerRuntime, on_disk: dict[str, bytes] | None = None
+) -> None:
     """Write the runtime state, unless the file already holds exactly these bytes (each
-    CLI command saves every container at its end: unchanged ones cost no fsync)."""
+    CLI command saves every container at its end: unchanged ones cost no fsync). With
+    `on_disk` (what `load_runtime` read and this wrote, by cid) the file is not read again."""
     data = json.dumps(rt.to_json()).encode()
     path = runtime_path(runtime_dir, cid)
-    try:
-        with open(path, "rb") as f:
-            if f.read() == data:
-                return
-    except OSError:
-        pass
+    if on_disk is not None and cid in on_disk:
+        if on_disk[cid] == data:
+            return
+    else:
+        try:
+            with open(path, "rb") as f:
+                if f.read() == data:
+                    return
+        except OSError:
+            pass
     atomic_write_file(path, data, 0o600)
+    if on_disk is not None:
+        on_disk[cid] = data
 
 
 def remove_runtime(runtime_dir: str, cid: str) -> None:

@@ -501,7 +501,10 @@ class LayerStore:
             ids.add(mount.mount_id)
             if mount.init_id:
                 ids.add(mount.init_id)
-        ids |= self.store.referenced_driver_ids()
+        # the records loaded here are in memory (their ids never change): only the others
+        # (a record that failed to load, one made meanwhile) are read from disk
+        known_layers = {chain[7:] for chain in self.layer_map}
+        ids |= self.store.referenced_driver_ids(known_layers, self.mounts.keys())
         return ids
 
     def driver_status(self) -> list[tuple[str, str]]:
