@@ -11,7 +11,6 @@ import os
 import pytest
 
 from dockerlayers import DockerClient
-from dockerlayers.daemon import list as list_
 
 KW = {"seed": 1, "clock": "virtual", "mounts": "user"}
 
