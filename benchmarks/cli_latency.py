@@ -6,9 +6,10 @@
 Issue 16's goal: `ps -a`, `inspect`, `diff`, `start`, `exec` each take at most 3x what the
 real docker CLI (with its engine) takes for the same command. Each side gets 20 running
 containers (`sleep 3600`) plus one short-lived container that `start` starts again; every
-command then runs as a fresh process (what a user types), alternating between the sides, one
-warm-up each, and the ratio is that of the medians. Without an engine (no `$DOCKER_HOST`
-socket, or `--no-engine`) only our side is timed.
+command then runs as a fresh process (what a user types: the installed `dockerlayers`
+console script, running this checkout's code), alternating between the sides, one warm-up
+each, and the ratio is that of the medians. Without an engine (no `$DOCKER_HOST` socket, or
+`--no-engine`) only our side is timed.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ COMMANDS = [
     ("start", ["start", "{s}"]),
     ("exec ls /", ["exec", "{c}", "ls", "/"]),
 ]
+
+
+def our_command() -> list[str]:
+    """What a user types: the `dockerlayers` console script the install put beside this
+    Python (the README's `pip install -e`), else `python -m dockerlayers`. Either runs
+    this checkout's code: `PYTHONPATH` puts it before the installed package."""
+    script = os.path.join(os.path.dirname(sys.executable), "dockerlayers")
+    if os.access(script, os.X_OK):
+        return [script]
+    return [sys.executable, "-m", "dockerlayers"]
 
 
 def engine_available() -> bool:
@@ -89,12 +100,13 @@ def main() -> int:
     # an installed package has its bytecode compiled (pip does it); measure that, not the
     # compiler on every start
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    ours = Side("dockerlayers", [sys.executable, "-m", "dockerlayers"], env, "base")
+    ours = Side("dockerlayers", our_command(), env, "base")
     sides = [ours]
     if not a.no_engine and engine_available():
         sides.append(Side("docker", [DOCKER], dict(os.environ), "base:1"))
     else:
         print("no engine reachable: timing dockerlayers only")
+    load_before = os.getloadavg()
     try:
         for side in sides:
             side.teardown()
@@ -115,7 +127,13 @@ def main() -> int:
             side.teardown()
         shutil.rmtree(root, ignore_errors=True)
 
-    print(f"\n{N_CONTAINERS} containers, median of {a.repeat} runs each (fresh processes)\n")
+    load_after = os.getloadavg()
+    print(f"\n{N_CONTAINERS} containers, median of {a.repeat} runs each (fresh processes)")
+    print(f"ours: {' '.join(ours.argv)} (PYTHONPATH={PROJECT})")
+    print(
+        f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after,"
+        f" on {os.cpu_count()} CPUs\n"
+    )
     print("| command | dockerlayers | docker | ratio | goal |")
     print("| --- | ---: | ---: | ---: | --- |")
     for label, m in rows:
