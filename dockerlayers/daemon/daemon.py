@@ -178,6 +178,7 @@ class Daemon:
         #: a stand-in registry for pulls: `(repository, tag) -> image ID or None` (tests)
         #: the lines of the last `docker load` (for the CLI to print)
         self.last_load_output: list[str] = []
+        restoring = False
         try:
             state = self._read_state()
             self.seed = seed
@@ -243,7 +244,7 @@ class Daemon:
             self.runtime_on_disk: dict[str, bytes] = {}
             self.logger = logs.JSONFileLogger(self.clock.now)
             crashed = state.get("open", False) or (
-                previous_holder and state.get("format") == STATE_FORMAT
+                bool(previous_holder) and state.get("format") == STATE_FORMAT
             )
             if crashed:
                 last = "crashed"  # the previous daemon never closed: its processes are lost
@@ -253,10 +254,13 @@ class Daemon:
                 last = "closed"  # a shutdown (or a new root)
             # No write at open (the lock file's PID marks the root open): a command that
             # changes nothing writes nothing, as a read-only API call to dockerd does.
+            restoring = True
             restore.restore(self, last)
             atexit.register(self._atexit)
         except BaseException:
-            self.release_root_lock()
+            # Failing before the restore changed anything: the lock file as it was (a
+            # crash before this stays one, a clean end stays clean); during it: a crash.
+            self.release_root_lock(leave=None if restoring else previous_holder)
             raise
 
     # -- root lock and daemon state ------------------------------------------------------
@@ -341,15 +345,19 @@ class Daemon:
         os.write(fd, str(os.getpid()).encode())
         return fd, previous
 
-    def release_root_lock(self, clean: bool = False) -> None:
-        """Let go of the root's flock (once; later calls do nothing). `clean` (detach,
-        shutdown): empty the lock file first, so the next daemon knows this one ended
-        rather than died (a dead process's PID stays there, as dockerd's pid file does)."""
+    def release_root_lock(self, leave: str | None = None) -> None:
+        """Let go of the root's flock (once; later calls do nothing). `leave`: what the lock
+        file is to hold after; "" (detach, shutdown) tells the next daemon that this one
+        ended rather than died. None leaves our PID, as a dead process leaves it (dockerd's
+        pid file too)."""
         fd, self._lock_fd = self._lock_fd, None
         if fd is not None:
             try:
-                if clean:
+                if leave is not None:
                     os.ftruncate(fd, 0)
+                    if leave:
+                        os.lseek(fd, 0, os.SEEK_SET)
+                        os.write(fd, leave.encode())
                 platform.unlock(fd, os.path.join(self.root, LOCK_FILE))
             finally:
                 os.close(fd)

@@ -275,7 +275,7 @@ def detach(daemon: Daemon) -> None:
         daemon.driver.cleanup()
         daemon.write_state(open_=False, detached=True)
         daemon.closed = True
-        daemon.release_root_lock(clean=True)
+        daemon.release_root_lock(leave="")
 
 
 def shutdown(daemon: Daemon, timeout: float | None = None) -> None:
@@ -329,4 +329,4 @@ def shutdown(daemon: Daemon, timeout: float | None = None) -> None:
         daemon.driver.cleanup()
         daemon.write_state(open_=False)
         daemon.closed = True
-        daemon.release_root_lock(clean=True)
+        daemon.release_root_lock(leave="")

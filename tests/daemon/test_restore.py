@@ -271,3 +271,29 @@ def test_a_detach_empties_the_lock_file_and_a_holder_that_dies_leaves_its_pid(ma
     with open(lock) as f:
         assert f.read() == str(os.getpid())
     assert statuses(make_client())["up"] == ("exited", 137, 0)
+
+
+@pytest.mark.parametrize("crashed_before", [False, True], ids=["detached", "crashed"])
+def test_an_open_that_fails_before_the_restore_leaves_the_lock_file_as_it_was(
+    make_client, monkeypatch, crashed_before
+):
+    """An open that fails before it changed anything (here: the volume store) is no crash
+    of the root: a clean end before it stays clean, a crash before it stays one."""
+    import dockerlayers.daemon.daemon as daemon_module
+
+    cl = make_client()
+    cl.containers.run(cl.images.base(), SLEEPER, detach=True, name="up")
+    if crashed_before:
+        cl.daemon.abandon()
+    else:
+        cl.detach()
+
+    def broken(*_a, **_k):
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as m:
+        m.setattr(daemon_module, "VolumeStore", broken)
+        with pytest.raises(OSError):
+            make_client()
+    expected = ("exited", 137, 0) if crashed_before else ("running", 0, 0)
+    assert statuses(make_client())["up"] == expected
