@@ -95,15 +95,16 @@ class Side:
     def timed(self, args: list[str]) -> float:
         """`run(args)`; on a shared engine someone may remove every container meanwhile (a
         test resetting it): then the containers are made again and the run repeated."""
-        try:
-            return self.run(args)
-        except RuntimeError as e:
-            if "No such" not in str(e):
-                raise
-            print(f"{self.name}: its containers were removed by someone; making them again")
-            self.teardown()
-            self.setup()
-            return self.run(args)
+        for attempt in range(5):
+            try:
+                return self.run(args)
+            except RuntimeError as e:
+                if "No such" not in str(e) or attempt == 4:
+                    raise
+                print(f"{self.name}: its containers were removed by someone; making them again")
+                self.teardown()
+                self.setup()
+        raise AssertionError("unreachable")
 
 
 def our_side(name: str, checkout: str, root: str, prefix: str) -> Side:
