@@ -31,16 +31,7 @@ from dockerlayers.cli.commands.runtime import (
     runtime_commands,
 )
 from dockerlayers.cli.flags import Flag, FlagError, Parsed
-from dockerlayers.cli.formatter import (
-    CONTAINER_HEADER,
-    TABLE,
-    ContainerContext,
-    container_format,
-    render,
-)
-from dockerlayers.cli.templates import TemplateError, parse
 from dockerlayers.errors import DockerException, ImageNotFound, NotFound
-from dockerlayers.image.refname import parse_normalized_named
 
 
 # -- create / run ---------------------------------------------------------------------------------
@@ -519,6 +510,8 @@ def run_logs(env: Env, p: Parsed) -> int:
 
 
 def run_commit(env: Env, p: Parsed) -> int:
+    from dockerlayers.image.refname import parse_normalized_named
+
     ref = p.args[0]
     repo, tag = None, None
     if len(p.args) > 1:
@@ -545,6 +538,16 @@ def run_commit(env: Env, p: Parsed) -> int:
 # -- ps --------------------------------------------------------------------------------------------
 def run_ps(env: Env, p: Parsed) -> int:
     """`ps`: the container table (20.10 list.go: a custom format wins over -q)."""
+    # (only ps formats: the other container commands do not load the formatter)
+    from dockerlayers.cli.formatter import (
+        CONTAINER_HEADER,
+        TABLE,
+        ContainerContext,
+        container_format,
+        render,
+    )
+    from dockerlayers.cli.templates import TemplateError, parse
+
     fmt = p.format
     size = p.size
     if fmt and not size:
