@@ -5,7 +5,6 @@ moby: layer/layer.go (CreateChainID), layer/empty.go (DigestSHA256EmptyTar)
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 
@@ -41,6 +40,8 @@ ChainID = Digest
 
 def from_bytes(data: bytes) -> Digest:
     """sha256 of `data` as a digest string."""
+    import hashlib
+
     return Digest("sha256:" + hashlib.sha256(data).hexdigest())
 
 

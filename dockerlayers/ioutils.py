@@ -19,7 +19,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 
 from dockerlayers import platform
@@ -30,6 +29,8 @@ def atomic_write_file(path: str, data: bytes, mode: int = 0o644) -> None:
 
     moby: pkg/ioutils/fswriters.go AtomicWriteFile
     """
+    import tempfile
+
     directory, name = os.path.split(path)
     fd, tmp = tempfile.mkstemp(prefix=f".tmp-{name}", dir=directory)
     try:
@@ -68,6 +69,8 @@ class AtomicWriteSet:
     """
 
     def __init__(self, tmp_root: str) -> None:
+        import tempfile
+
         os.makedirs(tmp_root, mode=0o755, exist_ok=True)
         self.root = tempfile.mkdtemp(prefix="write-set-", dir=tmp_root)
 

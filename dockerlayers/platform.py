@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import stat
-import tempfile
 import threading
 import time
 from typing import Any
@@ -29,6 +27,11 @@ def is_root() -> bool:
     return geteuid is not None and geteuid() == 0
 
 
+#: the lock file `try_lock` is about to take: `has_flock` probes on it when it has not
+#: probed yet (the root's own file system, and no temp folder to make and remove)
+_probe_file: str | None = None
+
+
 @functools.cache
 def has_flock() -> bool:
     """Whether `fcntl.flock` really excludes: a second open file description of a locked file
@@ -39,23 +42,36 @@ def has_flock() -> bool:
         return False
     if not hasattr(fcntl, "flock"):
         return False
+    if _probe_file is not None:
+        return _flock_excludes(fcntl, _probe_file)
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="dockerlayers-probe-") as d:
         path = os.path.join(d, "lock")
-        a = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        b = os.open(path, os.O_RDWR)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        return _flock_excludes(fcntl, path)
+
+
+def _flock_excludes(fcntl: Any, path: str) -> bool:
+    """Lock `path` through one open file description, then try through a second (both
+    read-only: the probe changes nothing)."""
+    a = os.open(path, os.O_RDONLY)
+    b = os.open(path, os.O_RDONLY)
+    try:
         try:
-            try:
-                fcntl.flock(a, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except (OSError, NotImplementedError):
-                return False
-            try:
-                fcntl.flock(b, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                return True  # the second one was refused: a real lock
+            fcntl.flock(a, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True  # another process holds it: only a real lock refuses
+        except (OSError, NotImplementedError):
             return False
-        finally:
-            os.close(b)
-            os.close(a)
+        try:
+            fcntl.flock(b, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True  # the second one was refused: a real lock
+        return False
+    finally:
+        os.close(b)
+        os.close(a)
 
 
 def can_mknod() -> bool:
@@ -74,6 +90,8 @@ def has_xattr() -> bool:
 @functools.cache
 def has_link() -> bool:
     """Whether the file system gives hard links (a trial `os.link` in a temp folder)."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="dockerlayers-probe-") as d:
         a, b = os.path.join(d, "a"), os.path.join(d, "b")
         with open(a, "wb"):
@@ -141,6 +159,8 @@ def link(src: str, dst: str) -> None:
     if os.path.islink(src):
         os.symlink(os.readlink(src), dst)
     else:
+        import shutil
+
         shutil.copy2(src, dst, follow_symlinks=False)
     _record_link(os.lstat(src), os.lstat(dst))
 
@@ -167,6 +187,8 @@ def try_lock(fd: int, path: str) -> bool:
     """Take the exclusive lock of the open lock file `fd` (at `path`) without waiting: `flock`
     where it excludes, else a table of the paths this process holds (where flock is a mock
     there is one process). False if it is held."""
+    global _probe_file
+    _probe_file = _probe_file or path
     if has_flock():
         import fcntl
 
@@ -251,6 +273,8 @@ def nlink(st: os.stat_result) -> int:
 def _blocks_are_512_units() -> bool:
     """Whether `st_blocks` counts 512-byte units, as POSIX says (Linux file systems do).
     Emscripten's MEMFS (Pyodide) counts `st_blksize` blocks there: a 5000-byte file shows 2."""
+    import tempfile
+
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "probe")
         with open(p, "wb") as f:

@@ -7,9 +7,7 @@ moby: pkg/stringid/stringid.go, daemon/graphdriver/overlayutils/randomid.go
 
 from __future__ import annotations
 
-import base64
 import os
-import random
 import threading
 
 
@@ -17,7 +15,11 @@ class IDGenerator:
     """Source of 64-hex IDs and 26-char link IDs; seeded or truly random."""
 
     def __init__(self, seed: int | None = None) -> None:
-        self._rng = random.Random(seed) if seed is not None else None
+        self._rng = None
+        if seed is not None:
+            import random
+
+            self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
     def _bytes(self, n: int) -> bytes:
@@ -52,6 +54,8 @@ class IDGenerator:
 
         moby: daemon/graphdriver/overlayutils/randomid.go GenerateID
         """
+        import base64
+
         raw = self._bytes((length * 5 + 7) // 8)
         return base64.b32encode(raw).decode()[:length]
 

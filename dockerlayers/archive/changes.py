@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import IntEnum
 
 from dockerlayers import idtools, ioutils, platform
+from dockerlayers._record import FrozenRecord
 from dockerlayers.archive._xattr import lgetxattr
 from dockerlayers.archive.whiteouts import (
     WHITEOUT_META_PREFIX,
@@ -37,15 +37,18 @@ class ChangeKind(IntEnum):
         return "CAD"[self.value]
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(FrozenRecord):
     """One changed path: `Change("/etc", ChangeKind.MODIFY)` prints as `C /etc`.
 
     moby: pkg/archive/changes.go Change
     """
 
+    _fields = ("path", "kind")
     path: str
     kind: ChangeKind
+
+    def __init__(self, path: str, kind: ChangeKind) -> None:
+        self._set(path=path, kind=kind)
 
     def __str__(self) -> str:
         return f"{ChangeKind(self.kind)} {self.path}"
@@ -92,16 +95,24 @@ def stat_different(old: os.stat_result, new: os.stat_result) -> bool:
     )
 
 
-@dataclass
 class _FileInfo:
     """moby FileInfo: one node of a scanned tree."""
 
-    name: str
-    parent: _FileInfo | None
-    st: os.stat_result | None = None
-    capability: bytes | None = None
-    children: dict[str, _FileInfo] = field(default_factory=dict)
-    added: bool = False
+    __slots__ = ("name", "parent", "st", "capability", "children", "added")
+
+    def __init__(
+        self,
+        name: str,
+        parent: _FileInfo | None,
+        st: os.stat_result | None = None,
+        capability: bytes | None = None,
+    ) -> None:
+        self.name = name
+        self.parent = parent
+        self.st = st
+        self.capability = capability
+        self.children: dict[str, _FileInfo] = {}
+        self.added = False
 
     def path(self) -> str:
         names: list[str] = []

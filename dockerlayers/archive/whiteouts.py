@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 
 from dockerlayers.archive._xattr import lgetxattr, lsetxattr
 
@@ -68,6 +67,8 @@ def native_whiteouts_supported(dir: str) -> bool:
     ok = False
     before = os.stat(dir)
     try:
+        import tempfile
+
         probe = tempfile.mkdtemp(prefix=".whiteout-probe-", dir=dir)
     except OSError:
         _probe_cache[dev] = False

@@ -140,7 +140,15 @@ class DaemonBackend:
         return self._svc.create_image(config, parent=parent)
 
     def tag_image(self, image_id: str, ref: str) -> None:
-        self._svc.tag(image_id, ref)
+        # moby: api/server/backend/build/tag.go (sanitizeRepoAndTags: TagNameOnly, then
+        # TagImageWithReference)
+        from dockerlayers.image.refname import parse_normalized_named
+
+        self._svc.tag_image(image_id, parse_normalized_named(ref).tag_name_only())
+
+    def image_id(self, image_id: str) -> str:
+        """The ID clients see (the image service's rule; Docker 29: the manifest digest)."""
+        return self._svc.image_id(image_id)
 
     def now(self) -> str:
         return self._svc.now()

@@ -225,13 +225,13 @@ class Builder:
             state = initialize_stage(self, stage, build_args)
             state.run_config.image = state.image_id  # dispatchState.updateRunConfig
             dispatch_triggered_onbuild(self.request(state))
-            self.log(f" ---> {truncate_id(state.image_id)}")
+            self.log(f" ---> {truncate_id(self.shown_id(state.image_id))}")
             for ins in stage.instructions:
                 step += 1
                 self.log(f"Step {step}/{total} : {ins.original}")
                 dispatch(self.request(state), ins)
                 state.run_config.image = state.image_id
-                self.log(f" ---> {truncate_id(state.image_id)}")
+                self.log(f" ---> {truncate_id(self.shown_id(state.image_id))}")
             build_args.referenced |= state.build_args.referenced
             self.stages.add(stage.name, state.image_id)
         assert state is not None
@@ -240,11 +240,17 @@ class Builder:
         unused = build_args.unused()
         if unused:
             self.log(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed")
-        self.log(f"Successfully built {truncate_id(state.image_id)}")
+        self.log(f"Successfully built {truncate_id(self.shown_id(state.image_id))}")
         for ref in refs:
             self.backend.tag_image(state.image_id, ref)
             self.log(f"Successfully tagged {ref}")
         return state.image_id
+
+    def shown_id(self, image_id: str) -> str:
+        """The image ID the output shows (Docker 29's containerd store: the manifest's
+        digest; the backend's `image_id` when it has one)."""
+        shown = getattr(self.backend, "image_id", None)
+        return shown(image_id) if shown is not None else image_id
 
     def _stages(self, instructions: list[Instruction]) -> tuple[list[Instruction], list[Stage]]:
         """moby: builder/dockerfile/instructions/parse.go Parse"""

@@ -16,7 +16,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from dockerlayers.cli.flags import Flag, FlagError, Parsed, flag_usages, parse_flags
@@ -40,21 +39,53 @@ class CLIError(Exception):
     """A plain error: its text goes to stderr and the exit code is 1 (docker's main)."""
 
 
-@dataclass
 class Command:
-    """A command: `use` is cobra's Use line (`start [OPTIONS] CONTAINER [CONTAINER...]`)."""
+    """A command: `use` is cobra's Use line (`start [OPTIONS] CONTAINER [CONTAINER...]`).
 
-    use: str
-    short: str
-    run: Callable[[Env, Parsed], int | None] | None = None
-    flags: list[Flag] = field(default_factory=list)
-    args: tuple[int, int | None] | None = None  # (min, max); None = any
-    interspersed: bool = True
-    parent: Command | None = None
-    subcommands: dict[str, Command] = field(default_factory=dict)
-    aliases: tuple[str, ...] = ()
-    hidden: bool = False
-    help_shorthand: bool = True  # run/create free -h for --hostname
+    (A plain class, not a dataclass: a command line builds a few dozen in a fresh process.)"""
+
+    __slots__ = (
+        "use",
+        "short",
+        "run",
+        "flags",
+        "args",
+        "interspersed",
+        "parent",
+        "subcommands",
+        "aliases",
+        "hidden",
+        "help_shorthand",
+    )
+
+    def __init__(
+        self,
+        use: str,
+        short: str,
+        run: Callable[[Env, Parsed], int | None] | None = None,
+        flags: list[Flag] | None = None,
+        args: tuple[int, int | None] | None = None,  # (min, max); None = any
+        interspersed: bool = True,
+        parent: Command | None = None,
+        subcommands: dict[str, Command] | None = None,
+        aliases: tuple[str, ...] = (),
+        hidden: bool = False,
+        help_shorthand: bool = True,  # run/create free -h for --hostname
+    ) -> None:
+        self.use = use
+        self.short = short
+        self.run = run
+        self.flags: list[Flag] = flags if flags is not None else []
+        self.args = args
+        self.interspersed = interspersed
+        self.parent = parent
+        self.subcommands: dict[str, Command] = subcommands if subcommands is not None else {}
+        self.aliases = aliases
+        self.hidden = hidden
+        self.help_shorthand = help_shorthand
+
+    def __repr__(self) -> str:
+        return f"<Command {self.use!r}>"
 
     @property
     def name(self) -> str:

@@ -10,7 +10,6 @@ docker/cli: vendor/github.com/spf13/pflag/flag.go, cli/cobra.go (usage layout)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from dockerlayers.timetypes import parse_go_duration
@@ -20,25 +19,35 @@ class FlagError(Exception):
     """A pflag parse error; the CLI adds `See '... --help'.` and exits 125."""
 
 
-@dataclass
 class Flag:
-    """One flag: `kind` is bool, string, int, list (repeatable), or duration (seconds)."""
+    """One flag: `kind` is bool, string, int, list (repeatable), or duration (seconds).
 
-    name: str
-    short: str = ""
-    kind: str = "bool"
-    default: Any = None
-    help: str = ""
-    hidden: bool = False
-    type_name: str = ""
+    (A plain class, not a dataclass: every command defines dozens, in a fresh process.)"""
 
-    def __post_init__(self) -> None:
-        if self.default is None:
-            self.default = {"bool": False, "string": "", "int": 0, "list": [], "duration": 0.0}.get(
-                self.kind
-            )
-        if not self.type_name:
-            self.type_name = {"bool": "", "list": "list"}.get(self.kind, self.kind)
+    __slots__ = ("name", "short", "kind", "default", "help", "hidden", "type_name")
+
+    def __init__(
+        self,
+        name: str,
+        short: str = "",
+        kind: str = "bool",
+        default: Any = None,
+        help: str = "",
+        hidden: bool = False,
+        type_name: str = "",
+    ) -> None:
+        self.name = name
+        self.short = short
+        self.kind = kind
+        if default is None:
+            default = {"bool": False, "string": "", "int": 0, "list": [], "duration": 0.0}.get(kind)
+        self.default = default
+        self.help = help
+        self.hidden = hidden
+        self.type_name = type_name or {"bool": "", "list": "list"}.get(kind, kind)
+
+    def __repr__(self) -> str:
+        return f"Flag({self.name!r}, {self.short!r}, kind={self.kind!r})"
 
     @property
     def display(self) -> str:
@@ -49,13 +58,15 @@ class Flag:
         return self.name.replace("-", "_")
 
 
-@dataclass
 class Parsed:
     """The result: flag values by dest, positionals, and which flags were set."""
 
-    values: dict[str, Any]
-    args: list[str]
-    changed: set[str] = field(default_factory=set)
+    def __init__(
+        self, values: dict[str, Any], args: list[str], changed: set[str] | None = None
+    ) -> None:
+        self.values = values
+        self.args = args
+        self.changed = changed if changed is not None else set()
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -11,13 +11,13 @@ cli/command/formatter/formatter.go (the parameters)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass
 class _Cell:
-    text: str
-    htab: bool  # terminated by '\t' (a "hard" tab)
+    __slots__ = ("text", "htab")
+
+    def __init__(self, text: str, htab: bool) -> None:
+        self.text = text
+        self.htab = htab  # terminated by '\t' (a "hard" tab)
 
     @property
     def width(self) -> int:

@@ -9,12 +9,11 @@ moby: container/container.go (Container, CheckpointTo, FromDisk, WriteHostConfig
 
 from __future__ import annotations
 
-import copy
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
+from dockerlayers._record import Record
 from dockerlayers.container.state import State
 from dockerlayers.ioutils import atomic_write_file
 from dockerlayers.process.clock import format_rfc3339nano, parse_rfc3339nano
@@ -112,26 +111,50 @@ MASKED_PATHS = (
 READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 
 
-@dataclass
-class Container:
+class Container(Record):
     """One container: identity, configs, state and bookkeeping, as moby persists it."""
 
-    id: str
-    name: str  # with the leading "/"
-    created: float
-    path: str
-    args: list[str]
-    config: dict[str, Any]
-    image: str  # image ID, sha256:...
-    driver: str
-    root: str  # <daemon root>/containers/<id>
-    host_config: dict[str, Any] = field(default_factory=default_host_config)
-    state: State = field(default_factory=State)
-    restart_count: int = 0
-    has_been_started_before: bool = False
-    has_been_manually_stopped: bool = False
-    mount_points: dict[str, Any] = field(default_factory=dict)
-    exec_ids: list[str] = field(default_factory=list)
+    _fields = (
+        *("id", "name", "created", "path", "args", "config", "image", "driver", "root"),
+        *("host_config", "state", "restart_count", "has_been_started_before"),
+        *("has_been_manually_stopped", "mount_points", "exec_ids"),
+    )
+
+    def __init__(
+        self,
+        id: str,
+        name: str,  # with the leading "/"
+        created: float,
+        path: str,
+        args: list[str],
+        config: dict[str, Any],
+        image: str,  # image ID, sha256:...
+        driver: str,
+        root: str,  # <daemon root>/containers/<id>
+        host_config: dict[str, Any] | None = None,
+        state: State | None = None,
+        restart_count: int = 0,
+        has_been_started_before: bool = False,
+        has_been_manually_stopped: bool = False,
+        mount_points: dict[str, Any] | None = None,
+        exec_ids: list[str] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.created = created
+        self.path = path
+        self.args = args
+        self.config = config
+        self.image = image
+        self.driver = driver
+        self.root = root
+        self.host_config = host_config if host_config is not None else default_host_config()
+        self.state = state if state is not None else State()
+        self.restart_count = restart_count
+        self.has_been_started_before = has_been_started_before
+        self.has_been_manually_stopped = has_been_manually_stopped
+        self.mount_points: dict[str, Any] = mount_points if mount_points is not None else {}
+        self.exec_ids: list[str] = exec_ids if exec_ids is not None else []
 
     # -- paths -----------------------------------------------------------------------------
     @property
@@ -254,6 +277,8 @@ class Container:
         )
 
     def copy_config(self) -> dict[str, Any]:
+        import copy
+
         return copy.deepcopy(self.config)
 
 

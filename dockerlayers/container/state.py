@@ -8,9 +8,9 @@ moby: container/state.go
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from dockerlayers._record import Record
 from dockerlayers.process.clock import (
     ZERO_TIME,
     format_rfc3339nano,
@@ -22,23 +22,43 @@ from dockerlayers.process.clock import (
 STATUSES = ("created", "running", "paused", "restarting", "removing", "exited", "dead")
 
 
-@dataclass
-class State:
+class State(Record):
     """moby's container.State, persisted in config.v2.json under "State"."""
 
-    running: bool = False
-    paused: bool = False
-    restarting: bool = False
-    oom_killed: bool = False
-    removal_in_progress: bool = False
-    dead: bool = False
-    pid: int = 0
-    exit_code: int = 0
-    error: str = ""
-    started_at: float | None = None
-    finished_at: float | None = None
-    health: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    _fields = (
+        *("running", "paused", "restarting", "oom_killed", "removal_in_progress", "dead"),
+        *("pid", "exit_code", "error", "started_at", "finished_at", "health", "extra"),
+    )
+
+    def __init__(
+        self,
+        running: bool = False,
+        paused: bool = False,
+        restarting: bool = False,
+        oom_killed: bool = False,
+        removal_in_progress: bool = False,
+        dead: bool = False,
+        pid: int = 0,
+        exit_code: int = 0,
+        error: str = "",
+        started_at: float | None = None,
+        finished_at: float | None = None,
+        health: Any = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.running = running
+        self.paused = paused
+        self.restarting = restarting
+        self.oom_killed = oom_killed
+        self.removal_in_progress = removal_in_progress
+        self.dead = dead
+        self.pid = pid
+        self.exit_code = exit_code
+        self.error = error
+        self.started_at = started_at
+        self.finished_at = finished_at
+        self.health = health
+        self.extra: dict[str, Any] = extra if extra is not None else {}
 
     def state_string(self) -> str:
         """The `Status` field: checked in moby's order.

@@ -9,11 +9,13 @@ One file per containerd concept, named as containerd names it:
     leases.py             leases (resources a lease holds are GC roots)
     gc.py                 the mark-and-sweep collector (gc.ref labels, gc.root, leases)
     metadata.py           meta.db's bucket tree (v1/<namespace>/{images,content,snapshots,...})
+    bolt.py               BoltDB's page format (bbolt v1.3.6): the reader and the writer
     containerd.py         one containerd over one root, wiring the above (`Containerd`)
     images.py             Docker 29's image service on top (daemon/containerd/*.go)
 
-The BoltDB files are kept as JSON mirroring the bucket tree (`meta.db.json`,
-`metadata.db.json`), not in BoltDB's page format.
+`meta.db` and each snapshotter's `metadata.db` are real BoltDB files with containerd's
+keys and encodings: a real containerd 1.6 started on the model's root lists what the
+model made (tests/containerd/test_bolt_real.py).
 
 containerd: v1.6 (core/content, snapshots, metadata, gc); moby: daemon/containerd (docker-v29.0.0)
 """

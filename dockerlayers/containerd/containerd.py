@@ -1,9 +1,9 @@
 """One containerd over one root: the content store, snapshotters, leases, GC and meta.db.
 
     <root>/io.containerd.content.v1.content/      blobs/sha256/<hex> (0444), ingest/
-    <root>/io.containerd.metadata.v1.bolt/meta.db(.json)
-    <root>/io.containerd.snapshotter.v1.overlayfs/ metadata.db(.json), snapshots/<N>/{fs,work}
-    <root>/io.containerd.snapshotter.v1.native/    metadata.db(.json), snapshots/<N>/
+    <root>/io.containerd.metadata.v1.bolt/meta.db (BoltDB)
+    <root>/io.containerd.snapshotter.v1.overlayfs/ metadata.db (BoltDB), snapshots/<N>/{fs,work}
+    <root>/io.containerd.snapshotter.v1.native/    metadata.db (BoltDB), snapshots/<N>/
 
 Deletions schedule a collection (`gc_due`): it runs on the first operation at least
 `SCHEDULE_DELAY` after, or now when the caller asks for a synchronous one, as containerd's

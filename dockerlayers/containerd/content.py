@@ -153,9 +153,9 @@ class ContentStore:
             bkt = self._blob_bucket(tx, ns, dgst)
             if bkt is None:
                 bkt = self._blob_bucket(tx, ns, dgst, create=True)
-                bkt.put(md.BUCKET_KEY_CREATED_AT, ts)
-                bkt.put(md.BUCKET_KEY_SIZE, str(len(data)))
-            bkt.put(md.BUCKET_KEY_UPDATED_AT, ts)
+                bkt.put_time(md.BUCKET_KEY_CREATED_AT, ts)
+                bkt.put_varint(md.BUCKET_KEY_SIZE, len(data))
+            bkt.put_time(md.BUCKET_KEY_UPDATED_AT, ts)
             if labels is not None:
                 md.write_labels(bkt, labels)
             if lease is not None:
@@ -171,9 +171,9 @@ class ContentStore:
                 raise wrap(NotFound, f"content digest {digest}")
             return Info(
                 digest=digest,
-                size=int(bkt.get(md.BUCKET_KEY_SIZE) or 0),
-                created_at=bkt.get(md.BUCKET_KEY_CREATED_AT) or "",
-                updated_at=bkt.get(md.BUCKET_KEY_UPDATED_AT) or "",
+                size=bkt.get_varint(md.BUCKET_KEY_SIZE) or 0,
+                created_at=bkt.get_time(md.BUCKET_KEY_CREATED_AT) or "",
+                updated_at=bkt.get_time(md.BUCKET_KEY_UPDATED_AT) or "",
                 labels=md.read_labels(bkt),
             )
 
@@ -190,7 +190,7 @@ class ContentStore:
                 else:
                     merged.pop(k, None)
             md.write_labels(bkt, merged)
-            bkt.put(md.BUCKET_KEY_UPDATED_AT, format_rfc3339nano(self.now()))
+            bkt.put_time(md.BUCKET_KEY_UPDATED_AT, format_rfc3339nano(self.now()))
         return self.info(ns, digest)
 
     def read(self, ns: str, digest: str) -> bytes:

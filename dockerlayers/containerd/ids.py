@@ -13,5 +13,4 @@ def shown_image_id(daemon: Any, config_id: str) -> str:
     manifest digest in the containerd mode; the config digest otherwise)."""
     if getattr(daemon, "storage", "graphdriver") != "containerd" or not config_id:
         return config_id
-    found = daemon.layer_store.manifest_of(config_id)
-    return found[0] if found else config_id
+    return daemon.image_service.image_id(config_id)

@@ -100,13 +100,11 @@ class ImageService:
         with self.ctrd.db.update() as tx:
             bkt = md.namespace_bucket(tx, NAMESPACE, md.BUCKET_KEY_OBJECT_IMAGES, create=True)
             ibkt = bkt.create_bucket_if_not_exists(name)
-            if ibkt.get(md.BUCKET_KEY_CREATED_AT) is None:
-                ibkt.put(md.BUCKET_KEY_CREATED_AT, ts)
-            ibkt.put(md.BUCKET_KEY_UPDATED_AT, ts)
+            md.write_timestamps(ibkt, ibkt.get_time(md.BUCKET_KEY_CREATED_AT) or ts, ts)
             target = ibkt.create_bucket_if_not_exists(md.BUCKET_KEY_TARGET)
             target.put(md.BUCKET_KEY_DIGEST, digest)
             target.put(md.BUCKET_KEY_MEDIA_TYPE, media_type)
-            target.put(md.BUCKET_KEY_SIZE, str(size))
+            target.put_varint(md.BUCKET_KEY_SIZE, size)
         return self.get(name)
 
     def get(self, name: str) -> ImageRecord:
@@ -119,8 +117,8 @@ class ImageService:
                 name,
                 t.get(md.BUCKET_KEY_DIGEST),
                 t.get(md.BUCKET_KEY_MEDIA_TYPE),
-                int(t.get(md.BUCKET_KEY_SIZE) or 0),
-                ibkt.get(md.BUCKET_KEY_CREATED_AT) or "",
+                t.get_varint(md.BUCKET_KEY_SIZE) or 0,
+                ibkt.get_time(md.BUCKET_KEY_CREATED_AT) or "",
             )
 
     def list(self) -> list[ImageRecord]:

@@ -1,23 +1,50 @@
 """The daemon's image service in containerd mode: Docker 29's image IDs on the outside.
 
 Interim (see layerstore.py): the images live in the graph-driver image store, mirrored into
-containerd. What a client sees follows Docker 29: an image's ID is its manifest digest
-(`docker images`, `docker image inspect`), a manifest digest or its prefix finds the image,
-and its size is the content plus the unpacked snapshots. Inside, the daemon still keys
-images by config digest (a container's `Image` is the config digest).
+containerd; inside, the daemon still keys images by config digest (a container's `Image`,
+the builder's steps). Everything a client sees follows Docker 29, and every such rule is
+here, in one place:
 
-moby: daemon/containerd/image.go (GetImage, image.ID(img.Target.Digest)),
-daemon/containerd/image_list.go (Size = content + unpacked)
+* the image ID is the image's target digest (manifest or index), never the config digest:
+  `docker images`, `image inspect` (`Id`, and `Parent`: the builder's/commit's parent
+  label, a target digest too), `container inspect .Image`, `ps`, `system df`, `commit`'s
+  and `build`'s printed IDs (`image_id`);
+* a target digest or its prefix finds the image (`get_image`);
+* `docker history`: IMAGE is the target digest of the image and of each parent the
+  legacy builder/commit recorded, SIZE the usage of the layer's snapshot (`history`);
+* `docker rmi`: `Untagged: NAME` and `Deleted: <target digest>` only (no layer lines);
+  conflicts name the target digest; a container's image loses its tag with Docker 29's
+  words (`remove`);
+* image events carry the target digest as ID (untag's `name` the familiar reference);
+  the mirroring itself logs nothing (`_log`);
+* `docker load`: `Loaded image: NAME:TAG`, or `Loaded image ID: <target digest>` (`load`).
+
+moby (docker-v29.0.0): daemon/containerd/image.go (GetImage, image.ID(img.Target.Digest),
+Parent from the org.mobyproject.image.parent label), image_list.go (Size = content +
+unpacked), image_history.go, image_delete.go, image_events.go, image_exporter.go
+(LoadImage), image_commit.go / image_builder.go (createImageOCI), daemon/create.go
+(ctr.ImageID = img.ID())
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from dockerlayers.image.errors import ImageNotFound
-from dockerlayers.image.service import ImageService, ImageSummary
+from dockerlayers.image.errors import ConflictError, ImageNotFound
+from dockerlayers.image.refname import familiar_name, familiar_string, parse_normalized_named
+from dockerlayers.image.service import DeleteItem, HistoryItem, ImageService, ImageSummary
+from dockerlayers.stringid import truncate_id
+
+#: 20.10's words when a container's image loses its only tag (daemon/images/image_delete.go)
+_REPO_REF_CONFLICT = re.compile(
+    r'^conflict: unable to remove repository reference "(?P<ref>[^"]+)" \(must force\) - '
+    r"(?P<rest>.*)$",
+    re.S,
+)
 
 
 class ContainerdImageService(ImageService):
@@ -27,6 +54,60 @@ class ContainerdImageService(ImageService):
         super().__init__(*args, **kwargs)
         #: manifest digest (or a prefix of its hex) -> config digest, None if unknown
         self._resolve_id = resolve_id
+        #: the daemon's event logger; ours maps IDs and keeps containerd in step first
+        self._daemon_log = self.log_event
+        self.log_event = self._log
+        #: events held back while `remove` runs (it logs them itself, Docker 29's way)
+        self._held: list[tuple[str, str, str]] | None = None
+        self._quiet = 0
+        #: bytes of content blobs every `remove` so far let containerd's GC delete
+        self.content_reclaimed = 0
+
+    # -- the image ID rule -----------------------------------------------------------------
+    def image_id(self, config_id: str) -> str:
+        """The image ID a client sees for the internal (config digest) ID: the target
+        digest of the image's containerd record (the config digest when it has none).
+
+        moby 29: daemon/containerd/image.go `image.ID(img.Target.Digest)`
+        """
+        if not config_id or not config_id.startswith("sha256:"):
+            return config_id
+        return self.layer_store.target_digest(config_id) or config_id
+
+    def image_ids(self) -> dict[str, str]:
+        """config digest -> Docker 29 image ID, for every image containerd has."""
+        return self.layer_store.target_digests()
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Log no image events (the mirror's own save/load of an image into containerd)."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
+
+    def _log(self, id: str, ref: str, action: str) -> None:
+        """An image event: containerd's records follow the graph store's first, then the
+        event is logged with the image's target digest as its ID (and as its `name` where
+        the graph store's event names the ID).
+
+        moby 29: daemon/containerd/image_events.go LogImageEvent / logImageEvent
+        """
+        if self._quiet:
+            return
+        if self._held is not None:
+            self._held.append((id, ref, action))
+            return
+        before = self.layer_store.target_digest(id) if id.startswith("sha256:") else None
+        self.layer_store.on_image_event(self, id, action)
+        if action in ("pull", "push"):
+            # moby 29: image_pull.go / image_push.go: ID the reference, name its repository
+            named = parse_normalized_named(ref)
+            self._emit(familiar_string(named), familiar_name(named), action)
+            return
+        shown = self.image_id(id) if action != "delete" else (before or id)
+        self._emit(shown, shown if ref == id else ref, action)
 
     def get_image(self, ref_or_id: str):
         """moby 29: daemon/containerd/image.go GetImage (by name, target digest or its prefix)"""
@@ -37,6 +118,85 @@ class ContainerdImageService(ImageService):
             if config_id is None:
                 raise
             return super().get_image(config_id)
+
+    # -- history ----------------------------------------------------------------------------
+    def history(self, name: str) -> list[HistoryItem]:
+        """`docker history` on the containerd store: the rows the graph store walks (the
+        image, then each parent the legacy builder or commit recorded), IMAGE their target
+        digests; a layer's SIZE is the usage of its snapshot (by chain ID), 0 when the
+        snapshot is missing.
+
+        moby 29: daemon/containerd/image_history.go ImageHistory (s.Usage(chainID),
+        h.ID = currentImg.Target.Digest, getParentsByBuilderLabel)
+        """
+        rows = super().history(name)
+        img = self.get_image(name)
+        sizes = self.layer_store.snapshot_usages(img.id)  # bottom first; rows are top first
+        for row, h in zip(rows, reversed(img.history)):
+            if row.id != "<missing>":
+                row.id = self.image_id(row.id)
+            row.size = 0 if h.empty_layer else (sizes.pop() if sizes else 0)
+        return rows
+
+    # -- rmi --------------------------------------------------------------------------------
+    def remove(
+        self,
+        image_ref: str,
+        force: bool = False,
+        prune: bool = True,
+        container_uses: Any = None,
+    ) -> list[DeleteItem]:
+        """`docker rmi` on the containerd store: the graph store's conflict rules and
+        deletions, reported as Docker 29 reports them — `Untagged: NAME` and `Deleted:
+        <target digest>` for each image removed (no layer lines: the snapshots go with
+        containerd's synchronous GC), conflicts naming the target digest; an `untag` event
+        per name (ID the target digest, `name` the familiar reference), then `delete`.
+
+        moby 29: daemon/containerd/image_delete.go ImageDelete, imageDeleteHelper,
+        deleteAll, checkImageDeleteConflict
+        """
+        shown = self.image_ids()
+        images = set(self.image_store.map())
+        try:
+            first = super().get_image(image_ref).id
+        except ImageNotFound:
+            # an image ID (target digest) or its prefix: the graph store's ID, so the
+            # delete goes by ID as Docker 29's does (isImageIDPrefix)
+            first = self._resolve_id(image_ref) or ""
+            if first:
+                image_ref = first
+        content = self.layer_store.containerd.content
+        blobs = {i.digest: i.size for i in content.list("moby")}
+        self._held = []
+        try:
+            records = super().remove(image_ref, force, prune, container_uses)
+        except ConflictError as e:
+            raise _conflict_29(e, shown) from None
+        finally:
+            held, self._held = self._held, None
+            for id, _ref, action in held:
+                if action in ("untag", "delete"):
+                    self.layer_store.on_image_event(self, id, action)
+        # image_prune.go: the space reclaimed is the size of the blobs that are gone
+        left = {i.digest for i in content.list("moby")}
+        self.content_reclaimed += sum(n for d, n in blobs.items() if d not in left)
+        out: list[DeleteItem] = []
+        deleted = [r.deleted for r in records if r.deleted in images]
+        for r in records:
+            if r.untagged:
+                owner = deleted[0] if deleted else first
+                out.append(r)
+                self._emit(shown.get(owner, owner), r.untagged, "untag")
+            elif r.deleted in images:
+                deleted.pop(0)
+                id = shown.get(r.deleted, r.deleted)
+                out.append(DeleteItem(deleted=id))
+                self._emit(id, id, "delete")
+        return out
+
+    def _emit(self, id: str, name: str, action: str) -> None:
+        if self._daemon_log is not None:
+            self._daemon_log(id, name, action)
 
     #: set by the daemon: layer_store.export (docker save from containerd's content)
     export: Callable[..., bool] | None = None
@@ -54,6 +214,9 @@ class ContainerdImageService(ImageService):
             and self.export is not None
             and self.export(wanted, out)
         ):
+            for name in wanted:  # moby 29: image_exporter.go (the `save` event per image)
+                id = self.image_id(self.get_image(name).id)
+                self._emit(id, id, "save")
             return
         super().save(names, out, format, gzip_layers=gzip_layers)
 
@@ -78,7 +241,13 @@ class ContainerdImageService(ImageService):
             raw = data.read()
         if self.import_archive is not None:
             self.import_archive(raw)
-        return super().load(_io.BytesIO(raw))
+        lines = super().load(_io.BytesIO(raw))
+        # moby 29: image_exporter.go LoadImage (`Loaded image ID: <target digest>`)
+        prefix = "Loaded image ID: "
+        return [
+            prefix + self.image_id(line[len(prefix) :]) if line.startswith(prefix) else line
+            for line in lines
+        ]
 
     #: set by the daemon: layer_store.mirror_pulled (what `docker pull` fetched, as fetched)
     mirror_pulled: Callable[..., None] | None = None
@@ -104,8 +273,12 @@ def present_summaries(
     return out
 
 
-def present_inspect(data: dict[str, Any], manifest_of: Callable[[str], Any]) -> dict[str, Any]:
-    """`docker image inspect` with Docker 29's Id and Size."""
+def present_inspect(
+    data: dict[str, Any],
+    manifest_of: Callable[[str], Any],
+    parent_id: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
+    """`docker image inspect` with Docker 29's Id, Size and Parent."""
     found = manifest_of(data["Id"])
     if found is None:
         return data
@@ -114,4 +287,28 @@ def present_inspect(data: dict[str, Any], manifest_of: Callable[[str], Any]) -> 
     data["Id"] = digest
     data["Size"] = sizes["total"]
     data["VirtualSize"] = sizes["total"]
+    if data.get("Parent") and parent_id is not None:
+        # moby 29: image.go / image_inspect.go (the org.mobyproject.image.parent label,
+        # which createImageOCI sets to the parent's target digest)
+        data["Parent"] = parent_id(data["Parent"])
     return data
+
+
+def _conflict_29(e: ConflictError, shown: dict[str, str]) -> ConflictError:
+    """A delete conflict in Docker 29's words: image IDs are target digests; a container's
+    image whose only tag is asked for is `unable to delete NAME:TAG (must be forced)`.
+
+    moby 29: daemon/containerd/image_delete.go (imageDeleteConflict, ImageDelete)
+    """
+    msg = str(e)
+    for config_id, digest in shown.items():
+        msg = msg.replace(truncate_id(config_id), truncate_id(digest))
+    m = _REPO_REF_CONFLICT.match(msg)
+    if m:
+        ref = familiar_string(parse_normalized_named(m["ref"]).tag_name_only())
+        msg = f"conflict: unable to delete {ref} (must be forced) - {m['rest']}"
+    out = ConflictError(msg)
+    for attr in ("hard", "used"):
+        if hasattr(e, attr):
+            setattr(out, attr, getattr(e, attr))
+    return out

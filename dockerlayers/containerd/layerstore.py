@@ -19,6 +19,7 @@ daemon/daemon.go (the containerd-snapshotter feature), libcontainerd/supervisor
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from typing import Any, BinaryIO
@@ -291,9 +292,11 @@ class ContainerdLayerStore(LayerStore):
         records = self._records_of(image_id)
         if not records:
             out = io.BytesIO()
-            LayerStoreImageService.save(
-                image_service, [image_id], out, FORMAT_OCI, gzip_layers=True
-            )
+            quiet = getattr(image_service, "quiet", None)
+            with quiet() if quiet is not None else contextlib.nullcontext():
+                LayerStoreImageService.save(
+                    image_service, [image_id], out, FORMAT_OCI, gzip_layers=True
+                )
             records = self.images.load(out.getvalue(), unpack=False)
             container = getattr(image_service.get_image(image_id), "container", "") or ""
             if container in self.rw:
@@ -517,6 +520,36 @@ class ContainerdLayerStore(LayerStore):
         if not records:
             return None
         return records[0].digest, self.images.sizes(records[0])
+
+    def target_digest(self, config_id: str) -> str | None:
+        """Docker 29's image ID (the target digest) of the graph-store image `config_id`."""
+        records = self._records_of(config_id)
+        return records[0].digest if records else None
+
+    def target_digests(self) -> dict[str, str]:
+        """config digest -> target digest of every image containerd has (first record)."""
+        out: dict[str, str] = {}
+        for rec in self.images.list():
+            try:
+                cfg = self.images.manifest(rec)["config"]["digest"]
+            except (NotFound, KeyError, ValueError):
+                continue
+            out.setdefault(cfg, rec.digest)
+        return out
+
+    def snapshot_usages(self, config_id: str) -> list[int]:
+        """The usage of each layer's snapshot of image `config_id`, bottom first (0 for a
+        snapshot containerd does not have). moby 29: image_history.go (s.Usage(chainID))"""
+        records = self._records_of(config_id)
+        if not records:
+            return []
+        out = []
+        for cid in self.images.chain_ids(records[0]):
+            try:
+                out.append(self.images.sn.usage(NAMESPACE, cid).size)
+            except NotFound:
+                out.append(0)
+        return out
 
     def config_of(self, ref: str) -> str | None:
         """The config digest of the image whose manifest digest is `ref` (or starts so)."""

@@ -54,9 +54,9 @@ def add_snapshot_lease(tx: md.Bucket, ns: str, lid: str | None, snapshotter: str
     """containerd: metadata/leases.go addSnapshotLease"""
     if lid is None:
         return
-    _lease_bucket(tx, ns, lid).create_bucket_if_not_exists(RESOURCE_SNAPSHOTS, snapshotter).put(
-        key, ""
-    )
+    _lease_bucket(tx, ns, lid).create_bucket_if_not_exists(
+        RESOURCE_SNAPSHOTS, snapshotter
+    ).put_bytes(key, b"")
 
 
 def remove_snapshot_lease(
@@ -76,7 +76,7 @@ def add_content_lease(tx: md.Bucket, ns: str, lid: str | None, digest: str) -> N
     """containerd: metadata/leases.go addContentLease"""
     if lid is None:
         return
-    _lease_bucket(tx, ns, lid).create_bucket_if_not_exists(RESOURCE_CONTENT).put(digest, "")
+    _lease_bucket(tx, ns, lid).create_bucket_if_not_exists(RESOURCE_CONTENT).put_bytes(digest, b"")
 
 
 class LeaseManager:
@@ -101,7 +101,7 @@ class LeaseManager:
             if bkt is None:
                 raise wrap(AlreadyExists, f"lease {go_quote(lid)}")
             ts = format_rfc3339nano(self.now())
-            bkt.put(md.BUCKET_KEY_CREATED_AT, ts)
+            bkt.put_time(md.BUCKET_KEY_CREATED_AT, ts)
             md.write_labels(bkt, labels or {})
         return Lease(lid, ts, dict(labels or {}))
 
@@ -124,7 +124,7 @@ class LeaseManager:
                     continue
                 bkt = topbkt.bucket(name)
                 out.append(
-                    Lease(name, bkt.get(md.BUCKET_KEY_CREATED_AT) or "", md.read_labels(bkt))
+                    Lease(name, bkt.get_time(md.BUCKET_KEY_CREATED_AT) or "", md.read_labels(bkt))
                 )
         return out
 

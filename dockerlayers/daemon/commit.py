@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from dockerlayers.containerd.ids import shown_image_id
 from dockerlayers.daemon.errors import commit_dead, commit_removing
 from dockerlayers.image.changes import apply_changes
 from dockerlayers.image.daemon_images import commit_image
@@ -62,8 +63,9 @@ def commit(
             )
             image_ref = ""
             if repository:
-                image_ref = f"{repository}:{tag or 'latest'}"
-                daemon.image_service.tag(image_id, image_ref)
+                image_ref = daemon.image_service.tag(image_id, repository, tag or "")
+            # the ID a client sees (Docker 29: the new manifest's digest)
+            image_id = shown_image_id(daemon, image_id)
             attrs = daemon.attrs(c)
             attrs.update({"comment": comment or "", "imageID": image_id, "imageRef": image_ref})
             daemon.events.log("container", "commit", c.id, attrs)

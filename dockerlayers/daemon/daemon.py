@@ -33,16 +33,15 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import random
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockerlayers import platform
 from dockerlayers._lazy import LazyModule
 from dockerlayers.container.container import Container
+from dockerlayers.containerd.ids import shown_image_id
 from dockerlayers.daemon import monitor, restore
 from dockerlayers.daemon.errors import daemon_closed
 from dockerlayers.daemon.events import EventsLog
@@ -50,8 +49,7 @@ from dockerlayers.daemon.runtime import ContainerRuntime, write_runtime
 from dockerlayers.daemon.volumes import VolumeStore
 from dockerlayers.errors import DockerException, InvalidParameter, NotFound
 from dockerlayers.graphdriver import new_driver
-from dockerlayers.graphdriver.rootfs import RootFS
-from dockerlayers.ioutils import atomic_write_file, remove_temp_files
+from dockerlayers.ioutils import TEMP_PREFIX, atomic_write_file, remove_temp_files
 from dockerlayers.layer import LayerStore, RWLayer
 from dockerlayers.process.clock import (
     Clock,
@@ -61,6 +59,11 @@ from dockerlayers.process.clock import (
     unix_nanos,
 )
 from dockerlayers.stringid import IDGenerator
+
+if TYPE_CHECKING:
+    import random
+
+    from dockerlayers.graphdriver.rootfs import RootFS
 
 # Each verb's module loads when the verb first runs: a command imports the verb it runs,
 # plus what every open needs (restore, the monitor). The command line starts faster.
@@ -87,6 +90,11 @@ update = LazyModule("dockerlayers.daemon.update")
 
 STATE_FILE = "dockerlayers.json"
 LOCK_FILE = "dockerlayers.pid"
+#: The state file's format. 2: the lock file holds the PID of the process that has the root
+#: open and is emptied when it lets go (detach, shutdown), so a PID found there at open
+#: is a process that died holding the root: a crash, told without writing at open.
+#: 1 (no "format" key): the state file's "open", written at every open, told it.
+STATE_FORMAT = 2
 
 
 class RootInUse(DockerException):
@@ -157,25 +165,34 @@ class Daemon:
         #: how far a virtual clock moves per operation (0 freezes it between explicit
         #: advances, for a test whose model lets time pass only when it says so)
         self.operation_step = OPERATION_STEP
-        self._lock_fd: int | None = self._take_root_lock()
+        # the PID a previous holder left in the lock file ("" when it let go cleanly)
+        lock_fd, previous_holder = self._take_root_lock()
+        self._lock_fd: int | None = lock_fd
         #: after close(), detach() or abandon(): every operation is refused
         self.closed = False
         #: during close(): exits do not count as manual stops and restart nobody
         self.shutting_down = False
         self._open_flag = True
         self._detached_flag = False
+        #: the state file's bytes as last read or written (None: no state file)
+        self._state_on_disk: bytes | None = None
         #: a stand-in registry for pulls: `(repository, tag) -> image ID or None` (tests)
         #: the lines of the last `docker load` (for the CLI to print)
         self.last_load_output: list[str] = []
+        restoring = False
         try:
             state = self._read_state()
             self.seed = seed
             self.ids = IDGenerator(seed)
             if seed is not None:
                 self.ids.setstate(state.get("rng"))
-            self.names_rng = random.Random(seed) if seed is not None else random.SystemRandom()
-            if seed is not None and state.get("names_rng") is not None:
-                self.names_rng.setstate(_tuplify(state["names_rng"]))
+            self._names_rng: random.Random | None = None
+            if seed is not None:
+                import random
+
+                self._names_rng = random.Random(seed)
+                if state.get("names_rng") is not None:
+                    self._names_rng.setstate(_tuplify(state["names_rng"]))
             base_clock = make_clock(clock)
             if isinstance(base_clock, VirtualClock) and state.get("clock") is not None:
                 base_clock.advance_to(float(state["clock"]))
@@ -205,11 +222,17 @@ class Daemon:
             remove_temp_files(self.runtime_dir)
             self.events = EventsLog(os.path.join(self.root, "events.log"), self.clock.now)
             self.volumes = VolumeStore(self.root, self.ids, self.clock.now)
-            # the image store holds references on its layers: it loads before the
-            # restore's layer cleanup (so it cannot be made lazily on first use)
+            # The image store holds references on its layers, so it must be loaded before
+            # any release can delete one: the layer store asks for it first. A command
+            # that touches no image (inspect, diff, start) never loads it, unless its
+            # folders are missing or hold a crashed write's temp file (made and removed
+            # when the service is made, so at every open as before).
             self._image_service_factory = image_service_factory
             self._image_service: Any = None
-            self._image_service = self.image_service
+            if self.storage == "containerd" or not self._image_store_is_clean():
+                self._image_service = self.image_service  # (containerd's mirrors images)
+            else:
+                self.layer_store.before_release = lambda: self.image_service
             self.containers: dict[str, Container] = {}
             #: the daemon's own handle on each container's RW layer
             self.rw_layers: dict[str, RWLayer] = {}
@@ -218,18 +241,27 @@ class Daemon:
             #: each running container's process
             self.procs: dict[str, Any] = {}
             self.runtime: dict[str, ContainerRuntime] = {}
+            #: what each `runtime/<id>.json` holds (read at restore, or written since)
+            self.runtime_on_disk: dict[str, bytes] = {}
             self.logger = logs.JSONFileLogger(self.clock.now)
-            if state.get("open", False):
+            crashed = state.get("open", False) or (
+                bool(previous_holder) and state.get("format") == STATE_FORMAT
+            )
+            if crashed:
                 last = "crashed"  # the previous daemon never closed: its processes are lost
             elif state.get("detached", False):
                 last = "detached"  # it let go of the root with its processes still running
             else:
                 last = "closed"  # a shutdown (or a new root)
-            self.write_state(open_=True)
+            # No write at open (the lock file's PID marks the root open): a command that
+            # changes nothing writes nothing, as a read-only API call to dockerd does.
+            restoring = True
             restore.restore(self, last)
             atexit.register(self._atexit)
         except BaseException:
-            self.release_root_lock()
+            # Failing before the restore changed anything: the lock file as it was (a
+            # crash before this stays one, a clean end stays clean); during it: a crash.
+            self.release_root_lock(leave=None if restoring else previous_holder)
             raise
 
     # -- root lock and daemon state ------------------------------------------------------
@@ -264,36 +296,81 @@ class Daemon:
                 )
         return self._image_service
 
+    @property
+    def image_service_made(self) -> bool:
+        """Whether the image service has been made (it is made on first use)."""
+        return self._image_service is not None
+
+    def _image_store_is_clean(self) -> bool:
+        """Whether the image store's folders (`image/<driver>/`, `imagedb/content` and
+        each image's metadata) are there and hold no temp file of an interrupted write."""
+        base = os.path.join(self.root, "image", self.driver.name)
+        content = os.path.join(base, "imagedb", "content", "sha256")
+        meta = os.path.join(base, "imagedb", "metadata", "sha256")
+        try:
+            folders = [base, content, *(os.path.join(meta, n) for n in os.listdir(meta))]
+            for folder in folders:
+                with os.scandir(folder) as entries:
+                    if any(e.name.startswith(TEMP_PREFIX) for e in entries):
+                        return False
+        except OSError:
+            return False
+        return True
+
     def _image_event(self, id: str, ref: str, action: str) -> None:
-        self.events.log("image", action, ref or id, {"name": ref})
-        if self.storage == "containerd" and self._image_service is not None:
-            self.layer_store.on_image_event(self._image_service, id, action)
+        # containerd mode: the image service keeps containerd in step and passes the
+        # actor ID Docker 29 logs (dockerlayers/containerd/imageservice.py)
+        if self.storage != "containerd" and action in ("pull", "push"):
+            # moby: distribution/pull.go, push.go: ImageEventLogger(FamiliarString(ref),
+            # FamiliarName(repo), ...): the reference is the ID, the repository the name
+            from dockerlayers.image.refname import (
+                familiar_name,
+                familiar_string,
+                parse_normalized_named,
+            )
+
+            named = parse_normalized_named(ref)
+            id, ref = familiar_string(named), familiar_name(named)
+        # moby: daemon/images/image_events.go LogImageEvent: the ID is the image's
+        self.events.log("image", action, id, {"name": ref})
 
     @image_service.setter
     def image_service(self, value: Any) -> None:
         self._image_service = value
 
-    def _take_root_lock(self) -> int:
+    def _take_root_lock(self) -> tuple[int, str]:
+        """Lock the root and write our PID in the lock file; returns the lock's fd and the
+        PID the previous holder left there ("" if it let go cleanly).
+
+        moby: pkg/pidfile (dockerd's pid file, removed at shutdown)
+        """
         path = os.path.join(self.root, LOCK_FILE)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        previous = os.read(fd, 32).decode(errors="replace").strip()
         if not platform.try_lock(fd, path):
-            try:
-                pid = os.read(fd, 32).decode().strip()
-            finally:
-                os.close(fd)
+            os.close(fd)
             raise RootInUse(
                 f"pid file found, ensure dockerlayers is not running or delete {path}: "
-                f"the root {self.root} is in use by process {pid or '?'}"
+                f"the root {self.root} is in use by process {previous or '?'}"
             ) from None
+        os.lseek(fd, 0, os.SEEK_SET)
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
-        return fd
+        return fd, previous
 
-    def release_root_lock(self) -> None:
-        """Let go of the root's flock (once; later calls do nothing)."""
+    def release_root_lock(self, leave: str | None = None) -> None:
+        """Let go of the root's flock (once; later calls do nothing). `leave`: what the lock
+        file is to hold after; "" (detach, shutdown) tells the next daemon that this one
+        ended rather than died. None leaves our PID, as a dead process leaves it (dockerd's
+        pid file too)."""
         fd, self._lock_fd = self._lock_fd, None
         if fd is not None:
             try:
+                if leave is not None:
+                    os.ftruncate(fd, 0)
+                    if leave:
+                        os.lseek(fd, 0, os.SEEK_SET)
+                        os.write(fd, leave.encode())
                 platform.unlock(fd, os.path.join(self.root, LOCK_FILE))
             finally:
                 os.close(fd)
@@ -308,13 +385,31 @@ class Daemon:
             pass
         self.release_root_lock()
 
+    @property
+    def names_rng(self) -> random.Random:
+        """Where random container names come from: seeded with the daemon (its state kept
+        in the state file), else the system's randomness (made when first needed)."""
+        if self._names_rng is None:
+            import random
+
+            self._names_rng = random.SystemRandom()
+        return self._names_rng
+
     def _prepare_temp_dir(self) -> None:
-        """Empty `<root>/tmp` (spooled tars, build contexts a crash left there).
+        """Empty `<root>/tmp` (spooled tars, build contexts a crash left there); an empty one
+        is left as it is.
 
         moby: daemon/daemon.go prepareTempDir (renames tmp to tmp-old, removes it)
         """
         tmp = os.path.join(self.root, "tmp")
         old = tmp + "-old"
+        try:
+            if not os.listdir(tmp) and not os.path.lexists(old):
+                return  # already empty: nothing to do (an open that changes nothing)
+        except OSError:
+            pass
+        import shutil
+
         shutil.rmtree(old, ignore_errors=True)
         if os.path.isdir(tmp):
             os.rename(tmp, old)
@@ -322,11 +417,15 @@ class Daemon:
         os.makedirs(tmp, mode=0o700, exist_ok=True)
 
     def _read_state(self) -> dict[str, Any]:
+        """The state file's contents ({} if there is none or it does not parse); its bytes
+        are kept, so that `write_state` can skip writing what is already there."""
         try:
-            with open(os.path.join(self.root, STATE_FILE)) as f:
-                return json.load(f)
+            with open(os.path.join(self.root, STATE_FILE), "rb") as f:
+                self._state_on_disk = f.read()
+            state = json.loads(self._state_on_disk)
         except (FileNotFoundError, ValueError):
             return {}
+        return state if isinstance(state, dict) else {}
 
     def write_state(self, open_: bool | None = None, detached: bool = False) -> None:
         """`<root>/dockerlayers.json`: open or not, the virtual time, the next PID and the
@@ -341,8 +440,13 @@ class Daemon:
             "next_pid": self.next_pid,
             "rng": self.ids.getstate(),
             "names_rng": self.names_rng.getstate() if self.seed is not None else None,
+            "format": STATE_FORMAT,
         }
-        atomic_write_file(os.path.join(self.root, STATE_FILE), json.dumps(state).encode(), 0o600)
+        data = json.dumps(state).encode()
+        if data == self._state_on_disk:
+            return  # unchanged: no write, no fsync (a read-only command writes nothing)
+        atomic_write_file(os.path.join(self.root, STATE_FILE), data, 0o600)
+        self._state_on_disk = data
 
     def _atexit(self) -> None:
         try:
@@ -430,7 +534,7 @@ class Daemon:
             return
         proc = self.procs.get(cid)
         rt.process = proc.to_state() if proc is not None and not proc.exited else None
-        write_runtime(self.runtime_dir, cid, rt)
+        write_runtime(self.runtime_dir, cid, rt, self.runtime_on_disk)
 
     def allocate_pid(self) -> int:
         """The next host PID (the simulated processes' `State.Pid`)."""
@@ -440,7 +544,10 @@ class Daemon:
 
     def attrs(self, c: Container) -> dict[str, str]:
         """An event's attributes for a container: image, name and its labels."""
-        attrs = {"image": c.config.get("Image") or c.image, "name": c.name.lstrip("/")}
+        image = c.config.get("Image") or c.image
+        if image == c.image:  # made from an ID (the builder's steps): the ID clients see
+            image = shown_image_id(self, image)
+        attrs = {"image": image, "name": c.name.lstrip("/")}
         for k, v in (c.config.get("Labels") or {}).items():
             attrs[k] = v
         return attrs
@@ -653,7 +760,9 @@ class Daemon:
             if self.storage == "containerd":
                 from dockerlayers.containerd.imageservice import present_inspect
 
-                data = present_inspect(data, self.layer_store.manifest_of)
+                data = present_inspect(
+                    data, self.layer_store.manifest_of, self.image_service.image_id
+                )
             return data
 
     def build(
@@ -671,7 +780,8 @@ class Daemon:
 
         with self.locked(advance=False):
             tags = [tag] if isinstance(tag, str) else list(tag or [])
-            return build(self, path, tags=tags, dockerfile=dockerfile, **kwargs)
+            image_id, lines = build(self, path, tags=tags, dockerfile=dockerfile, **kwargs)
+            return shown_image_id(self, image_id), lines
 
     def import_image(
         self,

@@ -90,6 +90,7 @@ def cleanup_container(daemon: Daemon, c: Container, force: bool, remove_volumes:
     shutil.rmtree(c.root, ignore_errors=True)
     daemon.containers.pop(c.id, None)
     daemon.runtime.pop(c.id, None)
+    daemon.runtime_on_disk.pop(c.id, None)
     remove_runtime(daemon.runtime_dir, c.id)
     daemon.logger.drop(c.id)
     if remove_volumes:

@@ -13,7 +13,6 @@ from typing import Any
 
 from dockerlayers.errors import DockerException
 from dockerlayers.filters import Args
-from dockerlayers.image.refname import familiar_name, parse_normalized_named
 from dockerlayers.process.clock import unix_nanos
 
 
@@ -104,6 +103,8 @@ class EventsLog:
 
 def _strip_tag(image: str) -> str:
     """moby: daemon/events/filter.go stripTag (the familiar name, or `image` unparsed)."""
+    from dockerlayers.image.refname import familiar_name, parse_normalized_named
+
     try:
         return familiar_name(parse_normalized_named(image))
     except DockerException:

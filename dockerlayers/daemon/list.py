@@ -5,10 +5,10 @@ moby: daemon/list.go Containers, daemon/list.go (filters)
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container
@@ -44,20 +44,20 @@ VALID_STATES = ("paused", "restarting", "removing", "running", "dead", "created"
 VALID_HEALTH = ("starting", "healthy", "unhealthy", "none")
 
 
-@dataclass
 class ListContext:
     """What the filters fold into before the walk (moby: daemon/list.go listContext)."""
 
-    filters: Args
-    all: bool
-    limit: int
-    exit_allowed: list[int] = field(default_factory=list)
-    before: Container | None = None
-    since: Container | None = None
-    ancestor_filter: bool = False
-    images: set[str] = field(default_factory=set)
-    task_filter: bool = False
-    idx: int = 0
+    def __init__(self, filters: Args, all: bool, limit: int) -> None:
+        self.filters = filters
+        self.all = all
+        self.limit = limit
+        self.exit_allowed: list[int] = []
+        self.before: Container | None = None
+        self.since: Container | None = None
+        self.ancestor_filter = False
+        self.images: set[str] = set()
+        self.task_filter = False
+        self.idx = 0
 
 
 def containers(
@@ -253,13 +253,70 @@ def refresh_image(
         if image_ids is None:
             image_ids = {}
         if image not in image_ids:
-            try:
-                image_ids[image] = daemon.image_service.get_image(image).id
-            except DockerException:
-                image_ids[image] = None
+            if tag_points_at(daemon, image, c.image):
+                image_ids[image] = c.image
+            else:
+                try:
+                    image_ids[image] = daemon.image_service.get_image(image).id
+                except DockerException:
+                    image_ids[image] = None
         if image_ids[image] != c.image:
             image = c.image
-    return image
+    return shown_image_id(daemon, image) if image == c.image else image
+
+
+def tag_points_at(daemon: Daemon, name: str, image_id: str) -> bool:
+    """True when `name` is a tag that points at `image_id` and that image is in the image
+    store: what `image_service.get_image(name).id == image_id` says then, answered from
+    `repositories.json` and that one image's config instead of loading every image.
+    False when it cannot tell that way (no image service was made yet, but another
+    image, a digest, an ID prefix or anything unusual): ask the image service.
+
+    Ours: `docker ps` asks dockerd, which holds its image store; the CLI opens the daemon
+    for every command (issue 16), and most names still mean the image they were run as.
+    """
+    if daemon.image_service_made or daemon.storage != "graphdriver":
+        return False
+    from dockerlayers.image.reference import ReferenceStore
+    from dockerlayers.image.refname import parse_any_reference
+
+    image_root = os.path.join(daemon.root, "image", daemon.layer_store.driver_name())
+    try:
+        ref = parse_any_reference(name)
+        if (
+            not ref.name
+            or ReferenceStore(os.path.join(image_root, "repositories.json")).get(ref) != image_id
+        ):
+            return False
+    except (DockerException, OSError, ValueError):
+        return False
+    return _in_image_store(daemon, image_root, image_id)
+
+
+def _in_image_store(daemon: Daemon, image_root: str, image_id: str) -> bool:
+    """Whether the image store would hold `image_id`: its config verifies against the ID
+    and its top layer exists (the checks of the store's restore; a config that verifies
+    is the one the store accepted when it was made, so it parses).
+
+    moby: image/store.go restore, image/fs.go Get
+    """
+    import json
+
+    from dockerlayers.digest import chain_id, from_bytes
+
+    if not image_id.startswith("sha256:"):
+        return False
+    path = os.path.join(image_root, "imagedb", "content", "sha256", image_id[7:])
+    try:
+        with open(path, "rb") as f:
+            config = f.read()
+        if from_bytes(config) != image_id:
+            return False
+        rootfs = json.loads(config)["rootfs"]
+        top = "" if rootfs.get("type") == "layers+base" else chain_id(rootfs["diff_ids"] or [])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return not top or top in daemon.layer_store.layer_map
 
 
 def command_string(c: Container) -> str:

@@ -5,9 +5,9 @@ moby: restartmanager/restartmanager.go, api/types/container/hostconfig.go (valid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from dockerlayers._record import Record
 from dockerlayers.errors import InvalidParameter
 
 BACKOFF_MULTIPLIER = 2
@@ -56,14 +56,22 @@ def parse_restart_policy(value: str | dict[str, Any] | None) -> dict[str, Any]:
     return {"Name": name, "MaximumRetryCount": n}
 
 
-@dataclass
-class RestartManager:
+class RestartManager(Record):
     """One container's restart bookkeeping (persisted with the container's runtime state)."""
 
-    policy: dict[str, Any]
-    restart_count: int = 0
-    timeout: float = 0.0
-    canceled: bool = False
+    _fields = ("policy", "restart_count", "timeout", "canceled")
+
+    def __init__(
+        self,
+        policy: dict[str, Any],
+        restart_count: int = 0,
+        timeout: float = 0.0,
+        canceled: bool = False,
+    ) -> None:
+        self.policy = policy
+        self.restart_count = restart_count
+        self.timeout = timeout
+        self.canceled = canceled
 
     def should_restart(
         self, exit_code: int, has_been_manually_stopped: bool, execution_duration: float

@@ -6,15 +6,12 @@ moby: daemon/daemon.go (restore, Shutdown, ShutdownTimeout)
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import CONFIG_FILE, Container
 from dockerlayers.daemon.kill import SIGKILL, kill_with_signal
 from dockerlayers.daemon.monitor import advance_to, should_restart, wait_until
-from dockerlayers.daemon.mounts import mount_container, unmount_container
 from dockerlayers.daemon.runtime import load_runtime, remove_runtime
 from dockerlayers.daemon.stop import stop_signal, stop_timeout
 from dockerlayers.errors import APIError
@@ -61,8 +58,10 @@ def restore(daemon: Daemon, last: str) -> None:
             c.state.error = f"{LOST_MOUNT}: {_go_text(e)}"
             c.checkpoint()
         daemon.containers[cid] = c
-        daemon.runtime[cid] = load_runtime(daemon.runtime_dir, cid)
+        daemon.runtime[cid] = load_runtime(daemon.runtime_dir, cid, daemon.runtime_on_disk)
     now = daemon.clock.now()
+    # Only what changes here is written (a read-only command on a detached root writes
+    # nothing); the rest is saved when it changes, and every runtime file at detach.
     for cid, c in daemon.containers.items():
         rt = daemon.runtime[cid]
         if c.state.removal_in_progress:
@@ -70,21 +69,20 @@ def restore(daemon: Daemon, last: str) -> None:
             # whether volumes were to go too); the container is dead, for the user to rm.
             c.state.removal_in_progress = False
             c.state.dead = True
-            c.checkpoint()
-            continue
-        if c.state.running and not c.state.restarting:
+        elif c.state.running and not c.state.restarting:
             if last == "detached" and rt.process is not None:
                 revive(daemon, c, rt.process)
-            else:
-                # Lost with the daemon: no exit status but the kill (no event, as moby).
-                c.state.set_stopped(128 + SIGKILL, now)
-                rt.process = None
-                rt.resume_at = None
+                continue
+            # Lost with the daemon: no exit status but the kill (no event, as moby).
+            c.state.set_stopped(128 + SIGKILL, now)
+            rt.process = None
+            rt.resume_at = None
         elif c.state.restarting and (last != "detached" or rt.restart_at is None):
             c.state.set_stopped(c.state.exit_code, now)
             rt.restart_at = None
+        else:
+            continue
         c.checkpoint()
-    for cid in daemon.containers:
         daemon.save_runtime(cid)
     if last != "detached":
         from dockerlayers.daemon.delete import container_rm
@@ -190,6 +188,8 @@ class _MountOnUse:
         self._c = c
 
     def __getattr__(self, name: str) -> Any:
+        from dockerlayers.daemon.mounts import mount_container
+
         fs = mount_container(self._daemon, self._c)
         return getattr(fs, name)
 
@@ -204,6 +204,8 @@ def remove_incomplete_containers(daemon: Daemon) -> None:
 
     Ours, for crash safety: moby skips them at restore and leaves them on disk.
     """
+    import glob
+
     store = daemon.layer_store
     ours = store.store.mounts_dir
     others = [
@@ -239,6 +241,8 @@ def remove_incomplete_containers(daemon: Daemon) -> None:
             store.release_rw_layer(store.get_rw_layer(cid))
         elif os.path.isdir(store.store.mount_dir(cid)):
             store.store.remove_mount(cid)
+        import shutil
+
         shutil.rmtree(folder)
         remove_runtime(daemon.runtime_dir, cid)
         removed = True
@@ -263,12 +267,15 @@ def detach(daemon: Daemon) -> None:
             return
         for cid in list(daemon.containers):
             daemon.save_runtime(cid)
-        for cid in list(daemon.mounted):
-            unmount_container(daemon, daemon.containers[cid], keep_process=True)
+        if daemon.mounted:
+            from dockerlayers.daemon.mounts import unmount_container
+
+            for cid in list(daemon.mounted):
+                unmount_container(daemon, daemon.containers[cid], keep_process=True)
         daemon.driver.cleanup()
         daemon.write_state(open_=False, detached=True)
         daemon.closed = True
-        daemon.release_root_lock()
+        daemon.release_root_lock(leave="")
 
 
 def shutdown(daemon: Daemon, timeout: float | None = None) -> None:
@@ -322,4 +329,4 @@ def shutdown(daemon: Daemon, timeout: float | None = None) -> None:
         daemon.driver.cleanup()
         daemon.write_state(open_=False)
         daemon.closed = True
-        daemon.release_root_lock()
+        daemon.release_root_lock(leave="")

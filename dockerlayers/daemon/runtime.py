@@ -11,26 +11,34 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import Any
 
+from dockerlayers._record import Record
 from dockerlayers.container.container import Container
 from dockerlayers.daemon.restartmanager import RestartManager
 from dockerlayers.ioutils import atomic_write_file
 
 
-@dataclass
-class ContainerRuntime:
+class ContainerRuntime(Record):
     """One container's runtime state."""
 
-    #: the restart manager's bookkeeping (None: never started since this was written)
-    restart: RestartManager | None = None
-    #: when a pending policy restart falls due (the container is `restarting`)
-    restart_at: float | None = None
-    #: a thawed process does not run before this time (frozen time is not replayed)
-    resume_at: float | None = None
-    #: the running process, saved so that a later daemon can revive it
-    process: dict[str, Any] | None = None
+    _fields = ("restart", "restart_at", "resume_at", "process")
+
+    def __init__(
+        self,
+        restart: RestartManager | None = None,
+        restart_at: float | None = None,
+        resume_at: float | None = None,
+        process: dict[str, Any] | None = None,
+    ) -> None:
+        #: the restart manager's bookkeeping (None: never started since this was written)
+        self.restart = restart
+        #: when a pending policy restart falls due (the container is `restarting`)
+        self.restart_at = restart_at
+        #: a thawed process does not run before this time (frozen time is not replayed)
+        self.resume_at = resume_at
+        #: the running process, saved so that a later daemon can revive it
+        self.process = process
 
     def restart_manager(self, c: Container) -> RestartManager:
         """This container's restart manager (one for its policy if none was kept)."""
@@ -67,27 +75,45 @@ def runtime_path(runtime_dir: str, cid: str) -> str:
     return os.path.join(runtime_dir, f"{cid}.json")
 
 
-def load_runtime(runtime_dir: str, cid: str) -> ContainerRuntime:
-    """The saved runtime state (an empty one if there is none or it does not parse)."""
+def load_runtime(
+    runtime_dir: str, cid: str, on_disk: dict[str, bytes] | None = None
+) -> ContainerRuntime:
+    """The saved runtime state (an empty one if there is none or it does not parse).
+    `on_disk` (cid -> bytes) is told what the file holds, for `write_runtime`."""
     try:
-        with open(runtime_path(runtime_dir, cid)) as f:
-            return ContainerRuntime.from_json(json.load(f))
-    except (FileNotFoundError, ValueError):
+        with open(runtime_path(runtime_dir, cid), "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return ContainerRuntime()
+    if on_disk is not None:
+        on_disk[cid] = data
+    try:
+        return ContainerRuntime.from_json(json.loads(data))
+    except ValueError:
         return ContainerRuntime()
 
 
-def write_runtime(runtime_dir: str, cid: str, rt: ContainerRuntime) -> None:
+def write_runtime(
+    runtime_dir: str, cid: str, rt: ContainerRuntime, on_disk: dict[str, bytes] | None = None
+) -> None:
     """Write the runtime state, unless the file already holds exactly these bytes (each
-    CLI command saves every container at its end: unchanged ones cost no fsync)."""
+    CLI command saves every container at its end: unchanged ones cost no fsync). With
+    `on_disk` (what `load_runtime` read and this wrote, by cid) the file is not read again."""
     data = json.dumps(rt.to_json()).encode()
     path = runtime_path(runtime_dir, cid)
-    try:
-        with open(path, "rb") as f:
-            if f.read() == data:
-                return
-    except OSError:
-        pass
+    if on_disk is not None and cid in on_disk:
+        if on_disk[cid] == data:
+            return
+    else:
+        try:
+            with open(path, "rb") as f:
+                if f.read() == data:
+                    return
+        except OSError:
+            pass
     atomic_write_file(path, data, 0o600)
+    if on_disk is not None:
+        on_disk[cid] = data
 
 
 def remove_runtime(runtime_dir: str, cid: str) -> None:

@@ -114,6 +114,10 @@ def container_start(
             pid=1,
             user=user.to_state(),  # type: ignore[arg-type]
             stdin=stdin,
+            # nothing attached: `-i` keeps an open pipe, `-t` a terminal (moby:
+            # daemon/start.go via containerd's stdio; Config.OpenStdin, Config.Tty)
+            stdin_open=bool(c.config.get("OpenStdin") or c.config.get("Tty")),
+            tty=bool(c.config.get("Tty")),
         )
     except ExecError as e:
         message = runtime_create_failed(e.message)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -154,6 +153,8 @@ class VolumeStore:
                 raise NotFound(f"get {name}: no such volume")
             if users:
                 raise Conflict(f"remove {name}: volume is in use - [{', '.join(users)}]")
+            import shutil
+
             shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
             del self._meta[name]
             self._save()

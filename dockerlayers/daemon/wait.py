@@ -27,13 +27,19 @@ def wait(
         cid = c.id
         deadline = None if timeout is None else daemon.clock.now() + timeout
         done: Callable[[], bool]
+        mark = (c.state.finished_at, c.restart_count)
         if condition == "not-running":
-
+            # a waiter is told at the next exit even when the restart policy starts the
+            # container again at once (moby: container/state.go SetRestarting notifies the
+            # waiters as SetStopped does), so `wait` returns with a restarting container
             def done() -> bool:
-                return cid not in daemon.containers or not c.state.running
+                return (
+                    cid not in daemon.containers
+                    or not c.state.running
+                    or (c.state.finished_at, c.restart_count) != mark
+                )
 
         elif condition == "next-exit":
-            mark = (c.state.finished_at, c.restart_count)
 
             def done() -> bool:
                 return (

@@ -11,7 +11,6 @@ moby: daemon/graphdriver/driver.go (ProtoDriver, DiffDriver), daemon/graphdriver
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING, BinaryIO
@@ -165,6 +164,8 @@ class Driver:
         moby: daemon/graphdriver/fsdiff.go NaiveDiffDriver.Diff
         """
         start = time.time()
+        import tempfile
+
         out = tempfile.TemporaryFile(dir=self._tmpdir())  # noqa: SIM115 (handed to the caller)
         new = self.get(id)
         try:

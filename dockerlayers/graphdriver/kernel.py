@@ -6,7 +6,6 @@ moby: daemon/graphdriver/overlay2/overlay.go (Get, Put), daemon/graphdriver/over
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from typing import Any
 
@@ -68,6 +67,8 @@ def overlay_supported() -> bool:
         _supported = False
         if not platform.is_root() or not _overlay_listed():
             return False
+        import tempfile
+
         base = tempfile.mkdtemp(prefix="dockerlayers-ovl-probe-")
         try:
             for d in ("lower", "upper", "work", "merged"):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from typing import TYPE_CHECKING, BinaryIO
 
 from dockerlayers import archive
@@ -57,7 +56,8 @@ class Overlay2Driver(Driver):
 
         self.ids = ids or IDGenerator()
         os.makedirs(self.home, exist_ok=True)
-        os.chmod(self.home, 0o710)
+        if os.stat(self.home).st_mode & 0o7777 != 0o710:  # (an open changes nothing else)
+            os.chmod(self.home, 0o710)
         os.makedirs(os.path.join(self.home, LINK_DIR), mode=0o700, exist_ok=True)
         if mounts == "kernel" and not kernel.overlay_supported():
             raise DriverError(
@@ -295,6 +295,8 @@ class Overlay2Driver(Driver):
         """moby: daemon/graphdriver/overlay2/overlay.go Diff (native: tar of the upper folder)"""
         if not self.is_parent(id, parent):
             return super().diff(id, parent)
+        import tempfile
+
         out = tempfile.TemporaryFile(dir=self._tmpdir())  # noqa: SIM115 (handed to the caller)
         archive.tar_directory(self.layer_dir(id), out, whiteout_format="overlay")
         out.seek(0)

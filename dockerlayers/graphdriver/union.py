@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
 from collections.abc import Callable, Iterator
 
@@ -395,6 +394,8 @@ class UnionRootFS(RootFS):
             if stat.S_ISLNK(st.st_mode):
                 os.symlink(os.readlink(src), dst)
             elif stat.S_ISREG(st.st_mode):
+                import shutil
+
                 shutil.copyfile(src, dst, follow_symlinks=False)
             else:
                 platform.mknod(dst, st.st_mode, st.st_rdev)

@@ -184,6 +184,8 @@ def prune_images(
             continue
         top.append(id)
     deleted: list[dict[str, str]] = []
+    #: the containerd store counts the content blobs deleted (moby 29: image_prune.go)
+    content_before = getattr(svc, "content_reclaimed", None)
     for id in top:
         refs = svc.references(id)
         items: list[dict[str, str]] = []
@@ -202,6 +204,8 @@ def prune_images(
                 continue
         deleted.extend(items)
     reclaimed = sum(diff_sizes.get(d["Deleted"], 0) for d in deleted if "Deleted" in d)
+    if content_before is not None:
+        reclaimed = svc.content_reclaimed - content_before
     return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
 

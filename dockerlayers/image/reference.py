@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
 from typing import Any
 
+from dockerlayers._record import FrozenRecord
 from dockerlayers.image import jsonenc
 from dockerlayers.image.errors import (
     ConflictError,
@@ -37,12 +37,15 @@ class ReferenceDoesNotExist(ImageNotFound):
         super().__init__("reference does not exist")
 
 
-@dataclass(frozen=True)
-class Association:
+class Association(FrozenRecord):
     """A reference and the image ID it points at. moby: reference/store.go Association"""
 
+    _fields = ("ref", "id")
     ref: Reference
     id: str
+
+    def __init__(self, ref: Reference, id: str) -> None:
+        self._set(ref=ref, id=id)
 
 
 _GO_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "bool"}

@@ -9,8 +9,8 @@ moby: vendor github.com/distribution/reference (reference.go, normalize.go, rege
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from dockerlayers._record import FrozenRecord
 from dockerlayers.image.errors import InvalidReference
 
 DEFAULT_DOMAIN = "docker.io"
@@ -33,17 +33,20 @@ _IDENTIFIER_RE = re.compile(r"^[a-f0-9]{64}\Z")
 _SHA256_DIGEST_RE = re.compile(r"^sha256:[a-f0-9]{64}\Z")
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(FrozenRecord):
     """A parsed reference. `name` is the full name (`docker.io/library/busybox`); `tag`
     and `digest` may be empty. A reference with only a digest (an image ID) has no name.
 
     moby: distribution/reference reference.go (reference, taggedReference, ...)
     """
 
-    name: str = ""
-    tag: str = ""
-    digest: str = ""
+    _fields = ("name", "tag", "digest")
+    name: str
+    tag: str
+    digest: str
+
+    def __init__(self, name: str = "", tag: str = "", digest: str = "") -> None:
+        self._set(name=name, tag=tag, digest=digest)
 
     @property
     def domain(self) -> str:

@@ -216,6 +216,11 @@ class ImageService:
         shown = ref if ref.digest else ref.tag_name_only()
         raise ImageNotFound(f"No such image: {familiar_string(shown)}")
 
+    def image_id(self, id: str) -> str:
+        """The image ID clients see for the store's ID: the same (the config digest).
+        The containerd mode's service answers Docker 29's (containerd/imageservice.py)."""
+        return id
+
     def references(self, id: str) -> list[Reference]:
         return self.reference_store.references(id)
 
@@ -305,17 +310,23 @@ class ImageService:
         return out
 
     # -- tag ---------------------------------------------------------------------------------------
-    def tag(self, image: str, new_tag: str, force: bool = True) -> str:
-        """`docker tag IMAGE NEW_TAG`; the API always forces. Returns the image ID.
+    def tag(self, image: str, repository: str, tag: str = "") -> str:
+        """`POST /images/{name}/tag?repo=&tag=`: point `repository` (with `tag` in place of
+        its own tag when given; `latest` when neither has one) at `image`. The API always
+        forces. Returns the reference as given, familiar (`x`, `x:1`), as the tag event
+        names it. `docker tag` and commit come here too.
 
         moby: daemon/images/image_tag.go TagImage
         """
         id = self.get_image(image).id
-        ref = parse_normalized_named(new_tag)
-        if ref.digest:
-            raise InvalidReference("refusing to create a tag with a digest reference")
-        self.tag_image(id, ref, force)
-        return id
+        ref = parse_normalized_named(repository)
+        if tag:
+            ref = ref.trim().with_tag(tag)
+        self.reference_store.add_tag(ref, id, True)
+        self.image_store.set_last_updated(id)
+        name = familiar_string(ref)
+        self._event(id, name, "tag")
+        return name
 
     def tag_image(self, id: str, ref: Reference, force: bool = True) -> None:
         """Point `ref` at image `id` and stamp `lastUpdated`.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Set
 
 from dockerlayers.digest import is_digest
 from dockerlayers.ioutils import AtomicWriteSet, mkdir_all, remove_all
@@ -211,18 +212,21 @@ class FileMetadataStore:
             found.append((path, cache_id))
         return found
 
-    def referenced_driver_ids(self) -> set[str]:
+    def referenced_driver_ids(
+        self, known_layers: Set[str] = frozenset(), known_mounts: Set[str] = frozenset()
+    ) -> set[str]:
         """Every cache-id, mount-id and init-id recorded on disk, loadable or not (layers
-        being removed excepted)."""
+        being removed excepted). The layers (chain hexes) and mounts (names) the caller
+        says it knows, holding their ids already (they never change), are not read."""
         found: set[str] = set()
-        for base, names in (
-            (self.sha_dir, ("cache-id",)),
-            (self.mounts_dir, ("mount-id", "init-id")),
+        for base, names, known in (
+            (self.sha_dir, ("cache-id",), known_layers),
+            (self.mounts_dir, ("mount-id", "init-id"), known_mounts),
         ):
             if not os.path.isdir(base):
                 continue
             for entry in os.listdir(base):
-                if entry.endswith("-removing"):
+                if entry.endswith("-removing") or entry in known:
                     continue
                 for name in names:
                     try:

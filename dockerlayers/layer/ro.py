@@ -5,17 +5,14 @@ moby: layer/ro_layer.go (roLayer, referencedCacheLayer), layer/empty.go
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from dockerlayers import platform
 from dockerlayers._lazy import LazyModule
+from dockerlayers._record import FrozenRecord
 from dockerlayers.digest import DIGEST_SHA256_EMPTY_TAR, EMPTY_TAR
 from dockerlayers.layer.errors import VerificationError
 
@@ -28,17 +25,20 @@ if TYPE_CHECKING:
 tarsplit = LazyModule("dockerlayers.archive.tarsplit")
 
 
-@dataclass(frozen=True)
-class Metadata:
+class Metadata(FrozenRecord):
     """What a release reports for each layer it deleted.
 
     moby: layer/layer.go Metadata
     """
 
+    _fields = ("chain_id", "diff_id", "size", "diff_size")
     chain_id: str
     diff_id: str
     size: int
     diff_size: int
+
+    def __init__(self, chain_id: str, diff_id: str, size: int, diff_size: int) -> None:
+        self._set(chain_id=chain_id, diff_id=diff_id, size=size, diff_size=diff_size)
 
 
 class RoLayer:
@@ -94,6 +94,8 @@ class RoLayer:
 
         moby: layer/ro_layer.go TarStream (+ verifiedReadCloser)
         """
+        import tempfile
+
         out = tempfile.TemporaryFile(dir=self.layer_store.tmp_dir)  # noqa: SIM115 (handed to the caller)
         try:
             self.layer_tar().write_to(out)
@@ -196,6 +198,8 @@ class _Digester:
     wall time: `docker save` then runs at about the speed of `tar -c`."""
 
     def __init__(self, threaded: bool) -> None:
+        import hashlib
+
         self._h = hashlib.sha256()
         self._queue: queue.Queue[bytes | None] | None = None
         if threaded and platform.can_thread():  # else hashed in the calling thread
@@ -270,6 +274,8 @@ class EmptyLayer:
         return io.BytesIO(EMPTY_TAR)
 
     def layer_tar(self) -> LayerTar:
+        import base64
+
         payload = base64.b64encode(EMPTY_TAR).decode()
         segment = {"type": tarsplit.SEGMENT_TYPE, "payload": payload}
         return LayerTar(self.chain_id, self.diff_id, len(EMPTY_TAR), [segment], open)

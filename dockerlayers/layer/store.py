@@ -5,9 +5,7 @@ moby: layer/layer_store.go
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
@@ -50,6 +48,9 @@ TarInput = BinaryIO | bytes | str
 def _spool(data: TarInput, tmp_dir: str) -> tuple[BinaryIO, str]:
     """Copy the whole input (to EOF, padding included) into a temp file; return it and its
     sha256 digest (the DiffID)."""
+    import hashlib
+    import tempfile
+
     out = tempfile.TemporaryFile(dir=tmp_dir)  # noqa: SIM115 (handed to the caller)
     digester = hashlib.sha256()
     if isinstance(data, bytes):
@@ -117,6 +118,9 @@ class LayerStore:
         #: driver ids `cleanup` kept although no record refers to them (a container's RW data
         #: whose mount record is gone): for the user to look at, never deleted here
         self.quarantined: list[str] = []
+        #: called before a release may delete a layer: loads whoever else holds layers (the
+        #: daemon's image store, made on first use) so that their references count
+        self.before_release: Callable[[], object] | None = None
         self._restore()
 
     def __repr__(self) -> str:
@@ -289,6 +293,8 @@ class LayerStore:
 
     def _release_layer(self, layer: RoLayer) -> list[Metadata]:
         """moby: layer/layer_store.go releaseLayer"""
+        if self.before_release is not None:
+            self.before_release()
         removed: list[Metadata] = []
         current: RoLayer | None = layer
         while current is not None:
@@ -495,7 +501,10 @@ class LayerStore:
             ids.add(mount.mount_id)
             if mount.init_id:
                 ids.add(mount.init_id)
-        ids |= self.store.referenced_driver_ids()
+        # the records loaded here are in memory (their ids never change): only the others
+        # (a record that failed to load, one made meanwhile) are read from disk
+        known_layers = {chain[7:] for chain in self.layer_map}
+        ids |= self.store.referenced_driver_ids(known_layers, self.mounts.keys())
         return ids
 
     def driver_status(self) -> list[tuple[str, str]]:

@@ -58,6 +58,8 @@ class Process:
         pid: int = 1,
         user: Cred | None = None,
         stdin: bytes | None = None,
+        stdin_open: bool = False,
+        tty: bool = False,
         peers: Callable[[], list[Row]] | None = None,
     ) -> Process:
         """Start `argv` in the container whose files `rootfs` serves.
@@ -65,8 +67,10 @@ class Process:
         Raises ExecError(127|126, Docker's message) when runc could not start it. Nothing
         runs yet: call `run(now)`. `user` (uid, gid, groups; see process/users.py) is who
         it runs as, root when None. `stdin`: what its fd 0 reads (`-i` with input piped in;
-        None: nothing, as /dev/null). `peers`: the container's other processes (its PID 1
-        for an exec), for `ps`.
+        None: nothing, as /dev/null, or, with `stdin_open`, a stdin that stays open and
+        empty: `-i` or `-t` with nothing attached, where reads block). `tty`: that stdin
+        is a terminal. `peers`: the container's other processes (its PID 1 for an exec),
+        for `ps`.
         """
         if not argv:
             raise ExecError(127, "No command specified")
@@ -81,6 +85,8 @@ class Process:
         fd0 = None
         if stdin is not None:
             fd0 = {"t": "data", "id": m.new_buf(stdin.decode("utf-8", "replace"))}
+        elif stdin_open:
+            fd0 = {"t": "open", "tty": tty}
         start_argv(m, job, list(argv), path, envd, cwd or "/", stdio(fd0))  # type: ignore[arg-type]
         return proc
 

@@ -62,9 +62,9 @@ class ContainerdClassifier(Classifier):
                 return Role("driver-files", kind, _container_path(rest[2:]), key)
             return Role("driver-dir", kind)
         if path.startswith("containerd/"):
-            if path.endswith("meta.db.json"):
+            if path.endswith("meta.db"):
                 return Role("c8d-meta")
-            if path.endswith("metadata.db.json"):
+            if path.endswith("metadata.db"):
                 return Role("c8d-sn-meta")
             if "io.containerd.content.v1.content" in path:
                 return Role("c8d-content")

@@ -17,8 +17,8 @@ def web(cli):
     assert cli("run", "--name", "hello", "base", "echo", "hi").code == 0
     r = cli("run", "-d", "--name", "web", "base", *LOOP)
     assert (r.code, r.out, r.err) == (0, WEB_ID + "\n", "")
-    # two minutes after the 7 daemon operations so far, each one step (1 ms) of the clock
-    assert cli("clock", "advance", "2m").out == "2024-01-01T00:02:00.007Z\n"
+    # two minutes after the 6 daemon operations so far, each one step (1 ms) of the clock
+    assert cli("clock", "advance", "2m").out == "2024-01-01T00:02:00.006Z\n"
     return cli
 
 
@@ -75,6 +75,22 @@ def test_run_prints_output_and_exits_with_the_containers_code(cli):
     r = cli("run", "base", "sh", "-c", "echo out; echo err >&2; exit 3")
     assert (r.code, r.out) == (3, "out\n")
     assert r.err.endswith("err\n")
+
+
+def test_attached_output_keeps_the_order_of_both_streams(cli):
+    # the attach stream multiplexes stdout and stderr as written: `2>&1` shows them in order
+    import io
+
+    from dockerlayers.cli import main
+
+    cli("run", "--name", "oo", "base", "sh", "-c", "echo 1; echo 2 >&2; echo 3; echo 4 >&2")
+    for argv in (
+        ["run", "--rm", "base", "sh", "-c", "echo a; echo b >&2; echo c"],
+        ["start", "-a", "oo"],
+    ):
+        both = io.StringIO()
+        main(argv, stdout=both, stderr=both, stdin=io.StringIO(""))
+        assert both.getvalue() == ("a\nb\nc\n" if argv[0] == "run" else "1\n2\n3\n4\n")
 
 
 def test_run_missing_executable_is_127(cli):
@@ -154,7 +170,7 @@ def test_stop_waits_the_timeout_then_kills(web):
     r = web("stop", "web")
     assert (r.code, r.out, r.err) == (0, "web\n", "")
     # 10 s after the stop's own operation step: sh ignores TERM
-    assert web("clock", "show").out == "2024-01-01T00:02:10.008Z (virtual)\n"
+    assert web("clock", "show").out == "2024-01-01T00:02:10.007Z (virtual)\n"
     assert web("ps", "-a", "--format", "{{.Names}}: {{.Status}}").out == (
         "web: Exited (137) Less than a second ago\nhello: Exited (0) 2 minutes ago\n"
     )
@@ -164,7 +180,7 @@ def test_stop_waits_the_timeout_then_kills(web):
 
 def test_stop_time_flag(web):
     web("stop", "-t", "3", "web")
-    assert web("clock", "show").out == "2024-01-01T00:02:03.008Z (virtual)\n"  # 3 s + one step
+    assert web("clock", "show").out == "2024-01-01T00:02:03.007Z (virtual)\n"  # 3 s + one step
 
 
 def test_error_texts_of_loops(web):

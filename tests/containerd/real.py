@@ -15,7 +15,7 @@ import subprocess
 import time
 
 CONFIG = """version = 2
-root = "{d}/root"
+root = "{root}"
 state = "{d}/state"
 disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [grpc]
@@ -43,12 +43,15 @@ def missing() -> str | None:
 
 
 class RealContainerd:
-    def __init__(self, d: str) -> None:
+    def __init__(self, d: str, root: str | None = None) -> None:
+        """A containerd with its state and sockets in `d`, its root `root` (default d/root:
+        give another to start it on a root the model made)."""
         self.d = d
-        for sub in ("root", "state", "opt"):
-            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        self._root = root or os.path.join(d, "root")
+        for path in (self._root, os.path.join(d, "state"), os.path.join(d, "opt")):
+            os.makedirs(path, exist_ok=True)
         with open(os.path.join(d, "config.toml"), "w") as f:
-            f.write(CONFIG.format(d=d))
+            f.write(CONFIG.format(d=d, root=self._root))
         self.log = open(os.path.join(d, "containerd.log"), "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             ["containerd", "--config", os.path.join(d, "config.toml")],
@@ -70,7 +73,7 @@ class RealContainerd:
 
     @property
     def root(self) -> str:
-        return os.path.join(self.d, "root")
+        return self._root
 
     @property
     def overlay_root(self) -> str:

@@ -41,3 +41,14 @@ def test_refused_changes_use_mobys_text(client, base):
         "CMD-SHELL",
         "true",
     ]
+
+
+def test_repository_may_carry_the_tag(client, base):
+    # docker-py's `container.commit("x:1")` sends repo=x:1 and no tag; the engine tags x:1
+    # (moby: daemon/images/image_tag.go TagImage parses repo, tag replaces its tag)
+    c = client.containers.create(base, ["true"])
+    assert c.commit("cr:1").tags == ["cr:1"]
+    assert c.commit("cr").tags == ["cr:latest"]
+    assert c.commit("cr:1", "2").tags == ["cr:2"]
+    commits = [e for e in client.daemon.events.list() if e["Action"] == "commit"]
+    assert [e["Actor"]["Attributes"]["imageRef"] for e in commits] == ["cr:1", "cr", "cr:2"]

@@ -198,3 +198,14 @@ def test_auto_remove_with_a_policy_is_refused(client, base):
         InvalidParameter, match="^can't create 'AutoRemove' container with restart policy$"
     ):
         client.containers.create(base, SLEEPER, restart_policy={"Name": "always"}, auto_remove=True)
+
+
+def test_wait_returns_at_the_first_exit_of_a_restarting_container(client, base):
+    # the 20.10 engine, recorded: `docker wait` of `--restart always sh -c 'sleep 1; exit 3'`
+    # prints 3, and the container is `restarting` with RestartCount 1
+    c = client.containers.run(
+        base, ["sh", "-c", "sleep 1; exit 3"], detach=True, restart_policy={"Name": "always"}
+    )
+    assert c.wait(timeout=30) == {"StatusCode": 3, "Error": None}
+    c.reload()
+    assert (c.status, c.attrs["RestartCount"]) == ("restarting", 1)

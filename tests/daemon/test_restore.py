@@ -4,6 +4,7 @@ a second client on a root held by another process."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -229,3 +230,70 @@ def test_a_root_held_by_another_process_then_its_crash(tmp_path):
         assert st == {"no": ("exited", 137, 0), "always": ("running", 0, 0)}
         code, out = cl.containers.get("always").exec_run(["cat", "/f"])
         assert (code, out) == (0, b"hi\n")
+
+
+def _as_written_before_format_2(root: str, open_: bool) -> None:
+    """The state file and lock file as the earlier daemon left them: no "format", "open"
+    written at every open, the last holder's PID never taken out of the lock file."""
+    path = os.path.join(root, "dockerlayers.json")
+    with open(path) as f:
+        state = json.load(f)
+    state.pop("format")
+    state["open"] = open_
+    with open(path, "w") as f:
+        json.dump(state, f)
+    with open(os.path.join(root, "dockerlayers.pid"), "w") as f:
+        f.write("4242")
+
+
+@pytest.mark.parametrize("open_", [False, True], ids=["detached", "crashed"])
+def test_a_root_from_before_the_lock_files_pid_marked_it_open(make_client, open_):
+    cl = make_client()
+    cl.containers.run(cl.images.base(), SLEEPER, detach=True, name="up")
+    cl.detach()
+    _as_written_before_format_2(cl.root, open_)
+    again = make_client()
+    assert statuses(again)["up"] == (("exited", 137, 0) if open_ else ("running", 0, 0))
+
+
+def test_a_detach_empties_the_lock_file_and_a_holder_that_dies_leaves_its_pid(make_client):
+    cl = make_client()
+    cl.containers.run(cl.images.base(), SLEEPER, detach=True, name="up")
+    lock = os.path.join(cl.root, "dockerlayers.pid")
+    with open(lock) as f:
+        assert f.read() == str(os.getpid())
+    cl.detach()
+    with open(lock) as f:
+        assert f.read() == ""
+    reader = make_client()
+    assert statuses(reader)["up"] == ("running", 0, 0)
+    reader.daemon.abandon()  # dies after reading: it wrote nothing but its PID
+    with open(lock) as f:
+        assert f.read() == str(os.getpid())
+    assert statuses(make_client())["up"] == ("exited", 137, 0)
+
+
+@pytest.mark.parametrize("crashed_before", [False, True], ids=["detached", "crashed"])
+def test_an_open_that_fails_before_the_restore_leaves_the_lock_file_as_it_was(
+    make_client, monkeypatch, crashed_before
+):
+    """An open that fails before it changed anything (here: the volume store) is no crash
+    of the root: a clean end before it stays clean, a crash before it stays one."""
+    import dockerlayers.daemon.daemon as daemon_module
+
+    cl = make_client()
+    cl.containers.run(cl.images.base(), SLEEPER, detach=True, name="up")
+    if crashed_before:
+        cl.daemon.abandon()
+    else:
+        cl.detach()
+
+    def broken(*_a, **_k):
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as m:
+        m.setattr(daemon_module, "VolumeStore", broken)
+        with pytest.raises(OSError):
+            make_client()
+    expected = ("exited", 137, 0) if crashed_before else ("running", 0, 0)
+    assert statuses(make_client())["up"] == expected

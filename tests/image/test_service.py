@@ -61,6 +61,22 @@ def test_tag_and_restore(tmp_path, service):
         service.tag(id, "Bad")
 
 
+def test_tag_repository_and_tag_as_the_api_takes_them(service):
+    # moby: daemon/images/image_tag.go TagImage; the real 20.10 engine, recorded:
+    # repo=x:7 -> x:7, repo=x -> x:latest (event name "x"), repo=x:7&tag=8 -> x:8,
+    # repo=x:&tag=8 -> "invalid reference format"
+    id = build_image(service, [layer_tar({"a": b"1"})])
+    events = []
+    service._event = lambda i, name, action: events.append((name, action))
+    assert service.tag(id, "x:7") == "x:7"
+    assert service.tag(id, "y") == "y"
+    assert service.tag(id, "z:7", "8") == "z:8"
+    with pytest.raises(InvalidReference, match="invalid reference format"):
+        service.tag(id, "w:", "8")
+    assert {t for s in service.images() for t in s.repo_tags} == {"x:7", "y:latest", "z:8"}
+    assert events == [("x:7", "tag"), ("y", "tag"), ("z:8", "tag")]
+
+
 def test_rmi_report_and_prune(service):
     id = build_image(service, [layer_tar({"a": b"1"}), layer_tar({"b": b"2"})], tag="app")
     parent = service.image_store.get_parent(id)

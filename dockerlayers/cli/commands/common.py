@@ -17,7 +17,7 @@ from typing import Any
 
 from dockerlayers import timetypes
 from dockerlayers.cli.app import CLIError, Env, daemon_error
-from dockerlayers.errors import DockerException, NotFound
+from dockerlayers.errors import DockerException, InvalidParameter, NotFound
 
 
 def not_found(kind: str, ref: str, e: DockerException) -> str:
@@ -126,31 +126,28 @@ class Attachment:
         self.cid = cid
         self.dies_before = dies_before
         self.tty = tty
-        self.offsets = {"stdout": 0, "stderr": 0}
+        #: log messages (both streams, in the order written) already shown
+        self.seen = 0
+
+    def _messages(self, client: Any) -> list[dict[str, str]]:
+        try:
+            return list(client.daemon.log_messages(self.cid))
+        except (NotFound, InvalidParameter):  # removed, or a log driver that keeps nothing
+            return []
 
     def skip_existing(self, client: Any) -> None:
         """Start after what the log already holds (attaching shows only new output)."""
-        for stream in ("stdout", "stderr"):
-            data = client.daemon.logs(
-                self.cid, stdout=stream == "stdout", stderr=stream == "stderr"
-            )
-            self.offsets[stream] = len(data)
+        self.seen = len(self._messages(client))
 
     def pump(self, client: Any) -> None:
-        """Write the output produced since the last call."""
-        for stream in ("stdout", "stderr"):
-            try:
-                data = client.daemon.logs(
-                    self.cid, stdout=stream == "stdout", stderr=stream == "stderr"
-                )
-            except NotFound:
-                return
-            new = data[self.offsets[stream] :]
-            self.offsets[stream] = len(data)
-            if new:
-                target = self.env.out if stream == "stdout" or self.tty else self.env.err
-                target.write(new.decode("utf-8", errors="replace"))
-                target.flush()
+        """Write the output produced since the last call, stdout and stderr interleaved in
+        the order the process wrote them (the attach stream multiplexes both)."""
+        messages = self._messages(client)
+        new, self.seen = messages[self.seen :], max(self.seen, len(messages))
+        for m in new:
+            target = self.env.out if m["stream"] != "stderr" or self.tty else self.env.err
+            target.write(m["log"])
+            target.flush()
 
     def exit_code(self, client: Any) -> int | None:
         dies = die_events(client, self.cid)

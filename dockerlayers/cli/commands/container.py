@@ -31,16 +31,7 @@ from dockerlayers.cli.commands.runtime import (
     runtime_commands,
 )
 from dockerlayers.cli.flags import Flag, FlagError, Parsed
-from dockerlayers.cli.formatter import (
-    CONTAINER_HEADER,
-    TABLE,
-    ContainerContext,
-    container_format,
-    render,
-)
-from dockerlayers.cli.templates import TemplateError, parse
 from dockerlayers.errors import DockerException, ImageNotFound, NotFound
-from dockerlayers.image.refname import parse_normalized_named
 
 
 # -- create / run ---------------------------------------------------------------------------------
@@ -279,8 +270,10 @@ def _attached_stdin(env: Env, interactive: bool) -> bytes | None:
     """With `-i`, what is piped in: the process reads it on fd 0 up to its end (a terminal
     is not read: the model runs no interactive session). Without `-i`, nothing."""
     stream = env.stdin
-    if not interactive or stream is None or (hasattr(stream, "isatty") and stream.isatty()):
+    if not interactive:
         return None
+    if stream is None or (hasattr(stream, "isatty") and stream.isatty()):
+        return b""  # end of file at once, not an open stdin nobody can type into
     data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
     return data.encode() if isinstance(data, str) else data
 
@@ -517,6 +510,8 @@ def run_logs(env: Env, p: Parsed) -> int:
 
 
 def run_commit(env: Env, p: Parsed) -> int:
+    from dockerlayers.image.refname import parse_normalized_named
+
     ref = p.args[0]
     repo, tag = None, None
     if len(p.args) > 1:
@@ -543,6 +538,16 @@ def run_commit(env: Env, p: Parsed) -> int:
 # -- ps --------------------------------------------------------------------------------------------
 def run_ps(env: Env, p: Parsed) -> int:
     """`ps`: the container table (20.10 list.go: a custom format wins over -q)."""
+    # (only ps formats: the other container commands do not load the formatter)
+    from dockerlayers.cli.formatter import (
+        CONTAINER_HEADER,
+        TABLE,
+        ContainerContext,
+        container_format,
+        render,
+    )
+    from dockerlayers.cli.templates import TemplateError, parse
+
     fmt = p.format
     size = p.size
     if fmt and not size:

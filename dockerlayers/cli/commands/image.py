@@ -144,7 +144,11 @@ def run_tag(env: Env, p: Parsed) -> int:
     # docker/cli: client/image_tag.go ImageTag
     from dockerlayers.gostrings import go_quote
     from dockerlayers.image.errors import InvalidReference
-    from dockerlayers.image.refname import parse_any_reference, parse_normalized_named
+    from dockerlayers.image.refname import (
+        familiar_name,
+        parse_any_reference,
+        parse_normalized_named,
+    )
 
     source, target = p.args
     for name, parse in ((source, parse_any_reference), (target, parse_normalized_named)):
@@ -156,8 +160,10 @@ def run_tag(env: Env, p: Parsed) -> int:
             ) from None
     if ref.digest:
         raise CLIError("refusing to create a tag with a digest reference")
+    # docker/cli client ImageTag: TagNameOnly, then repo=FamiliarName, tag=Tag
+    ref = ref.tag_name_only()
     with env.client() as client:
-        client.daemon.image_service.tag(source, target)
+        client.daemon.image_service.tag(source, familiar_name(ref), ref.tag)
     return 0
 
 

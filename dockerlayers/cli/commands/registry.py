@@ -123,7 +123,8 @@ def _pull_base(env: Env, p: Parsed) -> int:
             fresh = False
         except DockerException:
             fresh = True
-        image_id = client.daemon.base_image()
+        # the digest Docker prints (Docker 29's containerd store: the manifest's)
+        image_id = client.daemon.image_service.image_id(client.daemon.base_image())
     if not p.quiet:
         env.out.write(f"{BASE_TAG}: Pulling from library/{BASE_REPOSITORY}\n")
         env.out.write(f"Digest: {image_id}\n")

@@ -11,20 +11,24 @@ docker-py: docker/models/containers.py, docker/api/container.py, docker/api/exec
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections import namedtuple
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
+from dockerlayers.client.api.container import timestamp_of as _timestamp  # noqa: F401
+from dockerlayers.client.api.hostconfig import HostConfig
 from dockerlayers.client.models.images import Image
 from dockerlayers.client.models.resource import Collection, Model
-from dockerlayers.client.types import host_config, split_run_kwargs
+from dockerlayers.client.types import (
+    convert_volume_binds,
+    host_volume_from_bind,
+    split_run_kwargs,
+)
 from dockerlayers.errors import (
     ContainerError,
     DockerException,
     ImageNotFound,
-    InvalidArgument,
     NotFound,
     NullResource,
 )
@@ -34,9 +38,6 @@ DEFAULT_DATA_CHUNK_SIZE = 1024 * 2048
 
 ExecResult = namedtuple("ExecResult", "exit_code,output")
 ExecResult.__doc__ = "A result of Container.exec_run: `exit_code` and `output`."
-
-#: HostConfig keys the daemon sets from its own CreateConfig fields
-_OWN_HOST_KEYS = {"Binds", "RestartPolicy", "AutoRemove"}
 
 
 def spooled_chunks(
@@ -60,21 +61,6 @@ def spooled_chunks(
                 yield chunk
 
     return chunks(), result
-
-
-def _timestamp(value: Any, name: str) -> float:
-    """docker-py's since/until: a datetime, a positive int (seconds) or float."""
-    import datetime as _dt
-
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return value.timestamp()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise InvalidArgument(
-            f"{name} value should be datetime or positive int/float, not {type(value)}"
-        )
-    return float(value)
 
 
 class Container(Model):
@@ -123,156 +109,70 @@ class Container(Model):
         return self.client.daemon
 
     # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def _api(self):  # noqa: ANN202 - the APIClient
+        return self.client.api
+
     def start(self, **kwargs: Any) -> None:
-        self._daemon.start(self.id)
+        self._api.start(self.id, **kwargs)
 
     def stop(self, timeout: float | None = None) -> None:
-        self._daemon.stop(self.id, timeout)
+        self._api.stop(self.id, timeout=timeout)
 
     def restart(self, timeout: float | None = None) -> None:
-        self._daemon.restart(self.id, timeout)
+        self._api.restart(self.id, timeout=timeout)
 
     def kill(self, signal: str | int | None = None) -> None:
-        self._daemon.kill(self.id, "SIGKILL" if signal is None else signal)
+        self._api.kill(self.id, signal=signal)
 
     def pause(self) -> None:
-        self._daemon.pause(self.id)
+        self._api.pause(self.id)
 
     def unpause(self) -> None:
-        self._daemon.unpause(self.id)
+        self._api.unpause(self.id)
 
     def remove(self, v: bool = False, link: bool = False, force: bool = False) -> None:
-        self._daemon.remove(self.id, force=force, v=v)
+        self._api.remove_container(self.id, v=v, link=link, force=force)
 
     def rename(self, name: str) -> None:
-        self._daemon.rename(self.id, name)
+        self._api.rename(self.id, name)
 
     def wait(self, timeout: float | None = None, condition: str = "not-running") -> dict[str, Any]:
         """{"StatusCode": n, "Error": None or {"Message": ...}}, as the API answers."""
-        return self._daemon.wait(self.id, condition=condition, timeout=timeout)
+        return self._api.wait(self.id, timeout=timeout, condition=condition)
 
     def update(self, **kwargs: Any) -> dict[str, Any]:
         """Change resources / the restart policy (docker-py's update_container names)."""
-        names = {
-            "blkio_weight": "BlkioWeight",
-            "cpu_period": "CpuPeriod",
-            "cpu_quota": "CpuQuota",
-            "cpu_shares": "CpuShares",
-            "cpuset_cpus": "CpusetCpus",
-            "cpuset_mems": "CpusetMems",
-            "mem_limit": "Memory",
-            "mem_reservation": "MemoryReservation",
-            "memswap_limit": "MemorySwap",
-            "kernel_memory": "KernelMemory",
-        }
-        from dockerlayers.client.types import parse_bytes
-        from dockerlayers.errors import create_unexpected_kwargs_error
-
-        unknown = {k: v for k, v in kwargs.items() if k not in names and k != "restart_policy"}
-        if unknown:
-            raise create_unexpected_kwargs_error("update_container", unknown)
-        resources = {}
-        for arg, key in names.items():
-            if kwargs.get(arg) is not None:
-                v = kwargs[arg]
-                resources[key] = parse_bytes(v) if key.startswith(("Memory", "Kernel")) else v
-        return self._daemon.update(self.id, resources, kwargs.get("restart_policy"))
+        return self._api.update_container(self.id, **kwargs)
 
     # -- output ----------------------------------------------------------------------------
-    def logs(
-        self,
-        stdout: bool = True,
-        stderr: bool = True,
-        stream: bool = False,
-        timestamps: bool = False,
-        tail: int | str = "all",
-        since: Any = None,
-        follow: bool | None = None,
-        until: Any = None,
-    ) -> bytes | Iterator[bytes]:
+    def logs(self, **kwargs: Any) -> bytes | Iterator[bytes]:
         """The container's output: bytes, or with `stream` a generator of chunks (with
         `follow`, default = `stream`, it lasts until the container stops)."""
-        if follow is None:
-            follow = stream
-        if tail != "all" and (not isinstance(tail, int) or tail < 0):
-            tail = "all"
-        kw = {
-            "stdout": stdout,
-            "stderr": stderr,
-            "timestamps": timestamps,
-            "tail": tail,
-            "since": None if since is None else _timestamp(since, "since"),
-            "until": None if until is None else _timestamp(until, "until"),
-        }
-        gen = self._daemon.logs_stream(self.id, follow=follow, **kw)
-        if stream:
-            return gen
-        return b"".join(gen)
+        return self._api.logs(self.id, **kwargs)
 
-    def attach(
-        self,
-        stdout: bool = True,
-        stderr: bool = True,
-        stream: bool = False,
-        logs: bool = False,
-        demux: bool = False,
-    ) -> bytes | Iterator[Any]:
+    def attach(self, **kwargs: Any) -> bytes | Iterator[Any]:
         """The output from now on (`logs=True`: from the start) until the container stops;
         a generator with `stream`. The model's processes read no input."""
-        import math
+        return self._api.attach(self.id, **kwargs)
 
-        c = self._daemon.inspect(self.id)
-        tail: int | str = "all" if logs else 0
-        if not c["State"]["Running"]:
-            tail = "all" if logs else 0
-        chunks = self._daemon.logs_stream(
-            self.id, follow=True, stdout=stdout, stderr=stderr, tail=tail
-        )
-        if demux:
-            chunks = ((ch, None) for ch in chunks)
-        if stream:
-            return chunks
-        del math
-        if demux:
-            return (b"".join(ch for ch, _ in chunks) or None, None)
-        return b"".join(chunks)
-
-    def top(self, ps_args: str | None = None) -> dict[str, Any]:
+    def top(self, **kwargs: Any) -> dict[str, Any]:
         """{"Titles": [...], "Processes": [[...]]} (`docker top`)."""
-        return self._daemon.top(self.id, ps_args)
+        return self._api.top(self.id, **kwargs)
 
-    def stats(
-        self, decode: bool | None = None, stream: bool = True, one_shot: bool | None = None
-    ) -> Any:
+    def stats(self, **kwargs: Any) -> Any:
         """One sample (`stream=False`) or a generator of them, one per second of the
         clock (JSON bytes, dicts with `decode`)."""
-        if not stream:
-            if decode:
-                raise InvalidArgument("decode is only available in conjunction with stream=True")
-            return self._daemon.stats(self.id)
-
-        def gen() -> Iterator[Any]:
-            while True:
-                sample = self._daemon.stats(self.id)
-                yield sample if decode else json.dumps(sample).encode()
-                if self._daemon.clock.virtual:
-                    self._daemon.clock.advance(1)
-                else:
-                    import time
-
-                    time.sleep(1)
-
-        return gen()
+        return self._api.stats(self.id, **kwargs)
 
     # -- files ----------------------------------------------------------------------------
     def diff(self) -> list[dict[str, Any]]:
         """`docker diff`: [{"Path": "/etc", "Kind": 0}, ...] (0 changed, 1 added, 2 deleted)."""
-        return self._daemon.changes(self.id)
+        return self._api.diff(self.id)
 
     def export(self, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE) -> Iterator[bytes]:
         """The merged filesystem as a tar (`docker export`), in chunks."""
-        gen, _ = spooled_chunks(lambda f: self._daemon.export(self.id, f), chunk_size)
-        return gen
+        return self._api.export(self.id, chunk_size)
 
     def get_archive(
         self,
@@ -281,12 +181,11 @@ class Container(Model):
         encode_stream: bool = False,
     ) -> tuple[Iterator[bytes], dict[str, Any]]:
         """(tar chunks, stat) of a file or folder (`docker cp CONTAINER:PATH -`)."""
-        return spooled_chunks(lambda f: self._daemon.archive_path(self.id, path, f), chunk_size)
+        return self._api.get_archive(self.id, path, chunk_size, encode_stream)
 
     def put_archive(self, path: str, data: bytes | BinaryIO) -> bool:
         """Unpack a tar into the folder `path` (`docker cp - CONTAINER:PATH`)."""
-        self._daemon.extract_to_dir(self.id, path, data)
-        return True
+        return self._api.put_archive(self.id, path, data)
 
     @property
     def rootfs(self):  # noqa: ANN201 - a RootFS
@@ -312,50 +211,25 @@ class Container(Model):
     ) -> ExecResult:
         """Run a command in the running container. Output: bytes (stdout then stderr
         as written), `demux` -> (stdout or None, stderr or None), `stream` -> a generator
-        (of bytes, or of (stdout, stderr) pairs with `demux`) and exit_code None."""
-        if socket:
-            raise InvalidArgument("socket=True: the model has no connection to hand out")
-        code, out, err = self._daemon.exec_run(
-            self.id, cmd, environment=environment, workdir=workdir, user=user or None
+        (of bytes, or of (stdout, stderr) pairs with `demux`) and exit_code None.
+
+        docker-py: docker/models/containers.py Container.exec_run
+        """
+        resp = self._api.exec_create(
+            self.id, cmd, stdout=stdout, stderr=stderr, stdin=stdin, tty=tty,
+            privileged=privileged, user=user, environment=environment, workdir=workdir,
+        )  # fmt: skip
+        exec_output = self._api.exec_start(
+            resp["Id"], detach=detach, tty=tty, stream=stream, socket=socket, demux=demux
         )
-        out = out if stdout else b""
-        err = err if stderr else b""
-        if detach:
-            return ExecResult(None, b"")
-        if tty:  # one stream, as a terminal merges them
-            out, err = out + err, b""
-        if stream:
-
-            def gen() -> Iterator[Any]:
-                if demux:
-                    if out:
-                        yield (out, None)
-                    if err:
-                        yield (None, err)
-                else:
-                    if out:
-                        yield out
-                    if err:
-                        yield err
-
-            return ExecResult(None, gen())
-        if demux:
-            return ExecResult(code, (out or None, err or None))
-        return ExecResult(code, out + err)
+        if socket or stream:
+            return ExecResult(None, exec_output)
+        return ExecResult(self._api.exec_inspect(resp["Id"])["ExitCode"], exec_output)
 
     def commit(self, repository: str | None = None, tag: str | None = None, **kwargs: Any) -> Image:
         """`docker commit` (message, author, changes, conf, pause as docker-py)."""
-        image_id = self._daemon.commit(
-            self.id,
-            repository=repository,
-            tag=tag,
-            comment=kwargs.get("message"),
-            author=kwargs.get("author"),
-            changes=kwargs.get("changes"),
-            config=kwargs.get("conf"),
-            pause=kwargs.get("pause", True),
-        )
-        return self.client.images.get(image_id)
+        resp = self._api.commit(self.id, repository=repository, tag=tag, **kwargs)
+        return self.client.images.get(resp["Id"])
 
 
 class ContainerCollection(Collection):
@@ -375,56 +249,22 @@ class ContainerCollection(Collection):
         for what the model acts on and what it records)."""
         if isinstance(image, Image):
             image = image.id
-        # `detach` is one of docker-py's create options (ignored); `remove`, `stdout` and
-        # `stderr` are run()'s only: here they are docker-py's TypeError
-        kwargs.pop("detach", None)
         create_kw, host_kw = split_run_kwargs(kwargs)
-        hc = host_config(**{k: v for k, v in host_kw.items() if k != "version"})
-        env = create_kw.get("environment")
-        if create_kw.get("use_config_proxy", True):
-            env = self.client.api._proxy_configs.inject_proxy_environment(env) or None
-        labels = create_kw.get("labels")
-        if isinstance(labels, list):
-            labels = {lbl: "" for lbl in labels}
+        host_kw.pop("version", None)
         ports = host_kw.get("port_bindings")
-        config = {
-            "Domainname": create_kw.get("domainname") or None,
-            "MacAddress": create_kw.get("mac_address"),
-            "Healthcheck": _healthcheck(create_kw.get("healthcheck")),
-            "OpenStdin": bool(create_kw.get("stdin_open")) or None,
-            "StdinOnce": None,
-            "NetworkDisabled": create_kw.get("network_disabled") or None,
-            "ExposedPorts": {_port_key(p): {} for p in ports} if ports else None,
-        }
-        extra_hc = {k: v for k, v in hc.items() if k not in _OWN_HOST_KEYS}
-        c = self._daemon.create(
-            image,
-            command,
-            name=create_kw.get("name"),
-            entrypoint=create_kw.get("entrypoint"),
-            environment=env,
-            working_dir=create_kw.get("working_dir"),
-            hostname=create_kw.get("hostname"),
-            user=None if create_kw.get("user") is None else str(create_kw["user"]),
-            labels=labels,
-            restart_policy=host_kw.get("restart_policy"),
-            auto_remove=bool(host_kw.get("auto_remove")),
-            volumes=hc.get("Binds"),
-            stop_signal=create_kw.get("stop_signal"),
-            stop_timeout=create_kw.get("stop_timeout"),
-            tty=bool(create_kw.get("tty")),
-            mounts=host_kw.get("mounts"),
-            read_only=host_kw.get("read_only"),
-            tmpfs=host_kw.get("tmpfs"),
-            init=host_kw.get("init"),
-            ports=ports,
-            mem_limit=host_kw.get("mem_limit"),
-            nano_cpus=host_kw.get("nano_cpus"),
-            privileged=host_kw.get("privileged"),
-            host_config=extra_hc,
-            config={k: v for k, v in config.items() if v is not None},
-        )
-        return self.get(c.id)
+        if ports:
+            create_kw["ports"] = [tuple(str(p).split("/", 1)) for p in ports]
+        if host_kw.get("binds"):
+            binds = host_kw["binds"]
+            create_kw["volumes"] = [
+                host_volume_from_bind(v) for v in (binds if isinstance(binds, list) else
+                                                   convert_volume_binds(binds))
+            ]  # fmt: skip
+        create_kw["host_config"] = HostConfig(self.client.api._version, **host_kw)
+        create_kw.pop("image", None)
+        create_kw.pop("command", None)
+        resp = self.client.api.create_container(image, command, **create_kw)
+        return self.get(resp["Id"])
 
     def run(
         self,
@@ -509,11 +349,6 @@ class ContainerCollection(Collection):
     def prune(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
         """`docker container prune`: {"ContainersDeleted": [...], "SpaceReclaimed": n}."""
         return self._daemon.prune(filters)
-
-
-def _port_key(p: Any) -> str:
-    p = str(p)
-    return p if "/" in p else p + "/tcp"
 
 
 def _healthcheck(hc: Any) -> dict[str, Any] | None:

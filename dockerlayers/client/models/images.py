@@ -10,19 +10,13 @@ docker-py: docker/models/images.py, docker/api/build.py, docker/api/image.py
 from __future__ import annotations
 
 import io
-import os
-import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from dockerlayers.client.models.resource import Collection, Model
 from dockerlayers.errors import (
-    PULL_ERROR,
     APIError,
     BuildError,
-    DockerException,
     ImageLoadError,
     InvalidArgument,
     NullResource,
@@ -53,17 +47,7 @@ class Image(Model):
 
     def history(self) -> list[dict[str, Any]]:
         """`docker history` rows as the API returns them (newest first)."""
-        return [
-            {
-                "Id": h.id,
-                "Created": h.created,
-                "CreatedBy": h.created_by,
-                "Tags": h.tags or None,
-                "Size": h.size,
-                "Comment": h.comment,
-            }
-            for h in self.client.daemon.image_service.history(self.id)
-        ]
+        return self.client.api.history(self.id)
 
     def remove(self, force: bool = False, noprune: bool = False) -> list[dict[str, str]]:
         """`docker rmi` of this image's ID."""
@@ -81,13 +65,11 @@ class Image(Model):
                 if named not in self.tags:
                     raise InvalidArgument(f"{named} is not a valid tag for this image")
                 img = named
-        return self.client.images._save([img], chunk_size)
+        return self.client.api.get_image(img, chunk_size)
 
     def tag(self, repository: str, tag: str | None = None, **kwargs: Any) -> bool:
         """Tag the image `repository[:tag]` (`latest` when no tag is given)."""
-        ref = f"{repository}:{tag}" if tag else repository
-        self.client.daemon.image_service.tag(self.id, ref)
-        return True
+        return self.client.api.tag(self.id, repository, tag=tag, **kwargs)
 
 
 class ImageCollection(Collection):
@@ -131,12 +113,6 @@ class ImageCollection(Collection):
         except APIError as e:
             raise ImageLoadError(str(e)) from None
         return [self.get(i) for i in ids]
-
-    def _save(self, refs: list[str], chunk_size: int | None) -> Iterator[bytes]:
-        from dockerlayers.client.models.containers import spooled_chunks
-
-        gen, _ = spooled_chunks(lambda f: self._daemon.save(refs, out=f), chunk_size)
-        return gen
 
     def save(self, ref: str | list[str], format: str = "docker") -> bytes:
         """`docker save REF...` as bytes (the model's own; docker-py saves from Image.save)."""
@@ -210,41 +186,18 @@ class ImageCollection(Collection):
 
         docker-py: docker/models/images.py ImageCollection.build, docker/api/build.py
         """
-        path = kwargs.get("path")
-        fileobj = kwargs.get("fileobj")
-        if path is None and fileobj is None:
-            raise TypeError("Either path or fileobj needs to be provided.")
-        if kwargs.get("gzip") and kwargs.get("encoding") is not None:
-            raise DockerException("Can not use custom encoding if gzip is enabled")
-        if path is not None and re.match(r"^(https?|git)://|^github\.com/|^git@", str(path)):
-            raise APIError(f"unable to prepare context: {PULL_ERROR}", 500)
-        tags = kwargs.get("tag")
-        tmp = None
-        try:
-            if fileobj is not None:
-                tmp = tempfile.mkdtemp(prefix="dockerlayers-build-")
-                _write_context(fileobj, tmp, bool(kwargs.get("custom_context")), kwargs)
-                path = tmp
-            dockerfile = kwargs.get("dockerfile") or "Dockerfile"
-            try:
-                image_id, lines = self._daemon.build(
-                    path,
-                    tag=tags,
-                    dockerfile=dockerfile,
-                    buildargs=kwargs.get("buildargs"),
-                    target=kwargs.get("target"),
-                    nocache=bool(kwargs.get("nocache")),
-                    rm=kwargs.get("rm", True),
-                    forcerm=bool(kwargs.get("forcerm")),
-                )
-            except BuildError as e:
-                log = build_messages(list(e.build_log)[:-1], None)
-                log.append(_error_message(e.msg))
-                raise BuildError(e.msg, iter(log)) from None
-        finally:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
-        return self.get(image_id), iter(build_messages(lines, image_id))
+        kwargs.setdefault("rm", True)  # the model's default (docker-py's is False)
+        resp = self.client.api.build(**kwargs, decode=True)
+        msgs = list(resp)
+        image_id = None
+        for msg in msgs:
+            if "error" in msg:
+                raise BuildError(msg["error"], iter(msgs))
+            if "aux" in msg and "ID" in msg["aux"]:
+                image_id = msg["aux"]["ID"]
+        if image_id is None:
+            raise BuildError(msgs[-1] if msgs else "Unknown", iter(msgs))
+        return self.get(image_id), iter(msgs)
 
     def remove(
         self, image: str, force: bool = False, noprune: bool = False
@@ -256,8 +209,13 @@ class ImageCollection(Collection):
         """`docker image prune`: {"ImagesDeleted": [...], "SpaceReclaimed": n}."""
         return self._daemon.prune_images(filters)
 
-    def search(self, term: str, **kwargs: Any) -> list[dict[str, Any]]:
-        raise APIError(PULL_ERROR, 500)
+    def prune_builds(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """`docker builder prune` (docker-py: ImageCollection.prune_builds -> api)."""
+        return self.client.api.prune_builds(*args, **kwargs)
+
+    def search(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """Refused: no Docker Hub to search (docker-py: ImageCollection.search -> api)."""
+        return self.client.api.search(*args, **kwargs)
 
 
 def build_messages(lines: list[str], image_id: str | None) -> list[dict[str, Any]]:
@@ -276,30 +234,6 @@ def build_messages(lines: list[str], image_id: str | None) -> list[dict[str, Any
         else:
             out.append({"stream": line + "\n"})
     return out
-
-
-def _error_message(msg: str) -> dict[str, Any]:
-    detail: dict[str, Any] = {"message": msg}
-    m = re.search(r"returned a non-zero code: (\d+)$", msg)
-    if m:
-        detail["code"] = int(m.group(1))
-    return {"errorDetail": detail, "error": msg}
-
-
-def _write_context(fileobj: Any, folder: str, custom: bool, kwargs: dict[str, Any]) -> None:
-    """A Dockerfile (docker-py: mkbuildcontext) or a tar context, unpacked into `folder`."""
-    data = fileobj.read() if hasattr(fileobj, "read") else fileobj
-    if isinstance(data, str):
-        data = data.encode()
-    if not custom:
-        with open(os.path.join(folder, "Dockerfile"), "wb") as f:
-            f.write(data)
-        return
-    import tarfile  # (a build context: the only user)
-
-    mode = "r:gz" if kwargs.get("encoding") == "gzip" or kwargs.get("gzip") else "r:*"
-    with tarfile.open(fileobj=io.BytesIO(data), mode=mode) as tf:
-        tf.extractall(folder, filter="data")
 
 
 def parse_repository_tag(repo_name: str) -> tuple[str, str | None]:

@@ -67,8 +67,8 @@ class Snapshotter:
                 name=key,
                 parent=sbkt.get(md.BUCKET_KEY_PARENT) or "",
                 labels=md.read_labels(sbkt),
-                created=sbkt.get(md.BUCKET_KEY_CREATED_AT) or "",
-                updated=sbkt.get(md.BUCKET_KEY_UPDATED_AT) or "",
+                created=sbkt.get_time(md.BUCKET_KEY_CREATED_AT) or "",
+                updated=sbkt.get_time(md.BUCKET_KEY_UPDATED_AT) or "",
             )
 
     def usage(self, ns: str, key: str) -> Usage:
@@ -125,13 +125,12 @@ class Snapshotter:
                 if pbkt is None:
                     raise wrap(NotFound, f"parent snapshot {parent} does not exist")
                 bparent = pbkt.get(md.BUCKET_KEY_NAME)
-                pbkt.create_bucket_if_not_exists(md.BUCKET_KEY_CHILDREN).put(key, "")
+                pbkt.create_bucket_if_not_exists(md.BUCKET_KEY_CHILDREN).put_bytes(key, b"")
                 bbkt.put(md.BUCKET_KEY_PARENT, parent)
             bkey = create_key(bkt.next_sequence(), ns, key)
             bbkt.put(md.BUCKET_KEY_NAME, bkey)
             ts = format_rfc3339nano(self.now())
-            bbkt.put(md.BUCKET_KEY_CREATED_AT, ts)
-            bbkt.put(md.BUCKET_KEY_UPDATED_AT, ts)
+            md.write_timestamps(bbkt, ts, ts)
             md.write_labels(bbkt, labels)
             if readonly:
                 return self.backend.view(bkey, bparent)
@@ -166,11 +165,10 @@ class Snapshotter:
             if parent:
                 cbkt = bkt.bucket(parent, md.BUCKET_KEY_CHILDREN)
                 cbkt.delete(key)
-                cbkt.put(name, "")
+                cbkt.put_bytes(name, b"")
                 bbkt.put(md.BUCKET_KEY_PARENT, parent)
             ts = format_rfc3339nano(self.now())
-            bbkt.put(md.BUCKET_KEY_CREATED_AT, ts)
-            bbkt.put(md.BUCKET_KEY_UPDATED_AT, ts)
+            md.write_timestamps(bbkt, ts, ts)
             md.write_labels(bbkt, merged)
             bbkt.put(md.BUCKET_KEY_NAME, name_key)
             bkt.delete_bucket(key)
@@ -212,7 +210,7 @@ class Snapshotter:
                 else:
                     merged.pop(k, None)
             md.write_labels(sbkt, merged)
-            sbkt.put(md.BUCKET_KEY_UPDATED_AT, format_rfc3339nano(self.now()))
+            sbkt.put_time(md.BUCKET_KEY_UPDATED_AT, format_rfc3339nano(self.now()))
         return self.stat(ns, key)
 
     def walk(self, ns: str) -> list[Info]:

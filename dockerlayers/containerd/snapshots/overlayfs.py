@@ -2,7 +2,7 @@
 
 Layout under `io.containerd.snapshotter.v1.overlayfs/`:
 
-    metadata.db(.json)     this snapshotter's own store (storage.py): N, kind, parent
+    metadata.db            this snapshotter's own store (storage.py): N, kind, parent
     snapshots/<N>/fs       the snapshot's files (an image layer's unpacked diff, or a
                            container's upper folder); mode of <N> 0700, fs 0755
     snapshots/<N>/work     overlayfs's workdir, Active snapshots only (0711)

@@ -8,6 +8,7 @@ changed control flow itself (pushed a frame, blocked, exited).
 
 from __future__ import annotations
 
+import math
 import posixpath
 from collections.abc import Callable
 
@@ -335,6 +336,9 @@ def _read(m, job, frame, argv, line):
         elif a == "-p" and args:
             m.write(frame["fds"], 2, args.pop(0).encode())
     names = args or ["REPLY"]
+    if frame["fds"].get("0", {}).get("t") == "open":
+        job["block"] = {"until": math.inf}  # an open stdin: no line ever comes
+        return "blocked"
     text = m.read_line(frame["fds"])
     if text is None:
         for n in names:

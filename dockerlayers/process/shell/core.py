@@ -13,6 +13,8 @@ import copy
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from dockerlayers.graphdriver.rootfs import WouldBlock
+
 from .. import signals
 from ..credentials import AsUser
 from ..resolve import abspath
@@ -225,13 +227,16 @@ class MachineCore:
                 pass
 
     def read_all(self, fds: Fds) -> bytes:
-        """All of stdin; PipeOverrun if it comes from a writer stopped at the bound."""
+        """All of fd 0. WouldBlock: an open stdin (nothing comes, no end of file);
+        PipeOverrun: it comes from a writer stopped at the bound."""
         return self.read_upto(fds, None)
 
     def read_upto(self, fds: Fds, n: int | None) -> bytes:
-        """At most `n` characters of stdin (all with None), as bytes; reading past the
-        end of a cut pipe raises PipeOverrun (the writer would have given more)."""
+        """At most `n` characters of fd 0 (all with None), as bytes; reading past the end
+        of a cut pipe raises PipeOverrun (the writer would have given more)."""
         desc = fds.get("0")
+        if desc and desc["t"] == "open":
+            raise WouldBlock("/dev/stdin")
         if desc and desc["t"] == "data":
             bid = desc["id"]
             buf = self.state["bufs"].get(bid)
@@ -246,7 +251,10 @@ class MachineCore:
         return b""
 
     def read_line(self, fds: Fds) -> str | None:
+        """A line of fd 0 (None at its end); WouldBlock and PipeOverrun as read_upto."""
         desc = fds.get("0")
+        if desc and desc["t"] == "open":
+            raise WouldBlock("/dev/stdin")
         if not desc or desc["t"] != "data":
             return None
         buf = self.state["bufs"].get(desc["id"])

@@ -193,6 +193,16 @@ def start_shell(
             return 2
         text = data.decode("utf-8", "surrogateescape")
         arg0, params = script, args
+    elif fds.get("0", {}).get("t") == "open":
+        # commands from a stdin that stays open (`run -dit IMAGE sh`): the shell waits
+        # for its first line forever; on a terminal it greets first (ash's interactive
+        # banner; the prompt has no newline, so Docker's log never shows it)
+        if fds["0"].get("tty"):
+            m.write(fds, 1, _interactive_banner().encode())
+        sid = m.new_shell(env, cwd, "sh", args, script, opts)
+        m.push_frame(job, "shell", m.add_source(""), 0, sid, fds, role=role)
+        job["block"] = {"until": math.inf}
+        return "pushed"
     else:
         text = m.read_all(fds).decode("utf-8", "surrogateescape")
         arg0, params = "sh", args
@@ -200,6 +210,16 @@ def start_shell(
     src = m.add_source(text)
     m.push_frame(job, "shell", src, 0, sid, fds, role=role)
     return "pushed"
+
+
+def _interactive_banner() -> str:
+    """What ash writes when it starts interactive (shell/ash.c, `if (iflag)` in main)."""
+    from ..applets.registry import BUSYBOX_VERSION
+
+    return (
+        f"\n\nBusyBox v{BUSYBOX_VERSION} built-in shell (ash)\n"
+        "Enter 'help' for a list of built-in commands.\n\n"
+    )
 
 
 def start_argv(

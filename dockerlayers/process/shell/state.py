@@ -49,6 +49,14 @@ class DataFd(TypedDict):
     id: str
 
 
+class OpenFd(TypedDict):
+    """A stdin that stays open and that nobody writes to: `-i` or `-t` with nothing
+    attached (an open pipe, a terminal). Reads block; they never see end of file."""
+
+    t: Literal["open"]
+    tty: bool  # a terminal (`-t`): an interactive shell greets on it
+
+
 class FileFd(TypedDict):
     """Writes append to a file in the container (`>` truncated it when it was opened)."""
 
@@ -56,7 +64,7 @@ class FileFd(TypedDict):
     path: str
 
 
-Fd = NullFd | OutFd | BufFd | DataFd | FileFd
+Fd = NullFd | OutFd | BufFd | DataFd | FileFd | OpenFd
 #: fd number (as text) -> where it goes.
 Fds = dict[str, Fd]
 
