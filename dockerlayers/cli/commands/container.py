@@ -197,6 +197,8 @@ def run_run(env: Env, p: Parsed) -> int:
     streams of `-a`) and exits with the container's code (`--rm` removes it after)."""
     image, command = p.args[0], p.args[1:] or None
     opts = _run_options(env, p, "run")
+    if p.detach and p.attach:
+        raise CLIError("Conflicting options: -a and -d")  # runContainer, after parse
     with env.client() as client:
         try:
             cid = _create(env, client, image, command, opts)

@@ -782,8 +782,6 @@ def parse(p: Parsed, command: str) -> RunOptions:
     health = _health(p)
     if p.rm and policy["Name"] not in ("", "no"):
         raise ParseError("Conflicting options: --restart and --rm")
-    if command == "run" and p.detach and v["attach"]:
-        raise ParseError("Conflicting options: -a and -d")
 
     kwargs: dict[str, Any] = {
         "name": p.name or None,
