@@ -83,9 +83,19 @@ class PyodideProfile:
         settings.load_profile("pyodide")
 
 
+class Summary:
+    """The counts, as one JSON line on stderr at the end (what test_pyodide.py asserts on)."""
+
+    def pytest_terminal_summary(self, terminalreporter):
+        import json
+
+        counts = {k: len(v) for k, v in terminalreporter.stats.items() if k}
+        print("run_pytest.mjs summary:", json.dumps(counts, sort_keys=True), file=sys.stderr)
+
+
 os.chdir("${ROOT}")
 import pytest
-int(pytest.main(list(pytest_args), plugins=[PyodideProfile()]))
+int(pytest.main(list(pytest_args), plugins=[PyodideProfile(), Summary()]))
 `);
 } catch (e) {
   process.stderr.write(`run_pytest.mjs: ${e.message}\n`); // the Python traceback, not Pyodide's source
