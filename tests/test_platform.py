@@ -22,6 +22,8 @@ def no_links(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_probes_on_this_machine() -> None:
+    if not hasattr(os, "geteuid"):  # Pyodide: tests/pyodide checks the probes' answers there
+        pytest.skip("needs os.geteuid: the probes are checked against a Linux machine's answers")
     assert platform.HAS_LINK is True  # a Linux file system
     assert platform.CAN_THREAD is True
     assert platform.HAS_FLOCK is True  # a real flock excludes a second open file

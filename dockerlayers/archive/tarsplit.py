@@ -148,6 +148,9 @@ def write_tar_split(entries: Iterable[dict], path: str) -> None:
     with gzip.open(path, "wb") as f:
         for entry in entries:
             f.write(_go_json(entry).encode() + b"\n")
+    # moby opens it 0644 under dockerd's umask 0022 (setDefaultUmask): 0644 here too, also
+    # where the file system does not apply the umask (Emscripten's, under Pyodide: 0666)
+    os.chmod(path, 0o644)
 
 
 def read_tar_split(path: str) -> list[dict]:

@@ -177,8 +177,9 @@ def parse_flags(flags: list[Flag], argv: list[str], interspersed: bool = True) -
     return Parsed(values, args, changed)
 
 
-def flag_usages(flags: list[Flag]) -> str:
-    """pflag FlagUsages: `  -a, --all    Show all ...` aligned, sorted by name."""
+def flag_usages(flags: list[Flag], cols: int = 79) -> str:
+    """pflag FlagUsagesWrapped: `  -a, --all    Show all ...` aligned, sorted by name, the
+    usage wrapped at `cols` (docker/cli's wrappedFlagUsages: an 80-column terminal - 1)."""
     lines = []
     for f in sorted(flags, key=lambda f: f.name):
         if f.hidden:
@@ -195,4 +196,42 @@ def flag_usages(flags: list[Flag]) -> str:
             usage += f" (default {f.default})"
         lines.append((line, usage))
     width = max((len(line) for line, _ in lines), default=0)
-    return "".join(f"{line}{' ' * (width - len(line) + 3)}{usage}\n" for line, usage in lines)
+    indent = width + 3
+    return "".join(
+        f"{line}{' ' * (indent - len(line))}{_wrap(indent, cols, usage)}\n" for line, usage in lines
+    )
+
+
+def _wrap_n(i: int, slop: int, s: str) -> tuple[str, str]:
+    """pflag wrapN: the first line of at most `i` (+ `slop`) characters, and the rest."""
+    if i + slop > len(s):
+        return s, ""
+    w = max(s.rfind(c, 0, i) for c in " \t\n")
+    if w <= 0:
+        return s, ""
+    nl = s.rfind("\n", 0, i)
+    if 0 < nl < w:
+        return s[:nl], s[nl + 1 :]
+    return s[:w], s[w + 1 :]
+
+
+def _wrap(i: int, w: int, s: str) -> str:
+    """pflag wrap: `s` in lines of width `w`, the ones after the first indented by `i`."""
+    if w == 0:
+        return s.replace("\n", "\n" + " " * i)
+    room = w - i
+    r = ""
+    if room < 24:
+        i = 16
+        room = w - i
+        r += "\n" + " " * i
+    if room < 24:
+        return s.replace("\n", r)
+    slop = 5
+    room -= slop
+    first, s = _wrap_n(room, slop, s)
+    r += first.replace("\n", "\n" + " " * i)
+    while s:
+        t, s = _wrap_n(room, slop, s)
+        r += "\n" + " " * i + t.replace("\n", "\n" + " " * i)
+    return r

@@ -94,6 +94,8 @@ class CreateConfig:
     #: Config fields beyond the ones above (Domainname, MacAddress, Healthcheck,
     #: OpenStdin, StdinOnce, ExposedPorts, NetworkDisabled, ...), recorded as given
     config: dict[str, Any] | None = None
+    #: `--platform` (os[/arch[/variant]]): the image must match it (moby 20.10 GetImage)
+    platform: str | None = None
 
 
 def create(daemon: Daemon, opts: CreateConfig) -> Container:
@@ -106,13 +108,25 @@ def create(daemon: Daemon, opts: CreateConfig) -> Container:
         validate_restart_policy(policy)
         if opts.auto_remove and policy["Name"] != "no":
             raise auto_remove_with_restart()
+        from dockerlayers.daemon import hostconfig
+
+        sent = {**(opts.host_config or {})}
+        if opts.mem_limit:
+            sent["Memory"] = _memory(opts.mem_limit)
+        if opts.nano_cpus:
+            sent["NanoCpus"] = int(opts.nano_cpus)
+        hostconfig.verify(daemon, sent)
         img = daemon.image_service.get_image(opts.image)
+        if opts.platform:
+            check_platform(img, opts.image, opts.platform)
         config = merge_and_verify_config(img, opts)
         c = new_container(daemon, opts, config, img.id)
         c.host_config["RestartPolicy"] = policy
         c.host_config["AutoRemove"] = opts.auto_remove
         record_host_config(c.host_config, opts)
-        mount_points, binds = register_mount_points(opts.volumes, config)
+        hostconfig.adapt(daemon, c.host_config)
+        inherited = hostconfig.volumes_from(daemon, c.host_config.get("VolumesFrom"))
+        mount_points, binds = register_mount_points(opts.volumes, config, inherited)
         apply_host_options(c, opts, mount_points)
         c.mount_points = mount_points
         c.host_config["Binds"] = binds or None
@@ -170,7 +184,6 @@ def apply_host_options(c: Container, opts: CreateConfig, points: dict[str, Any])
         validate_mount,
     )
     from dockerlayers.daemon.volumes import mount_point, normpath
-    from dockerlayers.image.units import parse_ram_bytes
 
     hc = c.host_config
     mounts = [normalize_mount(m) for m in opts.mounts or []]
@@ -198,13 +211,10 @@ def apply_host_options(c: Container, opts: CreateConfig, points: dict[str, Any])
         hc["ReadonlyRootfs"] = True
     if opts.ports:
         hc["PortBindings"] = _port_bindings(opts.ports)
-        c.config["ExposedPorts"] = {k: {} for k in hc["PortBindings"]}
+        exposed = {**(c.config.get("ExposedPorts") or {}), **{k: {} for k in hc["PortBindings"]}}
+        c.config["ExposedPorts"] = dict(sorted(exposed.items()))
     if opts.mem_limit:
-        memory = (
-            parse_ram_bytes(opts.mem_limit)
-            if isinstance(opts.mem_limit, str)
-            else int(opts.mem_limit)
-        )
+        memory = _memory(opts.mem_limit)
         hc["Memory"] = memory
         if not hc.get("MemorySwap"):
             hc["MemorySwap"] = memory * 2
@@ -212,13 +222,49 @@ def apply_host_options(c: Container, opts: CreateConfig, points: dict[str, Any])
         hc["NanoCpus"] = int(opts.nano_cpus)
     if opts.privileged:
         hc["Privileged"] = True
-        hc["SecurityOpt"] = ["label=disable"]
+        opts_ = [o for o in hc.get("SecurityOpt") or [] if o != "label=disable"]
+        hc["SecurityOpt"] = [*opts_, "label=disable"]
         hc["MaskedPaths"] = None
         hc["ReadonlyPaths"] = None
     if mounts:
         hc["Mounts"] = mounts
     if opts.init is not None:
         hc["Init"] = bool(opts.init)
+
+
+def _memory(value: int | str) -> int:
+    from dockerlayers.image.units import parse_ram_bytes
+
+    return parse_ram_bytes(value) if isinstance(value, str) else int(value)
+
+
+def check_platform(img: Any, ref: str, wanted: str) -> None:
+    """An image of another platform is not found (the CLI then pulls).
+
+    moby 20.10: daemon/images/image.go GetImage (platforms.Only(p).Match)
+    """
+    from dockerlayers.errors import ImageNotFound
+
+    parts = wanted.split("/")
+    arch = img.base_img_arch()
+    actual = f"{img.operating_system()}/{arch}" + (f"/{img.variant}" if img.variant else "")
+    want_os = parts[0]
+    want_arch = parts[1] if len(parts) > 1 else arch
+    if want_arch in ("x86_64", "x86-64"):
+        want_arch = "amd64"
+    elif want_arch == "aarch64":
+        want_arch = "arm64"
+    if (
+        want_os == img.operating_system()
+        and want_arch == arch
+        and (len(parts) < 3 or parts[2] == (img.variant or parts[2]))
+    ):
+        return
+    raise ImageNotFound(
+        f"image with reference {ref} was found but does not match the specified platform: "
+        f"wanted {'/'.join(parts[:2]) if len(parts) > 1 else want_os + '/' + want_arch}, "
+        f"actual: {actual}"
+    )
 
 
 def new_container(

@@ -260,10 +260,13 @@ def _validate_mount_mode(mode: str) -> None:
 
 
 def register_mount_points(
-    volumes: dict[str, dict[str, str]] | list[str] | None, config: dict[str, Any]
+    volumes: dict[str, dict[str, str]] | list[str] | None,
+    config: dict[str, Any],
+    inherited: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """Mount points from `volumes` (docker-py forms) and the image's VOLUMEs, and the
-    `Binds` of hostconfig.json.
+    """Mount points from `volumes` (docker-py forms) over the `inherited` ones
+    (`--volumes-from`), and the image's VOLUMEs where neither has one; and the `Binds` of
+    hostconfig.json.
 
     moby: daemon/volumes.go registerMountPoints
     """
@@ -317,6 +320,7 @@ def register_mount_points(
             points[dst] = mount_point("volume", "", src, dst, rw)
             if src:
                 binds.append(f"{src}:{dst}" + ("" if rw else ":ro"))
+    points = {**(inherited or {}), **points}
     for dst in sorted(config.get("Volumes") or {}):
         dst = normpath(dst)
         if dst not in points:

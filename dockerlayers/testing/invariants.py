@@ -30,6 +30,8 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockerlayers import platform
+
 _HEX64 = re.compile(r"^[a-f0-9]{64}$")
 _REMOVING = re.compile(r"^[a-f0-9]{64}-[a-f0-9]{64}-removing$")
 
@@ -63,11 +65,12 @@ def tree_hash(path: str) -> str:
                     h.update(hashlib.sha256(f.read()).digest())
             elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
                 h.update(f"{st.st_rdev}".encode())
-            try:
-                for x in sorted(os.listxattr(full, follow_symlinks=False)):
-                    h.update(x.encode() + os.getxattr(full, x, follow_symlinks=False))
-            except OSError:
-                pass
+            if platform.has_xattr():  # none under Pyodide
+                try:
+                    for x in sorted(os.listxattr(full, follow_symlinks=False)):
+                        h.update(x.encode() + os.getxattr(full, x, follow_symlinks=False))
+                except OSError:
+                    pass
             h.update(b"\n")
     return h.hexdigest()
 

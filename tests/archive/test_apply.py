@@ -17,10 +17,11 @@ from dockerlayers.archive import (
 )
 from dockerlayers.archive import apply as apply_mod
 from dockerlayers.archive.whiteouts import OPAQUE_XATTR, is_char_whiteout, is_opaque_dir
+from dockerlayers.platform import is_root
 from tests.support.hostile_tars import HOSTILE
 from tests.support.tars import build_tar, d, f, hard, sym, tree_hash
 
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (mknod, trusted xattrs)")
+root_only = pytest.mark.skipif(not is_root(), reason="needs root (mknod, trusted xattrs)")
 
 
 @pytest.fixture

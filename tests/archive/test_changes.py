@@ -23,8 +23,9 @@ from dockerlayers.archive import (
     unpack_layer,
 )
 from dockerlayers.archive.whiteouts import OPAQUE_XATTR
+from dockerlayers.platform import is_root
 
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (like moby's checkChanges)")
+root_only = pytest.mark.skipif(not is_root(), reason="needs root (like moby's checkChanges)")
 
 C, A, D = ChangeKind.MODIFY, ChangeKind.ADD, ChangeKind.DELETE
 
@@ -359,7 +360,7 @@ def test_changes_aufs_meta_and_plain_whiteouts(tmp_path):
     assert as_pairs(changes_aufs([str(lower)], str(rw))) == [("/etc", D)]
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root (mknod, trusted xattrs)")
+@pytest.mark.skipif(not is_root(), reason="needs root (mknod, trusted xattrs)")
 def test_changes_aufs_accepts_overlay_forms(tmp_path):
     lower, rw = tmp_path / "lower", tmp_path / "rw"
     if not native_whiteouts_supported(str(tmp_path)):

@@ -23,9 +23,10 @@ from dockerlayers.archive import (
 )
 from dockerlayers.archive.whiteouts import OPAQUE_XATTR
 from dockerlayers.digest import DIGEST_SHA256_EMPTY_TAR
+from dockerlayers.platform import is_root
 from tests.support.tars import build_tar, f, gnu_longname, snapshot
 
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (mknod, chown, xattrs)")
+root_only = pytest.mark.skipif(not is_root(), reason="needs root (mknod, chown, xattrs)")
 
 # A valid VFS_CAP_REVISION_2 blob: cap_net_bind_service, permitted + effective.
 CAP_V2 = bytes([0, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])

@@ -22,13 +22,14 @@ from dockerlayers.archive import (
     unpack_layer,
 )
 from dockerlayers.archive import whiteouts as whiteouts_mod
+from dockerlayers.platform import is_root
 
 
 def _native(path) -> bool:
-    return os.geteuid() == 0 and native_whiteouts_supported(str(path))
+    return is_root() and native_whiteouts_supported(str(path))
 
 
-needs_native = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (mknod, trusted xattrs)")
+needs_native = pytest.mark.skipif(not is_root(), reason="needs root (mknod, trusted xattrs)")
 
 
 def test_constants():

@@ -504,15 +504,25 @@ class EngineSide(Side):
         self.work.mkdir()
         if not self.base_id:
             self.base_id = self.docker(["image", "inspect", "-f", "{{.Id}}", IMAGE]).out.strip()
+        # what others keep on a shared engine (other sessions' containers and images) stays
+        self.kept_containers = set(self.docker(["ps", "-aq"]).out.split())
+        self.kept_images = set(self._image_lines())
+
+    def _image_lines(self) -> list[str]:
+        fmt = "{{.ID}} {{.Repository}}:{{.Tag}}"
+        return self.docker(["images", "-a", "--format", fmt]).out.splitlines()
 
     def teardown(self) -> None:
-        """Remove every container and every image but base:1, so scenarios do not see each other."""
-        ids = self.docker(["ps", "-aq"]).out.split()
+        """Remove the containers and images the scenario made (never base:1, nor what was
+        there before it), so scenarios do not see each other."""
+        kept = getattr(self, "kept_containers", set())
+        ids = [i for i in self.docker(["ps", "-aq"]).out.split() if i not in kept]
         if ids:
             self.docker(["rm", "-f", *ids])
-        images = self.docker(["images", "-a", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"])
         refs = []
-        for line in images.out.splitlines():
+        for line in self._image_lines():
+            if line in getattr(self, "kept_images", set()):
+                continue
             iid, _, ref = line.partition(" ")
             if not self.base_id.startswith("sha256:" + iid) and ref != IMAGE:
                 refs.append(ref if not ref.startswith("<none>") else iid)

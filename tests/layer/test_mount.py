@@ -229,6 +229,12 @@ def test_two_containers_share_the_image(any_store):
     a.unmount()
     b.unmount()
     if ls.driver.name == "aufs":  # AUFS Changes adds a parent Modify only for A and D
+        # the copy-up left the wall clock's mtime on the upper /bin: "the same" as the image's
+        # whole second only when both fall in one second (sameFsTime); keep the image's so
+        # the result does not hang on the clock
+        low = os.lstat(os.path.join(ls.driver.layer_dir(layer.cache_id), "bin"))
+        up = os.path.join(ls.driver.layer_dir(a.mount_id), "bin")
+        os.utime(up, ns=(low.st_atime_ns, low.st_mtime_ns))
         assert [str(c) for c in a.changes()] == ["C /bin/sh"]
     else:
         assert [str(c) for c in a.changes()] == ["C /bin", "C /bin/sh"]

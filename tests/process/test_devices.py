@@ -9,6 +9,7 @@ import os
 import pytest
 
 from dockerlayers import DockerClient
+from dockerlayers.platform import is_root
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_an_endless_read_blocks_the_process_and_stop_ends_it(client):
     assert c.attrs["State"]["ExitCode"] == 137
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: device nodes are made by mknod")
+@pytest.mark.skipif(not is_root(), reason="needs root: device nodes are made by mknod")
 def test_a_device_node_is_refused_unless_docker_allows_it(tmp_path):
     """What an image's own nodes give through any container filesystem: the allowed
     devices open, others are refused as the device cgroup refuses them (never opened on

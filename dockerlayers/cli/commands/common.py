@@ -128,6 +128,8 @@ class Attachment:
         self.tty = tty
         #: log messages (both streams, in the order written) already shown
         self.seen = 0
+        #: the streams shown (`run -a stdout` shows one)
+        self.streams = {"stdout", "stderr"}
 
     def _messages(self, client: Any) -> list[dict[str, str]]:
         try:
@@ -145,6 +147,8 @@ class Attachment:
         messages = self._messages(client)
         new, self.seen = messages[self.seen :], max(self.seen, len(messages))
         for m in new:
+            if m["stream"] not in self.streams:
+                continue  # `run -a` without that stream
             target = self.env.out if m["stream"] != "stderr" or self.tty else self.env.err
             target.write(m["log"])
             target.flush()

@@ -13,6 +13,7 @@ from typing import Any
 
 from dockerlayers.baseimage import BASE_REFERENCE
 from dockerlayers.cli.app import CLIError, Command, Env, StatusError, daemon_error
+from dockerlayers.cli.commands import runflags
 from dockerlayers.cli.commands.common import (
     Attachment,
     die_events,
@@ -26,8 +27,6 @@ from dockerlayers.cli.commands.common import (
 )
 from dockerlayers.cli.commands.runtime import (
     container_inspect_command,
-    run_create_flags,
-    run_create_kwargs,
     runtime_commands,
 )
 from dockerlayers.cli.flags import Flag, FlagError, Parsed
@@ -35,38 +34,6 @@ from dockerlayers.errors import DockerException, ImageNotFound, NotFound
 
 
 # -- create / run ---------------------------------------------------------------------------------
-def _container_flags() -> list[Flag]:
-    """The subset of containerOptions (cli/command/container/opts.go) the model acts on."""
-    return [
-        Flag("name", kind="string", help="Assign a name to the container"),
-        Flag("env", "e", "list", help="Set environment variables"),
-        Flag("workdir", "w", "string", help="Working directory inside the container"),
-        Flag("entrypoint", kind="string", help="Overwrite the default ENTRYPOINT of the image"),
-        Flag("hostname", "h", "string", help="Container host name"),
-        Flag(
-            "network",
-            "",
-            "string",
-            help="Connect a container to a network (the model has none: accepted, ignored)",
-        ),
-        Flag("label", "l", "list", help="Set meta data on a container"),
-        Flag(
-            "restart",
-            kind="string",
-            default="no",
-            help="Restart policy to apply when a container exits",
-        ),
-        Flag("rm", help="Automatically remove the container when it exits"),
-        Flag("stop-signal", kind="string", default="SIGTERM", help="Signal to stop a container"),
-        Flag("stop-timeout", kind="int", help="Timeout (in seconds) to stop a container"),
-        Flag("user", "u", "string", help="Username or UID (format: <name|uid>[:<group|gid>])"),
-        Flag("volume", "v", "list", help="Bind mount a volume"),
-        Flag("tty", "t", help="Allocate a pseudo-TTY"),
-        Flag("interactive", "i", help="Keep STDIN open even if not attached"),
-        *run_create_flags(),
-    ]
-
-
 def _parse_env(values: list[str]) -> list[str]:
     """opts.ValidateEnv: `KEY` alone takes the host's value when it has one."""
     out = []
@@ -75,20 +42,6 @@ def _parse_env(values: list[str]) -> list[str]:
             v = f"{v}={os.environ[v]}"
         out.append(v)
     return out
-
-
-def _parse_restart(policy: str) -> dict[str, Any]:
-    """runconfig/opts ParseRestartPolicy."""
-    parts = policy.split(":")
-    if len(parts) > 2:
-        raise ValueError("invalid restart policy format")
-    count = 0
-    if len(parts) == 2:
-        try:
-            count = int(parts[1])
-        except ValueError:
-            raise ValueError("maximum retry count must be an integer") from None
-    return {"Name": parts[0], "MaximumRetryCount": count}
 
 
 def _report(env: Env, name: str, text: str, with_help: bool) -> None:
@@ -105,46 +58,6 @@ def env_prog() -> str:
     return PROG
 
 
-def _create_kwargs(p: Parsed, auto_remove: bool) -> dict[str, Any]:
-    """cli/command/container/opts.go parse: flags to the daemon's create arguments."""
-    try:
-        policy = _parse_restart(p.restart)
-    except ValueError as e:
-        raise _ParseError(str(e)) from None
-    if p.rm and policy["Name"] not in ("", "no"):
-        raise _ParseError("Conflicting options: --restart and --rm")
-    labels = {}
-    for item in p.label:
-        k, _, v = item.partition("=")
-        labels[k] = v
-    kwargs: dict[str, Any] = {
-        "name": p.name or None,
-        "environment": _parse_env(p.env) or None,
-        "working_dir": p.workdir or None,
-        "hostname": p.hostname or None,
-        "user": p.user or None,
-        "labels": labels or None,
-        "restart_policy": policy,
-        "auto_remove": auto_remove,
-        "volumes": list(p.volume) or None,
-        "tty": p.tty,
-    }
-    if p.entrypoint:
-        kwargs["entrypoint"] = [p.entrypoint]
-    elif "entrypoint" in p.changed:
-        kwargs["entrypoint"] = [""]
-    if "stop_signal" in p.changed:
-        kwargs["stop_signal"] = p.stop_signal
-    if "stop_timeout" in p.changed:
-        kwargs["stop_timeout"] = p.stop_timeout
-    kwargs.update(run_create_kwargs(p))
-    return kwargs
-
-
-class _ParseError(Exception):
-    pass
-
-
 def _image_ref(image: str) -> str:
     """reference.FamiliarString of a name without a tag: `busybox` -> `busybox:latest`."""
     last = image.rsplit("/", 1)[-1]
@@ -154,25 +67,66 @@ def _image_ref(image: str) -> str:
 
 
 def _create(
-    env: Env, client: Any, image: str, command: list[str] | None, kwargs: dict[str, Any], name: str
+    env: Env, client: Any, image: str, command: list[str] | None, opts: runflags.RunOptions
 ) -> str:
-    """createContainer: create, and if the image is missing say so and try to pull."""
+    """createContainer: the cidfile checked, `--pull always` first, create, a missing image
+    pulled (`--pull missing`), the ID written to the cidfile.
+
+    docker/cli 20.10: cli/command/container/create.go createContainer
+    """
+    runflags.check_cidfile(opts.cidfile)
+    kwargs = dict(opts.kwargs)
+    if opts.platform:
+        kwargs["platform"] = runflags.check_platform(opts.platform)
+    hc = kwargs["host_config"]
+    if hc.get("OomKillDisable") and not kwargs.get("mem_limit"):
+        env.err.write(
+            "WARNING: Disabling the OOM killer on containers without setting a "
+            "'-m/--memory' limit may be dangerous.\n"
+        )
+    for ip in hc.get("Dns") or []:
+        if ip.startswith("127.") or ip == "::1":
+            env.err.write(f"WARNING: Localhost DNS setting (--dns={ip}) may fail in containers.\n")
+            break
+    ref = _image_ref(image)
+    is_base = ref in (
+        BASE_REFERENCE,
+        f"library/{BASE_REFERENCE}",
+        f"docker.io/library/{BASE_REFERENCE}",
+    )
+    if opts.pull == "always":
+        _pull(env, client, ref, is_base)
     try:
-        return client.daemon.create(image, command, **kwargs).id
+        cid = client.daemon.create(image, command, **kwargs).id
     except ImageNotFound:
-        ref = _image_ref(image)
+        if opts.pull != "missing" or not _named(image):
+            raise
         env.err.write(f"Unable to find image '{ref}' locally\n")
-        if ref not in (
-            BASE_REFERENCE,
-            f"library/{BASE_REFERENCE}",
-            f"docker.io/library/{BASE_REFERENCE}",
-        ):
-            _pull_for_create(env, client, ref)
-            return client.daemon.create(image, command, **kwargs).id
-    # the built-in base, made on first use (no registry)
+        _pull(env, client, ref, is_base)
+        cid = client.daemon.create(image, command, **kwargs).id
+    runflags.write_cidfile(opts.cidfile, cid)
+    return cid
+
+
+def _named(image: str) -> bool:
+    """reference.ParseAnyReference gives a Named reference (not a bare image ID)."""
+    import re
+
+    return not re.fullmatch(r"(sha256:)?[0-9a-f]{64}", image)
+
+
+def _pull(env: Env, client: Any, ref: str, is_base: bool) -> None:
+    """The pull of `run`/`create`: the built-in base is made here (no registry)."""
+    if not is_base:
+        _pull_for_create(env, client, ref)
+        return
+    try:
+        client.daemon.image_inspect(BASE_REFERENCE)
+        status = "Image is up to date for"
+    except DockerException:
+        status = "Downloaded newer image for"
     client.daemon.base_image()
-    env.err.write(f"Status: Downloaded newer image for {BASE_REFERENCE}\n")
-    return client.daemon.create(image, command, **kwargs).id
+    env.err.write(f"Status: {status} {BASE_REFERENCE}\n")
 
 
 def _pull_for_create(env: Env, client: Any, ref: str) -> None:
@@ -202,19 +156,26 @@ def _start_error_code(text: str) -> int:
     return 125
 
 
+def _run_options(env: Env, p: Parsed, name: str) -> runflags.RunOptions:
+    """The flags parsed (reportError: `docker: <err>.` + the usage hint, 125)."""
+    try:
+        return runflags.parse(p, name)
+    except runflags.ParseError as e:
+        _report(env, name, str(e), True)
+        raise StatusError(125) from None
+    except FlagError as e:
+        raise StatusError(125, f"{e}\nSee '{env_prog()} {name} --help'.") from None
+
+
 def run_create(env: Env, p: Parsed) -> int:
     """`create`: print the new container's ID."""
     image, command = p.args[0], p.args[1:] or None
-    try:
-        kwargs = _create_kwargs(p, auto_remove=p.rm)
-    except _ParseError as e:
-        _report(env, "create", str(e), True)
-        raise StatusError(125) from None
-    except FlagError as e:
-        raise StatusError(125, f"{e}\nSee '{env_prog()} create --help'.") from None
+    opts = _run_options(env, p, "create")
     with env.client() as client:
         try:
-            cid = _create(env, client, image, command, kwargs, "create")
+            cid = _create(env, client, image, command, opts)
+        except (runflags.CIDFileError, runflags.PlatformError) as e:
+            raise CLIError(str(e)) from None
         except DockerException as e:
             text = str(e) if str(e).startswith("Error response") else daemon_error(e)
             raise CLIError(text) from None
@@ -223,28 +184,30 @@ def run_create(env: Env, p: Parsed) -> int:
 
 
 def run_run(env: Env, p: Parsed) -> int:
-    """`run`: create + start; detached prints the ID, attached follows the output and
-    exits with the container's code (`--rm` removes it after)."""
+    """`run`: create + start; detached prints the ID, attached follows the output (the
+    streams of `-a`) and exits with the container's code (`--rm` removes it after)."""
     image, command = p.args[0], p.args[1:] or None
-    try:
-        kwargs = _create_kwargs(p, auto_remove=p.rm and p.detach)
-    except _ParseError as e:
-        _report(env, "run", str(e), True)
-        raise StatusError(125) from None
-    except FlagError as e:
-        raise StatusError(125, f"{e}\nSee '{env_prog()} run --help'.") from None
+    opts = _run_options(env, p, "run")
+    if p.detach and p.attach:
+        raise CLIError("Conflicting options: -a and -d")  # runContainer, after parse
     with env.client() as client:
         try:
-            cid = _create(env, client, image, command, kwargs, "run")
+            cid = _create(env, client, image, command, opts)
+        except (runflags.CIDFileError, runflags.PlatformError) as e:
+            _report(env, "run", str(e), True)
+            raise StatusError(125) from None
         except DockerException as e:
             text = str(e) if str(e).startswith("Error response") else daemon_error(e)
             _report(env, "run", text, True)
             raise StatusError(_start_error_code(text)) from None
-        if p.detach:
+        if p.detach or not opts.attach & {"stdout", "stderr"}:
             env.print(cid)
         att = Attachment(env, cid, 0, tty=p.tty)
+        att.streams = opts.attach
         try:
-            client.daemon.start(cid, stdin=_attached_stdin(env, p.interactive and not p.detach))
+            client.daemon.start(
+                cid, stdin=_attached_stdin(env, "stdin" in opts.attach and p.interactive)
+            )
         except DockerException as e:
             text = daemon_error(e)
             _report(env, "run", text, False)
@@ -593,16 +556,12 @@ def run_container_prune(env: Env, p: Parsed) -> int:
 # -- the commands ------------------------------------------------------------------------------
 def container_commands() -> list[Command]:
     """Fresh Command objects (a command may sit under `dockerlayers` and `container`)."""
-    run_flags = [
-        Flag("detach", "d", help="Run container in background and print container ID"),
-        *_container_flags(),
-    ]
     return [
         Command(
             "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
             "Run a command in a new container",
             run_run,
-            run_flags,
+            runflags.create_flags("run"),
             (1, None),
             interspersed=False,
             help_shorthand=False,
@@ -611,7 +570,7 @@ def container_commands() -> list[Command]:
             "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
             "Create a new container",
             run_create,
-            _container_flags(),
+            runflags.create_flags("create"),
             (1, None),
             interspersed=False,
             help_shorthand=False,
