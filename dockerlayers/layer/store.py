@@ -190,7 +190,59 @@ class LayerStore:
 
         The DiffID is the sha256 of the stream exactly as given (read to its end); the
         ChainID follows from the parent's. Registering content that is already there
-        (same ChainID) hands out another reference to the existing layer.
+        (same ChainID) hands out another reference to the existing layer. The tar is
+        first copied to a temp file (validated whole before anything is written, then
+        read again for tar-split and the files); `register_stream` takes one pass.
+
+        moby: layer/layer_store.go registerWithDescriptor
+        """
+
+        def fill(tx: Transaction, cache_id: str, parent_cache: str | None) -> tuple[str, int]:
+            from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
+
+            spooled, diff_id = _spool(tar, self.tmp_dir)
+            with spooled:
+                write_tar_split(iter_make_tar_split(spooled), tx.tar_split_path())
+                spooled.seek(0)
+                size = self.driver.apply_diff(cache_id, parent_cache, spooled)
+            return diff_id, size
+
+        return self._register(parent, fill)
+
+    def register_stream(
+        self,
+        tar: BinaryIO,
+        parent: str | None = None,
+        verify: Callable[[str], None] | None = None,
+    ) -> Layer:
+        """`register` in one pass over `tar` (read once, to its end; it need not seek): the
+        DiffID, tar-split (CRC-64s included) and the files are made as the bytes come,
+        with no temp file. `verify(diff_id)` runs once the stream has ended, before
+        anything is recorded: raising there (a download whose digest does not match)
+        removes what was applied, and no layer is registered.
+
+        moby: layer/layer_store.go applyTar (the digester, tar-split and ApplyDiff on one
+        stream)
+        """
+
+        def fill(tx: Transaction, cache_id: str, parent_cache: str | None) -> tuple[str, int]:
+            from dockerlayers.archive.tarsplit import SplitStream, TarSplitWriter
+
+            with TarSplitWriter(tx.tar_split_path()) as w:
+                stream = SplitStream(tar, w.add)
+                size = self.driver.apply_diff(cache_id, parent_cache, stream)  # type: ignore[arg-type]
+                diff_id = stream.finish()
+            if verify is not None:
+                verify(diff_id)
+            return diff_id, size
+
+        return self._register(parent, fill)
+
+    def _register(
+        self, parent: str | None, fill: Callable[[Transaction, str, str | None], tuple[str, int]]
+    ) -> Layer:
+        """The layer's folder made on `parent`'s, filled by `fill` (returns DiffID and
+        size), then recorded; all undone if anything fails.
 
         moby: layer/layer_store.go registerWithDescriptor
         """
@@ -209,13 +261,7 @@ class LayerStore:
             tx = self.store.start_transaction()
             self.driver.create(cache_id, p.cache_id if p else None)
             created = True
-            spooled, diff_id = _spool(tar, self.tmp_dir)
-            with spooled:
-                from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
-
-                write_tar_split(iter_make_tar_split(spooled), tx.tar_split_path())
-                spooled.seek(0)
-                size = self.driver.apply_diff(cache_id, p.cache_id if p else None, spooled)
+            diff_id, size = fill(tx, cache_id, p.cache_id if p else None)
             chain_id = create_chain_id_from_parent(p.chain_id if p else None, diff_id)
             store_layer(tx, diff_id, size, cache_id, p.chain_id if p is not None else None)
             with self._lock:
