@@ -1,10 +1,13 @@
 """`docker pull`: manifest, config and layer blobs over `/v2/`, streamed into the store.
 
-Each layer is streamed from the socket to a temp file while its digest is computed
-(constant memory), refused if the digest differs, then decompressed into the layer
-store. Up to three layers download at once (threads), while the layers already complete
-are registered, bottom up. Every layer registered by a failed pull is released again and
-no image, tag or v2metadata is written, so the store is left as it was.
+Up to three layers download at once (threads), each into an unnamed temp file while its
+digest is computed, as dockerd does. The layers are registered bottom up, each in one pass
+(gunzip, DiffID, tar-split and the files: `LayerStore.register_stream`) that reads its
+download as it grows: a layer is extracted while it is still arriving, and its temp file
+is read from the page cache, never spooled again. The download's digest is checked at the
+end of the pass, before anything is recorded: a blob that does not match leaves no layer.
+Every layer registered by a failed pull is released again and no image, tag or v2metadata
+is written, so the store is left as it was.
 
 moby: distribution/pull_v2.go, distribution/xfer/download.go
 """
@@ -12,6 +15,7 @@ moby: distribution/pull_v2.go, distribution/xfer/download.go
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -75,45 +79,170 @@ def _get_manifest(s: Session, ref: Reference, target: str) -> tuple[bytes, str]:
     return r.content, mf.media_type(r.content, r.headers.get("Content-Type", ""))
 
 
-def _fetch_blob(
+class _DownloadFailed(Exception):
+    """A layer's download stopped (its error is the blob's); the reader gives up."""
+
+
+class _Blob:
+    """A blob downloading into an unnamed temp file, readable (`reader`) while it grows.
+
+    All blobs of a pull share one condition, so a reader waiting for more also wakes
+    when any download fails (`failed`).
+    """
+
+    def __init__(self, tmp_dir: str, cond: threading.Condition, failed: list[BaseException]):
+        self.file = tempfile.TemporaryFile(dir=tmp_dir, buffering=0)  # noqa: SIM115 (close)
+        self.size = 0
+        self.done = False
+        self.error: BaseException | None = None
+        self._cond = cond
+        self._failed = failed
+
+    def append(self, data: bytes) -> None:
+        view = memoryview(data)
+        fd = self.file.fileno()
+        while view:
+            view = view[os.write(fd, view) :]
+        with self._cond:
+            self.size += len(data)
+            self._cond.notify_all()
+
+    def finish(self, error: BaseException | None = None) -> None:
+        with self._cond:
+            self.done, self.error = True, error
+            if error is not None and not isinstance(error, _Cancelled):
+                self._failed.append(error)
+            self._cond.notify_all()
+
+    def wait(self) -> None:
+        """Until the download has ended (completed, refused or stopped) or another one of
+        the pull has failed."""
+        with self._cond:
+            while not self.done and not self._failed:
+                self._cond.wait()
+
+    def outcome(self) -> BaseException | None:
+        """After `wait`: this download's error, else the pull's first failed download."""
+        with self._cond:
+            if self.error is not None:
+                return self.error
+            return self._failed[0] if self._failed else None
+
+    def available(self, pos: int) -> int:
+        """Bytes readable at `pos`, waiting for some (0: the end)."""
+        with self._cond:
+            while pos >= self.size and not self.done and not self._failed:
+                self._cond.wait()
+            if self.error is not None or self._failed:
+                raise _DownloadFailed()
+            return self.size - pos
+
+    def reader(self) -> io.RawIOBase:
+        return _BlobReader(self)
+
+    def read_all(self) -> bytes:
+        self.wait()
+        error = self.outcome()
+        if error is not None:
+            raise error
+        return os.pread(self.file.fileno(), self.size, 0)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _BlobReader(io.RawIOBase):
+    """Reads a `_Blob` from its start, waiting for the bytes not yet downloaded."""
+
+    def __init__(self, blob: _Blob) -> None:
+        self._blob = blob
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("a download is read from its start")
+        self._pos = max(0, offset)
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = 1 << 20
+        have = self._blob.available(self._pos)
+        if not have or not n:
+            return b""
+        data = os.pread(self._blob.file.fileno(), min(n, have), self._pos)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def _download(
     s: Session,
     ref: Reference,
     dgst: str,
-    tmp_dir: str,
+    blob: _Blob,
     em: Emitter | None,
     id: str,
     cancel: threading.Event | None = None,
-):
-    """The blob streamed into a temp file, digest-checked. moby: pull_v2.go Download"""
-    r = s.request(
-        "GET", f"/v2/{ref.path}/blobs/{dgst}", scope=f"repository:{ref.path}:pull", stream=True
-    )
-    if r.status_code != 200:
-        raise RegistryError(error_text(r))
-    total = int(r.headers.get("Content-Length") or 0)
-    out = tempfile.TemporaryFile(dir=tmp_dir)  # noqa: SIM115 (returned)
-    h = hashlib.sha256()
-    done = 0
+) -> None:
+    """The blob streamed into `blob` while its digest is taken; the digest checked at the
+    end. Its outcome is recorded in `blob`. moby: distribution/pull_v2.go Download"""
     try:
-        for chunk in r.iter_content(_CHUNK):
-            if cancel is not None and cancel.is_set():
-                raise _Cancelled()
-            out.write(chunk)
-            h.update(chunk)
-            done += len(chunk)
-            if em is not None:
-                em.update(id, "Downloading", done, total)
+        r = s.request(
+            "GET", f"/v2/{ref.path}/blobs/{dgst}", scope=f"repository:{ref.path}:pull", stream=True
+        )
+        try:
+            if r.status_code != 200:
+                raise RegistryError(error_text(r))
+            total = int(r.headers.get("Content-Length") or 0)
+            h = hashlib.sha256()
+            done = 0
+            for chunk in r.iter_content(_CHUNK):
+                if cancel is not None and cancel.is_set():
+                    raise _Cancelled()
+                h.update(chunk)
+                blob.append(chunk)
+                done += len(chunk)
+                if em is not None:
+                    em.update(id, "Downloading", done, total)
+        finally:
+            r.close()
         if em is not None:
             em.update(id, "Verifying Checksum")
         if "sha256:" + h.hexdigest() != dgst:
             raise VerificationError(f"filesystem layer verification failed for digest {dgst}")
-    except BaseException:
-        out.close()
+        if em is not None:
+            em.update(id, "Download complete")
+    except BaseException as e:
+        blob.finish(e)
         raise
+    blob.finish()
+
+
+def _fetch_blob(s: Session, ref: Reference, dgst: str, tmp_dir: str) -> bytes:
+    """A small blob (a config), digest-checked."""
+    cond = threading.Condition()
+    blob = _Blob(tmp_dir, cond, [])
+    try:
+        _download(s, ref, dgst, blob, None, "")
+        return blob.read_all()
     finally:
-        r.close()
-    out.seek(0)
-    return out
+        blob.close()
 
 
 def pull(
@@ -183,8 +312,7 @@ def _pull_tag(
     if on_pulled is not None:  # the containerd image store keeps the blobs as pulled
 
         def fetch(dgst: str) -> bytes:
-            with _fetch_blob(s, ref, dgst, svc.layer_store.tmp_dir, None, "") as f:
-                return f.read()
+            return _fetch_blob(s, ref, dgst, svc.layer_store.tmp_dir)
 
         on_pulled(image_id, familiar_name_tag(ref), top, (raw, mtype), fetch)
     em.message("Digest: " + manifest_digest)
@@ -224,21 +352,21 @@ def _pull_layers(
         if n >= MAX_CONCURRENT_DOWNLOADS:
             em.update(short(layers[i]["digest"]), "Waiting")
     tmp = ls.tmp_dir
-    with _fetch_blob(s, ref, manifest["config"]["digest"], tmp, None, "") as f:
-        config = f.read()
+    config = _fetch_blob(s, ref, manifest["config"]["digest"], tmp)
     diff_ids = json.loads(config).get("rootfs", {}).get("diff_ids") or []
     if len(diff_ids) != len(layers):
         raise RegistryError("layers from manifest don't match image configuration")
     # moby: distribution/xfer/download.go — up to MAX_CONCURRENT_DOWNLOADS layers download
-    # at once (each into a digest-checked temp file) while the ones already there are
-    # registered, bottom up, as soon as they and the layers below them are complete
+    # at once, each into a temp file, digest-checked; the layers are registered bottom up,
+    # each as soon as the one below is, reading its download as it arrives
     cancel = threading.Event()
+    cond = threading.Condition()
+    failed: list[BaseException] = []
+    blobs = {i: _Blob(tmp, cond, failed) for i in todo}
 
-    def download(i: int) -> Any:
+    def download(i: int) -> None:
         dgst = layers[i]["digest"]
-        f = _fetch_blob(s.fork(), ref, dgst, tmp, em, short(dgst), cancel)
-        em.update(short(dgst), "Download complete")
-        return f
+        _download(s.fork(), ref, dgst, blobs[i], em, short(dgst), cancel)
 
     # a layerdb made for this pull's first layer goes again if the pull fails
     layerdb = ls.store.root
@@ -255,17 +383,13 @@ def _pull_layers(
                 handles.append(ls.get(chain))
                 parent = chain
                 continue
-            id = short(layer["digest"])
-            size = int(layer.get("size") or 0)
-            with futures[i].result() as blob:
-                em.update(id, "Extracting", size, size)
-                handle = ls.register(decompress_stream(blob), parent)
+            handle = _register(ls, blobs[i], parent, em, short(layer["digest"]), layer)
             handles.append(handle)
             if handle.diff_id != diff_ids[i]:
                 raise RegistryError("layers from manifest don't match image configuration")
             records.append((handle.diff_id, V2Metadata(layer["digest"], ref.name)))
             parent = handle.chain_id
-            em.update(id, "Pull complete")
+            em.update(short(layer["digest"]), "Pull complete")
         image_id = svc.image_store.create(config)
     except BaseException:
         while handles:
@@ -278,15 +402,46 @@ def _pull_layers(
         raise
     finally:
         cancel.set()
+        with cond:
+            cond.notify_all()
         pool.shutdown(wait=True, cancel_futures=True)
-        for fut in futures.values():  # downloaded but never registered: drop the temp file
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                fut.result().close()
+        for blob in blobs.values():
+            blob.close()
         while handles:
             ls.release(handles.pop())
     for diff, m in records:
         meta.add(diff, m)
     return image_id
+
+
+def _register(
+    ls: Any,
+    blob: _Blob,
+    parent: str | None,
+    em: Emitter,
+    id: str,
+    layer: dict[str, Any],
+) -> Layer:
+    """One layer registered from its download as it arrives. The download's outcome
+    comes first, as in dockerd, which extracts only what it has verified: a digest that
+    does not match is the error even when the bytes also fail to inflate or untar."""
+    size = int(layer.get("size") or 0)
+
+    def verify(diff_id: str) -> None:
+        blob.wait()
+        error = blob.outcome()
+        if error is not None:
+            raise error
+        em.update(id, "Extracting", size, size)
+
+    try:
+        return ls.register_stream(decompress_stream(blob.reader()), parent, verify)
+    except Exception as e:
+        blob.wait()
+        error = blob.outcome()
+        if error is not None and error is not e:
+            raise error from None
+        raise
 
 
 def _tag(svc: Any, ref: Reference, image_id: str, manifest_digest: str) -> bool:
