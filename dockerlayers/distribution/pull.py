@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import queue
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -189,6 +190,80 @@ class _BlobReader(io.RawIOBase):
         data = self.read(len(b))
         b[: len(data)] = data
         return len(data)
+
+
+class _Prefetch(io.RawIOBase):
+    """Reads `src` ahead on a thread of its own, a few MiB at most, so that reading and
+    inflating a layer overlaps with digesting it and writing its files: zlib, hashlib and
+    file writes release the GIL, so the two run on two cores. The thread's error is
+    raised to the reader, where it would have been raised. `close` stops the thread."""
+
+    def __init__(self, src: Any, chunk: int = 1 << 20, depth: int = 4) -> None:
+        self._q: queue.Queue = queue.Queue(depth)
+        self._stop = False
+        self._item = b""
+        self._off = 0
+        self._eof = False
+        self._thread = threading.Thread(
+            target=self._run, args=(src, chunk), name="pull-inflate", daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop:
+            try:
+                self._q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, src: Any, chunk: int) -> None:
+        try:
+            while not self._stop:
+                data = src.read(chunk)
+                if not self._put(data) or not data:
+                    return
+        except BaseException as e:
+            self._put(e)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self._off >= len(self._item):
+            if self._eof:
+                return b""
+            item = self._q.get()
+            if isinstance(item, BaseException):
+                self._eof = True
+                raise item
+            if not item:
+                self._eof = True
+                return b""
+            self._item, self._off = item, 0
+        item, off = self._item, self._off
+        if off == 0 and (n < 0 or n >= len(item)):
+            self._off = len(item)
+            return item
+        end = len(item) if n < 0 else min(len(item), off + n)
+        self._off = end
+        return item[off:end]
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stop = True
+        while self._thread.is_alive():
+            try:
+                self._q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._thread.join()
+        super().close()
 
 
 def _download(
@@ -375,6 +450,7 @@ def _pull_layers(
     futures: dict[int, Future] = {i: pool.submit(download, i) for i in todo}
     handles: list[Layer] = []
     records: list[tuple[str, V2Metadata]] = []
+    readers: list[_Prefetch] = []
     try:
         parent = None
         for i, layer in enumerate(layers):
@@ -383,7 +459,8 @@ def _pull_layers(
                 handles.append(ls.get(chain))
                 parent = chain
                 continue
-            handle = _register(ls, blobs[i], parent, em, short(layer["digest"]), layer)
+            readers.append(_Prefetch(decompress_stream(blobs[i].reader())))
+            handle = _register(ls, blobs[i], readers[-1], parent, em, short(layer["digest"]), layer)
             handles.append(handle)
             if handle.diff_id != diff_ids[i]:
                 raise RegistryError("layers from manifest don't match image configuration")
@@ -405,6 +482,8 @@ def _pull_layers(
         with cond:
             cond.notify_all()
         pool.shutdown(wait=True, cancel_futures=True)
+        for r in readers:
+            r.close()
         for blob in blobs.values():
             blob.close()
         while handles:
@@ -417,6 +496,7 @@ def _pull_layers(
 def _register(
     ls: Any,
     blob: _Blob,
+    tar: Any,
     parent: str | None,
     em: Emitter,
     id: str,
@@ -435,7 +515,7 @@ def _register(
         em.update(id, "Extracting", size, size)
 
     try:
-        return ls.register_stream(decompress_stream(blob.reader()), parent, verify)
+        return ls.register_stream(tar, parent, verify)
     except Exception as e:
         blob.wait()
         error = blob.outcome()
