@@ -459,8 +459,7 @@ def _pull_layers(
                 handles.append(ls.get(chain))
                 parent = chain
                 continue
-            readers.append(_Prefetch(decompress_stream(blobs[i].reader())))
-            handle = _register(ls, blobs[i], readers[-1], parent, em, short(layer["digest"]), layer)
+            handle = _register(ls, blobs[i], readers, parent, em, short(layer["digest"]), layer)
             handles.append(handle)
             if handle.diff_id != diff_ids[i]:
                 raise RegistryError("layers from manifest don't match image configuration")
@@ -496,7 +495,7 @@ def _pull_layers(
 def _register(
     ls: Any,
     blob: _Blob,
-    tar: Any,
+    readers: list[_Prefetch],
     parent: str | None,
     em: Emitter,
     id: str,
@@ -515,7 +514,8 @@ def _register(
         em.update(id, "Extracting", size, size)
 
     try:
-        return ls.register_stream(tar, parent, verify)
+        readers.append(_Prefetch(decompress_stream(blob.reader())))
+        return ls.register_stream(readers[-1], parent, verify)
     except Exception as e:
         blob.wait()
         error = blob.outcome()
