@@ -97,6 +97,32 @@ def apply_error(e: LayerTarError | OSError) -> ApplyLayerError:
     return apply_layer_error(e)
 
 
+class ParentReplaced(Exception):
+    """A prepared layer's parent turned out to be a layer the store already had: the
+    folder it was made on is gone, so it must be made again."""
+
+
+class Prepared:
+    """A layer made ahead of being recorded (`LayerStore.prepare`): its folder on its
+    parent's, its write-set open; DiffID and size once filled; its ChainID once
+    committed (`replaced` if the store had it already)."""
+
+    def __init__(
+        self,
+        cache_id: str,
+        tx: Transaction,
+        parent_cache: str | None,
+        parent_layer: RoLayer | None,
+        below: Prepared | None,
+        depth: int,
+    ) -> None:
+        self.cache_id, self.tx, self.parent_cache = cache_id, tx, parent_cache
+        self.parent_layer, self.below, self.depth = parent_layer, below, depth
+        self.diff_id, self.size, self.chain_id = "", 0, ""
+        self.replaced = False
+        self.done = False
+
+
 class LayerStore:
     """Layers registered from tars, reference-counted, kept in the layerdb on disk.
 
@@ -222,21 +248,138 @@ class LayerStore:
         removes what was applied, and no layer is registered.
 
         moby: layer/layer_store.go applyTar (the digester, tar-split and ApplyDiff on one
-        stream)
+        stream), registerWithDescriptor
         """
+        prepared = self.prepare(parent)
+        try:
+            self.fill(prepared, tar, verify)
+            return self.commit_prepared(prepared)
+        except BaseException:
+            self.abort_prepared(prepared)
+            raise
 
-        def fill(tx: Transaction, cache_id: str, parent_cache: str | None) -> tuple[str, int]:
-            from dockerlayers.archive.tarsplit import SplitStream, TarSplitWriter
+    # -- layers made side by side (a pull) ---------------------------------------------------
+    def fills_independently(self) -> bool:
+        """Whether a layer's folder can be filled before its parent's is: the layer's diff
+        is a folder of its own (overlay2, aufs), where vfs copies the parent's files when
+        it makes the folder."""
+        return self.driver.name in ("overlay2", "aufs")
 
-            with TarSplitWriter(tx.tar_split_path()) as w:
+    def prepare(self, parent: str | Prepared | None = None) -> Prepared:
+        """Make a layer's folder on `parent` (a layer's ChainID, or a layer prepared before
+        this one, when `fills_independently`) and open its write-set, to `fill` (on any
+        thread) and then `commit_prepared` (bottom up) or `abort_prepared`.
+
+        moby: layer/layer_store.go registerWithDescriptor (its first half)
+        """
+        p: RoLayer | None = None
+        below: Prepared | None = None
+        if isinstance(parent, Prepared):
+            below = parent
+            depth = below.depth
+        elif parent:
+            with self._lock:
+                p = self._get(parent)
+            depth = p.depth()
+        else:
+            depth = 0
+        if depth >= MAX_LAYER_DEPTH:
+            if p is not None:
+                self._release_parent(p)
+            raise MaxDepthExceeded()
+        cache_id = self.ids.generate_random_id()
+        self._in_flight.add(cache_id)
+        tx = None
+        try:
+            tx = self.store.start_transaction()
+            parent_cache = below.cache_id if below else p.cache_id if p else None
+            self.driver.create(cache_id, parent_cache)
+        except BaseException:
+            if tx is not None:
+                tx.cancel()
+            if p is not None:
+                self._release_parent(p)
+            self._in_flight.discard(cache_id)
+            raise
+        return Prepared(cache_id, tx, parent_cache, p, below, depth + 1)
+
+    def fill(
+        self, prepared: Prepared, tar: BinaryIO, verify: Callable[[str], None] | None = None
+    ) -> None:
+        """Apply `tar` (read once) to a prepared layer's folder, with its tar-split and
+        DiffID; `verify(diff_id)` last. A broken tar is the applier's error, in the
+        daemon's words."""
+        from dockerlayers.archive.tarsplit import SplitStream, TarSplitWriter
+
+        try:
+            with TarSplitWriter(prepared.tx.tar_split_path()) as w:
                 stream = SplitStream(tar, w.add)
-                size = self.driver.apply_diff(cache_id, parent_cache, stream)  # type: ignore[arg-type]
+                size = self.driver.apply_diff(prepared.cache_id, prepared.parent_cache, stream)  # type: ignore[arg-type]
                 diff_id = stream.finish()
-            if verify is not None:
-                verify(diff_id)
-            return diff_id, size
+        except (LayerTarError, OSError) as e:
+            if isinstance(e, ApplyLayerError):
+                raise
+            raise apply_error(e) from e
+        if verify is not None:
+            verify(diff_id)
+        prepared.diff_id, prepared.size = diff_id, size
 
-        return self._register(parent, fill)
+    def commit_prepared(self, prepared: Prepared) -> Layer:
+        """Record a filled layer (its parent first); returns a handle. A layer the store
+        already has (same ChainID) is handed out instead and the folder goes; a layer
+        prepared on such a parent raises ParentReplaced (its folder sits on the one that
+        went: make it again).
+
+        moby: layer/layer_store.go registerWithDescriptor (its second half)
+        """
+        if prepared.done:
+            raise RuntimeError("layer already committed or aborted")
+        p = prepared.parent_layer
+        below = prepared.below
+        try:
+            if below is not None:
+                if below.replaced or not below.chain_id:
+                    raise ParentReplaced()
+                with self._lock:
+                    p = prepared.parent_layer = self._get(below.chain_id)
+            chain_id = create_chain_id_from_parent(p.chain_id if p else None, prepared.diff_id)
+            tx = prepared.tx
+            store_layer(
+                tx, prepared.diff_id, prepared.size, prepared.cache_id, p.chain_id if p else None
+            )
+            with self._lock:
+                prepared.chain_id = chain_id
+                existing = self.layer_map.get(chain_id)
+                if existing is not None:
+                    prepared.replaced = True
+                    self.abort_prepared(prepared)
+                    return self._get_reference(existing, count=True)
+                tx.commit(chain_id)
+                layer = RoLayer(
+                    self, chain_id, prepared.diff_id, p, prepared.cache_id, prepared.size
+                )
+                self.layer_map[chain_id] = layer
+                prepared.done = True
+                self._in_flight.discard(prepared.cache_id)
+                return self._get_reference(layer, count=True)
+        except BaseException:
+            self.abort_prepared(prepared)
+            raise
+
+    def abort_prepared(self, prepared: Prepared) -> None:
+        """Remove a prepared layer's folder and write-set and give back its parent (done
+        once; nothing if it was committed)."""
+        if prepared.done:
+            return
+        prepared.done = True
+        try:
+            self.driver.remove(prepared.cache_id)
+        finally:
+            prepared.tx.cancel()
+            if prepared.parent_layer is not None:
+                self._release_parent(prepared.parent_layer)
+                prepared.parent_layer = None
+            self._in_flight.discard(prepared.cache_id)
 
     def _register(
         self, parent: str | None, fill: Callable[[Transaction, str, str | None], tuple[str, int]]
