@@ -21,7 +21,7 @@ import os
 import queue
 import tempfile
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from dockerlayers.digest import create_chain_id_from_parent
@@ -39,6 +39,7 @@ from dockerlayers.errors import ImageNotFound, NotFound
 from dockerlayers.image.refname import Reference, familiar_string, parse_normalized_named
 from dockerlayers.image.tarexport.source import decompress_stream
 from dockerlayers.layer import Layer
+from dockerlayers.layer.store import ParentReplaced, Prepared
 
 MAX_CONCURRENT_DOWNLOADS = 3  # dockerd's default: threads downloading at once, `Waiting`
 _CHUNK = 512 * 1024
@@ -432,8 +433,10 @@ def _pull_layers(
     if len(diff_ids) != len(layers):
         raise RegistryError("layers from manifest don't match image configuration")
     # moby: distribution/xfer/download.go — up to MAX_CONCURRENT_DOWNLOADS layers download
-    # at once, each into a temp file, digest-checked; the layers are registered bottom up,
-    # each as soon as the one below is, reading its download as it arrives
+    # at once, each into a temp file, digest-checked, and each is extracted as it arrives:
+    # on drivers whose layer folders do not depend on their parents' files (overlay2,
+    # aufs) up to MAX_CONCURRENT_DOWNLOADS side by side, each into a folder prepared on
+    # the one below; elsewhere one after the other. Layers are recorded bottom up.
     cancel = threading.Event()
     cond = threading.Condition()
     failed: list[BaseException] = []
@@ -447,27 +450,71 @@ def _pull_layers(
     layerdb = ls.store.root
     fresh = [d for d in ("sha256", "tmp") if not os.path.isdir(os.path.join(layerdb, d))]
     pool = ThreadPoolExecutor(MAX_CONCURRENT_DOWNLOADS, thread_name_prefix="pull")
-    futures: dict[int, Future] = {i: pool.submit(download, i) for i in todo}
+    for i in todo:
+        pool.submit(download, i)
+    side_by_side = len(todo) > 1 and ls.fills_independently()
+    extract = ThreadPoolExecutor(MAX_CONCURRENT_DOWNLOADS, thread_name_prefix="extract")
+    prepared: dict[int, Prepared] = {}
+    fills: dict[int, Future] = {}
     handles: list[Layer] = []
     records: list[tuple[str, V2Metadata]] = []
     readers: list[_Prefetch] = []
+
+    def stop() -> None:
+        """Downloads and extractions ended, prepared layers not recorded removed."""
+        cancel.set()
+        with cond:
+            cond.notify_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for blob in blobs.values():
+            if not blob.done:  # never started: its reader must not wait for it
+                blob.finish(_Cancelled())
+        extract.shutdown(wait=True, cancel_futures=True)
+        for r in readers:
+            r.close()
+        for i in sorted(prepared, reverse=True):
+            ls.abort_prepared(prepared[i])
+
     try:
         parent = None
-        for i, layer in enumerate(layers):
-            if i not in futures:
-                chain = create_chain_id_from_parent(parent, diff_ids[i])
-                handles.append(ls.get(chain))
-                parent = chain
-                continue
-            handle = _register(ls, blobs[i], readers, parent, em, short(layer["digest"]), layer)
+        for i in range(len(layers) - len(todo)):  # the ones the store has: the bottom ones
+            chain = create_chain_id_from_parent(parent, diff_ids[i])
+            handles.append(ls.get(chain))
+            parent = chain
+        if side_by_side:
+            below: str | Prepared | None = parent
+            for i in todo:
+                below = prepared[i] = ls.prepare(below)
+            for i in todo:
+                fills[i] = extract.submit(_fill, ls, prepared[i], blobs[i], readers)
+        for i in todo:
+            layer = layers[i]
+            id, size = short(layer["digest"]), int(layer.get("size") or 0)
+            handle = None
+            if side_by_side:
+                try:
+                    fills[i].result()
+                    em.update(id, "Extracting", size, size)
+                    handle = ls.commit_prepared(prepared[i])
+                except ParentReplaced:
+                    # the layer below was one the store already had (another pull made
+                    # it meanwhile): the rest are made again, one after the other
+                    for j in todo:
+                        if j >= i:
+                            wait([fills[j]])
+                            ls.abort_prepared(prepared[j])
+                    side_by_side = False
+            if handle is None:
+                handle = _register(ls, blobs[i], readers, parent, em, id, size)
             handles.append(handle)
             if handle.diff_id != diff_ids[i]:
                 raise RegistryError("layers from manifest don't match image configuration")
             records.append((handle.diff_id, V2Metadata(layer["digest"], ref.name)))
             parent = handle.chain_id
-            em.update(short(layer["digest"]), "Pull complete")
+            em.update(id, "Pull complete")
         image_id = svc.image_store.create(config)
     except BaseException:
+        stop()
         while handles:
             ls.release(handles.pop())
         for d in fresh:
@@ -477,12 +524,7 @@ def _pull_layers(
                 pass
         raise
     finally:
-        cancel.set()
-        with cond:
-            cond.notify_all()
-        pool.shutdown(wait=True, cancel_futures=True)
-        for r in readers:
-            r.close()
+        stop()
         for blob in blobs.values():
             blob.close()
         while handles:
@@ -492,6 +534,29 @@ def _pull_layers(
     return image_id
 
 
+def _fill(ls: Any, prepared: Prepared, blob: _Blob, readers: list[_Prefetch]) -> None:
+    """One layer extracted into its prepared folder as it downloads (a thread of its own).
+    The download's outcome comes first, as in dockerd, which extracts only what it has
+    verified: a digest that does not match is the error even when the bytes also fail to
+    inflate or untar."""
+
+    def verify(diff_id: str) -> None:
+        blob.wait()
+        error = blob.outcome()
+        if error is not None:
+            raise error
+
+    try:
+        readers.append(_Prefetch(decompress_stream(blob.reader())))
+        ls.fill(prepared, readers[-1], verify)
+    except Exception as e:
+        blob.wait()
+        error = blob.outcome()
+        if error is not None and error is not e:
+            raise error from None
+        raise
+
+
 def _register(
     ls: Any,
     blob: _Blob,
@@ -499,12 +564,10 @@ def _register(
     parent: str | None,
     em: Emitter,
     id: str,
-    layer: dict[str, Any],
+    size: int,
 ) -> Layer:
-    """One layer registered from its download as it arrives. The download's outcome
-    comes first, as in dockerd, which extracts only what it has verified: a digest that
-    does not match is the error even when the bytes also fail to inflate or untar."""
-    size = int(layer.get("size") or 0)
+    """One layer registered on `parent` from its download as it arrives (`_fill`'s rule
+    for errors)."""
 
     def verify(diff_id: str) -> None:
         blob.wait()
