@@ -42,7 +42,7 @@ from dockerlayers.layer import Layer
 from dockerlayers.layer.store import ParentReplaced, Prepared
 
 MAX_CONCURRENT_DOWNLOADS = 3  # dockerd's default: threads downloading at once, `Waiting`
-_CHUNK = 512 * 1024
+_CHUNK = 1 << 20
 
 
 class ManifestNotFound(RegistryError, ImageNotFound):
@@ -85,20 +85,37 @@ class _DownloadFailed(Exception):
     """A layer's download stopped (its error is the blob's); the reader gives up."""
 
 
+class _Group:
+    """What the downloads of one pull share: a lock, the failures, and every blob's
+    condition on that lock (a reader wakes for its own blob's bytes, and for any failure)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.failed: list[BaseException] = []
+        self._conds: list[threading.Condition] = []
+
+    def condition(self) -> threading.Condition:
+        cond = threading.Condition(self.lock)
+        self._conds.append(cond)
+        return cond
+
+    def wake_all(self) -> None:
+        """Wake every reader (the lock held)."""
+        for cond in self._conds:
+            cond.notify_all()
+
+
 class _Blob:
-    """A blob downloading into an unnamed temp file, readable (`reader`) while it grows.
+    """A blob downloading into an unnamed temp file, readable (`reader`) while it grows."""
 
-    All blobs of a pull share one condition, so a reader waiting for more also wakes
-    when any download fails (`failed`).
-    """
-
-    def __init__(self, tmp_dir: str, cond: threading.Condition, failed: list[BaseException]):
+    def __init__(self, tmp_dir: str, group: _Group) -> None:
         self.file = tempfile.TemporaryFile(dir=tmp_dir, buffering=0)  # noqa: SIM115 (close)
         self.size = 0
         self.done = False
         self.error: BaseException | None = None
-        self._cond = cond
-        self._failed = failed
+        self._group = group
+        self._cond = group.condition()
+        self._failed = group.failed
 
     def append(self, data: bytes) -> None:
         view = memoryview(data)
@@ -114,6 +131,7 @@ class _Blob:
             self.done, self.error = True, error
             if error is not None and not isinstance(error, _Cancelled):
                 self._failed.append(error)
+                self._group.wake_all()
             self._cond.notify_all()
 
     def wait(self) -> None:
@@ -199,7 +217,7 @@ class _Prefetch(io.RawIOBase):
     file writes release the GIL, so the two run on two cores. The thread's error is
     raised to the reader, where it would have been raised. `close` stops the thread."""
 
-    def __init__(self, src: Any, chunk: int = 1 << 20, depth: int = 4) -> None:
+    def __init__(self, src: Any, chunk: int = 1 << 20, depth: int = 2) -> None:
         self._q: queue.Queue = queue.Queue(depth)
         self._stop = False
         self._item = b""
@@ -312,8 +330,7 @@ def _download(
 
 def _fetch_blob(s: Session, ref: Reference, dgst: str, tmp_dir: str) -> bytes:
     """A small blob (a config), digest-checked."""
-    cond = threading.Condition()
-    blob = _Blob(tmp_dir, cond, [])
+    blob = _Blob(tmp_dir, _Group())
     try:
         _download(s, ref, dgst, blob, None, "")
         return blob.read_all()
@@ -438,9 +455,8 @@ def _pull_layers(
     # aufs) up to MAX_CONCURRENT_DOWNLOADS side by side, each into a folder prepared on
     # the one below; elsewhere one after the other. Layers are recorded bottom up.
     cancel = threading.Event()
-    cond = threading.Condition()
-    failed: list[BaseException] = []
-    blobs = {i: _Blob(tmp, cond, failed) for i in todo}
+    group = _Group()
+    blobs = {i: _Blob(tmp, group) for i in todo}
 
     def download(i: int) -> None:
         dgst = layers[i]["digest"]
@@ -463,8 +479,8 @@ def _pull_layers(
     def stop() -> None:
         """Downloads and extractions ended, prepared layers not recorded removed."""
         cancel.set()
-        with cond:
-            cond.notify_all()
+        with group.lock:
+            group.wake_all()
         pool.shutdown(wait=True, cancel_futures=True)
         for blob in blobs.values():
             if not blob.done:  # never started: its reader must not wait for it

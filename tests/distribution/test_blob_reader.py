@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from dockerlayers.distribution.pull import _Blob, _DownloadFailed
+from dockerlayers.distribution.pull import _Blob, _DownloadFailed, _Group
 
 
 def _writer(blob: _Blob, chunks: list[bytes], error: BaseException | None = None) -> None:
@@ -20,7 +20,7 @@ def _writer(blob: _Blob, chunks: list[bytes], error: BaseException | None = None
 
 
 def test_reads_everything_in_order_while_it_arrives(tmp_path):
-    blob = _Blob(str(tmp_path), threading.Condition(), [])
+    blob = _Blob(str(tmp_path), _Group())
     chunks = [os.urandom(n) for n in (1, 70_000, 3, 1 << 20, 5)]
     t = threading.Thread(target=_writer, args=(blob, chunks))
     t.start()
@@ -35,9 +35,8 @@ def test_reads_everything_in_order_while_it_arrives(tmp_path):
 
 
 def test_a_failed_download_stops_the_reader(tmp_path):
-    failed: list[BaseException] = []
-    cond = threading.Condition()
-    mine, other = _Blob(str(tmp_path), cond, failed), _Blob(str(tmp_path), cond, failed)
+    group = _Group()
+    mine, other = _Blob(str(tmp_path), group), _Blob(str(tmp_path), group)
     t = threading.Thread(target=_writer, args=(other, [b"x"], OSError("connection reset")))
     t.start()
     with pytest.raises(_DownloadFailed):
