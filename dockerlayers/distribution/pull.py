@@ -1,12 +1,14 @@
 """`docker pull`: manifest, config and layer blobs over `/v2/`, streamed into the store.
 
 Up to three layers download at once (threads), each into an unnamed temp file while its
-digest is computed, as dockerd does. The layers are registered bottom up, each in one pass
-(gunzip, DiffID, tar-split and the files: `LayerStore.register_stream`) that reads its
-download as it grows: a layer is extracted while it is still arriving, and its temp file
-is read from the page cache, never spooled again. The download's digest is checked at the
-end of the pass, before anything is recorded: a blob that does not match leaves no layer.
-Every layer registered by a failed pull is released again and no image, tag or v2metadata
+digest is computed, as dockerd does. Each layer is extracted in one pass (gunzip, DiffID,
+tar-split and the files: `LayerStore.fill`) that reads its download as it grows, so it is
+extracted while it still arrives and its temp file is read from the page cache, never
+spooled again. On overlay2 and aufs, whose layer folders do not depend on their parents'
+files, up to three layers are extracted side by side, each into a folder prepared on the
+one below; elsewhere (vfs) one after the other. Layers are recorded bottom up, each once
+its download's digest has been checked: a blob that does not match leaves no layer.
+Every layer recorded by a failed pull is released again and no image, tag or v2metadata
 is written, so the store is left as it was.
 
 moby: distribution/pull_v2.go, distribution/xfer/download.go
