@@ -447,10 +447,6 @@ def _pull_layers(
         if n >= MAX_CONCURRENT_DOWNLOADS:
             em.update(short(layers[i]["digest"]), "Waiting")
     tmp = ls.tmp_dir
-    config = _fetch_blob(s, ref, manifest["config"]["digest"], tmp)
-    diff_ids = json.loads(config).get("rootfs", {}).get("diff_ids") or []
-    if len(diff_ids) != len(layers):
-        raise RegistryError("layers from manifest don't match image configuration")
     # moby: distribution/xfer/download.go — up to MAX_CONCURRENT_DOWNLOADS layers download
     # at once, each into a temp file, digest-checked, and each is extracted as it arrives:
     # on drivers whose layer folders do not depend on their parents' files (overlay2,
@@ -460,9 +456,11 @@ def _pull_layers(
     group = _Group()
     blobs = {i: _Blob(tmp, group) for i in todo}
 
+    sessions = {i: s.fork() for i in todo}  # forked here: the config is fetched on `s`
+
     def download(i: int) -> None:
         dgst = layers[i]["digest"]
-        _download(s.fork(), ref, dgst, blobs[i], em, short(dgst), cancel)
+        _download(sessions[i], ref, dgst, blobs[i], em, short(dgst), cancel)
 
     # a layerdb made for this pull's first layer goes again if the pull fails
     layerdb = ls.store.root
@@ -494,6 +492,11 @@ def _pull_layers(
             ls.abort_prepared(prepared[i])
 
     try:
+        # moby: pull_v2.go pullSchema2 — the config comes while the layers download
+        config = _fetch_blob(s, ref, manifest["config"]["digest"], tmp)
+        diff_ids = json.loads(config).get("rootfs", {}).get("diff_ids") or []
+        if len(diff_ids) != len(layers):
+            raise RegistryError("layers from manifest don't match image configuration")
         parent = None
         for i in range(len(layers) - len(todo)):  # the ones the store has: the bottom ones
             chain = create_chain_id_from_parent(parent, diff_ids[i])
