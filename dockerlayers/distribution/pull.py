@@ -5,7 +5,7 @@ digest is computed, as dockerd does. Each layer is extracted in one pass (gunzip
 tar-split and the files: `LayerStore.fill`) that reads its download as it grows, so it is
 extracted while it still arrives and its temp file is read from the page cache, never
 spooled again. On overlay2 and aufs, whose layer folders do not depend on their parents'
-files, up to three layers are extracted side by side, each into a folder prepared on the
+files, up to four layers are extracted side by side, each into a folder prepared on the
 one below; elsewhere (vfs) one after the other. Layers are recorded bottom up, each once
 its download's digest has been checked: a blob that does not match leaves no layer.
 Every layer recorded by a failed pull is released again and no image, tag or v2metadata
@@ -450,8 +450,9 @@ def _pull_layers(
     # moby: distribution/xfer/download.go — up to MAX_CONCURRENT_DOWNLOADS layers download
     # at once, each into a temp file, digest-checked, and each is extracted as it arrives:
     # on drivers whose layer folders do not depend on their parents' files (overlay2,
-    # aufs) up to MAX_CONCURRENT_DOWNLOADS side by side, each into a folder prepared on
-    # the one below; elsewhere one after the other. Layers are recorded bottom up.
+    # aufs) side by side, each into a folder prepared on the one below (one more than the
+    # downloads: a layer's extraction starts with its download while the ones below
+    # finish theirs); elsewhere one after the other. Layers are recorded bottom up.
     cancel = threading.Event()
     group = _Group()
     blobs = {i: _Blob(tmp, group) for i in todo}
@@ -469,7 +470,7 @@ def _pull_layers(
     for i in todo:
         pool.submit(download, i)
     side_by_side = len(todo) > 1 and ls.fills_independently()
-    extract = ThreadPoolExecutor(MAX_CONCURRENT_DOWNLOADS, thread_name_prefix="extract")
+    extract = ThreadPoolExecutor(MAX_CONCURRENT_DOWNLOADS + 1, thread_name_prefix="extract")
     prepared: dict[int, Prepared] = {}
     fills: dict[int, Future] = {}
     handles: list[Layer] = []
