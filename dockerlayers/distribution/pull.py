@@ -219,7 +219,7 @@ class _Prefetch(io.RawIOBase):
     file writes release the GIL, so the two run on two cores. The thread's error is
     raised to the reader, where it would have been raised. `close` stops the thread."""
 
-    def __init__(self, src: Any, chunk: int = 1 << 20, depth: int = 2) -> None:
+    def __init__(self, src: Any, chunk: int = 1 << 20, depth: int = 1) -> None:
         self._q: queue.Queue = queue.Queue(depth)
         self._stop = False
         self._item = b""
