@@ -162,14 +162,15 @@ def _fast_raw(register: int, data: bytes) -> int | None:
         import numpy as np
     except ImportError:
         return None
-    buf = bytearray(data)
-    for i in range(8):
-        buf[i] ^= (register >> (8 * i)) & 0xFF
-    pad = -len(buf) % _ROW
+    pad = -len(data) % _ROW
+    # one copy of the input, zeros in front, the register folded into its first 8 bytes
+    buf = np.zeros(pad + len(data), dtype=np.uint8)
+    buf[pad:] = np.frombuffer(data, dtype=np.uint8)
+    buf[pad : pad + 8] ^= np.frombuffer(register.to_bytes(8, "little"), dtype=np.uint8)
     # 8 bytes at a time per row (slice-by-8): XOR them in as a little-endian word, then
     # feed 8 zero bytes, as 4 lookups of 16 bits each
-    words = np.frombuffer(bytes(pad) + bytes(buf), dtype="<u8").reshape(-1, _ROW // 8)
-    words = np.ascontiguousarray(words.T)
+    words = np.ascontiguousarray(buf.view("<u8").reshape(-1, _ROW // 8).T)
+    del buf
     t0, t1, t2, t3 = _slice_tables()
     m, s16, s32, s48 = np.uint64(0xFFFF), np.uint64(16), np.uint64(32), np.uint64(48)
     crc = np.zeros(words.shape[1], dtype=np.uint64)
