@@ -7,7 +7,8 @@ as large as the layers), pushed by the model. Then, alternately, `skopeo copy
 docker://REG/bench/pull:1 dir:DIR` (download and digest-check the blobs) and the model's
 pull into a fresh root (download, digest check, gunzip, register: files, tar-split and
 DiffID). Each of ours runs in a fresh process, timed around `images.pull` only; its peak
-RSS is that process's VmHWM. Medians of `--repeat` pairs after a warm-up pair.
+RSS is that process's VmHWM. Medians of `--repeat` pairs after a warm-up pair (which also
+writes the modules' bytecode: PYTHONDONTWRITEBYTECODE is dropped for the pulls).
 
     python benchmarks/pull_speed.py [--mb 200] [--layers 4] [--repeat 3]
 """
@@ -106,6 +107,9 @@ def ours(host: str, work: Path) -> dict:
     root = tempfile.mkdtemp(dir=work, prefix="root-")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    # compiled once (the warm-up pull writes __pycache__), as an installed package is:
+    # the pulls are timed, not the compiling of the modules they import
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     try:
         out = subprocess.run(
             [sys.executable, __file__, "--child", host, root],

@@ -45,7 +45,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from dockerlayers import idtools, platform
 from dockerlayers.archive._xattr import lgetxattr, lremovexattr, lsetxattr
@@ -71,6 +71,9 @@ from dockerlayers.archive.whiteouts import (
     WHITEOUT_PREFIX,
 )
 from dockerlayers.ioutils import remove_all
+
+if TYPE_CHECKING:
+    from dockerlayers.archive.tarsplit import SplitStream
 
 WHITEOUT_FORMATS = ("naive", "aufs", "overlay")
 IMPLIED_DIRECTORY_MODE = 0o755  # moby: pkg/archive/archive.go ImpliedDirectoryMode
@@ -124,6 +127,10 @@ def unpack_layer(
             raise LayerTarError(f"{dest}: not a directory")
     except FileNotFoundError:
         raise LayerTarError(f"{dest}: no such directory") from None
+    from dockerlayers.archive.tarsplit import SplitStream
+
+    if isinstance(tar, SplitStream):
+        return _unpack_stream(dest, tar, whiteout_format, now, tmpdir or os.path.dirname(dest))
     with _open_seekable(tar, tmpdir or os.path.dirname(dest)) as (f, base):
         entries: list[TarEntry] = list(iter_tar(f))
         size = sum(e.size for e in entries)
@@ -131,6 +138,45 @@ def unpack_layer(
         for e in entries:
             planner.plan_entry(e)
         _Executor(dest, f, base, now).run(planner)
+    return size
+
+
+def _unpack_stream(
+    dest: str, stream: SplitStream, whiteout_format: str, now: float | None, tmpdir: str
+) -> int:
+    """`unpack_layer` of a tar read once (a layer being registered as it downloads): each
+    entry is validated against the view as it comes, then applied at once, its content
+    read from the stream; the same rules and the same undo journal (a refused entry puts
+    back what the entries before it did). The content of the aufs hard-link store
+    (`.wh..wh.plnk/*`), which later links copy, is kept in temp files until the end.
+
+    moby: layer/layer_store.go applyTar (ApplyDiff reads the tar-split stream)
+    """
+    planner = _Planner(dest, whiteout_format)
+    ex = _Executor(dest, None, 0, now)  # type: ignore[arg-type]
+    size = 0
+    try:
+        try:
+            for e, content in stream.entries():
+                size += e.size
+                planner.plan_entry(e)
+                ops, planner.ops = planner.ops, []
+                ex.current = (e, content)
+                for op in ops:
+                    ex.run_op(op)
+                if e.typeflag == TYPE_REG and any(v is e for v in planner.plnk.values()):
+                    kept = tempfile.TemporaryFile(dir=tmpdir)  # noqa: SIM115 (closed below)
+                    ex.kept[id(e)] = kept
+                    shutil.copyfileobj(content, kept, 1 << 20)
+            ex.current = None
+            ex.set_dir_modes()
+        except BaseException:
+            ex._rollback()
+            raise
+        ex._commit()
+    finally:
+        for f in ex.kept.values():
+            f.close()
     return size
 
 
@@ -466,6 +512,10 @@ class _Executor:
         self.counter = 0
         self.dirs: list[tuple[str, TarEntry]] = []
         self.now_paths: list[str] = []
+        #: a streamed tar: the entry being applied and its content reader, and the
+        #: content of earlier entries that links copy (aufs plnk), by id of the entry
+        self.current: tuple[TarEntry, BinaryIO] | None = None
+        self.kept: dict[int, BinaryIO] = {}
 
     def abs(self, rel: str) -> str:
         return os.path.join(self.dest, rel) if rel else self.dest
@@ -500,14 +550,31 @@ class _Executor:
     def run(self, planner: _Planner) -> None:
         try:
             for op in planner.ops:
-                getattr(self, "_op_" + op.op)(op)
-            # Directory modes last, so a read-only directory can still be filled.
-            for rel, e in self.dirs:
-                idtools.chmod(self.abs(rel), e.mode & 0o7777)
+                self.run_op(op)
+            self.set_dir_modes()
         except BaseException:
             self._rollback()
             raise
         self._commit()
+
+    def run_op(self, op: _Op) -> None:
+        getattr(self, "_op_" + op.op)(op)
+
+    def set_dir_modes(self) -> None:
+        """Directory modes last, so a read-only directory can still be filled."""
+        for rel, e in self.dirs:
+            idtools.chmod(self.abs(rel), e.mode & 0o7777)
+
+    def _content(self, src: TarEntry) -> BinaryIO:
+        """A reader at the start of `src`'s content (after a 1.0 sparse map)."""
+        if self.current is not None:
+            if src is self.current[0]:
+                return self.current[1]
+            kept = self.kept[id(src)]
+            kept.seek(0)
+            return kept
+        self.f.seek(self.base + src.data_offset + src.sparse_skip)
+        return self.f
 
     def _commit(self) -> None:
         if self.backup is not None:
@@ -549,11 +616,13 @@ class _Executor:
                 times.append((rel, rec[2], rec[3]))
         if self.backup is not None:
             remove_all(self.backup, ignore_errors=True)
+        # the root's times when the undo folder was made, then the journal's (taken before
+        # the root first changed, if it changed before that: a streamed tar)
+        if self.root_times is not None:
+            os.utime(self.dest, ns=self.root_times)
         for rel, at, mt in times:
             with contextlib.suppress(FileNotFoundError):
                 platform.lutime(self.abs(rel), ns=(at, mt))
-        if self.root_times is not None:
-            os.utime(self.dest, ns=self.root_times)
 
     # -- ops ------------------------------------------------------------------------------
 
@@ -606,11 +675,11 @@ class _Executor:
             fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             self._created(op.rel)
             with os.fdopen(fd, "wb") as out:
-                self.f.seek(self.base + src.data_offset + src.sparse_skip)
+                f = self._content(src)
                 if src.sparse is None:
-                    copy_exact(self.f, out, src.data_size)
+                    copy_exact(f, out, src.data_size)
                 else:
-                    _write_sparse(self.f, out, src.sparse, src.size)
+                    _write_sparse(f, out, src.sparse, src.size)
         elif t == TYPE_SYMLINK:
             os.symlink(e.linkname, p)
             self._created(op.rel)

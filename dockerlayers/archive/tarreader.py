@@ -206,7 +206,8 @@ def _parse_pax(data: bytes) -> dict[str, bytes]:
 
 
 class _Stream:
-    """Block reads with position tracking and Go's EOF rules."""
+    """Block reads with position tracking and Go's EOF rules. A subclass may be handed to
+    `iter_tar` in place of a file, to see every byte the parser reads (tar-split does)."""
 
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
@@ -254,8 +255,11 @@ def iter_tar(fileobj: BinaryIO) -> Iterator[TarEntry]:
 
     Raises TarFormatError for bad checksums, bad numbers, or a stream that ends
     inside a header or inside an entry's content.
+
+    `fileobj` may be a `_Stream`: then the consumer may read an entry's content through it
+    (between two `next`), and only what it left of the content is skipped.
     """
-    s = _Stream(fileobj)
+    s = fileobj if isinstance(fileobj, _Stream) else _Stream(fileobj)
     while True:
         raw_start = s.pos
         pax: dict[str, bytes] = {}
@@ -347,8 +351,9 @@ def iter_tar(fileobj: BinaryIO) -> Iterator[TarEntry]:
                 blk, name, linkname, typeflag, size, pax, raw_start, data_offset, data_size
             )
             entry.sparse, entry.sparse_skip = sparse, sparse_skip
+            end = s.pos + data_size - sparse_skip + (-data_size % BLOCK_SIZE)
             yield entry
-            s.skip(data_size - sparse_skip + (-data_size % BLOCK_SIZE))
+            s.skip(end - s.pos)
             break
 
 

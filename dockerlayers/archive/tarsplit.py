@@ -24,15 +24,17 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
 from typing import BinaryIO
 
 from dockerlayers.archive.crc64 import crc64_iso
-from dockerlayers.archive.errors import DuplicatePathError, TarSplitError
+from dockerlayers.archive.errors import DuplicatePathError, TarFormatError, TarSplitError
 from dockerlayers.archive.tarheader import posix_clean
-from dockerlayers.archive.tarreader import iter_tar
+from dockerlayers.archive.tarreader import TarEntry, _Stream, iter_tar
 
 FILE_TYPE = 1
 SEGMENT_TYPE = 2
@@ -126,6 +128,202 @@ def iter_make_tar_split(fileobj: BinaryIO, *, crc64: bool = True) -> Iterator[di
     yield numbered(_segment(b""))
 
 
+#: bytes asked of the source at a time by SplitStream (what it has not handed on waits in
+#: its buffer)
+_READ = 1 << 20
+
+
+class SplitStream(_Stream):
+    """A layer tar read once, front to back, from a file object that need not seek (a
+    download being inflated): the sha256 of every byte (the DiffID) is taken as it is read,
+    and the tar-split entries are made on the way and handed to `sink` one by one, while
+    the consumer of `entries()` (the applier) reads each entry's content. `finish()` reads
+    what follows the end of the archive (tar-split keeps it) and returns the digest.
+
+    The entries are exactly `iter_make_tar_split`'s for the same bytes (same segments,
+    CRC-64 payloads, positions, errors), without a temp file or a second read.
+
+    moby: layer/layer_store.go applyTar (a digester on the stream, tar-split's
+    NewInputTarStream in front of ApplyDiff, then the rest read to EOF)
+    """
+
+    def __init__(self, src: BinaryIO, sink: Callable[[dict], None], *, crc64: bool = True):
+        super().__init__(src)
+        self._sink = sink
+        self._crc64 = crc64
+        self._digester = hashlib.sha256()
+        self._buf = memoryview(b"")
+        self._rec = bytearray()  # what the parser read since the last content's end
+        self._rec_start = 0
+        self._position = 0
+        self._seen: set[str] = set()
+        self._entries: Iterator[tuple[TarEntry, BinaryIO]] | None = None
+        self._digest = ""
+
+    # -- reading ------------------------------------------------------------------------
+    def _take(self, n: int) -> bytes:
+        """Up to `n` bytes (b"" at the end), every byte digested once, as it comes in."""
+        if not self._buf:
+            chunk = self.f.read(max(n, _READ))
+            if not chunk:
+                return b""
+            self._digester.update(chunk)
+            if len(chunk) <= n:
+                self.pos += len(chunk)
+                return chunk
+            self._buf = memoryview(chunk)
+        out = bytes(self._buf[:n])
+        self._buf = self._buf[n:]
+        self.pos += len(out)
+        return out
+
+    def read_exact(self, n: int) -> bytes:
+        """The parser's reads (headers, padding): recorded for the segments."""
+        parts = []
+        while n:
+            b = self._take(n)
+            if not b:
+                break
+            parts.append(b)
+            n -= len(b)
+        data = b"".join(parts)
+        self._rec += data
+        return data
+
+    def skip(self, n: int) -> None:
+        """Padding after a content the consumer has read: recorded, like tar-split."""
+        if len(self.read_exact(n)) < n:
+            raise TarFormatError("unexpected EOF: tar entry content is truncated")
+
+    # -- entries ------------------------------------------------------------------------
+    def _emit(self, entry: dict) -> None:
+        entry["position"] = self._position
+        self._position += 1
+        self._sink(entry)
+
+    def entries(self) -> Iterator[tuple[TarEntry, BinaryIO]]:
+        """Each entry with a reader of its content (read it, or part of it, before the
+        next; what is left is read here). moby: tar-split disassemble.go"""
+        if self._entries is None:
+            self._entries = self._iter_entries()
+        return self._entries
+
+    def _iter_entries(self) -> Iterator[tuple[TarEntry, BinaryIO]]:
+        for e in iter_tar(self):
+            head = e.data_offset - self._rec_start
+            self._emit(_segment(bytes(self._rec[:head])))
+            self._rec = bytearray()  # beyond `head`: a 1.0 sparse map, content
+            clean = posix_clean(e.name)
+            if clean in self._seen:
+                raise DuplicatePathError("duplicates of file paths not supported")
+            self._seen.add(clean)
+            entry: dict = {"type": FILE_TYPE}
+            try:
+                entry["name"] = e.name_bytes.decode("utf-8")
+            except UnicodeDecodeError:
+                entry["name_raw"] = base64.b64encode(e.name_bytes).decode()
+            file_size = e.size if e.sparse is not None else e.data_size
+            if file_size:
+                entry["size"] = file_size
+            crc = bool(self._crc64 and e.data_size and e.sparse is None)
+            content = _Content(self, e.data_size - e.sparse_skip, crc)
+            yield e, content  # type: ignore[misc]
+            content.drain()
+            entry["payload"] = (
+                base64.b64encode(content.crc.to_bytes(8, "big")).decode() if crc else None
+            )
+            self._emit(entry)
+            self._rec_start = self.pos
+
+    def finish(self) -> str:
+        """Read the rest (entries the consumer left, the end blocks, what follows them in
+        1 MiB segments, then tar-split's empty segment); returns `sha256:<hex>` of all."""
+        if self._digest:
+            return self._digest
+        for _ in self.entries():
+            pass
+        self._emit(_segment(bytes(self._rec)))
+        self._rec = bytearray()
+        while True:
+            parts, want = [], PADDING_CHUNK
+            while want:
+                b = self._take(want)
+                if not b:
+                    break
+                parts.append(b)
+                want -= len(b)
+            if not parts:
+                break
+            self._emit(_segment(b"".join(parts)))
+        self._emit(_segment(b""))
+        self._digest = "sha256:" + self._digester.hexdigest()
+        return self._digest
+
+
+class _Content:
+    """One entry's content, read from a SplitStream (not recorded; CRC-64 taken)."""
+
+    def __init__(self, stream: SplitStream, size: int, crc: bool) -> None:
+        self._s = stream
+        self.left = size
+        self._want_crc = crc
+        self.crc = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0 or n > self.left:
+            n = self.left
+        if not n:
+            return b""
+        b = self._s._take(n)
+        if not b:
+            raise TarFormatError("unexpected EOF: tar entry content is truncated")
+        self.left -= len(b)
+        if self._want_crc:
+            self.crc = crc64_iso(b, self.crc)
+        return b
+
+    def drain(self) -> None:
+        while self.left:
+            self.read(_READ)
+
+
+class TarSplitWriter:
+    """A `tar-split.json.gz` written entry by entry (`add`), as gzip'd JSON lines.
+
+    moby: layer/filestore.go fileMetadataTransaction.TarSplitWriter
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._f = gzip.open(path, "wb")  # noqa: SIM115 (closed by close / __exit__)
+
+    def add(self, entry: dict) -> None:
+        self._f.write(_go_json(entry).encode() + b"\n")
+
+    def close(self) -> None:
+        if self._f.closed:
+            return
+        self._f.close()
+        # moby opens it 0644 under dockerd's umask 0022 (setDefaultUmask): 0644 here too,
+        # also where the file system does not apply the umask (Emscripten's, under
+        # Pyodide: 0666)
+        os.chmod(self._path, 0o644)
+
+    def __enter__(self) -> TarSplitWriter:
+        return self
+
+    def __exit__(
+        self,
+        et: type[BaseException] | None,
+        ev: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 def _go_json(entry: dict) -> str:
     """One JSON line the way Go's encoding/json writes it (HTML-safe escapes)."""
     s = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
@@ -145,12 +343,9 @@ def write_tar_split(entries: Iterable[dict], path: str) -> None:
 
     moby: layer/filestore.go fileMetadataTransaction.TarSplitWriter
     """
-    with gzip.open(path, "wb") as f:
+    with TarSplitWriter(path) as w:
         for entry in entries:
-            f.write(_go_json(entry).encode() + b"\n")
-    # moby opens it 0644 under dockerd's umask 0022 (setDefaultUmask): 0644 here too, also
-    # where the file system does not apply the umask (Emscripten's, under Pyodide: 0666)
-    os.chmod(path, 0o644)
+            w.add(entry)
 
 
 def read_tar_split(path: str) -> list[dict]:

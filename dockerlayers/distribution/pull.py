@@ -1,10 +1,15 @@
 """`docker pull`: manifest, config and layer blobs over `/v2/`, streamed into the store.
 
-Each layer is streamed from the socket to a temp file while its digest is computed
-(constant memory), refused if the digest differs, then decompressed into the layer
-store. Up to three layers download at once (threads), while the layers already complete
-are registered, bottom up. Every layer registered by a failed pull is released again and
-no image, tag or v2metadata is written, so the store is left as it was.
+Up to three layers download at once (threads), each into an unnamed temp file while its
+digest is computed, as dockerd does. Each layer is extracted in one pass (gunzip, DiffID,
+tar-split and the files: `LayerStore.fill`) that reads its download as it grows, so it is
+extracted while it still arrives and its temp file is read from the page cache, never
+spooled again. On overlay2 and aufs, whose layer folders do not depend on their parents'
+files, up to four layers are extracted side by side, each into a folder prepared on the
+one below; elsewhere (vfs) one after the other. Layers are recorded bottom up, each once
+its download's digest has been checked: a blob that does not match leaves no layer.
+Every layer recorded by a failed pull is released again and no image, tag or v2metadata
+is written, so the store is left as it was.
 
 moby: distribution/pull_v2.go, distribution/xfer/download.go
 """
@@ -12,11 +17,13 @@ moby: distribution/pull_v2.go, distribution/xfer/download.go
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import queue
 import tempfile
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from dockerlayers.digest import create_chain_id_from_parent
@@ -34,9 +41,10 @@ from dockerlayers.errors import ImageNotFound, NotFound
 from dockerlayers.image.refname import Reference, familiar_string, parse_normalized_named
 from dockerlayers.image.tarexport.source import decompress_stream
 from dockerlayers.layer import Layer
+from dockerlayers.layer.store import ParentReplaced, Prepared
 
 MAX_CONCURRENT_DOWNLOADS = 3  # dockerd's default: threads downloading at once, `Waiting`
-_CHUNK = 512 * 1024
+_CHUNK = 1 << 20
 
 
 class ManifestNotFound(RegistryError, ImageNotFound):
@@ -75,45 +83,261 @@ def _get_manifest(s: Session, ref: Reference, target: str) -> tuple[bytes, str]:
     return r.content, mf.media_type(r.content, r.headers.get("Content-Type", ""))
 
 
-def _fetch_blob(
+class _DownloadFailed(Exception):
+    """A layer's download stopped (its error is the blob's); the reader gives up."""
+
+
+class _Group:
+    """What the downloads of one pull share: a lock, the failures, and every blob's
+    condition on that lock (a reader wakes for its own blob's bytes, and for any failure)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.failed: list[BaseException] = []
+        self._conds: list[threading.Condition] = []
+
+    def condition(self) -> threading.Condition:
+        cond = threading.Condition(self.lock)
+        self._conds.append(cond)
+        return cond
+
+    def wake_all(self) -> None:
+        """Wake every reader (the lock held)."""
+        for cond in self._conds:
+            cond.notify_all()
+
+
+class _Blob:
+    """A blob downloading into an unnamed temp file, readable (`reader`) while it grows."""
+
+    def __init__(self, tmp_dir: str, group: _Group) -> None:
+        self.file = tempfile.TemporaryFile(dir=tmp_dir, buffering=0)  # noqa: SIM115 (close)
+        self.size = 0
+        self.done = False
+        self.error: BaseException | None = None
+        self._group = group
+        self._cond = group.condition()
+        self._failed = group.failed
+
+    def append(self, data: bytes) -> None:
+        view = memoryview(data)
+        fd = self.file.fileno()
+        while view:
+            view = view[os.write(fd, view) :]
+        with self._cond:
+            self.size += len(data)
+            self._cond.notify_all()
+
+    def finish(self, error: BaseException | None = None) -> None:
+        with self._cond:
+            self.done, self.error = True, error
+            if error is not None and not isinstance(error, _Cancelled):
+                self._failed.append(error)
+                self._group.wake_all()
+            self._cond.notify_all()
+
+    def wait(self) -> None:
+        """Until the download has ended (completed, refused or stopped) or another one of
+        the pull has failed."""
+        with self._cond:
+            while not self.done and not self._failed:
+                self._cond.wait()
+
+    def outcome(self) -> BaseException | None:
+        """After `wait`: this download's error, else the pull's first failed download."""
+        with self._cond:
+            if self.error is not None:
+                return self.error
+            return self._failed[0] if self._failed else None
+
+    def available(self, pos: int) -> int:
+        """Bytes readable at `pos`, waiting for some (0: the end)."""
+        with self._cond:
+            while pos >= self.size and not self.done and not self._failed:
+                self._cond.wait()
+            if self.error is not None or self._failed:
+                raise _DownloadFailed()
+            return self.size - pos
+
+    def reader(self) -> io.RawIOBase:
+        return _BlobReader(self)
+
+    def read_all(self) -> bytes:
+        self.wait()
+        error = self.outcome()
+        if error is not None:
+            raise error
+        return os.pread(self.file.fileno(), self.size, 0)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _BlobReader(io.RawIOBase):
+    """Reads a `_Blob` from its start, waiting for the bytes not yet downloaded."""
+
+    def __init__(self, blob: _Blob) -> None:
+        self._blob = blob
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("a download is read from its start")
+        self._pos = max(0, offset)
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = 1 << 20
+        have = self._blob.available(self._pos)
+        if not have or not n:
+            return b""
+        data = os.pread(self._blob.file.fileno(), min(n, have), self._pos)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+class _Prefetch(io.RawIOBase):
+    """Reads `src` ahead on a thread of its own, a few MiB at most, so that reading and
+    inflating a layer overlaps with digesting it and writing its files: zlib, hashlib and
+    file writes release the GIL, so the two run on two cores. The thread's error is
+    raised to the reader, where it would have been raised. `close` stops the thread."""
+
+    def __init__(self, src: Any, chunk: int = 1 << 20, depth: int = 1) -> None:
+        self._q: queue.Queue = queue.Queue(depth)
+        self._stop = False
+        self._item = b""
+        self._off = 0
+        self._eof = False
+        self._thread = threading.Thread(
+            target=self._run, args=(src, chunk), name="pull-inflate", daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop:
+            try:
+                self._q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, src: Any, chunk: int) -> None:
+        try:
+            while not self._stop:
+                data = src.read(chunk)
+                if not self._put(data) or not data:
+                    return
+        except BaseException as e:
+            self._put(e)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self._off >= len(self._item):
+            if self._eof:
+                return b""
+            item = self._q.get()
+            if isinstance(item, BaseException):
+                self._eof = True
+                raise item
+            if not item:
+                self._eof = True
+                return b""
+            self._item, self._off = item, 0
+        item, off = self._item, self._off
+        if off == 0 and (n < 0 or n >= len(item)):
+            self._off = len(item)
+            return item
+        end = len(item) if n < 0 else min(len(item), off + n)
+        self._off = end
+        return item[off:end]
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stop = True
+        while self._thread.is_alive():
+            try:
+                self._q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._thread.join()
+        super().close()
+
+
+def _download(
     s: Session,
     ref: Reference,
     dgst: str,
-    tmp_dir: str,
+    blob: _Blob,
     em: Emitter | None,
     id: str,
     cancel: threading.Event | None = None,
-):
-    """The blob streamed into a temp file, digest-checked. moby: pull_v2.go Download"""
-    r = s.request(
-        "GET", f"/v2/{ref.path}/blobs/{dgst}", scope=f"repository:{ref.path}:pull", stream=True
-    )
-    if r.status_code != 200:
-        raise RegistryError(error_text(r))
-    total = int(r.headers.get("Content-Length") or 0)
-    out = tempfile.TemporaryFile(dir=tmp_dir)  # noqa: SIM115 (returned)
-    h = hashlib.sha256()
-    done = 0
+) -> None:
+    """The blob streamed into `blob` while its digest is taken; the digest checked at the
+    end. Its outcome is recorded in `blob`. moby: distribution/pull_v2.go Download"""
     try:
-        for chunk in r.iter_content(_CHUNK):
-            if cancel is not None and cancel.is_set():
-                raise _Cancelled()
-            out.write(chunk)
-            h.update(chunk)
-            done += len(chunk)
-            if em is not None:
-                em.update(id, "Downloading", done, total)
+        r = s.request(
+            "GET", f"/v2/{ref.path}/blobs/{dgst}", scope=f"repository:{ref.path}:pull", stream=True
+        )
+        try:
+            if r.status_code != 200:
+                raise RegistryError(error_text(r))
+            total = int(r.headers.get("Content-Length") or 0)
+            h = hashlib.sha256()
+            done = 0
+            for chunk in r.iter_content(_CHUNK):
+                if cancel is not None and cancel.is_set():
+                    raise _Cancelled()
+                h.update(chunk)
+                blob.append(chunk)
+                done += len(chunk)
+                if em is not None:
+                    em.update(id, "Downloading", done, total)
+        finally:
+            r.close()
         if em is not None:
             em.update(id, "Verifying Checksum")
         if "sha256:" + h.hexdigest() != dgst:
             raise VerificationError(f"filesystem layer verification failed for digest {dgst}")
-    except BaseException:
-        out.close()
+        if em is not None:
+            em.update(id, "Download complete")
+    except BaseException as e:
+        blob.finish(e)
         raise
+    blob.finish()
+
+
+def _fetch_blob(s: Session, ref: Reference, dgst: str, tmp_dir: str) -> bytes:
+    """A small blob (a config), digest-checked."""
+    blob = _Blob(tmp_dir, _Group())
+    try:
+        _download(s, ref, dgst, blob, None, "")
+        return blob.read_all()
     finally:
-        r.close()
-    out.seek(0)
-    return out
+        blob.close()
 
 
 def pull(
@@ -183,8 +407,7 @@ def _pull_tag(
     if on_pulled is not None:  # the containerd image store keeps the blobs as pulled
 
         def fetch(dgst: str) -> bytes:
-            with _fetch_blob(s, ref, dgst, svc.layer_store.tmp_dir, None, "") as f:
-                return f.read()
+            return _fetch_blob(s, ref, dgst, svc.layer_store.tmp_dir)
 
         on_pulled(image_id, familiar_name_tag(ref), top, (raw, mtype), fetch)
     em.message("Digest: " + manifest_digest)
@@ -224,42 +447,87 @@ def _pull_layers(
         if n >= MAX_CONCURRENT_DOWNLOADS:
             em.update(short(layers[i]["digest"]), "Waiting")
     tmp = ls.tmp_dir
-    with _fetch_blob(s, ref, manifest["config"]["digest"], tmp, None, "") as f:
-        config = f.read()
-    diff_ids = json.loads(config).get("rootfs", {}).get("diff_ids") or []
-    if len(diff_ids) != len(layers):
-        raise RegistryError("layers from manifest don't match image configuration")
     # moby: distribution/xfer/download.go — up to MAX_CONCURRENT_DOWNLOADS layers download
-    # at once (each into a digest-checked temp file) while the ones already there are
-    # registered, bottom up, as soon as they and the layers below them are complete
+    # at once, each into a temp file, digest-checked, and each is extracted as it arrives:
+    # on drivers whose layer folders do not depend on their parents' files (overlay2,
+    # aufs) side by side, each into a folder prepared on the one below (one more than the
+    # downloads: a layer's extraction starts with its download while the ones below
+    # finish theirs); elsewhere one after the other. Layers are recorded bottom up.
     cancel = threading.Event()
+    group = _Group()
+    blobs = {i: _Blob(tmp, group) for i in todo}
 
-    def download(i: int) -> Any:
+    sessions = {i: s.fork() for i in todo}  # forked here: the config is fetched on `s`
+
+    def download(i: int) -> None:
         dgst = layers[i]["digest"]
-        f = _fetch_blob(s.fork(), ref, dgst, tmp, em, short(dgst), cancel)
-        em.update(short(dgst), "Download complete")
-        return f
+        _download(sessions[i], ref, dgst, blobs[i], em, short(dgst), cancel)
 
     # a layerdb made for this pull's first layer goes again if the pull fails
     layerdb = ls.store.root
     fresh = [d for d in ("sha256", "tmp") if not os.path.isdir(os.path.join(layerdb, d))]
     pool = ThreadPoolExecutor(MAX_CONCURRENT_DOWNLOADS, thread_name_prefix="pull")
-    futures: dict[int, Future] = {i: pool.submit(download, i) for i in todo}
+    for i in todo:
+        pool.submit(download, i)
+    side_by_side = len(todo) > 1 and ls.fills_independently()
+    extract = ThreadPoolExecutor(MAX_CONCURRENT_DOWNLOADS + 1, thread_name_prefix="extract")
+    prepared: dict[int, Prepared] = {}
+    fills: dict[int, Future] = {}
     handles: list[Layer] = []
     records: list[tuple[str, V2Metadata]] = []
+    readers: list[_Prefetch] = []
+
+    def stop() -> None:
+        """Downloads and extractions ended, prepared layers not recorded removed."""
+        cancel.set()
+        with group.lock:
+            group.wake_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for blob in blobs.values():
+            if not blob.done:  # never started: its reader must not wait for it
+                blob.finish(_Cancelled())
+        extract.shutdown(wait=True, cancel_futures=True)
+        for r in readers:
+            r.close()
+        for i in sorted(prepared, reverse=True):
+            ls.abort_prepared(prepared[i])
+
     try:
+        # moby: pull_v2.go pullSchema2 — the config comes while the layers download
+        config = _fetch_blob(s, ref, manifest["config"]["digest"], tmp)
+        diff_ids = json.loads(config).get("rootfs", {}).get("diff_ids") or []
+        if len(diff_ids) != len(layers):
+            raise RegistryError("layers from manifest don't match image configuration")
         parent = None
-        for i, layer in enumerate(layers):
-            if i not in futures:
-                chain = create_chain_id_from_parent(parent, diff_ids[i])
-                handles.append(ls.get(chain))
-                parent = chain
-                continue
-            id = short(layer["digest"])
-            size = int(layer.get("size") or 0)
-            with futures[i].result() as blob:
-                em.update(id, "Extracting", size, size)
-                handle = ls.register(decompress_stream(blob), parent)
+        for i in range(len(layers) - len(todo)):  # the ones the store has: the bottom ones
+            chain = create_chain_id_from_parent(parent, diff_ids[i])
+            handles.append(ls.get(chain))
+            parent = chain
+        if side_by_side:
+            below: str | Prepared | None = parent
+            for i in todo:
+                below = prepared[i] = ls.prepare(below)
+            for i in todo:
+                fills[i] = extract.submit(_fill, ls, prepared[i], blobs[i], readers)
+        for i in todo:
+            layer = layers[i]
+            id, size = short(layer["digest"]), int(layer.get("size") or 0)
+            handle = None
+            if side_by_side:
+                try:
+                    fills[i].result()
+                    em.update(id, "Extracting", size, size)
+                    handle = ls.commit_prepared(prepared[i])
+                except ParentReplaced:
+                    # the layer below was one the store already had (another pull made
+                    # it meanwhile): the rest are made again, one after the other
+                    for j in todo:
+                        if j >= i:
+                            wait([fills[j]])
+                            ls.abort_prepared(prepared[j])
+                    side_by_side = False
+            if handle is None:
+                handle = _register(ls, blobs[i], readers, parent, em, id, size)
             handles.append(handle)
             if handle.diff_id != diff_ids[i]:
                 raise RegistryError("layers from manifest don't match image configuration")
@@ -268,6 +536,7 @@ def _pull_layers(
             em.update(id, "Pull complete")
         image_id = svc.image_store.create(config)
     except BaseException:
+        stop()
         while handles:
             ls.release(handles.pop())
         for d in fresh:
@@ -277,16 +546,67 @@ def _pull_layers(
                 pass
         raise
     finally:
-        cancel.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        for fut in futures.values():  # downloaded but never registered: drop the temp file
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                fut.result().close()
+        stop()
+        for blob in blobs.values():
+            blob.close()
         while handles:
             ls.release(handles.pop())
     for diff, m in records:
         meta.add(diff, m)
     return image_id
+
+
+def _fill(ls: Any, prepared: Prepared, blob: _Blob, readers: list[_Prefetch]) -> None:
+    """One layer extracted into its prepared folder as it downloads (a thread of its own).
+    The download's outcome comes first, as in dockerd, which extracts only what it has
+    verified: a digest that does not match is the error even when the bytes also fail to
+    inflate or untar."""
+
+    def verify(diff_id: str) -> None:
+        blob.wait()
+        error = blob.outcome()
+        if error is not None:
+            raise error
+
+    try:
+        readers.append(_Prefetch(decompress_stream(blob.reader())))
+        ls.fill(prepared, readers[-1], verify)
+    except Exception as e:
+        blob.wait()
+        error = blob.outcome()
+        if error is not None and error is not e:
+            raise error from None
+        raise
+
+
+def _register(
+    ls: Any,
+    blob: _Blob,
+    readers: list[_Prefetch],
+    parent: str | None,
+    em: Emitter,
+    id: str,
+    size: int,
+) -> Layer:
+    """One layer registered on `parent` from its download as it arrives (`_fill`'s rule
+    for errors)."""
+
+    def verify(diff_id: str) -> None:
+        blob.wait()
+        error = blob.outcome()
+        if error is not None:
+            raise error
+        em.update(id, "Extracting", size, size)
+
+    try:
+        readers.append(_Prefetch(decompress_stream(blob.reader())))
+        return ls.register_stream(readers[-1], parent, verify)
+    except Exception as e:
+        blob.wait()
+        error = blob.outcome()
+        if error is not None and error is not e:
+            raise error from None
+        raise
 
 
 def _tag(svc: Any, ref: Reference, image_id: str, manifest_digest: str) -> bool:

@@ -97,6 +97,32 @@ def apply_error(e: LayerTarError | OSError) -> ApplyLayerError:
     return apply_layer_error(e)
 
 
+class ParentReplaced(Exception):
+    """A prepared layer's parent turned out to be a layer the store already had: the
+    folder it was made on is gone, so it must be made again."""
+
+
+class Prepared:
+    """A layer made ahead of being recorded (`LayerStore.prepare`): its folder on its
+    parent's, its write-set open; DiffID and size once filled; its ChainID once
+    committed (`replaced` if the store had it already)."""
+
+    def __init__(
+        self,
+        cache_id: str,
+        tx: Transaction,
+        parent_cache: str | None,
+        parent_layer: RoLayer | None,
+        below: Prepared | None,
+        depth: int,
+    ) -> None:
+        self.cache_id, self.tx, self.parent_cache = cache_id, tx, parent_cache
+        self.parent_layer, self.below, self.depth = parent_layer, below, depth
+        self.diff_id, self.size, self.chain_id = "", 0, ""
+        self.replaced = False
+        self.done = False
+
+
 class LayerStore:
     """Layers registered from tars, reference-counted, kept in the layerdb on disk.
 
@@ -190,7 +216,176 @@ class LayerStore:
 
         The DiffID is the sha256 of the stream exactly as given (read to its end); the
         ChainID follows from the parent's. Registering content that is already there
-        (same ChainID) hands out another reference to the existing layer.
+        (same ChainID) hands out another reference to the existing layer. The tar is
+        first copied to a temp file (validated whole before anything is written, then
+        read again for tar-split and the files); `register_stream` takes one pass.
+
+        moby: layer/layer_store.go registerWithDescriptor
+        """
+
+        def fill(tx: Transaction, cache_id: str, parent_cache: str | None) -> tuple[str, int]:
+            from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
+
+            spooled, diff_id = _spool(tar, self.tmp_dir)
+            with spooled:
+                write_tar_split(iter_make_tar_split(spooled), tx.tar_split_path())
+                spooled.seek(0)
+                size = self.driver.apply_diff(cache_id, parent_cache, spooled)
+            return diff_id, size
+
+        return self._register(parent, fill)
+
+    def register_stream(
+        self,
+        tar: BinaryIO,
+        parent: str | None = None,
+        verify: Callable[[str], None] | None = None,
+    ) -> Layer:
+        """`register` in one pass over `tar` (read once, to its end; it need not seek): the
+        DiffID, tar-split (CRC-64s included) and the files are made as the bytes come,
+        with no temp file. `verify(diff_id)` runs once the stream has ended, before
+        anything is recorded: raising there (a download whose digest does not match)
+        removes what was applied, and no layer is registered.
+
+        moby: layer/layer_store.go applyTar (the digester, tar-split and ApplyDiff on one
+        stream), registerWithDescriptor
+        """
+        prepared = self.prepare(parent)
+        try:
+            self.fill(prepared, tar, verify)
+            return self.commit_prepared(prepared)
+        except BaseException:
+            self.abort_prepared(prepared)
+            raise
+
+    # -- layers made side by side (a pull) ---------------------------------------------------
+    def fills_independently(self) -> bool:
+        """Whether a layer's folder can be filled before its parent's is: the layer's diff
+        is a folder of its own (overlay2, aufs), where vfs copies the parent's files when
+        it makes the folder."""
+        return self.driver.name in ("overlay2", "aufs")
+
+    def prepare(self, parent: str | Prepared | None = None) -> Prepared:
+        """Make a layer's folder on `parent` (a layer's ChainID, or a layer prepared before
+        this one, when `fills_independently`) and open its write-set, to `fill` (on any
+        thread) and then `commit_prepared` (bottom up) or `abort_prepared`.
+
+        moby: layer/layer_store.go registerWithDescriptor (its first half)
+        """
+        p: RoLayer | None = None
+        below: Prepared | None = None
+        if isinstance(parent, Prepared):
+            below = parent
+            depth = below.depth
+        elif parent:
+            with self._lock:
+                p = self._get(parent)
+            depth = p.depth()
+        else:
+            depth = 0
+        if depth >= MAX_LAYER_DEPTH:
+            if p is not None:
+                self._release_parent(p)
+            raise MaxDepthExceeded()
+        cache_id = self.ids.generate_random_id()
+        self._in_flight.add(cache_id)
+        tx = None
+        try:
+            tx = self.store.start_transaction()
+            parent_cache = below.cache_id if below else p.cache_id if p else None
+            self.driver.create(cache_id, parent_cache)
+        except BaseException:
+            if tx is not None:
+                tx.cancel()
+            if p is not None:
+                self._release_parent(p)
+            self._in_flight.discard(cache_id)
+            raise
+        return Prepared(cache_id, tx, parent_cache, p, below, depth + 1)
+
+    def fill(
+        self, prepared: Prepared, tar: BinaryIO, verify: Callable[[str], None] | None = None
+    ) -> None:
+        """Apply `tar` (read once) to a prepared layer's folder, with its tar-split and
+        DiffID; `verify(diff_id)` last. A broken tar is the applier's error, in the
+        daemon's words."""
+        from dockerlayers.archive.tarsplit import SplitStream, TarSplitWriter
+
+        try:
+            with TarSplitWriter(prepared.tx.tar_split_path()) as w:
+                stream = SplitStream(tar, w.add)
+                size = self.driver.apply_diff(prepared.cache_id, prepared.parent_cache, stream)  # type: ignore[arg-type]
+                diff_id = stream.finish()
+        except (LayerTarError, OSError) as e:
+            if isinstance(e, ApplyLayerError):
+                raise
+            raise apply_error(e) from e
+        if verify is not None:
+            verify(diff_id)
+        prepared.diff_id, prepared.size = diff_id, size
+
+    def commit_prepared(self, prepared: Prepared) -> Layer:
+        """Record a filled layer (its parent first); returns a handle. A layer the store
+        already has (same ChainID) is handed out instead and the folder goes; a layer
+        prepared on such a parent raises ParentReplaced (its folder sits on the one that
+        went: make it again).
+
+        moby: layer/layer_store.go registerWithDescriptor (its second half)
+        """
+        if prepared.done:
+            raise RuntimeError("layer already committed or aborted")
+        p = prepared.parent_layer
+        below = prepared.below
+        try:
+            if below is not None:
+                if below.replaced or not below.chain_id:
+                    raise ParentReplaced()
+                with self._lock:
+                    p = prepared.parent_layer = self._get(below.chain_id)
+            chain_id = create_chain_id_from_parent(p.chain_id if p else None, prepared.diff_id)
+            tx = prepared.tx
+            store_layer(
+                tx, prepared.diff_id, prepared.size, prepared.cache_id, p.chain_id if p else None
+            )
+            with self._lock:
+                prepared.chain_id = chain_id
+                existing = self.layer_map.get(chain_id)
+                if existing is not None:
+                    prepared.replaced = True
+                    self.abort_prepared(prepared)
+                    return self._get_reference(existing, count=True)
+                tx.commit(chain_id)
+                layer = RoLayer(
+                    self, chain_id, prepared.diff_id, p, prepared.cache_id, prepared.size
+                )
+                self.layer_map[chain_id] = layer
+                prepared.done = True
+                self._in_flight.discard(prepared.cache_id)
+                return self._get_reference(layer, count=True)
+        except BaseException:
+            self.abort_prepared(prepared)
+            raise
+
+    def abort_prepared(self, prepared: Prepared) -> None:
+        """Remove a prepared layer's folder and write-set and give back its parent (done
+        once; nothing if it was committed)."""
+        if prepared.done:
+            return
+        prepared.done = True
+        try:
+            self.driver.remove(prepared.cache_id)
+        finally:
+            prepared.tx.cancel()
+            if prepared.parent_layer is not None:
+                self._release_parent(prepared.parent_layer)
+                prepared.parent_layer = None
+            self._in_flight.discard(prepared.cache_id)
+
+    def _register(
+        self, parent: str | None, fill: Callable[[Transaction, str, str | None], tuple[str, int]]
+    ) -> Layer:
+        """The layer's folder made on `parent`'s, filled by `fill` (returns DiffID and
+        size), then recorded; all undone if anything fails.
 
         moby: layer/layer_store.go registerWithDescriptor
         """
@@ -209,13 +404,7 @@ class LayerStore:
             tx = self.store.start_transaction()
             self.driver.create(cache_id, p.cache_id if p else None)
             created = True
-            spooled, diff_id = _spool(tar, self.tmp_dir)
-            with spooled:
-                from dockerlayers.archive.tarsplit import iter_make_tar_split, write_tar_split
-
-                write_tar_split(iter_make_tar_split(spooled), tx.tar_split_path())
-                spooled.seek(0)
-                size = self.driver.apply_diff(cache_id, p.cache_id if p else None, spooled)
+            diff_id, size = fill(tx, cache_id, p.cache_id if p else None)
             chain_id = create_chain_id_from_parent(p.chain_id if p else None, diff_id)
             store_layer(tx, diff_id, size, cache_id, p.chain_id if p is not None else None)
             with self._lock:

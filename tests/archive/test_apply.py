@@ -45,7 +45,26 @@ def lower(tmp_path):
     return dest
 
 
+@pytest.fixture(autouse=True, params=["whole", "streamed"])
+def way(request, monkeypatch):
+    """Every test twice: the tar validated whole before anything is written (a file), and
+    read once, each entry applied as it comes (a SplitStream, as a pull registers)."""
+    monkeypatch.setattr(__import__(__name__), "_WAY", request.param, raising=False)
+    globals()["_WAY"] = request.param
+    return request.param
+
+
+_WAY = "whole"
+
+
 def unpack(dest, data: bytes, **kw) -> int:
+    if _WAY == "streamed":
+        from dockerlayers.archive.tarsplit import SplitStream
+
+        stream = SplitStream(io.BytesIO(data), lambda entry: None)
+        size = unpack_layer(str(dest), stream, **kw)
+        stream.finish()
+        return size
     return unpack_layer(str(dest), io.BytesIO(data), **kw)
 
 
@@ -144,8 +163,15 @@ def test_replace_merge_parents_and_directory_times(lower):
     assert os.readlink(lower / "etc/hosts-link") == "hosts"
 
 
-def test_duplicate_entries_later_wins(tmp_path):
+def test_duplicate_entries_later_wins(tmp_path, way):
     data = build_tar(f("x", b"first"), f("x", b"second"), d("y/"), f("y", b"file"))
+    if way == "streamed":  # tar-split refuses it first, as it does when moby registers
+        from dockerlayers.archive import DuplicatePathError
+
+        with pytest.raises(DuplicatePathError):
+            unpack(tmp_path, data)
+        assert os.listdir(tmp_path) == []
+        return
     unpack(tmp_path, data)
     assert (tmp_path / "x").read_text() == "second"
     assert (tmp_path / "y").read_text() == "file"

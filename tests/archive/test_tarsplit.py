@@ -235,14 +235,21 @@ def test_every_length_against_every_file_length(tmp_path, content, how):
             os.fstat(fd)
 
 
-def test_crc64_fast_path_gives_the_reference_bits():
-    """numpy's row-parallel CRC, chained by a tree of zero-feed operators, gives the bits of
-    the byte-at-a-time loop: lengths around the row size and the tree's odd levels, and a
-    running sum carried in."""
-    pytest.importorskip("numpy")
+@pytest.mark.parametrize("way", ["numpy", "fastcrc"])
+def test_crc64_fast_path_gives_the_reference_bits(way, monkeypatch):
+    """numpy's row-parallel CRC, chained by a tree of zero-feed operators, and the compiled
+    one of `fastcrc` give the bits of the byte-at-a-time loop: lengths around the row size
+    and the tree's odd levels, and a running sum carried in."""
     import random
 
     from dockerlayers.archive import crc64 as c
+
+    if way == "numpy":
+        pytest.importorskip("numpy")
+        monkeypatch.setattr(c, "_COMPILED", None)
+    else:
+        pytest.importorskip("fastcrc")
+        assert c._COMPILED is not None
 
     rng = random.Random(5)
     for n in (c._FAST_MIN, c._FAST_MIN + 1, c._FAST_MIN + 3 * c._ROW + 7, 300_001, 1 << 20):
@@ -250,3 +257,68 @@ def test_crc64_fast_path_gives_the_reference_bits():
         start = rng.getrandbits(64)
         slow = c._raw_update(start ^ c._MASK, data) ^ c._MASK
         assert crc64_iso(data, start) == slow, n
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that cannot seek and hands out at most `step` bytes a read."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._f = io.BytesIO(data)
+        self._step = step
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(self._step if n < 0 else min(n, self._step))
+
+
+def _split_stream(data: bytes, step: int, read_content: bool) -> tuple[list[dict], str, dict]:
+    import hashlib
+
+    from dockerlayers.archive.tarsplit import SplitStream
+
+    out: list[dict] = []
+    s = SplitStream(_Trickle(data, step), out.append)
+    got = {}
+    for e, content in s.entries():
+        if read_content:
+            got[e.name] = b"".join(iter(lambda c=content: c.read(3), b""))
+    digest = s.finish()
+    assert digest == "sha256:" + hashlib.sha256(data).hexdigest()
+    return out, digest, got
+
+
+@pytest.mark.parametrize("step", [1, 7, 512, 1 << 20])
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_split_stream_makes_the_same_entries_in_one_pass(name, step):
+    """SplitStream, reading the tar once from a stream that cannot seek, gives exactly
+    make_tar_split's entries (segments, CRC-64s, positions) and the tar's digest, whether
+    the consumer reads the contents or leaves them."""
+    data = CORPUS[name]
+    want = make_tar_split(io.BytesIO(data), crc64=True)
+    for read_content in (True, False):
+        got, _, files = _split_stream(data, step, read_content)
+        assert got == want
+        if read_content:
+            assert {k: v for k, v in files.items() if v} == {
+                k: v for k, v in contents(data).items() if v
+            }
+
+
+def test_split_stream_keeps_long_padding_in_1mib_segments():
+    data = build_tar(f("a", b"1")) + b"\0" * (3 * (1 << 20) + 5)
+    got, _, _ = _split_stream(data, 1 << 16, True)
+    assert got == make_tar_split(io.BytesIO(data))
+    assert sum(1 for e in got if e["type"] == 2 and len(e["payload"]) > 1 << 20) == 3
+
+
+def test_split_stream_refuses_what_make_tar_split_refuses():
+    dup = build_tar(f("a", b"1"), f("./a", b"2"))
+    with pytest.raises(DuplicatePathError):
+        _split_stream(dup, 100, True)
+    cut = build_tar(f("a", b"x" * 5000))[:1500]
+    with pytest.raises(TarFormatError):
+        _split_stream(cut, 100, True)
+    with pytest.raises(TarFormatError):
+        _split_stream(cut, 100, False)

@@ -76,9 +76,9 @@ _ROOT = tempfile.mkdtemp(prefix="dockerpy-harness-")
 
 
 def _mirror():
-    """A real registry (docker-registry) holding the built-in base image as the Docker Hub
-    images the tests pull (alpine:3.10, alpine:latest, busybox:latest; hello-world:latest
-    with one more layer), and the
+    """A real registry (docker-registry) holding the Docker Hub images the tests pull, each
+    the built-in base image made an image of its own (alpine:3.10, alpine:latest,
+    busybox:latest by a label; hello-world:latest with one more layer), and the
     daemon's `registry-mirrors` pointing at it, as a pull-through mirror would serve them."""
     from pathlib import Path
 
@@ -105,7 +105,16 @@ def _mirror():
         )
         for name in ("alpine:3.10", "alpine:latest", "busybox:latest", "hello-world:latest"):
             ref = f"{reg.host}/library/{name}"
-            svc.tag(hello.id if name.startswith("hello-world") else base, ref)
+            if name.startswith("hello-world"):
+                image = hello.id
+            else:
+                # each an image of its own, as on Docker Hub: one tag each, so a prune or an
+                # rmi of one (moby untags a reference shared with another tag) leaves the rest
+                image, _ = seed.images.build(
+                    fileobj=io.BytesIO(f"FROM {base}\\nLABEL hub={name}\\n".encode())
+                )
+                image = image.id
+            svc.tag(image, ref)
             dist.push(svc, ref)
     shutil.rmtree(_ROOT + "-seed", ignore_errors=True)
     os.makedirs(_ROOT, exist_ok=True)

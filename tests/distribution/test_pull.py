@@ -276,3 +276,138 @@ def test_cli_all_tags(service, other, repo):
     assert main(["--root", service.root, "pull", "-a", repo], out, err) == 0
     lines = out.getvalue().splitlines()
     assert lines[-2:] == [f"Status: Downloaded newer image for {repo}", repo]
+
+
+def _blob_of_top_layer(registry, ref: str):
+    raw = subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    top = json.loads(raw)["layers"][-1]["digest"]
+    return top, registry.blob_path(top)
+
+
+@pytest.mark.parametrize("where", ["gzip header", "deflate data"])
+def test_a_blob_that_does_not_match_leaves_nothing_however_far_it_got(
+    registry, service, other, repo, skopeo, tmp_path, where
+):
+    """The layer is extracted while it downloads, so a blob that does not match its digest
+    may be wholly applied (its gzip header's mtime changed: it still inflates) or fail to
+    inflate half-way: either way Docker's verification error, and the store unchanged."""
+    big = layer_tar({"big": os.urandom(3 << 20)})
+    build_image(other, [big, layer_tar({"top": os.urandom(1 << 20)})], tag=f"{repo}:1")
+    dist.push(other, f"{repo}:1")
+    top, blob = _blob_of_top_layer(registry, f"{repo}:1")
+    data = bytearray(blob.read_bytes())
+    data[5 if where == "gzip header" else len(data) // 2] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    warm(service)
+    before, layers = host_view(service.root), dict(service.layer_store.map())
+    msgs: list[dict] = []
+    with pytest.raises(VerificationError) as e:
+        dist.pull(service, f"{repo}:1", progress=msgs.append)
+    assert str(e.value) == f"filesystem layer verification failed for digest {top}"
+    assert host_view(service.root) == before
+    assert service.layer_store.map() == layers
+    assert ("Pull complete", top[7:19]) not in {(m["status"], m.get("id")) for m in msgs}
+
+
+def test_progress_comes_in_docker_s_order_per_layer(service, other, repo):
+    """Pulling fs layer, Waiting (beyond three downloads), Downloading..., Verifying
+    Checksum, Download complete, Extracting, Pull complete: for every layer, although each
+    one is extracted while it still downloads."""
+    tars = [layer_tar({f"l{i}": os.urandom(600_000)}) for i in range(5)]
+    image = build_image(other, tars, tag=f"{repo}:1")
+    dist.push(other, f"{repo}:1")
+    ids, msgs = _messages(service, f"{repo}:1")
+    assert ids == [image]
+    layer_ids = [m["id"] for m in msgs if m["status"] == "Pulling fs layer"]
+    assert len(layer_ids) == 5
+    for n, lid in enumerate(layer_ids):
+        seq = [m["status"] for m in msgs if m.get("id") == lid]
+        seq = [s for k, s in enumerate(seq) if s != "Downloading" or seq[k - 1] != s]
+        head = ["Pulling fs layer", "Waiting"] if n >= 3 else ["Pulling fs layer"]
+        assert seq == [
+            *head,
+            "Downloading",
+            "Verifying Checksum",
+            "Download complete",
+            "Extracting",
+            "Pull complete",
+        ]
+    done = [m["id"] for m in msgs if m["status"] == "Pull complete"]
+    assert done == layer_ids  # registered bottom up
+
+
+@pytest.mark.parametrize("driver", ["vfs", "aufs", "overlay2"])
+def test_every_driver_pulls_the_same_layers(other, repo, tmp_path, driver):
+    """vfs extracts one layer after the other (its folders copy their parents' files),
+    overlay2 and aufs side by side: the same image, layers and files either way."""
+    from tests.support.images import make_service
+
+    tars = [
+        layer_tar({"etc/a": b"1", "etc/b": b"2"}),
+        layer_tar({"etc/.wh.a": b"", "bin/x": os.urandom(200_000)}),
+        layer_tar({"etc/b": b"3"}),
+    ]
+    image = build_image(other, tars, tag=f"{repo}:1")
+    dist.push(other, f"{repo}:1")
+    svc = make_service(str(tmp_path / driver), driver)
+    assert dist.pull(svc, f"{repo}:1") == [image]
+    ls = svc.layer_store
+    top = ls.get(svc.image_store.get(image).rootfs.chain_id())
+    try:
+        want = list(other.image_store.get(image).rootfs.diff_ids)
+        assert [x.diff_id for x in _chain(top)] == want
+        mounted = ls.create_rw_layer("c", top.chain_id)
+        try:
+            fs = mounted.mount()
+            assert sorted(fs.listdir("/etc")) == ["b"]
+            assert fs.read_bytes("/etc/b") == b"3"
+        finally:
+            mounted.unmount()
+            ls.release_rw_layer(mounted)
+    finally:
+        ls.release(top)
+
+
+def _chain(layer):
+    out = []
+    while layer is not None:
+        out.append(layer)
+        layer = layer.parent
+    return out[::-1]
+
+
+def test_a_layer_made_meanwhile_by_another_pull_is_shared(service, other, repo, monkeypatch):
+    """Layers prepared side by side on a parent that another pull recorded first: the
+    parent is shared (one layer, two references) and the ones above are made again."""
+    from dockerlayers.layer.store import LayerStore
+
+    tars = [layer_tar({f"l{i}": os.urandom(1000)}) for i in range(3)]
+    image = build_image(other, tars, tag=f"{repo}:1")
+    dist.push(other, f"{repo}:1")
+    real = LayerStore.commit_prepared
+    made: list = []
+
+    def first_made_elsewhere(self, prepared):
+        if not made:  # another pull registers the bottom layer just before this commit
+            made.append(self.register(tars[0]))
+        return real(self, prepared)
+
+    again: list = []
+    real_stream = LayerStore.register_stream
+
+    def one_by_one(self, *a, **kw):
+        again.append(a[1])
+        return real_stream(self, *a, **kw)
+
+    monkeypatch.setattr(LayerStore, "commit_prepared", first_made_elsewhere)
+    monkeypatch.setattr(LayerStore, "register_stream", one_by_one)
+    assert dist.pull(service, f"{repo}:1") == [image]
+    assert len(again) == 2 and again[0] == made[0].chain_id
+    ls = service.layer_store
+    assert len(ls.map()) == 3
+    ls.release(made[0])
+    assert len(ls.map()) == 3  # still held by the image

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from dockerlayers._record import Record
 from dockerlayers.cli.flags import Flag, FlagError, Parsed
 
 
@@ -562,17 +562,28 @@ def _flag_values(p: Parsed) -> dict[str, Any]:
 
 
 # -- parse(): Config and HostConfig ------------------------------------------------------------
-@dataclass
-class RunOptions:
+class RunOptions(Record):
     """What `run`/`create` do with the flags: the daemon's create arguments (CreateConfig's
-    names; `host_config` and `config` in the Engine API's), and the client's own options."""
+    names; `host_config` and `config` in the Engine API's), and the client's own options.
+    (A plain record: `ps` and `inspect` import this module, and dataclasses cost them.)"""
 
-    kwargs: dict[str, Any]
-    cidfile: str = ""
-    pull: str = "missing"
-    platform: str = ""
-    attach: set[str] = field(default_factory=set)
-    warnings: list[str] = field(default_factory=list)
+    _fields = ("kwargs", "cidfile", "pull", "platform", "attach", "warnings")
+
+    def __init__(
+        self,
+        kwargs: dict[str, Any],
+        cidfile: str = "",
+        pull: str = "missing",
+        platform: str = "",
+        attach: set[str] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.kwargs = kwargs
+        self.cidfile = cidfile
+        self.pull = pull
+        self.platform = platform
+        self.attach = set() if attach is None else attach
+        self.warnings = [] if warnings is None else warnings
 
 
 def _valid_mac(text: str) -> bool:

@@ -105,14 +105,25 @@ class _Gunzip(io.RawIOBase):
         return True
 
     def readinto(self, b) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        """Up to `n` bytes of what zlib made last (all of it, not copied, when it fits);
+        everything to the end without `n`."""
+        if n is None or n < 0:
+            return b"".join(iter(lambda: self.read(_GZ_OUT), b""))
         while self._pos >= len(self._buf):
             if self._done:
-                return 0
+                return b""
             self._step()
-        n = min(len(b), len(self._buf) - self._pos)
-        b[:n] = self._buf[self._pos : self._pos + n]
-        self._pos += n
-        return n
+        buf, pos = self._buf, self._pos
+        if n >= len(buf) - pos:
+            self._pos = len(buf)
+            return buf if pos == 0 else buf[pos:]
+        self._pos = pos + n
+        return buf[pos : pos + n]
 
     def _step(self) -> None:
         d = self._d
@@ -164,8 +175,18 @@ class _Decompressed(io.RawIOBase):
         return True
 
     def readinto(self, b) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        n = len(data)
+        b[:n] = data
+        return n
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        """What the decompressor gives (no copy on the way), its errors in Go's words;
+        everything to the end without `n`."""
+        if n is None or n < 0:
+            return b"".join(iter(lambda: self.read(1 << 20), b""))
         try:
-            data = self._inner.read(len(b))
+            return self._inner.read(n)
         except EOFError:
             raise StreamError("unexpected EOF") from None
         except gzip.BadGzipFile as e:
@@ -178,9 +199,6 @@ class _Decompressed(io.RawIOBase):
             raise StreamError("", status=f"flate: corrupt input before offset {offset}") from None
         except (OSError, lzma.LZMAError) as e:  # bzip2 / xz: their own words
             raise StreamError("", status=f"{self._kind}: {e}") from None
-        n = len(data)
-        b[:n] = data
-        return n
 
     def close(self) -> None:
         self._inner.close()
