@@ -1,8 +1,8 @@
 """The built-in base image: a tiny busybox-like root filesystem, made the same every time.
 
 Every notebook and test needs an image and none may need a network, so the package makes
-its own: `/bin/busybox` with every applet the process model knows as a hard link to it (as
-the busybox image has them), a few files in `/etc`, and the usual empty folders. The tar is
+its own: `/bin/busybox` with a fixed list of applets as hard links to it (as the busybox
+image has them), a few files in `/etc`, and the usual empty folders. The tar is
 byte-for-byte reproducible, so the image ID is the same on every machine.
 """
 
@@ -61,11 +61,21 @@ CONFIG = {
 }
 
 
-def applet_names() -> list[str]:
-    """Every program the simulated busybox provides (the names linked in /bin)."""
-    from dockerlayers.process.applets.registry import APPLETS, SHELLS
+#: The names linked to /bin/busybox in the base image, frozen: the image's bytes, its ID and
+#: every notebook output depend on them. Applets added to the process model later are still
+#: reachable, as in a real busybox image without their links: through the shell (ash's
+#: standalone mode runs any applet by name) and as `busybox NAME`.
+LINKED_APPLETS = (
+    "[", "ash", "basename", "cat", "chgrp", "chmod", "chown", "cp", "date", "dirname", "du",
+    "echo", "env", "false", "find", "grep", "head", "hostname", "id", "kill", "ln", "ls",
+    "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "seq", "sh", "sleep", "stat",
+    "tail", "tee", "test", "top", "touch", "true", "uname", "wc", "whoami",
+)  # fmt: skip
 
-    return sorted((set(APPLETS) | set(SHELLS)) - {"busybox", "[["} | {"["})
+
+def applet_names() -> list[str]:
+    """The programs linked in the base image's /bin (each a hard link to /bin/busybox)."""
+    return sorted(LINKED_APPLETS)
 
 
 def rootfs_tar() -> bytes:

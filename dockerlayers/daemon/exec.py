@@ -79,6 +79,7 @@ def exec_run(
                 pid=daemon.next_pid,
                 user=who.to_state(),  # type: ignore[arg-type]
                 stdin=stdin,
+                peers=lambda: _peers(daemon, c.id),  # `ps` in the exec sees PID 1's processes
             )
         except ExecError as e:
             code = 126 if e.exit_code in (126, 127) else e.exit_code
@@ -104,6 +105,12 @@ def exec_run(
         daemon.events.log("container", "exec_die", c.id, attrs)
         daemon.save_runtime(c.id)
         return proc.exit_code, b"".join(out["stdout"]), b"".join(out["stderr"])
+
+
+def _peers(daemon: Daemon, cid: str) -> list:
+    """The container's main process and its children, as `ps` rows (process/shell/ptable)."""
+    proc = daemon.procs.get(cid)
+    return [] if proc is None or proc.exited else proc.table()
 
 
 def get_active_container(c: Container, ref: str) -> None:

@@ -15,11 +15,13 @@ PID 1 (an exec) dies of an unhandled signal with 128+N (SIGTERM → 143).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from . import signals
 from .resolve import DEFAULT_PATH, ExecError, look_path
 from .shell.programs import start_argv
+from .shell.ptable import Row, rows
 from .shell.state import Cred, State, load_state, new_state, stdio
 from .shell.vm import MAX_STEPS, Machine, Output
 
@@ -58,6 +60,7 @@ class Process:
         stdin: bytes | None = None,
         stdin_open: bool = False,
         tty: bool = False,
+        peers: Callable[[], list[Row]] | None = None,
     ) -> Process:
         """Start `argv` in the container whose files `rootfs` serves.
 
@@ -66,15 +69,18 @@ class Process:
         it runs as, root when None. `stdin`: what its fd 0 reads (`-i` with input piped in;
         None: nothing, as /dev/null, or, with `stdin_open`, a stdin that stays open and
         empty: `-i` or `-t` with nothing attached, where reads block). `tty`: that stdin
-        is a terminal.
+        is a terminal. `peers`: the container's other processes (its PID 1 for an exec),
+        for `ps`.
         """
         if not argv:
             raise ExecError(127, "No command specified")
         envd = _env_dict(env)
         path = look_path(rootfs, argv[0], envd.get("PATH", DEFAULT_PATH), cwd or "/")
         state = new_state(pid, hostname, clock_now, user)
+        state["argv"] = list(argv)
         proc = cls(state, rootfs, output)
         m = proc._m
+        m.peers = peers
         job = m.new_job(pid, clock_now, None)
         fd0 = None
         if stdin is not None:
@@ -93,6 +99,11 @@ class Process:
     def to_state(self) -> State:
         """The whole process as plain JSON data (code is rebuilt from the kept sources)."""
         return copy.deepcopy(self._m.state)
+
+    def table(self) -> list[Row]:
+        """Its processes as `ps` lists them (shell/ptable.py): itself, its background
+        jobs, children blocked in a program."""
+        return rows(self._m)
 
     # -- properties ----------------------------------------------------------------------
     @property

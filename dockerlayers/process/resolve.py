@@ -84,9 +84,30 @@ def shell_find(rootfs, name: str, path_var: str | None, cwd: str) -> tuple[str |
     return None, 127, "not found"
 
 
+def _script_line(rootfs, path: str) -> tuple[str, str | None] | None:
+    """The `#!` line of the file at `path`: (interpreter, optional argument), or None."""
+    try:
+        with rootfs.open(path, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    line = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    interp, _, arg = line.partition(" ")
+    return (interp, arg.strip() or None) if interp else None
+
+
 def identify(rootfs, path: str, called_as: str, applets: frozenset[str]) -> tuple:
     """What runs when `path` (called as `called_as`) is executed:
-    ("applet", name) | ("script", interpreter, optional_arg) | ("unknown",)."""
+    ("applet", name) | ("script", interpreter, optional_arg) | ("unknown",).
+
+    A script whose interpreter is in the container is that script, whatever its name (a
+    `/usr/local/bin/yes` of the image's own); the model's busybox stand-in (`#!simulated
+    busybox`, no such interpreter) and any other file are busybox, by name."""
+    script = _script_line(rootfs, path)
+    if script is not None and script[0].startswith("/") and rootfs.exists(script[0]):
+        return ("script", *script)
     base = posixpath.basename(called_as)
     if base in applets:
         return ("applet", base)
@@ -102,14 +123,6 @@ def identify(rootfs, path: str, called_as: str, applets: frozenset[str]) -> tupl
         if tname in applets:
             return ("applet", tname)
         p = target if target.startswith("/") else posixpath.join(posixpath.dirname(p), target)
-    try:
-        with rootfs.open(path, "rb") as f:
-            head = f.read(256)
-    except OSError:
-        head = b""
-    if head.startswith(b"#!"):
-        line = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-        interp, _, arg = line.partition(" ")
-        if interp:
-            return ("script", interp, arg.strip() or None)
+    if script is not None:
+        return ("script", *script)
     return ("unknown",)

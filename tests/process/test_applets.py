@@ -196,7 +196,12 @@ def test_kill_applet_signals_pid1(spawn):
 
 def test_sleep_usage(sh):
     r = sh("sleep")
-    assert r.stderr.startswith("BusyBox v1.36.1 multi-call binary.\n\nUsage: sleep")
+    assert r.stderr == (
+        "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary.\n\n"
+        "Usage: sleep [N]...\n\nPause for a time equal to the total of the args given,"
+        " where each arg can\nhave an optional suffix of (s)econds, (m)inutes, (h)ours,"
+        " or (d)ays\n"
+    )
     assert r.proc.exit_code == 1
 
 

@@ -6,7 +6,7 @@ the name the program was called by.
 
 from __future__ import annotations
 
-from . import files, system, test, text  # noqa: F401 - register the applets
+from . import coreutils, files, ps, sed, system, test, text  # noqa: F401 - register the applets
 from .context import AppletContext, Block, Exec
 from .registry import APPLETS, SHELLS, applet
 

@@ -39,6 +39,13 @@ class AppletContext:
     uid: int = 0
     gid: int = 0
     groups: list[int] = field(default_factory=lambda: [0])
+    #: At most N bytes of stdin (all with None); a line of it (None at its end).
+    read: Callable[[int | None], bytes] = field(default=lambda n: b"")
+    readline: Callable[[], str | None] = field(default=lambda: None)
+    #: stdout is a pipe to a later stage: an endless writer is stopped there (SIGPIPE).
+    pipe_out: bool = False
+    #: The container's processes as `ps` sees them (shell/ptable.py rows).
+    procs: Callable[[], list] = field(default=lambda: [])
 
     @property
     def fs(self):  # noqa: ANN201 - a RootFS

@@ -173,7 +173,7 @@ def rm(ctx: AppletContext, argv: list[str]) -> int:
     if not paths:
         if force:
             return 0
-        usage(ctx, "rm [-irf] FILE...")
+        usage(ctx)
         return 1
     status = 0
     for p in paths:
@@ -255,7 +255,7 @@ def chmod(ctx: AppletContext, argv: list[str]) -> int:
     while args and args[0] in ("-R", "-f", "-v", "-c"):
         recursive |= args.pop(0) == "-R"
     if len(args) < 2:
-        usage(ctx, "chmod [-Rcvf] MODE[,MODE]... FILE...")
+        usage(ctx)
         return 1
     spec, paths = args[0], args[1:]
     fs = ctx.rootfs
@@ -288,7 +288,7 @@ def chown(ctx: AppletContext, argv: list[str]) -> int:
     while args and args[0] in ("-R", "-h", "-f", "-v"):
         recursive |= args.pop(0) == "-R"
     if len(args) < 2:
-        usage(ctx, f"{ctx.name} [-Rh] USER[:[GRP]] FILE...")
+        usage(ctx)
         return 1
     spec, paths = args[0], args[1:]
     user, _, group = spec.replace(".", ":").partition(":")
@@ -356,7 +356,7 @@ def mkdir(ctx: AppletContext, argv: list[str]) -> int:
         else:
             paths.append(a)
     if not paths:
-        usage(ctx, "mkdir [-m MODE] [-p] DIRECTORY...")
+        usage(ctx)
         return 1
     status = 0
     for p in paths:
@@ -384,7 +384,7 @@ def mkdir(ctx: AppletContext, argv: list[str]) -> int:
 def rmdir(ctx: AppletContext, argv: list[str]) -> int:
     opts, paths = _flags(argv, "p")
     if not paths:
-        usage(ctx, "rmdir [-p] DIRECTORY...")
+        usage(ctx)
         return 1
     status = 0
     for p in paths:
@@ -408,7 +408,7 @@ def rmdir(ctx: AppletContext, argv: list[str]) -> int:
 def touch(ctx: AppletContext, argv: list[str]) -> int:
     opts, paths = _flags(argv, "cham")
     if not paths:
-        usage(ctx, "touch [-c] FILE...")
+        usage(ctx)
         return 1
     status = 0
     for p in paths:
@@ -486,7 +486,7 @@ def _into(ctx: AppletContext, srcs: list[str], dest: str) -> list[tuple[str, str
 def cp(ctx: AppletContext, argv: list[str]) -> int:
     opts, paths = _flags(argv, "rRapPdfiLvHnT")
     if len(paths) < 2:
-        usage(ctx, "cp [-arPLHpfinlsTu] SOURCE... DEST")
+        usage(ctx)
         return 1
     pairs = _into(ctx, paths[:-1], paths[-1])
     if pairs is None:
@@ -510,7 +510,7 @@ def cp(ctx: AppletContext, argv: list[str]) -> int:
 def mv(ctx: AppletContext, argv: list[str]) -> int:
     opts, paths = _flags(argv, "finvT")
     if len(paths) < 2:
-        usage(ctx, "mv [-fin] SOURCE DEST")
+        usage(ctx)
         return 1
     pairs = _into(ctx, paths[:-1], paths[-1])
     if pairs is None:
@@ -544,7 +544,7 @@ def mv(ctx: AppletContext, argv: list[str]) -> int:
 def ln(ctx: AppletContext, argv: list[str]) -> int:
     opts, paths = _flags(argv, "sfnvT")
     if not paths:
-        usage(ctx, "ln [-sfnbtv] [-S SUF] TARGET... LINK|DIR")
+        usage(ctx)
         return 1
     if len(paths) == 1:
         paths.append(posixpath.basename(paths[0].rstrip("/")))
@@ -601,7 +601,7 @@ def stat(ctx: AppletContext, argv: list[str]) -> int:
         else:
             paths.append(a)
     if not paths:
-        usage(ctx, "stat [-ltfL] [-c FMT] FILE...")
+        usage(ctx)
         return 1
     users = _names(ctx, "/etc/passwd")
     groups = _names(ctx, "/etc/group")

@@ -10,7 +10,9 @@ Applet = Callable[[AppletContext, list[str]], object]
 APPLETS: dict[str, Applet] = {}
 #: Shells: not Python functions — the machine runs them as frames of bytecode.
 SHELLS = frozenset({"sh", "ash"})
-BUSYBOX_VERSION = "1.36.1"
+#: The busybox of the real engine's base:1 image: Debian 12's busybox-static.
+BUSYBOX_VERSION = "1.35.0 (Debian 1:1.35.0-4+deb12u1+b1)"
+BANNER = f"BusyBox v{BUSYBOX_VERSION} multi-call binary."
 
 
 def applet(*names: str) -> Callable[[Applet], Applet]:
@@ -22,6 +24,9 @@ def applet(*names: str) -> Callable[[Applet], Applet]:
     return register
 
 
-def usage(ctx: AppletContext, text: str) -> None:
-    """busybox's short usage message, on stderr."""
-    ctx.err(f"BusyBox v{BUSYBOX_VERSION} multi-call binary.\n\nUsage: {text}\n")
+def usage(ctx: AppletContext, name: str | None = None) -> None:
+    """busybox's bb_show_usage on stderr: the banner, then the applet's usage text (as
+    that busybox prints it: usage_text.py) — for `name`, or the applet being run."""
+    from .usage_text import USAGE
+
+    ctx.err(f"{BANNER}\n\n{USAGE[name or ctx.name]}\n")

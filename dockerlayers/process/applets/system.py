@@ -10,7 +10,7 @@ import time
 from ..signals import kill_command
 from ..users import UserError, get_exec_user, name_of
 from .context import AppletContext, Block, Exec
-from .registry import APPLETS, applet, usage
+from .registry import APPLETS, BANNER, applet, usage
 
 _SLEEP_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -19,7 +19,7 @@ _SLEEP_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def sleep(ctx: AppletContext, argv: list[str]) -> int | Block:
     """busybox sleep: the sum of its arguments, each N[.N][smhd], or `infinity`."""
     if len(argv) < 2:
-        usage(ctx, "sleep [N]...")
+        usage(ctx)
         return 1
     total = 0.0
     for arg in argv[1:]:
@@ -183,13 +183,6 @@ def _lookup(ctx: AppletContext, path: str, ident: int) -> str | None:
     return name_of(ctx.rootfs, path, ident)
 
 
-_ID_USAGE = (
-    "id [-ugGnr] [USER]\n\nPrint information about USER or the current user\n\n"
-    "\t-u\tUser ID\n\t-g\tGroup ID\n\t-G\tSupplementary group IDs\n"
-    "\t-n\tPrint names instead of numbers\n\t-r\tPrint real ID instead of effective ID"
-)
-
-
 @applet("id")
 def id_(ctx: AppletContext, argv: list[str]) -> int:
     """busybox id [-ugGnr] [USER]: the process's ids (or USER's, from /etc/passwd and the
@@ -204,14 +197,14 @@ def id_(ctx: AppletContext, argv: list[str]) -> int:
             bad = [c for c in a[1:] if c not in "ugGnr"]
             if bad:
                 ctx.error(f"invalid option -- '{bad[0]}'")
-                usage(ctx, _ID_USAGE)
+                usage(ctx)
                 return 1
             opts += a[1:]
         else:
             names.append(a)
     just = [c for c in "ugG" if c in opts]
     if len(just) > 1 or len(names) > 1 or (("n" in opts or "r" in opts) and not just):
-        usage(ctx, _ID_USAGE)
+        usage(ctx)
         return 1
     uid, gid, groups = ctx.uid, ctx.gid, list(ctx.groups)
     if names:
@@ -314,11 +307,52 @@ def tee(ctx: AppletContext, argv: list[str]) -> int:
     return status
 
 
+_BUSYBOX_HELP = """BusyBox is copyrighted by many authors between 1998-2015.
+Licensed under GPLv2. See source distribution for detailed
+copyright notices.
+
+Usage: busybox [function [arguments]...]
+   or: busybox --list[-full]
+   or: busybox --install [-s] [DIR]
+   or: function [arguments]...
+
+\tBusyBox is a multi-call binary that combines many common Unix
+\tutilities into a single executable.  The shell in this build
+\tis configured to run built-in utilities without $PATH search.
+\tYou don't need to install a link to busybox for each utility.
+\tTo run external program, use full path (/sbin/ip instead of ip).
+
+Currently defined functions:
+"""
+
+
+def function_list(names: list[str], width: int = 80) -> str:
+    """busybox's `Currently defined functions:` lines (appletlib.c: a tab, `, `
+    between names, a new line before a name that would reach `width`)."""
+    out, col = [], 0
+    width -= 1  # no comma in the very last column
+    for name in names:
+        len2 = len(name) + 2
+        if col >= width - len2:
+            out.append(",\n")
+            col = 0
+        if col == 0:
+            col = 6
+            out.append("\t")
+        else:
+            out.append(", ")
+        out.append(name)
+        col += len2
+    return "".join(out) + "\n"
+
+
 @applet("busybox")
 def busybox(ctx: AppletContext, argv: list[str]) -> int:
-    """`busybox` alone lists its applets (running `busybox APPLET` is the machine's job)."""
+    """`busybox` alone (or --help) prints its help with the applets it has; --list names
+    them one a line (running `busybox APPLET` is the machine's job)."""
     names = sorted(set(APPLETS) | {"sh", "ash"})
-    ctx.out(
-        f"BusyBox v1.36.1 multi-call binary.\nCurrently defined functions:\n\t{', '.join(names)}\n"
-    )
+    if len(argv) > 1 and argv[1] in ("--list", "--list-full"):
+        ctx.out("".join(n + "\n" for n in names))
+        return 0
+    ctx.out(f"{BANNER}\n{_BUSYBOX_HELP}{function_list(names)}")
     return 0

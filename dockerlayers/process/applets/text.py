@@ -48,6 +48,13 @@ _ESC = {
 }
 
 
+def _byte(n: int) -> str:
+    """The character that stands for byte `n` (above 127: its surrogate escape, so that
+    the output is that one byte, not its UTF-8 form)."""
+    n &= 0xFF
+    return chr(n) if n < 128 else chr(0xDC00 + n)
+
+
 def _unescape(text: str) -> tuple[str, bool]:
     """Backslash escapes of echo -e / printf %b; True if `\\c` stopped the output."""
     out, i = [], 0
@@ -64,13 +71,13 @@ def _unescape(text: str) -> tuple[str, bool]:
             if n == "0" or n in "1234567":
                 m = re.match(r"0?([0-7]{1,3})", text[i + 1 :])
                 if m:
-                    out.append(chr(int(m.group(1), 8)))
+                    out.append(_byte(int(m.group(1), 8)))
                     i += 1 + m.end()
                     continue
             if n == "x":
                 m = re.match(r"[0-9a-fA-F]{1,2}", text[i + 2 :])
                 if m:
-                    out.append(chr(int(m.group(0), 16)))
+                    out.append(_byte(int(m.group(0), 16)))
                     i += 2 + m.end()
                     continue
         out.append(c)
@@ -98,13 +105,18 @@ def printf(ctx: AppletContext, argv: list[str]) -> int:
         ctx.error("usage: printf FORMAT [ARGUMENT...]")
         return 2
     fmt, args = argv[1], argv[2:]
-    spec = re.compile(r"%([-+ #0]*)(\d+|\*)?(?:\.(\d+|\*))?([diouxXfeEgGcsb%])|\\.|[^%\\]+|.", re.S)
+    spec = re.compile(
+        r"%([-+ #0]*)(\d+|\*)?(?:\.(\d+|\*))?([diouxXfeEgGcsb%])|\\[0-7]{1,3}|\\.|[^%\\]+|.", re.S
+    )
     out: list[str] = []
     bad: list[str] = []
     while True:
         used = 0
         for m in spec.finditer(fmt):
             tok = m.group(0)
+            if re.fullmatch(r"\\[0-7]{1,3}", tok):  # in a format: up to 3 digits, 0 among them
+                out.append(_byte(int(tok[1:], 8)))
+                continue
             if tok.startswith("\\"):
                 text, stop = _unescape(tok)
                 out.append(text)
@@ -143,18 +155,37 @@ def printf(ctx: AppletContext, argv: list[str]) -> int:
     return 1 if bad else 0
 
 
-def _inputs(ctx: AppletContext, files: list[str], limit: int | None = None):
+def _stdin(ctx: AppletContext, limit: int | None, lines: int | None) -> bytes:
+    """stdin, read only as far as needed: `limit` bytes, or `lines` lines (so that
+    `yes | head -n 2` ends: the rest stays in the pipe, see shell/core.PIPE_BOUND)."""
+    if limit is not None:
+        return ctx.read(limit)
+    if lines is not None:
+        got = []
+        for _ in range(lines):
+            line = ctx.readline()
+            if line is None:
+                break
+            got.append(line)
+        return "".join(got).encode("utf-8", "surrogateescape")
+    return ctx.stdin()
+
+
+def _inputs(
+    ctx: AppletContext, files: list[str], limit: int | None = None, lines: int | None = None
+):
     """Yield (name, data) for each file ('-' or none: stdin); errors as busybox prints them.
 
     With `limit`, at most that many bytes are read (`head -c N` of an endless device
-    ends); a read that never ends (WouldBlock) blocks the program.
+    ends), with `lines` (stdin only) that many lines; a read that never ends
+    (WouldBlock) blocks the program.
     """
     if not files:
-        yield "-", ctx.stdin()
+        yield "-", _stdin(ctx, limit, lines)
         return
     for name in files:
         if name == "-":
-            yield name, ctx.stdin()
+            yield name, _stdin(ctx, limit, lines)
             continue
         try:
             if limit is None:
@@ -191,12 +222,31 @@ def _cat_regular(ctx: AppletContext, name: str) -> bool:
     return True
 
 
+def _cat_endless(ctx: AppletContext, name: str) -> bool:
+    """An endless device (/dev/zero, /dev/urandom) into a pipe: copied until the pipe is
+    full and its reader done (the write raises: SIGPIPE); False for anything else."""
+    try:
+        if not stat.S_ISCHR(ctx.rootfs.stat(ctx.path(name)).st_mode):
+            return False
+        ctx.rootfs.read_bytes(ctx.path(name))
+        return False  # a device that ends (/dev/null)
+    except WouldBlock:
+        pass
+    except OSError:
+        return False
+    with ctx.rootfs.open(ctx.path(name), "rb") as f:
+        while True:
+            ctx.out(f.read(CAT_CHUNK))
+
+
 @applet("cat")
 def cat(ctx: AppletContext, argv: list[str]) -> int:
     status = 0
     files = [a for a in argv[1:] if a not in ("-u",)]
     for name in files or ["-"]:
         if _cat_regular(ctx, name):
+            continue
+        if name != "-" and ctx.pipe_out and _cat_endless(ctx, name):
             continue
         for _, data in _inputs(ctx, [name] if files else []):
             if data is IsADirectoryError:
@@ -246,7 +296,8 @@ def _head_tail(ctx: AppletContext, argv: list[str], head: bool) -> int:
     status = 0
     many = len(files) > 1
     limit = n if head and by_bytes else None
-    for i, (name, data) in enumerate(_inputs(ctx, files, limit)):
+    lines_wanted = n if head and not by_bytes else None
+    for i, (name, data) in enumerate(_inputs(ctx, files, limit, lines_wanted)):
         if isinstance(data, OSError) or data is IsADirectoryError:
             why = "Is a directory" if data is IsADirectoryError else data.strerror
             ctx.error(f"{name}: {why}")
@@ -343,7 +394,7 @@ def grep(ctx: AppletContext, argv: list[str]) -> int:
         else:
             files.append(a)
     if not patterns:
-        usage(ctx, "grep [-vcqiFEnlxw] [-e PATTERN]... PATTERN [FILE]...")
+        usage(ctx)
         return 2
     flags = re.I if "i" in opts else 0
     regs = []
@@ -430,7 +481,7 @@ def seq(ctx: AppletContext, argv: list[str]) -> int:
         ctx.error(f"invalid number '{str(err).split()[-1].strip(chr(39))}'")
         return 1
     if not 1 <= len(nums) <= 3:
-        usage(ctx, "seq [-w] [-s SEP] [FIRST [INC]] LAST")
+        usage(ctx)
         return 1
     first, inc, last = (
         (1, 1, nums[0]) if len(nums) == 1 else (nums[0], 1, nums[1]) if len(nums) == 2 else nums
@@ -458,7 +509,7 @@ def seq(ctx: AppletContext, argv: list[str]) -> int:
 @applet("basename")
 def basename(ctx: AppletContext, argv: list[str]) -> int:
     if len(argv) < 2:
-        usage(ctx, "basename FILE [SUFFIX]")
+        usage(ctx)
         return 1
     path = argv[1].rstrip("/") or "/"
     name = posixpath.basename(path) or "/"
@@ -471,7 +522,7 @@ def basename(ctx: AppletContext, argv: list[str]) -> int:
 @applet("dirname")
 def dirname(ctx: AppletContext, argv: list[str]) -> int:
     if len(argv) < 2:
-        usage(ctx, "dirname FILENAME")
+        usage(ctx)
         return 1
     path = argv[1].rstrip("/") or "/"
     d = posixpath.dirname(path).rstrip("/") or ("/" if path.startswith("/") else ".")

@@ -17,7 +17,7 @@ from ..applets import APPLETS
 from ..resolve import DEFAULT_PATH, abspath, shell_find
 from .core import MachineCore, ShellExit
 from .parser import is_name
-from .programs import applet_context, run_program, start_argv
+from .programs import SELF_EXE, applet_context, find_command, run_program, start_argv
 from .state import Frame, Job, Shell, copy_fds
 
 Builtin = Callable[[MachineCore, Job, Frame, list[str], int], "int | None"]
@@ -414,7 +414,7 @@ def _exec(m, job, frame, argv, line):
         return 0
     args = argv[1:]
     env = m.environ(shell)
-    path, code, why = shell_find(m.rootfs, args[0], env.get("PATH", DEFAULT_PATH), shell["cwd"])
+    path, code, why = find_command(m.rootfs, args[0], env.get("PATH", DEFAULT_PATH), shell["cwd"])
     if path is None:
         m.fatal(job, frame, m.prefix(frame, line, "exec") + f"{args[0]}: {why}", code)
     frames = job["frames"]
@@ -453,12 +453,13 @@ def _command(m, job, frame, argv, line):
             if name in BUILTINS or name in shell["funcs"]:
                 text = f"{name} is a shell builtin" if verbose else name
             else:
-                path, _, _ = shell_find(
+                path, _, _ = find_command(
                     m.rootfs, name, shell["vars"].get("PATH", DEFAULT_PATH), shell["cwd"]
                 )
                 if path is None:
                     status = 1
                     continue
+                path = name if path == SELF_EXE else path  # ash: an applet is its name
                 text = f"{name} is {path}" if verbose else path
             m.write(frame["fds"], 1, (text + "\n").encode())
         return status
@@ -467,7 +468,7 @@ def _command(m, job, frame, argv, line):
     if args[0] in BUILTINS:
         return BUILTINS[args[0]](m, job, frame, args, line)
     env = m.environ(shell)
-    path, code, why = shell_find(m.rootfs, args[0], env.get("PATH", DEFAULT_PATH), shell["cwd"])
+    path, code, why = find_command(m.rootfs, args[0], env.get("PATH", DEFAULT_PATH), shell["cwd"])
     if path is None:
         m.err(frame, f"{shell['arg0']}: {args[0]}: {why}")
         return code
@@ -485,14 +486,14 @@ def _type(m, job, frame, argv, line):
         elif name in BUILTINS:
             text = f"{name} is a {'special ' if name in SPECIAL else ''}shell builtin"
         else:
-            path, _, _ = shell_find(
+            path, _, _ = find_command(
                 m.rootfs, name, shell["vars"].get("PATH", DEFAULT_PATH), shell["cwd"]
             )
             if path is None:
                 text = f"{name}: not found"
                 status = 127
             else:
-                text = f"{name} is {path}"
+                text = f"{name} is {name if path == SELF_EXE else path}"
         m.write(frame["fds"], 1, (text + "\n").encode())
     return status
 

@@ -29,8 +29,49 @@ class ShellExit(Exception):
     """Unwinds the Python stack when a shell exits (`exit`, `set -e`, a fatal error, `exec`)."""
 
 
+#: How much a pipeline stage may write before its reader runs. Stages run one after another
+#: (ops.op_PIPE), so a pipe here is a buffer: a writer that fills it is stopped as the
+#: kernel stops a writer whose reader has gone (SIGPIPE, status 141) and the next stage
+#: runs on what is there. A reader that ends without reaching the end (`yes | head -n 2`)
+#: is what a real pipe gives; one that wants more than was kept meets PipeOverrun.
+PIPE_BOUND = 16 << 20
+#: A writer that keeps running with more than a Linux pipe's worth (64 KiB) waiting is
+#: where a real one would wait for its reader: after this many busy slices (vm.MAX_STEPS
+#: instructions each) it is stopped there the same way (a shell loop writes slowly).
+PIPE_CAPACITY = 64 << 10
+PIPE_STALL_SLICES = 10
+
+
+class BrokenPipe(Exception):
+    """A write into a pipe that is full (see PIPE_BOUND): the writer gets SIGPIPE."""
+
+    def __init__(self, buf: str) -> None:
+        super().__init__(buf)
+        self.buf = buf
+
+
+class PipeOverrun(Exception):
+    """A read past what a stopped writer left in a pipe: the model cannot give the rest."""
+
+    def __init__(self, buf: str) -> None:
+        super().__init__(buf)
+        self.buf = buf
+
+
+def overrun_message(name: str) -> str:
+    """What a reader says when it met PipeOverrun (a limit of the model, said plainly)."""
+    return (
+        f"{name}: read error: more than {PIPE_BOUND} bytes came through a pipe; dockerlayers"
+        " runs pipeline stages one after another and stopped the writer there\n"
+    )
+
+
 class MachineCore:
     """A process's state and the primitives on it; `rootfs` and `output` are not persisted."""
+
+    #: The container's other processes for `ps` (an exec sees PID 1): rows as
+    #: ptable.rows gives them; not part of the state.
+    peers: Callable[[], list[Any]] | None = None
 
     def __init__(self, state: State, rootfs: Any, output: Output) -> None:
         self.state = state
@@ -140,10 +181,22 @@ class MachineCore:
             frame["status"] = status
 
     # -- I/O -----------------------------------------------------------------------------
-    def new_buf(self, data: str = "") -> str:
+    def new_buf(self, data: str = "", pipe: bool = False, cut: bool = False) -> str:
         bid = self.new_id()
         self.state["bufs"][bid] = {"data": data, "pos": 0}
+        if pipe:
+            self.state["bufs"][bid]["pipe"] = True
+        if cut:
+            self.state["bufs"][bid]["cut"] = True
         return bid
+
+    def pipe_out(self, fds: Fds) -> bool:
+        """Whether fd 1 is a pipe to a later stage (bounded: an endless writer ends)."""
+        desc = fds.get("1")
+        if not desc or desc["t"] != "buf":
+            return False
+        buf = self.state["bufs"].get(desc["id"])  # type: ignore[typeddict-item]
+        return bool(buf and buf.get("pipe"))
 
     def write(self, fds: Fds, fd: int, data: bytes) -> None:
         desc = fds.get(str(fd))
@@ -153,9 +206,19 @@ class MachineCore:
         if t == "out":
             self.output(desc["stream"], data)  # type: ignore[typeddict-item]
         elif t == "buf":
-            buf = self.state["bufs"].get(desc["id"])  # type: ignore[typeddict-item]
-            if buf is not None:
-                buf["data"] += data.decode("utf-8", "surrogateescape")
+            bid = desc["id"]  # type: ignore[typeddict-item]
+            buf = self.state["bufs"].get(bid)
+            if buf is None:
+                return
+            text = data.decode("utf-8", "surrogateescape")
+            if buf.get("pipe"):
+                room = PIPE_BOUND - len(buf["data"])
+                if buf.get("cut") or len(text) > room:
+                    if not buf.get("cut"):
+                        buf["data"] += text[: max(room, 0)]
+                        buf["cut"] = True
+                    raise BrokenPipe(bid)
+            buf["data"] += text
         elif t == "file":
             try:
                 with self.rootfs.open(desc["path"], "ab") as f:  # type: ignore[typeddict-item]
@@ -164,33 +227,93 @@ class MachineCore:
                 pass
 
     def read_all(self, fds: Fds) -> bytes:
-        """All of fd 0. WouldBlock: an open stdin (nothing comes, no end of file)."""
+        """All of fd 0. WouldBlock: an open stdin (nothing comes, no end of file);
+        PipeOverrun: it comes from a writer stopped at the bound."""
+        return self.read_upto(fds, None)
+
+    def read_upto(self, fds: Fds, n: int | None) -> bytes:
+        """At most `n` characters of fd 0 (all with None), as bytes; reading past the end
+        of a cut pipe raises PipeOverrun (the writer would have given more)."""
         desc = fds.get("0")
         if desc and desc["t"] == "open":
             raise WouldBlock("/dev/stdin")
         if desc and desc["t"] == "data":
-            buf = self.state["bufs"].get(desc["id"])
+            bid = desc["id"]
+            buf = self.state["bufs"].get(bid)
             if buf is None:
                 return b""
-            rest = buf["data"][buf["pos"] :]
-            buf["pos"] = len(buf["data"])
-            return rest.encode("utf-8", "surrogateescape")
+            pos, size = buf["pos"], len(buf["data"])
+            if buf.get("cut") and (n is None or pos + n > size):
+                raise PipeOverrun(bid)
+            end = size if n is None else min(size, pos + n)
+            buf["pos"] = end
+            return buf["data"][pos:end].encode("utf-8", "surrogateescape")
         return b""
 
     def read_line(self, fds: Fds) -> str | None:
+        """A line of fd 0 (None at its end); WouldBlock and PipeOverrun as read_upto."""
         desc = fds.get("0")
+        if desc and desc["t"] == "open":
+            raise WouldBlock("/dev/stdin")
         if not desc or desc["t"] != "data":
             return None
         buf = self.state["bufs"].get(desc["id"])
-        if buf is None or buf["pos"] >= len(buf["data"]):
+        if buf is None:
             return None
         data, pos = buf["data"], buf["pos"]
         end = data.find("\n", pos)
+        if end < 0 and buf.get("cut"):
+            raise PipeOverrun(desc["id"])
+        if pos >= len(data):
+            return None
         if end < 0:
             buf["pos"] = len(data)
             return data[pos:]
         buf["pos"] = end + 1
         return data[pos : end + 1]
+
+    def stall_pipe(self, job: Job) -> None:
+        """After a busy slice of `job`: count it against the pipe its innermost pipeline
+        stage writes to, and stop that writer if it is full and has run long enough."""
+        for frame in reversed(job["frames"]):
+            bid = frame["cap"]
+            buf = self.state["bufs"].get(bid) if bid else None
+            if buf is None or not buf.get("pipe"):
+                continue
+            buf["busy"] = buf.get("busy", 0) + 1
+            if buf["busy"] >= PIPE_STALL_SLICES and len(buf["data"]) >= PIPE_CAPACITY:
+                buf["cut"] = True
+                self.break_pipe(job, BrokenPipe(bid))  # type: ignore[arg-type]
+            return
+
+    def break_pipe(self, job: Job, err: BrokenPipe | PipeOverrun) -> None:
+        """End the pipe stage that wrote into a full pipe (SIGPIPE: 141), or that read past
+        a cut one (1, with the model's message), with every frame above it."""
+        frames = job["frames"]
+        bid = err.buf
+        i = len(frames) - 1
+        if isinstance(err, BrokenPipe):
+            while i > 0 and frames[i]["cap"] != bid:
+                i -= 1
+            status = 141
+        else:
+            while i > 0 and bid not in frames[i]["own"]:
+                i -= 1
+            status = 1
+            self.write(frames[-1]["fds"], 2, overrun_message("sh").encode())
+        stage = frames[i]
+        for f in reversed(frames[i + 1 :]):
+            self.drop_frame(f)
+        del frames[i + 1 :]
+        if stage["kind"] == "prog":
+            stage["pc"] = 1
+            stage["status"] = status
+            return
+        shell = self.sh(stage)  # a stage is a "shell" frame (or a program exec'd in one)
+        shell["traps"].pop("0", None)  # killed by a signal: no EXIT trap
+        shell["status"] = status
+        stage["exit_status"] = status
+        stage["pc"] = len(self.code(stage))
 
     def err(self, frame: Frame, text: str) -> None:
         self.write(frame["fds"], 2, (text + "\n").encode("utf-8", "surrogateescape"))
@@ -410,4 +533,15 @@ class MachineCore:
         return True
 
 
-__all__ = ["MachineCore", "Output", "ShellExit", "copy_fds"]
+__all__ = [
+    "PIPE_BOUND",
+    "PIPE_CAPACITY",
+    "PIPE_STALL_SLICES",
+    "BrokenPipe",
+    "MachineCore",
+    "Output",
+    "PipeOverrun",
+    "ShellExit",
+    "copy_fds",
+    "overrun_message",
+]

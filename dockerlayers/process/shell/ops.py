@@ -12,12 +12,12 @@ import fnmatch
 from collections.abc import Callable
 from typing import Any, cast
 
-from ..resolve import DEFAULT_PATH, shell_find
+from ..resolve import DEFAULT_PATH
 from .builtins import BUILTINS, SPECIAL
 from .core import MachineCore
 from .expand import ExpandError
-from .programs import run_program
-from .state import Fds, ForItem, Frame, Job, LoopItem, Role, copy_fds
+from .programs import find_command, run_program
+from .state import CutItem, Fds, ForItem, Frame, Job, LoopItem, Role, copy_fds
 
 Op = Callable[..., None]
 
@@ -182,16 +182,21 @@ def op_CMDSUB(m: MachineCore, job: Job, frame: Frame, unit: int) -> None:
 
 def op_PIPE(m: MachineCore, job: Job, frame: Frame, unit: int, first: bool, last: bool) -> None:
     """One stage of a pipeline, run to its end before the next: its input is the previous
-    stage's output (on the stack), its output is captured unless it is the last."""
+    stage's output (on the stack), its output is captured unless it is the last. The
+    capture is bounded (core.PIPE_BOUND): an endless writer is stopped there (SIGPIPE)."""
     fds = dict(frame["fds"])
     own = []
     if not first:
-        bid = m.new_buf(frame["stack"].pop())  # type: ignore[arg-type]
+        item = frame["stack"].pop()
+        if isinstance(item, dict):  # a CutItem: its writer was stopped at the bound
+            bid = m.new_buf(cast(CutItem, item)["cut"], cut=True)
+        else:
+            bid = m.new_buf(cast(str, item))
         own.append(bid)
         fds["0"] = {"t": "data", "id": bid}
     cap = None
     if not last:
-        cap = m.new_buf()
+        cap = m.new_buf(pipe=True)
         fds["1"] = {"t": "buf", "id": cap}
     _push_sub(m, job, frame, unit, "pipe", fds, own=own, cap=cap)
 
@@ -264,7 +269,7 @@ def op_CMD(m: MachineCore, job: Job, frame: Frame, node: Any, nsubs: int) -> Non
                 shell["status"] = rc
             return
         env = m.environ(shell, assigns)
-        path, code, why = shell_find(m.rootfs, name, env.get("PATH", DEFAULT_PATH), shell["cwd"])
+        path, code, why = find_command(m.rootfs, name, env.get("PATH", DEFAULT_PATH), shell["cwd"])
         if path is None:
             if shell["script"]:
                 m.err(frame, f"{shell['script']}: line {node.line}: {name}: {why}")

@@ -15,15 +15,38 @@ from dockerlayers.graphdriver.rootfs import WouldBlock
 
 from ..applets import APPLET_NAMES, APPLETS, SHELLS
 from ..applets.context import AppletContext, Block, Exec
+from ..applets.registry import BANNER
+from ..applets.usage_text import USAGE
 from ..resolve import abspath, identify, shell_find
-from .core import MachineCore
+from .core import BrokenPipe, MachineCore, PipeOverrun, overrun_message
+from .ptable import exec_last, fork_pid, table
 from .state import Fds, Frame, Job, Role
+
+#: Where an applet run by name alone comes from: busybox runs itself again (its
+#: bb_busybox_exec_path), not a file in the container's PATH.
+SELF_EXE = "/proc/self/exe"
+
+
+def find_command(rootfs, name: str, path_var: str | None, cwd: str) -> tuple[str | None, int, str]:
+    """The program a command name means to Debian's busybox (FEATURE_SH_STANDALONE and
+    PREFER_APPLETS): a name without `/` that is an applet is that applet whatever PATH
+    holds (ash's find_command, BB_EXECVP of env and xargs); otherwise ash's PATH search.
+    Returns (path, 0, "") — SELF_EXE for an applet — or (None, 127|126, why)."""
+    if "/" not in name and name in APPLET_NAMES:
+        return SELF_EXE, 0, ""
+    return shell_find(rootfs, name, path_var, cwd)
 
 
 def applet_context(
-    m: MachineCore, job: Job, frame: Frame, name: str, env: dict[str, str], cwd: str
+    m: MachineCore,
+    job: Job,
+    frame: Frame,
+    name: str,
+    env: dict[str, str],
+    cwd: str,
+    argv: list[str] | None = None,
 ) -> AppletContext:
-    """What applet `name` sees when `frame` runs it at the job's time."""
+    """What applet `name` (run as `argv`) sees when `frame` runs it at the job's time."""
     fds = frame["fds"]
     return AppletContext(
         name=name,
@@ -35,6 +58,10 @@ def applet_context(
         pid=m.state["pid"],
         stdin=lambda: m.read_all(fds),
         write=lambda fd, data: m.write(fds, fd, data),
+        read=lambda n: m.read_upto(fds, n),
+        readline=lambda: m.read_line(fds),
+        pipe_out=m.pipe_out(fds),
+        procs=lambda: table(m, job, frame, argv or [name]),
         kill=lambda pid, sig: m.kill(job, pid, sig),
         uid=m.state["user"]["uid"],
         gid=m.state["user"]["gid"],
@@ -81,9 +108,13 @@ def run_program(
         m.write(frame["fds"], 2, f"exec {path}: exec format error\n".encode())
         return 1
     name = kind[1]
+    if len(argv) == 2 and argv[1] == "--help" and name in USAGE:
+        # appletlib.c: `NAME --help` is the usage text, status 0 (not test/true/false)
+        m.write(frame["fds"], 2, f"{BANNER}\n\n{USAGE[name]}\n".encode())
+        return 0
     if name in SHELLS:
         return start_shell(m, job, frame["fds"], argv, env, cwd, "sub")
-    ctx = applet_context(m, job, frame, name, env, cwd)
+    ctx = applet_context(m, job, frame, name, env, cwd, argv)
     try:
         result = APPLETS[name](ctx, argv)
     except WouldBlock:
@@ -94,11 +125,18 @@ def run_program(
         # a refusal an applet does not word itself: busybox's bb_perror_msg form
         ctx.error(f"{e.filename}: {e.strerror}" if e.filename else str(e.strerror))
         return 1
+    except BrokenPipe:
+        return 141  # SIGPIPE: its reader will never read more (see core.PIPE_BOUND)
+    except PipeOverrun:
+        ctx.err(overrun_message(name))
+        return 1
     if isinstance(result, Block):
-        job["block"] = {"until": max(result.until, job["t"])}
+        # a shell's child unless the shell runs it in its own place (ptable.exec_last)
+        child = None if exec_last(m, job, frame) else fork_pid(m)
+        job["block"] = {"until": max(result.until, job["t"]), "argv": list(argv), "child": child}
         return "blocked"
     if isinstance(result, Exec):
-        found, code, why = shell_find(m.rootfs, result.argv[0], result.env.get("PATH"), cwd)
+        found, code, why = find_command(m.rootfs, result.argv[0], result.env.get("PATH"), cwd)
         if found is None:
             why = "No such file or directory" if code == 127 else why
             ctx.error(f"can't execute '{result.argv[0]}': {why}")
@@ -227,4 +265,11 @@ def start_argv(
     m.push_frame(job, "prog", -1, 0, None, fds, argv=argv, path=path, env=env, cwd=cwd)
 
 
-__all__ = ["applet_context", "run_program", "start_argv", "start_shell"]
+__all__ = [
+    "SELF_EXE",
+    "applet_context",
+    "find_command",
+    "run_program",
+    "start_argv",
+    "start_shell",
+]

@@ -69,9 +69,21 @@ Fd = NullFd | OutFd | BufFd | DataFd | FileFd | OpenFd
 Fds = dict[str, Fd]
 
 
-class Buf(TypedDict):
+class _BufData(TypedDict):
     data: str
     pos: int  # how much of `data` has been read
+
+
+class Buf(_BufData, total=False):
+    pipe: bool  # a pipe stage's output: bounded (core.PIPE_BOUND)
+    cut: bool  # its writer was stopped at the bound: `data` is a prefix of its output
+    busy: int  # slices its writer ran without blocking (core.PIPE_STALL_SLICES)
+
+
+class CutItem(TypedDict):
+    """A pipe stage's output whose writer was stopped at the bound (see core.PIPE_BOUND)."""
+
+    cut: str
 
 
 # -- the value stack of a frame ---------------------------------------------------------------
@@ -90,7 +102,7 @@ class ForItem(TypedDict):
 
 
 #: Strings are expanded `$(...)` results, a pipe stage's output, a `case` word.
-StackItem = str | LoopItem | ForItem
+StackItem = str | LoopItem | ForItem | CutItem
 
 
 # -- shells -----------------------------------------------------------------------------------
@@ -221,9 +233,14 @@ _FRAME_DEFAULTS = new_frame("shell", 0, 0, None, {})
 
 
 # -- jobs -------------------------------------------------------------------------------------
-@final  # so that `"until" in block` tells the two blocks apart
-class SleepBlock(TypedDict):
+class _SleepUntil(TypedDict):
     until: float  # `sleep` returns at this time (inf: `sleep infinity`)
+
+
+@final  # so that `"until" in block` tells the two blocks apart
+class SleepBlock(_SleepUntil, total=False):
+    argv: list[str]  # the program blocked (what `ps` shows for it)
+    child: int | None  # its pid when it runs as a child of the shell (a fork), else None
 
 
 @final
@@ -266,7 +283,7 @@ class Cred(TypedDict):
 ROOT_CRED: Cred = {"uid": 0, "gid": 0, "groups": [0]}
 
 
-class State(TypedDict):
+class _StateBase(TypedDict):
     version: int
     pid: int
     hostname: str
@@ -283,6 +300,10 @@ class State(TypedDict):
     pending: list[int]  # signals caught, their traps not run yet
     t: float  # the latest time the process was run at
     user: Cred  # uid, gid and groups the process runs as
+
+
+class State(_StateBase, total=False):
+    argv: list[str]  # the command line it was started with (what `ps` shows)
 
 
 def new_state(pid: int, hostname: str, now: float, user: Cred | None = None) -> State:
@@ -335,6 +356,7 @@ __all__ = [
     "STATE_VERSION",
     "Buf",
     "BufFd",
+    "CutItem",
     "DataFd",
     "Fd",
     "Fds",

@@ -19,7 +19,7 @@ spinning PID 1 ends after its timeout instead of never.
 
 from __future__ import annotations
 
-from .core import MachineCore, Output, ShellExit
+from .core import BrokenPipe, MachineCore, Output, PipeOverrun, ShellExit
 from .ops import OPS
 from .programs import run_program
 from .state import Frame, Job
@@ -70,6 +70,8 @@ class Machine(MachineCore):
             budget -= self._run_job(job, budget)
             if budget <= 0 and not st["exited"]:
                 st["busy"] = True
+                if job["status"] is None:
+                    self.stall_pipe(job)
                 break
         st["t"] = max(st["t"], now)
         self._prune_jobs()
@@ -120,6 +122,8 @@ class Machine(MachineCore):
                 self._step(job)
             except ShellExit:
                 pass
+            except (BrokenPipe, PipeOverrun) as err:
+                self.break_pipe(job, err)
         return max(steps, 1)
 
     # -- signals -------------------------------------------------------------------------
@@ -162,13 +166,17 @@ class Machine(MachineCore):
                 shell["status"] = frame["saved_status"]  # type: ignore[typeddict-item]
         job["frames"].pop()
         captured = None
+        cut = False
         if frame["cap"]:
             buf = self.state["bufs"].get(frame["cap"])
             captured = "" if buf is None else buf["data"]
+            cut = bool(buf and buf.get("cut"))
         self.drop_frame(frame)
-        self._deliver(job, frame, status, captured)
+        self._deliver(job, frame, status, captured, cut)
 
-    def _deliver(self, job: Job, frame: Frame, status: int, captured: str | None) -> None:
+    def _deliver(
+        self, job: Job, frame: Frame, status: int, captured: str | None, cut: bool = False
+    ) -> None:
         """Hand an ended frame's status (and what it wrote to `cap`) to the frame below, or
         end the job (and the process, if it is the main job)."""
         if not job["frames"]:
@@ -184,7 +192,7 @@ class Machine(MachineCore):
             parent["subst"] = status
             return
         if role == "pipe" and captured is not None:
-            parent["stack"].append(captured)
+            parent["stack"].append({"cut": captured} if cut else captured)
         if frame["kind"] == "trap":
             return
         self.set_status(parent, status)
