@@ -37,6 +37,7 @@ SCRIPTS = [
     "seq 3 | while read n; do echo n=$n; done",
     "if [ -d . ] && [ ! -f nope ]; then echo ok; fi",
     "echo ${unset?oops}",
+    "mkdir -p b a; touch z y; ls z b y a; ls -d b z a",
     "fi",
     "echo $((1+))",
     "basename /a/b/c.txt .txt; dirname /a/b/c.txt",

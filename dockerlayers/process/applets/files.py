@@ -113,6 +113,9 @@ def ls(ctx: AppletContext, argv: list[str]) -> int:
             dirs.append((p, full))
         else:
             files.append((p, full))
+    # operands are sorted as entries are: files first, then each folder (coreutils/ls.c)
+    files.sort(key=lambda t: t[0].encode("utf-8", "surrogateescape"))
+    dirs.sort(key=lambda t: t[0].encode("utf-8", "surrogateescape"))
     out: list[str] = [line(p, full) for p, full in files]
     multi = len(targets) > 1 or "R" in opts
     queue = list(dirs)
