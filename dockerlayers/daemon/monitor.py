@@ -73,12 +73,14 @@ def should_restart(c: Container) -> bool:
 
 
 def next_event(
-    daemon: Daemon, skip: set[str] | frozenset[str] = frozenset()
+    daemon: Daemon, skip: set[str] | frozenset[str] = frozenset(), now: float | None = None
 ) -> tuple[float, str, str] | None:
     """The earliest thing that will happen: (time, kind, container id), kind being
-    "restart", "wake" or "exited"; containers in `skip` are left out."""
+    "restart", "wake" or "exited"; containers in `skip` are left out. `now`: the time the
+    caller looks from (the clock's by default)."""
     best: tuple[float, str, str] | None = None
-    now = daemon.clock.now()
+    if now is None:
+        now = daemon.clock.now()
     for cid, c in daemon.containers.items():
         if cid in skip:
             continue
@@ -116,7 +118,9 @@ def advance_to(daemon: Daemon, target: float) -> None:
         skip: set[str] = set()
         slices: dict[str, int] = {}
         while True:
-            ev = next_event(daemon, skip)
+            # looked at from `target`: a real clock has moved on since it was read, and a
+            # busy process, due "now", would otherwise always fall after it and never run
+            ev = next_event(daemon, skip, now=target)
             if ev is None or ev[0] > target:
                 break
             t, kind, cid = ev

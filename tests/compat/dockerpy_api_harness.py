@@ -19,12 +19,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from dockerpy_harness import TAG, WHEEL_DIR, in_scope, run  # noqa: E402
 
+# in the order docker-py's own run takes them (pytest collects tests/integration by name):
+# the image tests' `prune_images({"dangling": False})` removes busybox, which builds use
 MODULES = [
-    "tests/integration/api_container_test.py",
-    "tests/integration/api_image_test.py",
-    "tests/integration/api_exec_test.py",
-    "tests/integration/api_volume_test.py",
     "tests/integration/api_build_test.py",
+    "tests/integration/api_container_test.py",
+    "tests/integration/api_exec_test.py",
+    "tests/integration/api_image_test.py",
+    "tests/integration/api_volume_test.py",
 ]
 
 _SOCKET = "a raw attach/exec socket (attach_socket, socket=True): the model has no connection"

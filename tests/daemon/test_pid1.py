@@ -214,3 +214,15 @@ def test_pid1_cannot_kill_itself_with_sigkill(client, base):
     c.reload()
     assert c.attrs["State"]["ExitCode"] == 0
     assert c.logs() == b"alive\n"
+
+
+def test_a_busy_loop_on_the_real_clock_runs_to_its_end(tmp_path):
+    # a loop without sleep runs in slices (one second of the clock each); on a real clock
+    # the next slice was looked for after the clock had moved on, so it never ran and
+    # `run` waited forever after the first 10,000 steps (about 1,250 iterations here)
+    from dockerlayers import DockerClient
+
+    with DockerClient(root=str(tmp_path / "r"), mounts="user") as c:
+        loop = "i=0; while [ $i -lt 1500 ]; do echo l$i; i=$((i+1)); done"
+        out = c.containers.run("base", ["sh", "-c", loop], remove=True)
+    assert out.endswith(b"l1499\n") and out.count(b"\n") == 1500
