@@ -161,6 +161,9 @@ def main(
         err,
         stdin if stdin is not None else sys.stdin,
     )
-    out.flush()
-    err.flush()
+    try:
+        out.flush()
+        err.flush()
+    except BrokenPipeError:
+        return 141
     return code

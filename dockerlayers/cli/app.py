@@ -298,6 +298,23 @@ def run_main(
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`logs | head -1`): docker dies of SIGPIPE, quietly
+        _quiet_stdout(out)
+        return 141
+
+
+def _quiet_stdout(out: IO[str]) -> None:
+    """After a broken pipe: later flushes (ours, the interpreter's at exit) go nowhere."""
+    import os
+
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _dispatch(

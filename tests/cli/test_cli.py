@@ -353,3 +353,30 @@ def test_clock_needs_virtual(cli, monkeypatch):
     monkeypatch.delenv("DOCKERLAYERS_CLOCK")
     r = cli("clock", "advance", "1s")
     assert r.code == 1 and "DOCKERLAYERS_CLOCK=virtual" in r.err
+
+
+def test_logs_follow_waits_for_the_end_and_details_lead_with_a_space(cli):
+    # the 20.10 engine: `logs -f` of `echo start; sleep 2; echo end` prints both lines and
+    # returns when the container stops; `--details` puts the (empty) attributes and a space
+    # before each line
+    cli("run", "-d", "--name", "fw", "base", "sh", "-c", "echo start; sleep 2; echo end")
+    r = cli("logs", "-f", "fw")
+    assert (r.code, r.out) == (0, "start\nend\n")
+    assert cli("ps", "-aq", "--filter", "status=exited").out.strip() != ""
+    assert cli("logs", "--details", "fw").out == " start\n end\n"
+    assert cli("logs", "-f", "--tail", "1", "fw").out == "end\n"  # stopped: no waiting
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    # `dockerlayers logs C | head -1`: SIGPIPE's exit status, no Python traceback
+    import io
+
+    from dockerlayers.cli.app import run_main
+    from dockerlayers.cli.commands import container
+
+    class Closed(io.StringIO):
+        def write(self, s: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    root = container.container_commands()[0]  # any command: `run --help` writes help
+    assert run_main(root, ["--help"], Closed(), io.StringIO(), None) == 141

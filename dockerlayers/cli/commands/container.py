@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from dockerlayers.baseimage import BASE_REFERENCE
@@ -464,12 +465,53 @@ def run_logs(env: Env, p: Parsed) -> int:
                 kwargs["tail"] = "all"
         stamps = kwargs.pop("timestamps")
         messages = client.daemon.log_messages(info["Id"], **kwargs)
+        # where following goes on from: the end of the whole log, whatever was selected
+        seen = sum(1 for _ in client.daemon.log_messages(info["Id"])) if p.follow else 0
     # one `--tail N` over both streams; each message to the stream it came from, in order
     err_out = env.out if info["Config"].get("Tty") else env.err
-    for m in messages:
-        text = (m["time"] + " " if stamps else "") + m["log"]
-        (err_out if m["stream"] == "stderr" else env.out).write(text)
+    # --details: the message's attributes (the log options' labels and env; none here),
+    # then a space (moby: daemon/logs.go, `strings.Join(attrs, ",") + " "`)
+    lead = " " if p.details else ""
+
+    def show(ms: Any) -> None:
+        for m in ms:
+            text = (m["time"] + " " if stamps else "") + lead + m["log"]
+            target = err_out if m["stream"] == "stderr" else env.out
+            target.write(text)
+            target.flush()
+
+    show(messages)
+    if p.follow and info["State"]["Running"]:
+        _follow_logs(env, info["Id"], seen, show)
     return 0
+
+
+def _follow_logs(env: Env, cid: str, seen: int, show: Callable[[Any], None]) -> None:
+    """`logs -f`: what the container writes from now on, until it stops. On a virtual
+    clock time jumps to its exit (or as far as anything is due); on a real one each look
+    is a fresh session, so other commands can use the root meanwhile.
+
+    moby: daemon/logs.go (Follow: the reader stays open until the container stops)"""
+    while True:
+        if not env.virtual:
+            time.sleep(0.1)
+        with env.client() as client:
+            if env.virtual:
+                try:
+                    client.daemon.wait(cid, condition="not-running")
+                except DockerException:
+                    pass  # it waits for nothing that can happen: nothing more comes
+            else:
+                client.daemon.tick()
+            try:
+                messages = list(client.daemon.log_messages(cid))
+                running = client.daemon.inspect(cid)["State"]["Running"]
+            except DockerException:
+                return  # removed meanwhile
+        show(messages[seen:])
+        seen = len(messages)
+        if env.virtual or not running:
+            return
 
 
 def run_commit(env: Env, p: Parsed) -> int:
