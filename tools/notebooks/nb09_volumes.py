@@ -142,6 +142,12 @@ CELLS = [
         `docker rm -f db` releases the RW layer (notebook 03) but leaves the volume. A new
         container mounting `pgdata` finds the table; `/scratch.txt` is gone with the old RW
         layer.
+
+        The two volumes with long hex names are a side effect worth knowing: `volumes=`
+        also records `/data` and `/host` in the container's `Config.Volumes`, so the
+        snapshot image declares them as `VOLUME`s, and the container run from it above got
+        two **anonymous** volumes. `remove=True` removes that container the way `docker rm`
+        does without `-v`, so its anonymous volumes stay behind (section 4).
         """
     ),
     code(
