@@ -504,9 +504,14 @@ class EngineSide(Side):
         self.work.mkdir()
         if not self.base_id:
             self.base_id = self.docker(["image", "inspect", "-f", "{{.Id}}", IMAGE]).out.strip()
-        # what others keep on a shared engine (other sessions' containers and images) stays
-        self.kept_containers = set(self.docker(["ps", "-aq"]).out.split())
-        self.kept_images = set(self._image_lines())
+        # an engine of its own (CI's) is emptied after each scenario but for base:1; on an
+        # engine shared with other work (DOCKERLAYERS_ENGINE_SHARED=1) what was there before
+        # the scenario stays (but then an earlier scenario's leftovers stay too)
+        self.kept_containers: set[str] = set()
+        self.kept_images: set[str] = set()
+        if os.environ.get("DOCKERLAYERS_ENGINE_SHARED"):
+            self.kept_containers = set(self.docker(["ps", "-aq"]).out.split())
+            self.kept_images = set(self._image_lines())
 
     def _image_lines(self) -> list[str]:
         fmt = "{{.ID}} {{.Repository}}:{{.Tag}}"
