@@ -243,3 +243,26 @@ def test_exec_i_and_start_i_forward_stdin(cli):
     assert cli("create", "--name", "cc", "-i", "base", "cat").code == 0
     r = cli("start", "-i", "cc", stdin="again\n")
     assert (r.code, r.out) == (0, "again\n")
+
+
+def test_build_file_is_relative_to_the_current_directory_or_stdin(cli, tmp_path, monkeypatch):
+    # the 20.10 CLI: `-f D1 ../ctx` reads ./D1; a Dockerfile outside the context (or `-f -`)
+    # goes in as .dockerfile.<random>, listed in a .dockerignore that names itself, so
+    # `COPY . /x` sees neither (recorded: `ls -a /x` gives . .. f)
+    ctx, wd = tmp_path / "ctx", tmp_path / "wd"
+    ctx.mkdir()
+    wd.mkdir()
+    (ctx / "f").write_text("hello\n")
+    (wd / "D1").write_text("FROM base\nCOPY . /x\nRUN ls -a /x\n")
+    monkeypatch.chdir(wd)
+    r = cli("build", "--no-cache", "-f", "D1", "../ctx")
+    assert r.code == 0, r.err
+    assert ".\n..\nf\nRemoving intermediate" in r.out
+    r = cli("build", "-f", "-", "../ctx", stdin="FROM base\nCOPY . /y\nRUN ls -a /y\n")
+    assert r.code == 0 and ".\n..\nf\nRemoving intermediate" in r.out, r.err
+    r = cli("build", "-f", "nope", "../ctx")
+    assert r.code == 1
+    assert r.err == (
+        "unable to prepare context: unable to evaluate symlinks in Dockerfile path: "
+        f"lstat {wd}/nope: no such file or directory\n"
+    )

@@ -279,15 +279,70 @@ def _build_from_stdin(env: Env, p: Parsed) -> int:
         return run_build(env, p, context=ctx)
 
 
-def run_build(env: Env, p: Parsed, context: str | None = None) -> int:
+def _build_with_added_dockerfile(env: Env, p: Parsed, path: str, data: bytes) -> int:
+    """A Dockerfile from stdin or from outside the context: the context is sent with it
+    added as `.dockerfile.<random>` (0600), whose name is appended to `.dockerignore`, so
+    the daemon takes it out of the context again (remotecontext removeDockerfile).
+
+    docker/cli: cli/command/image/build/context.go AddDockerfileToBuildContext
+    """
+    import secrets
+    import shutil
+    import tempfile
+
+    name = ".dockerfile." + secrets.token_hex(10)
+    with tempfile.TemporaryDirectory(prefix="dockerlayers-build-") as tmp:
+        ctx = os.path.join(tmp, "context")
+        shutil.copytree(path, ctx, symlinks=True)
+        target = os.path.join(ctx, name)
+        with open(target, "wb") as f:
+            f.write(data)
+        os.chmod(target, 0o600)
+        ignore = os.path.join(ctx, ".dockerignore")
+        existed = os.path.lexists(ignore)
+        with open(ignore, "ab") as f:
+            # a .dockerignore the CLI makes names itself too, so the daemon drops both
+            f.write((b"" if existed else b".dockerignore") + f"\n{name}\n".encode())
+        if not existed:
+            os.chmod(ignore, 0o600)
+        p.file = name
+        return run_build(env, p, context=None, _resolved=(ctx, name))
+
+
+def run_build(
+    env: Env, p: Parsed, context: str | None = None, _resolved: tuple[str, str] | None = None
+) -> int:
+    if _resolved is not None:
+        return _run_build(env, p, *_resolved)
     path = context or p.args[0]
     if path == "-":
         return _build_from_stdin(env, p)
     if not os.path.isdir(path):
         raise CLIError(f'unable to prepare context: path "{path}" not found')
     dockerfile = (p.file if context is None else None) or "Dockerfile"
-    if context is None and p.file and os.path.isabs(p.file):
-        dockerfile = os.path.relpath(p.file, path)
+    if context is None and p.file:
+        # docker/cli build/context.go GetContextFromLocalDir: `-f` is relative to the
+        # current directory, not the context; one outside the context (or `-f -`, read
+        # from stdin) goes in with a random name (AddDockerfileToBuildContext)
+        if p.file == "-":
+            return _build_with_added_dockerfile(env, p, path, _read_input(env, "-"))
+        full = os.path.abspath(p.file)
+        rel = os.path.relpath(full, os.path.abspath(path))
+        if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+            try:
+                with open(full, "rb") as f:
+                    data = f.read()
+            except OSError as e:
+                raise CLIError(
+                    f"unable to prepare context: unable to evaluate symlinks in Dockerfile "
+                    f"path: lstat {full}: {e.strerror.lower() if e.strerror else e}"
+                ) from None
+            return _build_with_added_dockerfile(env, p, path, data)
+        dockerfile = rel
+    return _run_build(env, p, path, dockerfile)
+
+
+def _run_build(env: Env, p: Parsed, path: str, dockerfile: str) -> int:
     with env.client() as client:
         try:
             buildargs = {}
