@@ -74,6 +74,9 @@ _MAP_FIELDS = {
     "Tmpfs",
     "LogConfig",
 }
+#: Fields of the inspect structs that are Go maps: a key they lack is `<no value>`, not an
+#: error, even with missingkey=error's raw fallback never reached (the typed run succeeds)
+_GO_MAPS = (_MAP_FIELDS - {"Config", "LogConfig"}) | {"Status"}
 _POINTER_FIELDS = {
     "Health",
     "Healthcheck",
@@ -315,7 +318,9 @@ class _Pipe:
 
 
 def _lex_action(src: str, pos: int) -> list[tuple[str, str]]:
-    tokens = []
+    """The tokens of one action's text `src`, which starts at byte `pos` of the template;
+    a field token carries its own offset as a third element (for Go's `:1:COL` errors)."""
+    tokens: list[Any] = []
     i = 0
     while i < len(src):
         if src[i:].strip() == "":
@@ -325,7 +330,10 @@ def _lex_action(src: str, pos: int) -> list[tuple[str, str]]:
             bad = src[i:].strip()[:1]
             raise TemplateError(f"template: :1: unexpected {bad!r} in command")
         kind = m.lastgroup or ""
-        tokens.append((kind, m.group(kind)))
+        if kind == "field":
+            tokens.append((kind, m.group(kind), pos + m.start(kind)))
+        else:
+            tokens.append((kind, m.group(kind)))
         i = m.end()
     return tokens
 
@@ -348,7 +356,8 @@ def _parse_pipe(tokens: list[tuple[str, str]]) -> _Pipe:
 
     def operand() -> Any:
         nonlocal pos
-        kind, val = tokens[pos]
+        kind, val = tokens[pos][:2]
+        where = tokens[pos][2] if len(tokens[pos]) > 2 else 0
         pos += 1
         if kind == "punct" and val == "(":
             inner = pipeline(stop=")")
@@ -365,7 +374,7 @@ def _parse_pipe(tokens: list[tuple[str, str]]) -> _Pipe:
         if kind == "num":
             return ("lit", float(val) if "." in val else int(val))
         if kind == "field":
-            return ("field", [] if val == "." else val[1:].split("."))
+            return ("field", [] if val == "." else val[1:].split("."), where, val)
         if kind == "var":
             return ("var", val)
         if kind == "ident":
@@ -435,7 +444,7 @@ def parse(src: str) -> Template:
         stripped = inner.strip()
         if stripped.startswith("/*"):
             continue
-        tokens = _lex_action(inner, start)
+        tokens = _lex_action(inner, start + 2 + (2 if src.startswith("{{- ", start) else 0))
         if not tokens:
             raise TemplateError("template: :1: missing value for command")
         head = tokens[0]
@@ -496,9 +505,20 @@ class Template:
     def __init__(self, nodes: list[_Node]) -> None:
         self.nodes = nodes
 
-    def execute(self, data: Any, funcs: dict[str, Callable[..., Any]] | None = None) -> str:
+    def execute(
+        self,
+        data: Any,
+        funcs: dict[str, Callable[..., Any]] | None = None,
+        missing_key_error: bool = False,
+    ) -> str:
+        """The text. `missing_key_error`: a field that is not in an object (a Go struct
+        there) is an error, as `docker inspect` gets it: the typed run fails and its raw
+        fallback runs with `missingkey=error` (cli/command/inspect/inspector.go); a key
+        missing from a Go map (Labels, Volumes, ...) still prints `<no value>`."""
         out: list[str] = []
-        _Exec(funcs or BASIC_FUNCS, data, out).run(self.nodes, data, {"$": data})
+        ex = _Exec(funcs or BASIC_FUNCS, data, out)
+        ex.missing_key_error = missing_key_error
+        ex.run(self.nodes, data, {"$": data})
         return "".join(out)
 
 
@@ -507,6 +527,7 @@ class _Exec:
         self.funcs = funcs
         self.root = root
         self.out = out
+        self.missing_key_error = False
 
     def run(self, nodes: list[_Node], dot: Any, vars_: dict[str, Any]) -> None:
         for n in nodes:
@@ -597,6 +618,8 @@ class _Exec:
         if kind == "lit":
             return a[1]
         if kind == "field":
+            if self.missing_key_error and len(a) > 3:
+                self._check_keys(dot, a[1], a[2], a[3])
             return self.field(dot, a[1])
         if kind == "var":
             if a[1] not in vars_:
@@ -609,6 +632,24 @@ class _Exec:
         if kind == "func":
             return self.command([a], dot, vars_, NO_VALUE, False)
         raise TemplateError("template: :1: bad operand")
+
+    def _check_keys(self, v: Any, names: list[str], where: int, text: str) -> None:
+        """missingkey=error on the raw JSON: the first name an object lacks fails, unless
+        the object is a Go map."""
+        grandparent = parent = ""
+        offset = where
+        for name in names:
+            if not isinstance(v, dict):
+                return
+            if name not in v:
+                if parent in _GO_MAPS or (parent, grandparent) == ("Config", "LogConfig"):
+                    return
+                raise TemplateError(
+                    f'template: :1:{offset}: executing "" at <{text}>: '
+                    f'map has no entry for key "{name}"'
+                )
+            v, grandparent, parent = v[name], parent, name
+            offset += 1 + len(name)
 
     def field(self, v: Any, names: list[str]) -> Any:
         for name in names:

@@ -380,3 +380,19 @@ def test_a_reader_that_goes_away_ends_the_command_quietly():
 
     root = container.container_commands()[0]  # any command: `run --help` writes help
     assert run_main(root, ["--help"], Closed(), io.StringIO(), None) == 141
+
+
+def test_inspect_format_of_a_missing_key_fails_as_dockers_template_does(cli):
+    # the 20.10 engine, recorded: an empty line on stdout, the error on stderr, exit 1; a
+    # key a Go map lacks (Labels, LogConfig.Config) is `<no value>`
+    cli("create", "--name", "ti", "base", "true")
+    r = cli("inspect", "-f", "{{.State.status}}", "ti")
+    assert (r.code, r.out) == (1, "\n")
+    assert r.err == (
+        'template parsing error: template: :1:8: executing "" at <.State.status>: '
+        'map has no entry for key "status"\n'
+    )
+    r = cli("inspect", "-f", 'x {{.Id | printf "%.3s"}} {{.State.Nope}}', "ti")
+    assert r.err.startswith('template parsing error: template: :1:34: executing "" at <.State.')
+    for fmt in ("{{.Config.Labels.foo}}", "{{.HostConfig.LogConfig.Config.x}}"):
+        assert cli("inspect", "-f", fmt, "ti").out == "<no value>\n"

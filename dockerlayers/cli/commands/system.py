@@ -33,6 +33,7 @@ def _inspect_items(env: Env, refs: list[str], getter: Any, fmt: str) -> int:
             # docker 20.10 cli/command/inspect: a bad template is exit status 64
             raise StatusError(64, f"template parsing error: {e}") from None
     elements, errs = [], []
+    written = False
     for ref in refs:
         try:
             element = getter(ref)
@@ -41,13 +42,18 @@ def _inspect_items(env: Env, refs: list[str], getter: Any, fmt: str) -> int:
             continue
         if tmpl is not None:
             try:
-                env.out.write(tmpl.execute(element, templates.BASIC_FUNCS) + "\n")
+                text = tmpl.execute(element, templates.BASIC_FUNCS, missing_key_error=True)
             except templates.TemplateError as e:
-                errs.append(f"Template parsing error: {e}")
+                errs.append(f"template parsing error: {e}")
+                continue
+            env.out.write(text + "\n")
+            written = True
         else:
             elements.append(element)
     if tmpl is None:
         env.out.write((go_json(elements, indent=True) if elements else "[]") + "\n")
+    elif not written:
+        env.out.write("\n")  # TemplateInspector.Flush: an empty buffer still ends a line
     if errs:
         raise StatusError(1, "\n".join(errs))
     return 0
