@@ -396,3 +396,17 @@ def test_inspect_format_of_a_missing_key_fails_as_dockers_template_does(cli):
     assert r.err.startswith('template parsing error: template: :1:34: executing "" at <.State.')
     for fmt in ("{{.Config.Labels.foo}}", "{{.HostConfig.LogConfig.Config.x}}"):
         assert cli("inspect", "-f", fmt, "ti").out == "<no value>\n"
+
+
+def test_it_needs_a_terminal_and_rm_f_of_nothing_is_no_failure(cli):
+    # the 20.10 CLI: `run -it`/`exec -it` with stdin not a terminal refuse before anything
+    # is made (CheckTty, exit 1); `rm -f` of a missing container reports it, exit 0
+    r = cli("run", "-it", "--rm", "base", "echo", "hi")
+    assert (r.code, r.out, r.err) == (1, "", "the input device is not a TTY\n")
+    assert cli("ps", "-aq").out == ""
+    cli("run", "-d", "--name", "tt", "base", "sleep", "100")
+    r = cli("exec", "-it", "tt", "echo", "hi")
+    assert (r.code, r.err) == (1, "the input device is not a TTY\n")
+    r = cli("rm", "-f", "nope-x")
+    assert (r.code, r.out, r.err) == (0, "", "Error: No such container: nope-x\n")
+    assert cli("rm", "nope-x").code == 1

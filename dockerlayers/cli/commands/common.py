@@ -27,15 +27,26 @@ def not_found(kind: str, ref: str, e: DockerException) -> str:
     return daemon_error(e)
 
 
-def each(env: Env, refs: list[str], op: Callable[[str], None], wrap: str | None = None) -> int:
+def each(
+    env: Env,
+    refs: list[str],
+    op: Callable[[str], None],
+    wrap: str | None = None,
+    missing_ok: bool = False,
+) -> int:
     """Run `op` on every ref, printing the ref on success; then fail with every error
-    joined (docker's stop/kill/rm/pause/... loops)."""
+    joined (docker's stop/kill/rm/pause/... loops). `missing_ok`: a ref that does not
+    exist is reported but is no failure (`rm -f`: docker/cli rm.go, IsNotFound)."""
     errs = []
     for ref in refs:
         try:
             op(ref)
         except DockerException as e:
-            errs.append(not_found(wrap, ref, e) if wrap else daemon_error(e))
+            text = not_found(wrap, ref, e) if wrap else daemon_error(e)
+            if missing_ok and isinstance(e, NotFound) and not str(e).startswith("multiple"):
+                env.err.write(text + "\n")
+                continue
+            errs.append(text)
             continue
         env.print(ref)
     if errs:

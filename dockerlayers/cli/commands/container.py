@@ -189,6 +189,8 @@ def run_run(env: Env, p: Parsed) -> int:
     streams of `-a`) and exits with the container's code (`--rm` removes it after)."""
     image, command = p.args[0], p.args[1:] or None
     opts = _run_options(env, p, "run")
+    if not p.detach:
+        _check_tty(env, p.interactive, p.tty)
     if p.detach and p.attach:
         raise CLIError("Conflicting options: -a and -d")  # runContainer, after parse
     with env.client() as client:
@@ -228,6 +230,14 @@ def run_run(env: Env, p: Parsed) -> int:
     if code:
         raise StatusError(code)
     return 0
+
+
+def _check_tty(env: Env, attach_stdin: bool, tty: bool) -> None:
+    """`-it` needs a terminal on stdin (docker/cli: streams.In.CheckTty)."""
+    stream = env.stdin
+    is_terminal = stream is not None and hasattr(stream, "isatty") and stream.isatty()
+    if tty and attach_stdin and not is_terminal:
+        raise CLIError("the input device is not a TTY")
 
 
 def _attached_stdin(env: Env, interactive: bool) -> bytes | None:
@@ -323,7 +333,7 @@ def run_rm(env: Env, p: Parsed) -> int:
         client.daemon.remove(ref, force=p.force, v=p.volumes)
 
     with env.client() as client:
-        return each(env, p.args, op, wrap="container")
+        return each(env, p.args, op, wrap="container", missing_ok=p.force)
 
 
 def run_rename(env: Env, p: Parsed) -> int:
@@ -382,6 +392,8 @@ _EXEC_USER_ERRORS = (b"unable to find user ", b"unable to find group ", b"uids a
 def run_exec(env: Env, p: Parsed) -> int:
     """`exec`: run a command in a running container; exit with its code."""
     ref, cmd = p.args[0], p.args[1:]
+    if not p.detach:
+        _check_tty(env, p.interactive, p.tty)
     with env.client() as client:
         try:
             client.daemon.inspect(ref)
