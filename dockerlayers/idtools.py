@@ -9,12 +9,14 @@ mapping, 1000 -> 0), and any other owner is kept in an extended attribute,
 `user.dockerlayers.override_stat` = `b"<uid>:<gid>[:0<mode>]"` (containers/storage keeps
 `user.containers.override_stat` the same way). Symlinks and device nodes cannot carry user
 xattrs, so theirs is kept on their folder, `user.dockerlayers.override_stat.<name>` (a side
-table in the parent). A mode that would shut the host user out of its own file (a 0555
-folder, a 0000 file) is widened on disk to what the host user needs and kept in the same
-xattr, so the container's root still works there as on the engine. Every reader of
-ownership (the RootFS views, layer tars, changes) asks `owner`/`lstat` here, so the same
-operations give the same layer tars, DiffIDs and image IDs as root and as any user. The
-xattrs themselves are never written to a tar.
+table in the parent); where the OS has no xattrs at all (Pyodide) the model keeps the same
+records in a table keyed by inode, as it keeps hard links there (platform.link). A mode
+that would shut the host user out of its own file (a 0555 folder, a 0000 file) is widened
+on disk to what the host user needs and kept in the same record, so the container's root
+still works there as on the engine. Every reader of ownership (the RootFS views, layer
+tars, changes) asks `owner`/`lstat` here, so the same operations give the same layer tars,
+DiffIDs and image IDs as root and as any user. The xattrs themselves are never written to
+a tar.
 
 moby: pkg/idtools (IdentityMapping: the rootless remapping of the host user to 0);
 containers/storage: drivers/overlay (`user.containers.override_stat`),
@@ -37,6 +39,7 @@ OVERRIDE_XATTR = "user.dockerlayers.override_stat"
 OVERRIDE_CHILD_PREFIX = OVERRIDE_XATTR + "."
 _UNSUPPORTED = {errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM, errno.ENODATA}
 _N = os.stat_result.n_sequence_fields
+_SEQ = frozenset(os.stat_result.__match_args__)  # the named fields of the tuple part
 
 
 def privileged() -> bool:
@@ -74,13 +77,46 @@ def _xattr_holder(path: str, st: os.stat_result) -> tuple[str, str]:
     return parent, OVERRIDE_CHILD_PREFIX + name
 
 
-def _stored(path: str, st: os.stat_result) -> tuple[int, int, int | None]:
-    """(uid, gid, mode or None) the container sees, from the xattr or the host ids."""
-    holder, name = _xattr_holder(path, st)
+# Where the OS has no xattrs at all (Pyodide: Emscripten's file system, where chown is a no-op
+# too) the records are kept by the model, keyed by the holder's inode as the xattr would be
+# (hard links the model emulates share their group's inode: platform.inode_key). One process
+# there, and Emscripten never reuses an inode number, so the table is what the xattrs would
+# hold: the same owners and modes, hence the same layer tars and IDs, as on CPython.
+_records: dict[tuple[tuple[int, int], str], bytes] = {}
+
+
+def get_record(holder: str, name: str) -> bytes | None:
+    """The owner record `name` kept on the host file `holder` (None if there is none)."""
+    if platform.has_xattr():
+        try:
+            return lgetxattr(holder, name)
+        except OSError:
+            return None
     try:
-        raw = lgetxattr(holder, name)
-    except OSError:
-        raw = None
+        return _records.get((platform.inode_key(os.lstat(holder)), name))
+    except FileNotFoundError:
+        return None
+
+
+def set_record(holder: str, name: str, value: bytes | None) -> None:
+    """Keep (or with None, drop) the owner record `name` on the host file `holder`."""
+    if platform.has_xattr():
+        if value is None:
+            lremovexattr(holder, name)
+        else:
+            lsetxattr(holder, name, value)
+        return
+    key = (platform.inode_key(os.lstat(holder)), name)
+    if value is None:
+        _records.pop(key, None)
+    else:
+        _records[key] = value
+
+
+def _stored(path: str, st: os.stat_result) -> tuple[int, int, int | None]:
+    """(uid, gid, mode or None) the container sees, from the record or the host ids."""
+    holder, name = _xattr_holder(path, st)
+    raw = get_record(holder, name)
     if raw is None:
         return (*_host_ids(st), None)
     parts = raw.decode("ascii", "replace").split(":")
@@ -95,10 +131,10 @@ def _write(path: str, st: os.stat_result, uid: int, gid: int, mode: int | None) 
     """Record uid:gid[:mode] for `path`, or drop the record when the host file says it all."""
     holder, name = _xattr_holder(path, st)
     if (uid, gid) == _host_ids(st) and mode is None:
-        lremovexattr(holder, name)
+        set_record(holder, name, None)
         return
     value = f"{uid}:{gid}" + ("" if mode is None else f":0{mode:o}")
-    lsetxattr(holder, name, value.encode())
+    set_record(holder, name, value.encode())
 
 
 def owner(path: str, st: os.stat_result) -> tuple[int, int]:
@@ -117,7 +153,8 @@ def view(path: str, st: os.stat_result) -> os.stat_result:
     full = st.st_mode if mode is None else stat.S_IFMT(st.st_mode) | mode
     if (uid, gid, full) == (st.st_uid, st.st_gid, st.st_mode):
         return st
-    extra = {k: getattr(st, k) for k in dir(st) if k.startswith("st_")}
+    # only the fields past the tuple part (Python 3.13+ refuses a duplicate of a tuple field)
+    extra = {k: getattr(st, k) for k in dir(st) if k.startswith("st_") and k not in _SEQ}
     return os.stat_result((full, *tuple(st)[1:4], uid, gid, *tuple(st)[6:_N]), extra)
 
 
@@ -188,7 +225,7 @@ def forget(path: str, st: os.stat_result) -> None:
     if privileged() or stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
         return
     holder, name = _xattr_holder(path, st)
-    lremovexattr(holder, name)
+    set_record(holder, name, None)
 
 
 def copy_owner(src: str, src_st: os.stat_result, dst: str) -> None:

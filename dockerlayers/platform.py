@@ -261,6 +261,13 @@ def hard_link_key(st: os.stat_result) -> tuple[int, int] | None:
     return canon if canon in _link_count else None
 
 
+def inode_key(st: os.stat_result) -> tuple[int, int]:
+    """The file's inode as (st_dev, st_ino), shared by all its names: where `link` copied
+    for want of hard links, the inode of the group's first name."""
+    key = (st.st_dev, st.st_ino)
+    return _link_canon.get(key, key) if _link_canon else key
+
+
 def nlink(st: os.stat_result) -> int:
     """`st_nlink`, counting the names `link` recorded where the file system has no links."""
     if st.st_nlink > 1 or not _link_count:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -157,3 +158,37 @@ def test_root_and_an_unprivileged_user_see_the_same_owners(ops):
         shutil.rmtree(a)
         shutil.rmtree(b)
     assert as_user == as_root
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=_ops)
+@example(ops=[("chown", "l", 33, 33), ("rename", "l", "g"), ("chown", "d", 7, 7)])
+@example(ops=[("chmod", "d", 0o500), ("write", "d/h"), ("chown", "d/h", 1, 50)])
+def test_where_there_are_no_xattrs_the_model_keeps_the_owners(ops):
+    """Where the OS has no xattrs and chown does nothing (Pyodide), the records are the
+    model's table: the same owners and modes as root sees, and nothing on disk."""
+    need_root()
+    from dockerlayers import platform
+
+    a, b = workdir(), workdir()
+    try:
+        as_root = _story(a, ops)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(platform, "is_root", lambda: False)
+            mp.setattr(platform, "has_xattr", lambda: False)
+            mp.setattr(idtools, "_records", {})
+            as_model = _story(b, ops)
+            on_disk = {
+                p: (st.st_uid, st.st_gid, os.listxattr(p, follow_symlinks=False))
+                for p in (os.path.join(r, n) for r, ds, fs in os.walk(b) for n in ds + fs)
+                for st in [os.lstat(p)]
+            }
+    finally:
+        shutil.rmtree(a)
+        shutil.rmtree(b)
+    assert as_model == as_root
+    assert all(v == (0, 0, []) for v in on_disk.values()), on_disk

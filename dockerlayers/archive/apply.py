@@ -537,7 +537,11 @@ class _Executor:
         st = os.lstat(p)
         if not self.is_root:
             keys = [*keys, idtools.OVERRIDE_XATTR]
-        xattrs = {k: lgetxattr(p, k) for k in keys}
+        # the owner record through idtools: an xattr, or the model's table where there are none
+        xattrs = {
+            k: idtools.get_record(p, k) if idtools.is_override_xattr(k) else lgetxattr(p, k)
+            for k in keys
+        }
         meta = _Meta(st.st_mode, st.st_uid, st.st_gid, st.st_atime_ns, st.st_mtime_ns, xattrs)
         self.journal.append(("meta", rel, meta))
 
@@ -603,7 +607,9 @@ class _Executor:
             elif kind == "meta":
                 meta: _Meta = rec[2]
                 for k, v in meta.xattrs.items():
-                    if v is None:
+                    if idtools.is_override_xattr(k):
+                        idtools.set_record(p, k, v)
+                    elif v is None:
                         lremovexattr(p, k)
                     else:
                         lsetxattr(p, k, v)

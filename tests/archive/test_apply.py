@@ -9,6 +9,7 @@ import stat
 
 import pytest
 
+from dockerlayers import platform
 from dockerlayers.archive import (
     LayerTarError,
     TarHeader,
@@ -215,9 +216,10 @@ def test_symlinks_may_point_anywhere(tmp_path):
 def test_hardlinks_inside_the_tree(lower):
     data = build_tar(f("a", b"A"), hard("b", "a"), hard("c", "etc/passwd"), hard("d", "./a"))
     unpack(lower, data)
-    assert os.lstat(lower / "a").st_ino == os.lstat(lower / "b").st_ino
-    assert os.lstat(lower / "c").st_ino == os.lstat(lower / "etc/passwd").st_ino
-    assert os.lstat(lower / "d").st_ino == os.lstat(lower / "a").st_ino
+    # one inode per group: the OS's, or the model's where the file system has no hard links
+    ino = lambda name: platform.inode_key(os.lstat(lower / name))  # noqa: E731
+    assert ino("a") == ino("b") and ino("d") == ino("a")
+    assert ino("c") == ino("etc/passwd") != ino("a")
 
 
 def test_root_entry_sets_root_metadata(tmp_path):

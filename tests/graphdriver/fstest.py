@@ -10,6 +10,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 
+from dockerlayers import idtools
 from dockerlayers.graphdriver.rootfs import DirRootFS, RootFS
 
 
@@ -185,7 +186,9 @@ class Chown(Applier):
         fs.chown(self.path, self.uid, self.gid)
 
     def apply_dir(self, root: str) -> None:
-        os.chown(_h(root, self.path), self.uid, self.gid, follow_symlinks=False)
+        # through idtools, as the snapshot reads it: a real lchown as root, else the model's
+        # record (an xattr, or its table where there are none and chown is a no-op: Pyodide)
+        idtools.lchown(_h(root, self.path), self.uid, self.gid)
 
 
 @dataclass

@@ -29,6 +29,11 @@ def make_busybox_root(path: str) -> None:
         f.write("root:x:0:\nnogroup:x:65534:\n")
     with open(os.path.join(path, "etc/hostname"), "w") as f:
         f.write("abc123\n")
+    # the image's modes, set rather than left to the host's umask (Emscripten's ignores it)
+    for d in ("", "bin", "etc", "tmp", "root", "usr", "usr/bin", "var"):
+        os.chmod(os.path.join(path, d), 0o755)
+    for name in ("passwd", "group", "hostname"):
+        os.chmod(os.path.join(path, "etc", name), 0o644)
 
 
 @dataclass

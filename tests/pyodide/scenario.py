@@ -1,8 +1,8 @@
 """The core scenario, run the same way on CPython and under Pyodide: its IDs, sizes and diffs
 as JSON on stdout (tests/pyodide/test_pyodide.py compares the two).
 
-create/start/exec write/restart/rm/run, commit, save/load, on each driver, seeded and on a
-virtual clock, so every ID is reproducible.
+create/start/exec write (owners, modes, another user)/restart/rm/run, commit, save/load, on
+each driver, seeded and on a virtual clock, so every ID is reproducible.
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ def scenario(driver: str) -> dict:
         c = client.containers.create(image, loop, name="hello")
         c.start()
         out["exec"] = list(c.exec_run(["sh", "-c", "echo hello > /greeting; ln -s /greeting /g"]))
+        # owners other than root, modes of new files and folders: Emscripten's file system
+        # ignores the umask and chown, the model applies and keeps both (issue 20, item 1)
+        owners = "mkdir /srv && echo x > /srv/a && chown 1:2 /srv/a && chmod 640 /srv/a"
+        owners += " && chown -h 3:4 /g && echo y > /srv/b && mkdir /srv/d"
+        out["owners"] = list(c.exec_run(["sh", "-c", owners]))
+        out["as_user"] = list(c.exec_run(["sh", "-c", "echo z > /tmp/u; id"], user="1000:1000"))
         out["diff"] = c.diff()
         c.restart()
         out["after_restart"] = list(c.exec_run("cat /greeting"))

@@ -106,20 +106,16 @@ SUITE = [
     "tests/test_idtools.py",
     "tests/test_platform.py",
 ]
-# Known to fail under Pyodide (issue 20, item 1 not done there yet), out until fixed:
-# - the process model's files get 0666/0777: Emscripten's file system does not apply the
-#   umask the model relies on (test_applets' modes, ls, stat, chmod);
-# - chown is a no-op there, so owners other than root are lost (graphtest's 1:2 base, users'
-#   permission checks in test_users, both folders);
-# - the default devices (/dev/null...) and their reads need mknod;
-# - test_hardlinks_inside_the_tree asserts the OS's inodes (the model's links are emulated).
-KNOWN_FAILING = (
-    "test_users or test_devices or test_create_base or test_create_snap"
-    " or test_hardlinks_inside_the_tree or (test_applets and (test_output or"
-    " test_stat_of_folder_size or test_cp_mv_ln or test_chmod_forms or test_ls_long_format))"
-)
+# Known to fail under Pyodide, out until fixed: the default devices (test_devices,
+# test_endless_devices_into_a_pipe). runc binds the host's null, zero, full, random and
+# urandom into /dev (daemon/mounts.py DeviceFS); Emscripten's /dev has no zero nor full and
+# gives random/urandom other numbers (64,0 and 65,0), so reads of /dev/zero fail there. /dev
+# is a tmpfs, never in a layer: no ID or size depends on it. (Fixed, issue 20 item 1: owners
+# and modes, kept by the model where there are no xattrs and chown is a no-op, idtools;
+# hard-link tests compare platform.inode_key.)
+KNOWN_FAILING = "test_devices or test_endless_devices_into_a_pipe"
 DESELECT = f"not test_union_model and not test_128_layers_mount and not ({KNOWN_FAILING})"
-MIN_PASSED = 1000  # 1041 passed in the run that set it: losing a module is caught
+MIN_PASSED = 1250  # 1284 passed in the run that set it: losing a module is caught
 
 
 def _pins(path: Path) -> list[str]:
