@@ -159,13 +159,22 @@ def process_env(c: Container, home: str = "/root") -> list[str]:
     """
     env = list(c.config.get("Env") or [])
     keys = {e.split("=", 1)[0] for e in env}
-    out = []
-    if "PATH" not in keys:
-        out.append(f"PATH={DEFAULT_PATH}")
-    out.append(f"HOSTNAME={c.config.get('Hostname') or c.short_id}")
+    out = [f"PATH={DEFAULT_PATH}", f"HOSTNAME={c.config.get('Hostname') or c.short_id}"]
     if c.config.get("Tty"):
         out.append("TERM=xterm")
-    out.extend(env)
+    # moby: container/env.go ReplaceOrAppendEnvValues: the config's values replace the
+    # defaults in place (PATH stays first), the rest are appended; `KEY` alone unsets it
+    at = {e.split("=", 1)[0]: i for i, e in enumerate(out)}
+    for value in env:
+        key = value.split("=", 1)[0]
+        if "=" not in value:
+            if key in at:
+                out[at[key]] = ""
+        elif key in at:
+            out[at[key]] = value
+        else:
+            out.append(value)
+    out = [e for e in out if e]
     if "HOME" not in keys:
         out.append(f"HOME={home}")
     return out

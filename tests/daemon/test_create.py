@@ -47,3 +47,14 @@ def test_bad_stop_signal_and_mount_mode_are_refused_with_dockers_text(client, ba
     assert sorted(os.listdir(os.path.join(client.daemon.root, "containers"))) == before
     c = client.containers.create(base, ["true"], volumes=["xx:/d:ro,z"], stop_signal="SIGUSR1")
     assert c.attrs["Config"]["StopSignal"] == "SIGUSR1"
+
+
+def test_the_process_environment_keeps_path_first(client, base):
+    # the 20.10 engine: `run -e A=1 -e HOSTNAME=h base:1 env` prints PATH, HOSTNAME=h, A=1,
+    # HOME (moby: CreateDaemonEnvironment + ReplaceOrAppendEnvValues: the config's values
+    # replace the defaults in place)
+    out = client.containers.run(
+        base, "env", environment={"A": "1", "HOSTNAME": "h"}, remove=True
+    ).decode()
+    assert [line.split("=")[0] for line in out.splitlines()] == ["PATH", "HOSTNAME", "A", "HOME"]
+    assert "HOSTNAME=h\n" in out
