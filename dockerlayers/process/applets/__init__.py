@@ -6,7 +6,17 @@ the name the program was called by.
 
 from __future__ import annotations
 
-from . import coreutils, files, ps, sed, system, test, text  # noqa: F401 - register the applets
+from . import (  # noqa: F401 - register the applets
+    binary,
+    coreutils,
+    files,
+    ps,
+    sed,
+    shellutils,
+    system,
+    test,
+    text,
+)
 from .context import AppletContext, Block, Exec
 from .registry import APPLETS, SHELLS, applet
 
