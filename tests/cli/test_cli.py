@@ -410,3 +410,10 @@ def test_it_needs_a_terminal_and_rm_f_of_nothing_is_no_failure(cli):
     r = cli("rm", "-f", "nope-x")
     assert (r.code, r.out, r.err) == (0, "", "Error: No such container: nope-x\n")
     assert cli("rm", "nope-x").code == 1
+
+
+def test_volume_rm_of_a_missing_volume_uses_the_clients_words(cli):
+    # the 20.10 CLI: `volume rm X` -> "Error: No such volume: X" (1); with -f it is no error
+    r = cli("volume", "rm", "nope-v")
+    assert (r.code, r.err) == (1, "Error: No such volume: nope-v\n")
+    assert cli("volume", "rm", "-f", "nope-v").code == 0

@@ -305,7 +305,8 @@ def run_volume_rm(env: Env, p: Parsed) -> int:
             try:
                 client.daemon.volumes.remove(name, client.daemon.volume_users(name), p.force)
             except DockerException as e:
-                errs.append(daemon_error(e))
+                # the API client's wording for a 404 (docker/cli volume/remove.go)
+                errs.append(not_found("volume", name, e))
                 continue
             env.print(name)
     if errs:
