@@ -38,9 +38,15 @@ class JSONFileLogger:
         moby: daemon/logger/copier.go, daemon/logger/jsonfilelog Log
         """
 
+        tty = bool(c.config.get("Tty"))
+
         def write(stream: str, data: bytes) -> None:
             if not _reads_json_file(c):
                 return
+            if tty:
+                # a terminal's output processing (termios ONLCR): every newline goes out
+                # as CR LF, so the log and `docker logs` hold "line\r\n"
+                data = data.replace(b"\n", b"\r\n")
             key = (c.id, stream)
             lines = (self._partial.get(key, b"") + data).split(b"\n")
             self._partial[key] = lines.pop()

@@ -41,11 +41,12 @@ def test_without_i_or_t_stdin_is_dev_null(client, base, cmd):
 
 def test_a_terminal_shell_greets(client, base):
     c = client.containers.run(base, "sh", detach=True, tty=True)
+    # on a terminal every newline goes out as CR LF (the engine's log holds the same)
     assert (
         c.logs()
         == (
-            f"\n\nBusyBox v{BUSYBOX_VERSION} built-in shell (ash)\n"
-            "Enter 'help' for a list of built-in commands.\n\n"
+            f"\r\n\r\nBusyBox v{BUSYBOX_VERSION} built-in shell (ash)\r\n"
+            "Enter 'help' for a list of built-in commands.\r\n\r\n"
         ).encode()
     )
     # piped-in stdin (`run -i` with input) still ends: data, then end of file
