@@ -417,3 +417,17 @@ def test_volume_rm_of_a_missing_volume_uses_the_clients_words(cli):
     r = cli("volume", "rm", "nope-v")
     assert (r.code, r.err) == (1, "Error: No such volume: nope-v\n")
     assert cli("volume", "rm", "-f", "nope-v").code == 0
+
+
+def test_cp_of_something_missing_uses_the_clients_container_path_words(cli):
+    # the 20.10 CLI: a 404 of the archive calls is "No such container:path: C:PATH", the
+    # destination's parent folder on the way in
+    cli("create", "--name", "cpx", "base", "true")
+    for args, shown in (
+        (["cpx:/nope", "-"], "cpx:/nope"),
+        (["nocont-x:/a", "-"], "nocont-x:/a"),
+        (["/etc/hostname", "nocont-x:/a"], "nocont-x:/"),
+        (["/etc/hostname", "cpx:/nodir/x"], "cpx:/nodir"),
+    ):
+        r = cli("cp", *args)
+        assert (r.code, r.err) == (1, f"Error: No such container:path: {shown}\n"), args

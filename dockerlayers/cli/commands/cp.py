@@ -13,7 +13,8 @@ import posixpath
 import sys
 from typing import Any
 
-from dockerlayers.cli.app import PROG, CLIError, Command, Env, daemon_error
+from dockerlayers.cli.app import PROG, CLIError, Command, Env
+from dockerlayers.cli.commands.common import not_found
 from dockerlayers.cli.flags import Flag, Parsed
 from dockerlayers.errors import DockerException, NotFound
 
@@ -43,7 +44,15 @@ def run_cp(env: Env, p: Parsed) -> int:
             else:
                 _copy_to(env, client, src_path, dst_container, dst_path, p.archive, p.follow_link)
         except DockerException as e:
-            raise CLIError(daemon_error(e)) from None
+            # the API client wraps a 404 of the archive calls (container or path missing)
+            # as "container:path" (docker/cli: client/container_copy.go wrapResponseError)
+            if src_container:
+                ref, path = src_container, src_path
+            else:
+                # a destination not found is taken as a new entry of its parent folder,
+                # which the copy then goes to (archive.PrepareArchiveCopy)
+                ref, path = dst_container, posixpath.dirname(dst_path.rstrip("/")) or "/"
+            raise CLIError(not_found("container:path", f"{ref}:{path}", e)) from None
     return 0
 
 
