@@ -431,3 +431,13 @@ def test_cp_of_something_missing_uses_the_clients_container_path_words(cli):
     ):
         r = cli("cp", *args)
         assert (r.code, r.err) == (1, f"Error: No such container:path: {shown}\n"), args
+
+
+def test_logs_since_of_a_bad_value_names_the_option(cli):
+    # the 20.10 client wraps the parse error: `invalid value for "since": ...`
+    cli("create", "--name", "lgs", "base", "true")
+    r = cli("logs", "--since", "bogus", "lgs")
+    assert (r.code, r.err) == (
+        1,
+        'invalid value for "since": failed to parse value as time or duration: "bogus"\n',
+    )

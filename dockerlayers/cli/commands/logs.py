@@ -31,10 +31,14 @@ def run_logs(env: Env, p: Parsed) -> int:
             "timestamps": p.timestamps,
             "tail": p.tail if p.tail != "all" else "all",
         }
-        if p.since:
-            kwargs["since"] = get_timestamp(p.since, now)
-        if p.until:
-            kwargs["until"] = get_timestamp(p.until, now)
+        # docker/cli client/container_logs.go: errors.Wrap(err, `invalid value for "since"`)
+        for key in ("since", "until"):
+            value = getattr(p, key)
+            if value:
+                try:
+                    kwargs[key] = get_timestamp(value, now)
+                except CLIError as e:
+                    raise CLIError(f'invalid value for "{key}": {e}') from None
         if kwargs["tail"] != "all":
             try:
                 kwargs["tail"] = int(kwargs["tail"])
