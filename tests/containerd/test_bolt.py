@@ -7,7 +7,7 @@ import os
 import struct
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dockerlayers.containerd import Containerd, bolt
@@ -162,8 +162,12 @@ _trees = st.recursive(
 )
 
 
+# trees big enough to split pages and overflow values are the point, not a smell here
+_BIG = [HealthCheck.data_too_large, HealthCheck.too_slow]
+
+
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=_BIG)
 @given(_trees, st.integers(1, 2**40))
 def test_round_trip(tree, txid):
     data = bolt.write(tree, txid)
@@ -177,7 +181,7 @@ def test_round_trip(tree, txid):
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, suppress_health_check=_BIG)
 @given(st.dictionaries(st.binary(min_size=1, max_size=300), st.binary(max_size=300), min_size=200))
 def test_round_trip_split_buckets(values):
     tree = bolt.Bucket(buckets={b"v1": bolt.Bucket(values=values, sequence=3)})
