@@ -40,6 +40,24 @@ FILE_TYPE = 1
 SEGMENT_TYPE = 2
 
 
+def _file_entry(e: TarEntry, seen: set[str]) -> dict:
+    """A tar-split file entry (type 1) for tar entry `e`: its name (raw bytes as base64
+    when not UTF-8) and size; a path seen before is refused, as tar-split does."""
+    clean = posix_clean(e.name)
+    if clean in seen:
+        raise DuplicatePathError("duplicates of file paths not supported")
+    seen.add(clean)
+    entry: dict = {"type": FILE_TYPE}
+    try:
+        entry["name"] = e.name_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        entry["name_raw"] = base64.b64encode(e.name_bytes).decode()
+    file_size = e.size if e.sparse is not None else e.data_size
+    if file_size:
+        entry["size"] = file_size
+    return entry
+
+
 def _segment(payload: bytes) -> dict:
     return {"type": SEGMENT_TYPE, "payload": base64.b64encode(payload).decode()}
 
@@ -95,18 +113,7 @@ def iter_make_tar_split(fileobj: BinaryIO, *, crc64: bool = True) -> Iterator[di
     prev = 0
     for e in entries:
         yield numbered(_segment(raw(prev, e.data_offset)))
-        clean = posix_clean(e.name)
-        if clean in seen:
-            raise DuplicatePathError("duplicates of file paths not supported")
-        seen.add(clean)
-        entry: dict = {"type": FILE_TYPE}
-        try:
-            entry["name"] = e.name_bytes.decode("utf-8")
-        except UnicodeDecodeError:
-            entry["name_raw"] = base64.b64encode(e.name_bytes).decode()
-        file_size = e.size if e.sparse is not None else e.data_size
-        if file_size:
-            entry["size"] = file_size
+        entry = _file_entry(e, seen)
         payload = None
         if crc64 and e.data_size and e.sparse is None:
             fileobj.seek(start + e.data_offset)
@@ -213,18 +220,7 @@ class SplitStream(_Stream):
             head = e.data_offset - self._rec_start
             self._emit(_segment(bytes(self._rec[:head])))
             self._rec = bytearray()  # beyond `head`: a 1.0 sparse map, content
-            clean = posix_clean(e.name)
-            if clean in self._seen:
-                raise DuplicatePathError("duplicates of file paths not supported")
-            self._seen.add(clean)
-            entry: dict = {"type": FILE_TYPE}
-            try:
-                entry["name"] = e.name_bytes.decode("utf-8")
-            except UnicodeDecodeError:
-                entry["name_raw"] = base64.b64encode(e.name_bytes).decode()
-            file_size = e.size if e.sparse is not None else e.data_size
-            if file_size:
-                entry["size"] = file_size
+            entry = _file_entry(e, self._seen)
             crc = bool(self._crc64 and e.data_size and e.sparse is None)
             content = _Content(self, e.data_size - e.sparse_skip, crc)
             yield e, content  # type: ignore[misc]
