@@ -20,9 +20,14 @@ from dockerlayers.cli.app import CLIError, Env, daemon_error
 from dockerlayers.errors import DockerException, InvalidParameter, NotFound
 
 
+def is_missing(e: DockerException) -> bool:
+    """A 404 for the thing itself (an ambiguous prefix is a 404 too, but not "missing")."""
+    return isinstance(e, NotFound) and not str(e).startswith("multiple IDs")
+
+
 def not_found(kind: str, ref: str, e: DockerException) -> str:
     """The client's wording for calls that wrap a 404 (rm, inspect, logs, exec, start -a)."""
-    if isinstance(e, NotFound) and not str(e).startswith("multiple IDs"):
+    if is_missing(e):
         return f"Error: No such {kind}: {ref}"
     return daemon_error(e)
 
@@ -43,7 +48,7 @@ def each(
             op(ref)
         except DockerException as e:
             text = not_found(wrap, ref, e) if wrap else daemon_error(e)
-            if missing_ok and isinstance(e, NotFound) and not str(e).startswith("multiple"):
+            if missing_ok and is_missing(e):
                 env.err.write(text + "\n")
                 continue
             errs.append(text)
