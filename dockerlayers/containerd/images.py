@@ -32,7 +32,7 @@ import io
 import json
 import random
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dockerlayers.archive.apply import unpack_layer
@@ -66,6 +66,8 @@ class ImageRecord:
     media_type: str
     size: int
     created_at: str = ""
+    updated_at: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -82,6 +84,8 @@ class ImageService:
         self.ctrd = ctrd
         self.snapshotter_name = snapshotter
         self.rng = random.Random(seed)
+        #: config digest -> the records of the images with that config (made on use)
+        self._by_config: dict[str, list[ImageRecord]] | None = None
 
     @property
     def sn(self):
@@ -94,18 +98,67 @@ class ImageService:
         return f"{nanos}-{base64.urlsafe_b64encode(b).decode()}"
 
     # -- image records (v1/moby/images) -------------------------------------------------
-    def create_image(self, name: str, digest: str, media_type: str, size: int) -> ImageRecord:
-        """containerd: metadata/images.go Create (or Update when it exists)"""
+    def create_image(
+        self,
+        name: str,
+        digest: str,
+        media_type: str,
+        size: int,
+        labels: dict[str, str] | None = None,
+    ) -> ImageRecord:
+        """containerd: metadata/images.go Create (or Update when it exists; `labels`, when
+        given, replace the record's)"""
         ts = format_rfc3339nano(self.ctrd.now())
         with self.ctrd.db.update() as tx:
             bkt = md.namespace_bucket(tx, NAMESPACE, md.BUCKET_KEY_OBJECT_IMAGES, create=True)
             ibkt = bkt.create_bucket_if_not_exists(name)
             md.write_timestamps(ibkt, ibkt.get_time(md.BUCKET_KEY_CREATED_AT) or ts, ts)
+            if labels is not None:
+                md.write_labels(ibkt, labels)
             target = ibkt.create_bucket_if_not_exists(md.BUCKET_KEY_TARGET)
             target.put(md.BUCKET_KEY_DIGEST, digest)
             target.put(md.BUCKET_KEY_MEDIA_TYPE, media_type)
             target.put_varint(md.BUCKET_KEY_SIZE, size)
+        self._by_config = None
         return self.get(name)
+
+    def update_labels(self, name: str, labels: dict[str, str]) -> ImageRecord:
+        """Merge `labels` into the record's (a None value removes one); UpdatedAt moves.
+
+        containerd: metadata/images.go Update (fieldpaths `labels.<key>`)
+        """
+        with self.ctrd.db.update() as tx:
+            ibkt = md.namespace_bucket(tx, NAMESPACE, md.BUCKET_KEY_OBJECT_IMAGES, name)
+            if ibkt is None:
+                raise wrap(NotFound, f"image {go_quote(name)}")
+            merged = md.read_labels(ibkt)
+            for k, v in labels.items():
+                if v is None:
+                    merged.pop(k, None)
+                else:
+                    merged[k] = v
+            md.write_labels(ibkt, merged)
+            ts = format_rfc3339nano(self.ctrd.now())
+            md.write_timestamps(ibkt, ibkt.get_time(md.BUCKET_KEY_CREATED_AT) or ts, ts)
+        return self.get(name)
+
+    def by_config(self) -> dict[str, list[ImageRecord]]:
+        """config digest -> the records whose target's (platform) manifest names it."""
+        if self._by_config is None:
+            out: dict[str, list[ImageRecord]] = {}
+            for rec in self.list():
+                try:
+                    cfg = self.manifest(rec)["config"]["digest"]
+                except (NotFound, KeyError, ValueError, TypeError):
+                    continue
+                out.setdefault(cfg, []).append(rec)
+            self._by_config = out
+        return self._by_config
+
+    def records_of(self, config_id: str) -> list[ImageRecord]:
+        """The records of the image whose config is `config_id` (named ones first)."""
+        recs = self.by_config().get(config_id, [])
+        return sorted(recs, key=lambda r: (r.name.startswith(DANGLING_PREFIX), r.name))
 
     def get(self, name: str) -> ImageRecord:
         with self.ctrd.db.view() as tx:
@@ -119,6 +172,8 @@ class ImageService:
                 t.get(md.BUCKET_KEY_MEDIA_TYPE),
                 t.get_varint(md.BUCKET_KEY_SIZE) or 0,
                 ibkt.get_time(md.BUCKET_KEY_CREATED_AT) or "",
+                ibkt.get_time(md.BUCKET_KEY_UPDATED_AT) or "",
+                md.read_labels(ibkt),
             )
 
     def list(self) -> list[ImageRecord]:
@@ -144,6 +199,7 @@ class ImageService:
             bkt = md.namespace_bucket(tx, NAMESPACE, md.BUCKET_KEY_OBJECT_IMAGES)
             if bkt is None or not bkt.delete_bucket(name):
                 raise wrap(NotFound, f"image {go_quote(name)}")
+        self._by_config = None
         if synchronous:
             self.ctrd.garbage_collect()
         else:
@@ -214,6 +270,26 @@ class ImageService:
         finally:
             self.ctrd.leases.delete(NAMESPACE, lease)
         return out
+
+    def import_blobs(self, data: bytes, lease: str) -> list[dict[str, Any]]:
+        """Every blob an OCI layout's index reaches, into the content store under `lease`
+        (children first, with their gc.ref labels); no record, no unpack. Returns the
+        index's descriptors.
+
+        containerd: import.go Import (the content half)
+        """
+        blobs: dict[str, bytes] = {}
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for m in tar.getmembers():
+                if m.isfile() and m.name.startswith("blobs/"):
+                    parts = m.name.split("/")
+                    if len(parts) == 3:
+                        blobs[f"{parts[1]}:{parts[2]}"] = tar.extractfile(m).read()
+            index = json.load(tar.extractfile("index.json"))
+        descs = [d for d in index.get("manifests", []) if d.get("digest") in blobs]
+        for desc in descs:
+            self._write_tree(desc, blobs, lease)
+        return descs
 
     def _write_tree(self, desc: dict[str, Any], blobs: dict[str, bytes], lease: str) -> None:
         """Children first, then the parent with its gc.ref labels.

@@ -1,9 +1,9 @@
-"""The daemon's image service in containerd mode: Docker 29's image IDs on the outside.
+"""The daemon's image service in containerd mode: Docker 29's images, Docker 29's IDs.
 
-Interim (see layerstore.py): the images live in the graph-driver image store, mirrored into
-containerd; inside, the daemon still keys images by config digest (a container's `Image`,
-the builder's steps). Everything a client sees follows Docker 29, and every such rule is
-here, in one place:
+The images and their names are containerd image records over the content store and the
+snapshots (imagestore.py, snapshotlayers.py); the service's rules (tag, rmi, history,
+load, build, commit) are the daemon's own, keyed inside by config digest. Everything a
+client sees follows Docker 29, and every such rule is here, in one place:
 
 * the image ID is the image's target digest (manifest or index), never the config digest:
   `docker images`, `image inspect` (`Id`, and `Parent`: the builder's/commit's parent
@@ -12,22 +12,24 @@ here, in one place:
 * a target digest or its prefix finds the image (`get_image`);
 * `docker history`: IMAGE is the target digest of the image and of each parent the
   legacy builder/commit recorded, SIZE the usage of the layer's snapshot (`history`);
-* `docker rmi`: `Untagged: NAME` and `Deleted: <target digest>` only (no layer lines);
-  conflicts name the target digest; a container's image loses its tag with Docker 29's
-  words (`remove`);
+* `docker rmi`: `Untagged: NAME` and `Deleted: <target digest>` only (no layer lines:
+  the snapshots go with containerd's synchronous GC); conflicts name the target digest;
+  a container's image loses its tag with Docker 29's words (`remove`);
 * image events carry the target digest as ID (untag's `name` the familiar reference);
-  the mirroring itself logs nothing (`_log`);
-* `docker load`: `Loaded image: NAME:TAG`, or `Loaded image ID: <target digest>` (`load`).
+* `docker load`: an OCI layout's blobs are kept as they are; `Loaded image: NAME:TAG`, or
+  `Loaded image ID: <target digest>` (`load`); `docker pull` keeps the blobs as pulled.
 
 moby (docker-v29.0.0): daemon/containerd/image.go (GetImage, image.ID(img.Target.Digest),
 Parent from the org.mobyproject.image.parent label), image_list.go (Size = content +
 unpacked), image_history.go, image_delete.go, image_events.go, image_exporter.go
-(LoadImage), image_commit.go / image_builder.go (createImageOCI), daemon/create.go
-(ctr.ImageID = img.ID())
+(LoadImage), image_pull.go, image_commit.go / image_builder.go (createImageOCI),
+daemon/create.go (ctr.ImageID = img.ID())
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,20 +50,36 @@ _REPO_REF_CONFLICT = re.compile(
 
 
 class ContainerdImageService(ImageService):
-    """ImageService whose look-ups also accept Docker 29's image IDs (manifest digests)."""
+    """ImageService on containerd's records, with Docker 29's image IDs."""
 
     def __init__(self, *args: Any, resolve_id: Callable[[str], str | None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: manifest digest (or a prefix of its hex) -> config digest, None if unknown
+        #: target digest (or a prefix of its hex) -> config digest, None if unknown
         self._resolve_id = resolve_id
-        #: the daemon's event logger; ours maps IDs and keeps containerd in step first
+        #: the daemon's event logger; ours shows the target digest as ID
         self._daemon_log = self.log_event
         self.log_event = self._log
         #: events held back while `remove` runs (it logs them itself, Docker 29's way)
         self._held: list[tuple[str, str, str]] | None = None
-        self._quiet = 0
         #: bytes of content blobs every `remove` so far let containerd's GC delete
         self.content_reclaimed = 0
+
+    def _new_image_store(self) -> Any:
+        from dockerlayers.containerd.imagestore import ContainerdImageStore
+
+        return ContainerdImageStore(self.layer_store, now_ns=self.now_ns)
+
+    def _new_reference_store(self) -> Any:
+        from dockerlayers.containerd.imagestore import ContainerdReferenceStore
+
+        return ContainerdReferenceStore(self.image_store)
+
+    @property
+    def distribution_metadata(self) -> Any:
+        """What a pull or push knows of blobs and diff IDs: the content store's labels."""
+        from dockerlayers.containerd.imagestore import ContentDistributionMetadata
+
+        return ContentDistributionMetadata(self.layer_store.containerd)
 
     # -- the image ID rule -----------------------------------------------------------------
     def image_id(self, config_id: str) -> str:
@@ -78,29 +96,16 @@ class ContainerdImageService(ImageService):
         """config digest -> Docker 29 image ID, for every image containerd has."""
         return self.layer_store.target_digests()
 
-    @contextmanager
-    def quiet(self) -> Iterator[None]:
-        """Log no image events (the mirror's own save/load of an image into containerd)."""
-        self._quiet += 1
-        try:
-            yield
-        finally:
-            self._quiet -= 1
-
     def _log(self, id: str, ref: str, action: str) -> None:
-        """An image event: containerd's records follow the graph store's first, then the
-        event is logged with the image's target digest as its ID (and as its `name` where
-        the graph store's event names the ID).
+        """An image event, logged with the image's target digest as its ID (and as its
+        `name` where the service's event names the ID).
 
         moby 29: daemon/containerd/image_events.go LogImageEvent / logImageEvent
         """
-        if self._quiet:
-            return
         if self._held is not None:
             self._held.append((id, ref, action))
             return
         before = self.layer_store.target_digest(id) if id.startswith("sha256:") else None
-        self.layer_store.on_image_event(self, id, action)
         if action in ("pull", "push"):
             # moby 29: image_pull.go / image_push.go: ID the reference, name its repository
             named = parse_normalized_named(ref)
@@ -173,10 +178,7 @@ class ContainerdImageService(ImageService):
         except ConflictError as e:
             raise _conflict_29(e, shown) from None
         finally:
-            held, self._held = self._held, None
-            for id, _ref, action in held:
-                if action in ("untag", "delete"):
-                    self.layer_store.on_image_event(self, id, action)
+            self._held = None
         # image_prune.go: the space reclaimed is the size of the blobs that are gone
         left = {i.digest for i in content.list("moby")}
         self.content_reclaimed += sum(n for d, n in blobs.items() if d not in left)
@@ -198,40 +200,29 @@ class ContainerdImageService(ImageService):
         if self._daemon_log is not None:
             self._daemon_log(id, name, action)
 
-    #: set by the daemon: layer_store.export (docker save from containerd's content)
-    export: Callable[..., bool] | None = None
-
     def save(self, names, out, format: str = "docker", *, gzip_layers: bool = False) -> None:
         """`docker save` on the containerd store: Docker 29 writes its OCI layout (with
-        manifest.json) from the content store, blobs as stored. The graph store's exporter
-        is used for what containerd does not have, and for the explicit formats.
+        manifest.json) from the content store, blobs as stored. The explicit formats go
+        through the service's exporter.
 
         moby: daemon/containerd/image_exporter.go ExportImage
         """
         wanted = [names] if isinstance(names, str) else list(names)
-        if (
-            format in ("docker", "docker-25")
-            and self.export is not None
-            and self.export(wanted, out)
-        ):
+        if format in ("docker", "docker-25") and self.layer_store.export(wanted, out):
             for name in wanted:  # moby 29: image_exporter.go (the `save` event per image)
                 id = self.image_id(self.get_image(name).id)
                 self._emit(id, id, "save")
             return
         super().save(names, out, format, gzip_layers=gzip_layers)
 
-    #: set by the daemon: layer_store.import_archive (docker load into containerd)
-    import_archive: Callable[[bytes], None] | None = None
-
     def load(self, data: Any) -> list[str]:
         """`docker load` on the containerd store: an OCI-layout archive (Docker 25+'s save,
-        or `oci`) is imported into containerd as it is — blobs as in the archive, the image
-        ID its manifest digest — before the graph store loads it (interim).
+        or `oci`) is imported as it is — blobs as in the archive, the image ID its target
+        digest; 20.10's layout has its layers stored as registered (gzip). Under a lease
+        until the records hold what it wrote.
 
         moby: daemon/containerd/image_exporter.go LoadImage (containerd's Import)
         """
-        import io as _io
-
         if isinstance(data, str):
             with open(data, "rb") as f:
                 raw = f.read()
@@ -239,9 +230,11 @@ class ContainerdImageService(ImageService):
             raw = bytes(data)
         else:
             raw = data.read()
-        if self.import_archive is not None:
-            self.import_archive(raw)
-        lines = super().load(_io.BytesIO(raw))
+        ls = self.layer_store
+        with ls.work_lease("load") as lease:
+            oci = ls.import_archive(raw, lease)
+            with ls.driver.external_blobs() if oci else contextlib.nullcontext():
+                lines = super().load(io.BytesIO(raw))
         # moby 29: image_exporter.go LoadImage (`Loaded image ID: <target digest>`)
         prefix = "Loaded image ID: "
         return [
@@ -249,13 +242,40 @@ class ContainerdImageService(ImageService):
             for line in lines
         ]
 
-    #: set by the daemon: layer_store.mirror_pulled (what `docker pull` fetched, as fetched)
-    mirror_pulled: Callable[..., None] | None = None
+    @contextmanager
+    def pull_lease(self) -> Iterator[str]:
+        """moby 29: image_pull.go (the pull's work under a lease)"""
+        with self.layer_store.work_lease("pull") as lease:
+            self._pull_lease = lease
+            try:
+                yield lease
+            finally:
+                self._pull_lease = ""
+                self.image_store.fs.preferred.clear()
 
-    def on_pulled(self, image_id: str, name: str, top: Any, manifest: Any, fetch: Any) -> None:
-        """moby 29: daemon/containerd/image_pull.go (containerd's Pull: blobs as pulled)"""
-        if self.mirror_pulled is not None:
-            self.mirror_pulled(image_id, name, top, manifest, fetch)
+    _pull_lease = ""
+
+    def store_pulled(
+        self,
+        top: tuple[bytes, str],
+        manifest: tuple[bytes, str],
+        config: bytes,
+        blobs: dict[str, bytes],
+        fetch: Any,
+    ) -> None:
+        """The pulled manifest (and list) and blobs into the content store, as pulled
+        (`fetch` gets what is neither downloaded nor there); the names the pull gives then
+        point at its target, so the image ID is the registry's digest.
+
+        moby 29: daemon/containerd/image_pull.go (containerd's Pull)
+        """
+        import json as _json
+
+        diff_ids = list(_json.loads(config).get("rootfs", {}).get("diff_ids") or [])
+        target = self.layer_store.store_pulled(
+            self._pull_lease, top, manifest, diff_ids, blobs, fetch
+        )
+        self.image_store.fs.preferred[_json.loads(manifest[0])["config"]["digest"]] = target
 
 
 def present_summaries(

@@ -1,20 +1,16 @@
-"""The daemon's layer store in containerd mode: containers' RW layers are containerd snapshots.
+"""The daemon's layer store in containerd mode: every layer is a containerd snapshot.
 
-`storage="containerd"` (dockerd's `features: {"containerd-snapshotter": true}`): a container's
-read-write layer is made the way Docker 29 makes it (rwlayer.py: lease `<id>`,
-`<id>-init-key` -> `<id>-init` -> active `<id>`), in a containerd under
-`<root>/containerd/daemon` (where dockerd puts the containerd it supervises), namespace `moby`,
+`storage="containerd"` (dockerd's `features: {"containerd-snapshotter": true}`): there is
+no graph driver and no layerdb. Image layers are committed snapshots named by chain ID with
+their blobs in the content store (snapshotlayers.py); images and names are containerd image
+records (imagestore.py); a container's read-write layer is made the way Docker 29 makes it
+(rwlayer.py: lease `<id>`, `<id>-init-key` -> `<id>-init` -> active `<id>`). All of it is in
+the containerd dockerd supervises, under `<root>/containerd/daemon`, namespace `moby`,
 snapshotter overlayfs. `docker rm` deletes the lease with a synchronous GC; restart mounts
 the same `snapshots/<N>`.
 
-**Interim** (this session): image verbs still run on the model's graph-driver image store
-(image IDs there are config digests); every image it makes, tags, untags or deletes is
-mirrored into containerd (content blobs + snapshots by chain ID, named as Docker 29 names
-it, `moby-dangling@<digest>` without a name, rmi with a synchronous GC). The Docker 29 image
-rules themselves are in images.py.
-
-moby: daemon/containerd/image_snapshot.go, daemon/snapshotter/mount.go,
-daemon/daemon.go (the containerd-snapshotter feature), libcontainerd/supervisor
+moby (docker-v29.0.0): daemon/containerd/image_snapshot.go, daemon/snapshotter/mount.go,
+daemon/daemon.go (the containerd-snapshotter feature: no layer store), libcontainerd/supervisor
 """
 
 from __future__ import annotations
@@ -22,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from dockerlayers.archive import Change
@@ -30,60 +27,31 @@ from dockerlayers.containerd import rwlayer
 from dockerlayers.containerd.containerd import Containerd
 from dockerlayers.containerd.errdefs import NotFound
 from dockerlayers.containerd.images import NAMESPACE, ImageService
+from dockerlayers.containerd.snapshotlayers import (
+    LABEL_UNCOMPRESSED,
+    SNAPSHOTTER_DRIVER_TYPE,
+    SnapshotDriver,
+    SnapshotLayerRecords,
+    SnapshotRoLayer,
+)
 from dockerlayers.graphdriver import fsdiff
 from dockerlayers.graphdriver.rootfs import RootFS
 from dockerlayers.graphdriver.union import UnionRootFS
-from dockerlayers.image.service import ImageService as LayerStoreImageService
 from dockerlayers.ioutils import directory_size
 from dockerlayers.layer.errors import MountDoesNotExist, MountNameConflict
 from dockerlayers.layer.store import LayerStore
 
 #: where dockerd keeps the containerd it starts itself (libcontainerd/supervisor)
 CONTAINERD_DIR = os.path.join("containerd", "daemon")
-SNAPSHOTTER_DRIVER_TYPE = "io.containerd.snapshotter.v1"
+#: leases a daemon holds only while it works (Docker 29's expire; ours go at the next start)
+WORK_LEASE_PREFIXES = ("moby-layer-", "moby-image-", "moby-pull-", "moby-load-", "extract-")
 
 
-class SnapshotterDriver:
-    """The graph driver as `docker info` shows it in containerd mode: the snapshotter's name
-    (overlayfs) and `driver-type io.containerd.snapshotter.v1`; everything else is the
-    wrapped graph driver the interim image store still uses.
+class _DiffStream(io.BytesIO):
+    """A container's diff, knowing the snapshot it came from: Docker 29 applies a commit's
+    layer on the container snapshot's parent (`<id>-init`), not on the image's top."""
 
-    moby: daemon/info.go (DriverStatus [["driver-type", "io.containerd.snapshotter.v1"]])
-    """
-
-    name = "overlayfs"
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._inner, attr)
-
-    def __repr__(self) -> str:
-        return f"<SnapshotterDriver overlayfs over {self._inner!r}>"
-
-    def status(self) -> list[tuple[str, str]]:
-        return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]
-
-    #: the containerd layer store, set once it exists (for `layer_dir`)
-    store: ContainerdLayerStore | None = None
-
-    def layer_dir(self, id: str) -> str:
-        """The folder with a layer's own files, for the panels: a container's (or its
-        init's) snapshot `snapshots/N/fs`; an image layer's snapshot by its chain ID when
-        containerd has it; else the graph driver's folder (interim image store)."""
-        store = self.store
-        if store is not None:
-            key = id
-            if id not in store.rw and not (id.endswith("-init") and id[:-5] in store.rw):
-                key = next((ch for ch, lyr in store.layer_map.items() if lyr.cache_id == id), "")
-            if key:
-                sn = store.images.sn
-                try:
-                    return sn.backend.upper_path(sn.snapshot_id(NAMESPACE, key))
-                except NotFound:
-                    pass
-        return self._inner.layer_dir(id)
+    snapshot_parent = ""
 
 
 class ContainerdRWLayer:
@@ -141,9 +109,11 @@ class ContainerdRWLayer:
         return directory_size(self.upper_dir())
 
     def tar_stream(self) -> BinaryIO:
-        out = io.BytesIO()
+        """moby 29: image_commit.go createDiff (the diff of `<id>` against `<id>-init`)"""
+        out = _DiffStream()
         tar_directory(self.upper_dir(), out, whiteout_format="overlay")
         out.seek(0)
+        out.snapshot_parent = self.init_id
         return out
 
     def metadata(self) -> dict[str, str]:
@@ -173,21 +143,41 @@ class _Parents:
 
 
 class ContainerdLayerStore(LayerStore):
-    """Image layers as before (interim); RW layers in containerd."""
+    """Image layers as snapshots by chain ID, RW layers as Docker 29's leased snapshots."""
+
+    layer_class = SnapshotRoLayer
 
     def __init__(
-        self, root: str, driver: Any, *, ids: Any = None, now: Any = None, seed: int | None = None
+        self,
+        root: str,
+        *,
+        mounts: str = "auto",
+        ids: Any = None,
+        now: Any = None,
+        seed: int | None = None,
     ) -> None:
-        self.containerd = Containerd(os.path.join(os.path.abspath(root), CONTAINERD_DIR), now=now)
+        root = os.path.abspath(root)
+        self.containerd = Containerd(os.path.join(root, CONTAINERD_DIR), now=now)
         self.images = ImageService(self.containerd, seed=seed)
         #: container ID -> its layer, and the handles given out on it (released one by one)
         self.rw: dict[str, rwlayer.RWLayer] = {}
         self.handles: dict[str, set[ContainerdRWLayer]] = {}
-        super().__init__(root, driver, ids=ids)
-        if isinstance(driver, SnapshotterDriver):
-            driver.store = self
+        self.tmp_dir = os.path.join(root, "tmp")
+        os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)
+        super().__init__(root, SnapshotDriver(self, mounts), ids=ids)
+
+    def _metadata_store(self) -> Any:
+        return SnapshotLayerRecords(self, self.driver)
 
     def _restore(self) -> None:
+        # the leases an earlier daemon held while it worked (a crash) end now
+        ended = False
+        for lease in self.containerd.leases.list(NAMESPACE):
+            if lease.id.startswith(WORK_LEASE_PREFIXES):
+                self.containerd.leases.delete(NAMESPACE, lease.id)
+                ended = True
+        if ended:
+            self.containerd.garbage_collect()
         super()._restore()
         for lease in self.containerd.leases.list(NAMESPACE):
             try:
@@ -197,6 +187,22 @@ class ContainerdLayerStore(LayerStore):
             except rwlayer.LayerNotFound:
                 continue
             self.rw[lease.id] = layer
+
+    def cleanup(self) -> None:
+        """Nothing to sweep by hand: containerd's GC removes what nothing holds."""
+        self.quarantined = []
+
+    def register(self, tar: Any, parent: str | None = None) -> Any:
+        """moby 29: a commit's layer is applied on the container's `<id>-init` snapshot
+        (image_commit.go applyDiffLayer); any other on its parent layer."""
+        below = getattr(tar, "snapshot_parent", "")
+        if not below:
+            return super().register(tar, parent)
+        self.driver._tls.snapshot_parent = below
+        try:
+            return super().register(tar, parent)
+        finally:
+            self.driver._tls.snapshot_parent = ""
 
     def create_rw_layer(self, name: str, parent: str | None, init_func: Any = None) -> Any:
         """moby: daemon/containerd/image_snapshot.go CreateLayer"""
@@ -259,154 +265,88 @@ class ContainerdLayerStore(LayerStore):
         rwlayer.release_layer(self.images, layer)
         return []
 
-    def ensure_image(self, image_service: Any, image_id: str, names: list[str]) -> None:
-        """Have the graph-store image `image_id` in containerd (copied in if missing)."""
-        self.sync_image(image_service, image_id)
-
-    def _records_of(self, image_id: str) -> list[Any]:
-        """containerd's image records whose config is the graph-store image `image_id`."""
-        out = []
-        for rec in self.images.list():
-            try:
-                cfg = self.images.manifest(rec)["config"]["digest"]
-            except (NotFound, KeyError, ValueError):
-                continue
-            if cfg == image_id:
-                out.append(rec)
-        return out
-
-    def sync_image(self, image_service: Any, image_id: str) -> None:
-        """Make containerd's names for `image_id` those the graph store has (Docker 29's
-        names: `docker.io/library/NAME:TAG`, or `moby-dangling@<manifest digest>` when it
-        has none).
-
-        moby: daemon/containerd/image_tag.go, image_delete.go (dangling images)
-        """
-        try:
-            image_service.get_image(image_id)
-        except Exception:
-            return self.delete_image(image_id)
-        from dockerlayers.containerd.images import DANGLING_PREFIX, _normalize
-        from dockerlayers.image.tarexport.tarexport import FORMAT_OCI
-
-        records = self._records_of(image_id)
-        if not records:
-            out = io.BytesIO()
-            quiet = getattr(image_service, "quiet", None)
-            with quiet() if quiet is not None else contextlib.nullcontext():
-                LayerStoreImageService.save(
-                    image_service, [image_id], out, FORMAT_OCI, gzip_layers=True
-                )
-            records = self.images.load(out.getvalue(), unpack=False)
-            container = getattr(image_service.get_image(image_id), "container", "") or ""
-            if container in self.rw:
-                self._apply_diff_layer(records[0], container)
-            self.images.unpack(records[0])
-        target = records[0]
-        wanted = {_normalize(t) for t in image_service.repo_tags(image_id)}
-        if not wanted:
-            wanted = {DANGLING_PREFIX + target.digest}
-        have = {r.name for r in records}
-        for name in sorted(wanted - have):
-            self.images.create_image(name, target.digest, target.media_type, target.size)
-        for name in sorted(have - wanted):
-            self.images.delete(name, synchronous=False)
-        return None
-
-    def _apply_diff_layer(self, record: Any, container_id: str) -> None:
-        """A committed container's layer, unpacked as Docker 29 does it: into
-        `extract-<unique>-<new chain ID>` prepared on the container snapshot's parent
-        (`<id>-init`), committed as the new chain ID.
-
-        moby: daemon/containerd/image_commit.go applyDiffLayer
-        """
-        from dockerlayers.containerd.images import _decompress
-
-        svc, sn = self.images, self.images.sn
-        chain = svc.top_chain_id(record)
-        try:
-            sn.stat(NAMESPACE, chain)
-            return  # already there (the same layer committed before)
-        except NotFound:
-            pass
-        layer = svc.manifest(record)["layers"][-1]
-        parent = sn.stat(NAMESPACE, container_id).parent
-        lease = f"commit-{svc.unique_part()}"
+    @contextlib.contextmanager
+    def work_lease(self, kind: str) -> Iterator[str]:
+        """A lease held while the daemon works (a pull, a load): what it writes stays until
+        an image record holds it. moby 29: image_pull.go / image_exporter.go withLease"""
+        lease = f"moby-{kind}-{self.images.unique_part()}"
         self.containerd.leases.create(NAMESPACE, lease)
         try:
-            key = f"extract-{svc.unique_part()}-{chain}"
-            sn.prepare(NAMESPACE, key, parent, lease=lease)
-            svc._apply(key, _decompress(self.containerd.content.read(NAMESPACE, layer["digest"])))
-            sn.commit(NAMESPACE, chain, key, lease=lease)
+            yield lease
         finally:
             self.containerd.leases.delete(NAMESPACE, lease)
 
-    def mirror_pulled(
+    def store_pulled(
         self,
-        image_id: str,
-        name: str,
+        lease: str,
         top: tuple[bytes, str],
         manifest: tuple[bytes, str],
+        diff_ids: list[str],
+        blobs: dict[str, bytes],
         fetch: Any,
-    ) -> None:
-        """What `docker pull` stores on the containerd store: the manifest (and the list it
-        came from) and every blob **as the registry served it**, labelled as containerd's
-        pull labels them; the image named by the full reference, its target the pulled
-        manifest or list (so its ID is the registry's digest); then unpacked.
+    ) -> str:
+        """What `docker pull` keeps on the containerd store: every blob **as the registry
+        served it** (layers labelled `containerd.io/uncompressed`), the manifest and the
+        list it came from labelled as containerd's pull labels them. Returns the target
+        digest (the list's when there is one: the image's ID).
 
-        moby: daemon/containerd/image_pull.go; containerd: client/pull.go, images/handlers.go
+        moby 29: daemon/containerd/image_pull.go; containerd: client/pull.go,
+        images/handlers.go (ChildGCLabels), unpacker (the uncompressed label)
         """
         import hashlib
         import json as _json
 
-        from dockerlayers.containerd.images import NAMESPACE as NS
-
         cs = self.containerd.content
-        lease = f"pull-{self.images.unique_part()}"
-        self.containerd.leases.create(NS, lease)
-        try:
-            raw, mtype = manifest
-            doc = _json.loads(raw)
-            labels = {"containerd.io/gc.ref.content.config": doc["config"]["digest"]}
-            for i, layer in enumerate([doc["config"], *doc["layers"]]):
-                if i:
-                    labels[f"containerd.io/gc.ref.content.l.{i - 1}"] = layer["digest"]
+        raw, _mtype = manifest
+        doc = _json.loads(raw)
+        labels = {"containerd.io/gc.ref.content.config": doc["config"]["digest"]}
+        for i, layer in enumerate(doc["layers"]):
+            labels[f"containerd.io/gc.ref.content.l.{i}"] = layer["digest"]
+            data = blobs.get(layer["digest"])
+            if data is None:
                 try:
-                    cs.info(NS, layer["digest"])
+                    cs.info(NAMESPACE, layer["digest"])
+                    data = b""
                 except NotFound:
                     data = fetch(layer["digest"])
-                    cs.write_blob(NS, data, expected=layer["digest"], lease=lease)
-            mdigest = "sha256:" + hashlib.sha256(raw).hexdigest()
-            cs.write_blob(NS, raw, expected=mdigest, labels=labels, lease=lease)
-            traw, ttype = top
-            tdigest = "sha256:" + hashlib.sha256(traw).hexdigest()
-            if tdigest != mdigest:  # pulled through a list: keep it, labelled to the manifest
-                entries = _json.loads(traw).get("manifests", [])
-                idx = next((i for i, m in enumerate(entries) if m["digest"] == mdigest), 0)
-                cs.write_blob(
-                    NS,
-                    traw,
-                    expected=tdigest,
-                    labels={f"containerd.io/gc.ref.content.m.{idx}": mdigest},
-                    lease=lease,
-                )
-            record = self.images.create_image(name, tdigest, ttype, len(traw))
-            self.images.unpack(record)
-        finally:
-            self.containerd.leases.delete(NS, lease)
+            ulabel = {LABEL_UNCOMPRESSED: diff_ids[i]} if i < len(diff_ids) else None
+            if data:
+                cs.write_blob(NAMESPACE, data, expected=layer["digest"], labels=ulabel, lease=lease)
+            elif ulabel:
+                cs.update_labels(NAMESPACE, layer["digest"], ulabel)
+        mdigest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        cs.write_blob(NAMESPACE, raw, expected=mdigest, labels=labels, lease=lease)
+        traw, _ttype = top
+        tdigest = "sha256:" + hashlib.sha256(traw).hexdigest()
+        if tdigest != mdigest:  # pulled through a list: keep it, labelled to the manifest
+            entries = _json.loads(traw).get("manifests", [])
+            idx = next((i for i, m in enumerate(entries) if m["digest"] == mdigest), 0)
+            cs.write_blob(
+                NAMESPACE,
+                traw,
+                expected=tdigest,
+                labels={f"containerd.io/gc.ref.content.m.{idx}": mdigest},
+                lease=lease,
+            )
+        return tdigest
 
-    def import_archive(self, data: bytes) -> None:
-        """Import an OCI-layout archive into containerd as it is (nothing for 20.10's
-        layout, which the graph store loads and the mirror then copies in)."""
+    def import_archive(self, data: bytes, lease: str) -> bool:
+        """The blobs of an OCI-layout archive into the content store as they are (the
+        image service then makes the records); False for 20.10's layout, whose layers are
+        stored as the daemon registers them.
+
+        moby 29: image_exporter.go LoadImage (containerd's Import)
+        """
         import tarfile as _tarfile
 
         try:
             with _tarfile.open(fileobj=io.BytesIO(data)) as tar:
                 has_index = "index.json" in tar.getnames()
         except _tarfile.TarError:
-            return
+            return False
         if has_index:
-            self.images.load(data)
+            self.images.import_blobs(data, lease)
+        return has_index
 
     def export(self, names: list[str], out: Any) -> bool:
         """`docker save NAME...` from containerd's content: an OCI layout (`oci-layout`,
@@ -429,7 +369,7 @@ class ContainerdLayerStore(LayerStore):
                 recs.append(svc.resolve(n))
             except NotFound:
                 config = self.config_of(n)
-                found = self._records_of(config) if config else []
+                found = self.images.records_of(config) if config else []
                 if not found:
                     return False
                 recs.append(found[0])
@@ -515,32 +455,25 @@ class ContainerdLayerStore(LayerStore):
         return total
 
     def manifest_of(self, config_id: str) -> tuple[str, dict[str, int]] | None:
-        """(Docker 29's image ID, its sizes) for the graph-store image `config_id`."""
-        records = self._records_of(config_id)
+        """(Docker 29's image ID, its sizes) for the image whose config is `config_id`."""
+        records = self.images.records_of(config_id)
         if not records:
             return None
         return records[0].digest, self.images.sizes(records[0])
 
     def target_digest(self, config_id: str) -> str | None:
-        """Docker 29's image ID (the target digest) of the graph-store image `config_id`."""
-        records = self._records_of(config_id)
+        """Docker 29's image ID (the target digest) of the image `config_id`."""
+        records = self.images.records_of(config_id)
         return records[0].digest if records else None
 
     def target_digests(self) -> dict[str, str]:
-        """config digest -> target digest of every image containerd has (first record)."""
-        out: dict[str, str] = {}
-        for rec in self.images.list():
-            try:
-                cfg = self.images.manifest(rec)["config"]["digest"]
-            except (NotFound, KeyError, ValueError):
-                continue
-            out.setdefault(cfg, rec.digest)
-        return out
+        """config digest -> target digest of every image containerd has."""
+        return {cfg: self.images.records_of(cfg)[0].digest for cfg in self.images.by_config()}
 
     def snapshot_usages(self, config_id: str) -> list[int]:
         """The usage of each layer's snapshot of image `config_id`, bottom first (0 for a
         snapshot containerd does not have). moby 29: image_history.go (s.Usage(chainID))"""
-        records = self._records_of(config_id)
+        records = self.images.records_of(config_id)
         if not records:
             return []
         out = []
@@ -552,30 +485,14 @@ class ContainerdLayerStore(LayerStore):
         return out
 
     def config_of(self, ref: str) -> str | None:
-        """The config digest of the image whose manifest digest is `ref` (or starts so)."""
+        """The config digest of the image whose target digest is `ref` (or starts so)."""
         hex_ = ref.removeprefix("sha256:")
         if len(hex_) < 4 or any(ch not in "0123456789abcdef" for ch in hex_):
             return None
-        for rec in self.images.list():
-            if rec.digest[7:].startswith(hex_):
-                return self.images.manifest(rec)["config"]["digest"]
+        for cfg, recs in self.images.by_config().items():
+            if any(r.digest[7:].startswith(hex_) for r in recs):
+                return cfg
         return None
-
-    def delete_image(self, image_id: str) -> None:
-        """`docker rmi`: every name of the image goes, with a synchronous GC
-        (moby 29: images.SynchronousDelete())."""
-        records = self._records_of(image_id)
-        for rec in records:
-            self.images.delete(rec.name, synchronous=False)
-        if records:
-            self.containerd.garbage_collect()
-
-    def on_image_event(self, image_service: Any, image_id: str, action: str) -> None:
-        """Keep containerd's images in step with the graph store's (interim wiring)."""
-        if action in ("tag", "untag", "create", "load", "import", "pull"):
-            self.sync_image(image_service, image_id)
-        elif action == "delete":
-            self.delete_image(image_id)
 
     def driver_status(self) -> list[tuple[str, str]]:
         return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]

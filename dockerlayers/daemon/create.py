@@ -325,10 +325,6 @@ def set_rw_layer(daemon: Daemon, c: Container, img: Any = None) -> None:
     if img is None:
         img = daemon.image_service.get_image(c.image)
     chain = img.rootfs.chain_id() if img.rootfs is not None else None
-    if getattr(daemon, "storage", "graphdriver") == "containerd":
-        # moby 29: the image is in containerd already; here it is copied in on first use
-        tags = daemon.image_service.repo_tags(img.id)
-        daemon.layer_store.ensure_image(daemon.image_service, img.id, tags)
     daemon.rw_layers[c.id] = daemon.layer_store.create_rw_layer(c.id, chain, setup_init_layer)
 
 

@@ -200,20 +200,19 @@ class Daemon(ImageVerbs):
             self.clock = DaemonClock(self, base_clock)
             self.next_pid = int(state.get("next_pid") or 1000)
             self._prepare_temp_dir()
-            self.driver = new_driver(
-                driver, self.root, mounts=mounts, now=self.clock.now, ids=self.ids
-            )
             if self.storage == "containerd":
-                from dockerlayers.containerd.layerstore import (
-                    ContainerdLayerStore,
-                    SnapshotterDriver,
-                )
+                # moby 29: daemon.go — with the containerd snapshotter there is no graph
+                # driver and no layer store: the snapshotter is the driver
+                from dockerlayers.containerd.layerstore import ContainerdLayerStore
 
-                self.driver = SnapshotterDriver(self.driver)
                 self.layer_store = ContainerdLayerStore(
-                    self.root, self.driver, ids=self.ids, now=self.clock.now, seed=seed
+                    self.root, mounts=mounts, ids=self.ids, now=self.clock.now, seed=seed
                 )
+                self.driver = self.layer_store.driver
             else:
+                self.driver = new_driver(
+                    driver, self.root, mounts=mounts, now=self.clock.now, ids=self.ids
+                )
                 self.layer_store = LayerStore(self.root, self.driver, ids=self.ids)
             self.repository = os.path.join(self.root, "containers")
             os.makedirs(self.repository, mode=0o710, exist_ok=True)
@@ -231,7 +230,7 @@ class Daemon(ImageVerbs):
             self._image_service_factory = image_service_factory
             self._image_service: Any = None
             if self.storage == "containerd" or not self._image_store_is_clean():
-                self._image_service = self.image_service  # (containerd's mirrors images)
+                self._image_service = self.image_service
             else:
                 self.layer_store.before_release = lambda: self.image_service
             self.containers: dict[str, Container] = {}
@@ -282,9 +281,6 @@ class Daemon(ImageVerbs):
 
                     cls = ContainerdImageService
                     kwargs["resolve_id"] = self.layer_store.config_of
-                    cls.mirror_pulled = self.layer_store.mirror_pulled
-                    cls.export = self.layer_store.export
-                    cls.import_archive = self.layer_store.import_archive
                 self._image_service = cls(
                     self.root,
                     self.layer_store,

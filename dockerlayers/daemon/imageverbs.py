@@ -37,10 +37,7 @@ class ImageVerbs:
     def base_image(self) -> str:
         """The built-in base image's ID, importing it on first use (same ID every time)."""
         with self.lock:
-            id = daemon_images.base_image(self.image_service)
-            if self.storage == "containerd":
-                self.layer_store.sync_image(self.image_service, id)
-            return id
+            return daemon_images.base_image(self.image_service)
 
     def image_inspect(self, ref: str) -> dict[str, Any]:
         with self.lock:

@@ -207,11 +207,14 @@ def remove_incomplete_containers(daemon: Daemon) -> None:
     import glob
 
     store = daemon.layer_store
-    ours = store.store.mounts_dir
+    # the graph store's RW layer records (layerdb/mounts); the containerd store's are the
+    # containers' leases (`store.rw`)
+    ours = getattr(store.store, "mounts_dir", "")
+    leased = getattr(store, "rw", {})
     others = [
         m
         for m in glob.glob(os.path.join(daemon.root, "image", "*", "layerdb", "mounts"))
-        if os.path.realpath(m) != os.path.realpath(ours)
+        if not ours or os.path.realpath(m) != os.path.realpath(ours)
     ]
     removed = False
     for cid in sorted(os.listdir(daemon.repository)):
@@ -222,7 +225,7 @@ def remove_incomplete_containers(daemon: Daemon) -> None:
         if any(os.path.isdir(os.path.join(m, cid)) for m in others):
             continue  # another driver's container: not ours to judge
         has_config = os.path.isfile(os.path.join(folder, CONFIG_FILE))
-        if has_config and cid in store.mounts:
+        if has_config and (cid in store.mounts or cid in leased):
             continue
         if has_config:
             # The RW layer's record is missing or does not load: only a removal that was
@@ -237,16 +240,20 @@ def remove_incomplete_containers(daemon: Daemon) -> None:
                 dead = True  # its own files half deleted: an interrupted rm
             if not dead:
                 continue
-        if cid in store.mounts:
+        if cid in store.mounts or cid in leased:
             store.release_rw_layer(store.get_rw_layer(cid))
-        elif os.path.isdir(store.store.mount_dir(cid)):
+        elif ours and os.path.isdir(store.store.mount_dir(cid)):
             store.store.remove_mount(cid)
         import shutil
 
         shutil.rmtree(folder)
         remove_runtime(daemon.runtime_dir, cid)
         removed = True
-    if os.path.isdir(ours):
+    for name in sorted(leased):
+        if not os.path.isdir(os.path.join(daemon.repository, name)):
+            store.release_rw_layer(store.get_rw_layer(name))  # its container was never made
+            removed = True
+    if ours and os.path.isdir(ours):
         for name in sorted(os.listdir(ours)):
             if os.path.isdir(os.path.join(daemon.repository, name)):
                 continue

@@ -16,6 +16,7 @@ moby: distribution/pull_v2.go, distribution/xfer/download.go
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -23,6 +24,7 @@ import os
 import queue
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -61,6 +63,9 @@ class _Cancelled(Exception):
 
 
 def metadata_service(svc: Any) -> V2MetadataService:
+    own = getattr(svc, "distribution_metadata", None)  # the containerd store's
+    if own is not None:
+        return own
     return V2MetadataService(
         os.path.join(svc.root, "image", svc.layer_store.driver_name(), "distribution")
     )
@@ -399,19 +404,27 @@ def _pull_tag(
     if "config" not in manifest or "layers" not in manifest:
         raise RegistryError(f"unsupported manifest media type: {mtype}")
     config_digest = manifest["config"]["digest"]
-    if config_digest in svc.image_store:
-        image_id = config_digest
-    else:
-        image_id = _pull_layers(svc, s, ref, manifest, em)
-    on_pulled = getattr(svc, "on_pulled", None)
-    if on_pulled is not None:  # the containerd image store keeps the blobs as pulled
+    # the containerd image store (moby 29: image_pull.go) keeps the blobs as pulled, under
+    # a lease until the image's record holds them
+    lease = getattr(svc, "pull_lease", None)
+    with lease() if lease is not None else contextlib.nullcontext():
+        if config_digest in svc.image_store:
+            image_id = config_digest
+            store = getattr(svc, "store_pulled", None)
+            if store is not None:
+                config = svc.image_store.fs.get(config_digest)
+                store(top, (raw, mtype), config, {}, _fetcher(svc, s, ref))
+        else:
+            image_id = _pull_layers(svc, s, ref, manifest, em, (top, (raw, mtype)))
+        em.message("Digest: " + manifest_digest)
+        return image_id, _tag(svc, ref, image_id, manifest_digest)
 
-        def fetch(dgst: str) -> bytes:
-            return _fetch_blob(s, ref, dgst, svc.layer_store.tmp_dir)
 
-        on_pulled(image_id, familiar_name_tag(ref), top, (raw, mtype), fetch)
-    em.message("Digest: " + manifest_digest)
-    return image_id, _tag(svc, ref, image_id, manifest_digest)
+def _fetcher(svc: Any, s: Session, ref: Reference) -> Callable[[str], bytes]:
+    def fetch(dgst: str) -> bytes:
+        return _fetch_blob(s, ref, dgst, svc.layer_store.tmp_dir)
+
+    return fetch
 
 
 def familiar_name_tag(ref: Reference) -> str:
@@ -420,11 +433,18 @@ def familiar_name_tag(ref: Reference) -> str:
 
 
 def _pull_layers(
-    svc: Any, s: Session, ref: Reference, manifest: dict[str, Any], em: Emitter
+    svc: Any,
+    s: Session,
+    ref: Reference,
+    manifest: dict[str, Any],
+    em: Emitter,
+    pulled: tuple[tuple[bytes, str], tuple[bytes, str]],
 ) -> str:
     """Download what is missing, register it, create the image; undo all on error."""
     ls = svc.layer_store
     meta = metadata_service(svc)
+    store = getattr(svc, "store_pulled", None)  # the containerd store: blobs as pulled
+    own_blobs = getattr(ls.driver, "external_blobs", None) if store is not None else None
     layers = manifest["layers"]
     # moby: distribution/xfer/download.go Download (the ones the store has are skipped)
     have: list[bool] = []
@@ -527,13 +547,17 @@ def _pull_layers(
                             ls.abort_prepared(prepared[j])
                     side_by_side = False
             if handle is None:
-                handle = _register(ls, blobs[i], readers, parent, em, id, size)
+                with own_blobs() if own_blobs is not None else contextlib.nullcontext():
+                    handle = _register(ls, blobs[i], readers, parent, em, id, size)
             handles.append(handle)
             if handle.diff_id != diff_ids[i]:
                 raise RegistryError("layers from manifest don't match image configuration")
             records.append((handle.diff_id, V2Metadata(layer["digest"], ref.name)))
             parent = handle.chain_id
             em.update(id, "Pull complete")
+        if store is not None:
+            got = {layers[i]["digest"]: blobs[i].read_all() for i in todo}
+            store(*pulled, config, got, _fetcher(svc, s, ref))
         image_id = svc.image_store.create(config)
     except BaseException:
         stop()
@@ -616,12 +640,6 @@ def _tag(svc: Any, ref: Reference, image_id: str, manifest_digest: str) -> bool:
     """
     rs = svc.reference_store
     changed = False
-    digested = Reference(ref.name, "", manifest_digest)
-    try:
-        rs.get(digested)  # moby: a digest keeps its first image ("cannot update")
-    except NotFound:
-        rs.add_digest(digested, image_id, force=True)
-        changed = ref.digest != ""
     if ref.tag:
         try:
             old = rs.get(ref)
@@ -630,5 +648,12 @@ def _tag(svc: Any, ref: Reference, image_id: str, manifest_digest: str) -> bool:
         if old != image_id:
             rs.add_tag(ref, image_id, force=True)
             changed = True
+    # (after the tag: on the containerd store, NAME@<digest> of a named image is no record)
+    digested = Reference(ref.name, "", manifest_digest)
+    try:
+        rs.get(digested)  # moby: a digest keeps its first image ("cannot update")
+    except NotFound:
+        rs.add_digest(digested, image_id, force=True)
+        changed = changed or ref.digest != ""
     svc._event(image_id, familiar_string(ref), "pull")
     return changed

@@ -101,7 +101,8 @@ def import_image(
         )
         data = img.marshal()
         is_new = from_bytes(data) not in image_store
-        id = image_store.create(data)
+        # the containerd store writes an imported image's manifest its own way
+        id = getattr(image_store, "create_imported", image_store.create)(data)
         if ref is not None:
             try:
                 reference_store.add_tag(ref, id, force=True)

@@ -159,9 +159,17 @@ class ImageService:
         self.now_ns = now_ns or time.time_ns
         self.container_uses: ContainerUsesFunc = container_uses or (lambda id: ())
         self.log_event = log_event
-        self.image_store = ImageStore(root, layer_store, now_ns=self.now_ns)
-        self.reference_store = ReferenceStore(
-            os.path.join(self.root, "image", layer_store.driver_name(), "repositories.json")
+        self.image_store = self._new_image_store()
+        self.reference_store = self._new_reference_store()
+
+    def _new_image_store(self) -> ImageStore:
+        """The image store: `<root>/image/<driver>/imagedb`."""
+        return ImageStore(self.root, self.layer_store, now_ns=self.now_ns)
+
+    def _new_reference_store(self) -> ReferenceStore:
+        """The tag store: `<root>/image/<driver>/repositories.json`."""
+        return ReferenceStore(
+            os.path.join(self.root, "image", self.layer_store.driver_name(), "repositories.json")
         )
 
     @functools.cached_property

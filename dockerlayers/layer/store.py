@@ -130,13 +130,16 @@ class LayerStore:
     A new store on the same root restores every layer and mount.
     """
 
+    #: the class of its image layers (the containerd store's read their tar from a blob)
+    layer_class = RoLayer
+
     def __init__(self, root: str, driver: Driver, *, ids: IDGenerator | None = None) -> None:
         self.root = os.path.abspath(root)
         self.driver = driver
         self.ids = ids or IDGenerator()
-        self.store = FileMetadataStore(os.path.join(self.root, "image", driver.name, "layerdb"))
         self.tmp_dir = os.path.join(self.root, "tmp")
         os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)
+        self.store = self._metadata_store()
         self.layer_map: dict[str, RoLayer] = {}
         self.mounts: dict[str, MountedLayer] = {}
         self._lock = threading.RLock()
@@ -148,6 +151,10 @@ class LayerStore:
         #: daemon's image store, made on first use) so that their references count
         self.before_release: Callable[[], object] | None = None
         self._restore()
+
+    def _metadata_store(self) -> FileMetadataStore:
+        """The layers' records: the layerdb, `<root>/image/<driver>/layerdb`."""
+        return FileMetadataStore(os.path.join(self.root, "image", self.driver.name, "layerdb"))
 
     def __repr__(self) -> str:
         return (
@@ -190,7 +197,7 @@ class LayerStore:
         parent = self._load_layer(parent_id) if parent_id else None
         if not self.driver.exists(cache_id):
             raise LayerDoesNotExist(f"failed to get cache id for {chain_id}: layer folder missing")
-        layer = RoLayer(self, chain_id, diff_id, parent, cache_id, size)
+        layer = self.layer_class(self, chain_id, diff_id, parent, cache_id, size)
         self.layer_map[chain_id] = layer
         return layer
 
@@ -355,7 +362,7 @@ class LayerStore:
                     self.abort_prepared(prepared)
                     return self._get_reference(existing, count=True)
                 tx.commit(chain_id)
-                layer = RoLayer(
+                layer = self.layer_class(
                     self, chain_id, prepared.diff_id, p, prepared.cache_id, prepared.size
                 )
                 self.layer_map[chain_id] = layer
@@ -416,7 +423,7 @@ class LayerStore:
                         self._release_parent(p)
                     return self._get_reference(existing, count=True)
                 tx.commit(chain_id)
-                layer = RoLayer(self, chain_id, diff_id, p, cache_id, size)
+                layer = self.layer_class(self, chain_id, diff_id, p, cache_id, size)
                 self.layer_map[chain_id] = layer
                 return self._get_reference(layer, count=True)
         except BaseException as e:
