@@ -155,6 +155,9 @@ class Container(Record):
         self.has_been_manually_stopped = has_been_manually_stopped
         self.mount_points: dict[str, Any] = mount_points if mount_points is not None else {}
         self.exec_ids: list[str] = exec_ids if exec_ids is not None else []
+        #: the image ID config.v2.json holds when it is not `image` (the containerd store:
+        #: Docker 29's image ID, the target digest; the daemon keys images by config)
+        self.image_on_disk = ""
 
     # -- paths -----------------------------------------------------------------------------
     @property
@@ -193,7 +196,7 @@ class Container(Record):
             "Path": self.path,
             "Args": list(self.args),
             "Config": self.config,
-            "Image": self.image,
+            "Image": self.image_on_disk or self.image,
             "NetworkSettings": _network_settings(),
             "LogPath": self.log_path if started else "",
             "Name": self.name,

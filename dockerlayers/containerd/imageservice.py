@@ -170,6 +170,9 @@ class ContainerdImageService(ImageService):
             first = self._resolve_id(image_ref) or ""
             if first:
                 image_ref = first
+        soft = self._soft_delete(image_ref, first, force, container_uses)
+        if soft is not None:
+            return soft
         content = self.layer_store.containerd.content
         blobs = {i.digest: i.size for i in content.list("moby")}
         self._held = []
@@ -195,6 +198,36 @@ class ContainerdImageService(ImageService):
                 out.append(DeleteItem(deleted=id))
                 self._emit(id, id, "delete")
         return out
+
+    def _soft_delete(
+        self, image_ref: str, id: str, force: bool, container_uses: Any
+    ) -> list[DeleteItem] | None:
+        """`docker rmi -f NAME` of an image a container uses, NAME its only name: Docker
+        29 keeps the image, dangling (`moby-dangling@<digest>`), and reports the untag
+        only. None when that is not the case.
+
+        moby 29: image_delete.go ImageDelete (softImageDelete)
+        """
+        if not force or not id or id == image_ref:
+            return None
+        try:
+            named = parse_normalized_named(image_ref)
+        except Exception:
+            return None
+        refs = self.references(id)
+        if [familiar_string(r) for r in refs if r.tag] != [familiar_string(named.tag_name_only())]:
+            return None
+        uses = container_uses if container_uses is not None else self.container_uses
+        if not uses(id):
+            return None
+        for r in refs:
+            try:
+                self.reference_store.delete(r)
+            except ImageNotFound:  # NAME@<digest>, gone with the name it came from
+                pass
+        shown = familiar_string(named.tag_name_only())
+        self._emit(self.image_id(id), shown, "untag")
+        return [DeleteItem(untagged=shown)]
 
     def _emit(self, id: str, name: str, action: str) -> None:
         if self._daemon_log is not None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.container.container import Container, default_host_config
+from dockerlayers.containerd.ids import shown_image_id
 from dockerlayers.daemon.errors import (
     auto_remove_with_restart,
     invalid_working_dir,
@@ -283,7 +284,7 @@ def new_container(
     if not config.get("Hostname"):
         config["Hostname"] = cid[:12]
     argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
-    return Container(
+    c = Container(
         id=cid,
         name=stored_name,
         created=daemon.clock.now(),
@@ -296,6 +297,10 @@ def new_container(
         host_config=default_host_config(),
         mount_points={},
     )
+    shown = shown_image_id(daemon, image_id)
+    if shown != image_id:  # moby 29: daemon/create.go (ctr.ImageID = img.ID())
+        c.image_on_disk = shown
+    return c
 
 
 def setup_working_directory(daemon: Daemon, c: Container) -> None:

@@ -315,8 +315,8 @@ class Daemon(ImageVerbs):
         return True
 
     def _image_event(self, id: str, ref: str, action: str) -> None:
-        # containerd mode: the image service keeps containerd in step and passes the
-        # actor ID Docker 29 logs (dockerlayers/containerd/imageservice.py)
+        # containerd mode: the image service passes the actor ID Docker 29 logs
+        # (dockerlayers/containerd/imageservice.py)
         if self.storage != "containerd" and action in ("pull", "push"):
             # moby: distribution/pull.go, push.go: ImageEventLogger(FamiliarString(ref),
             # FamiliarName(repo), ...): the reference is the ID, the repository the name

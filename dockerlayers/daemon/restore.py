@@ -47,6 +47,11 @@ def restore(daemon: Daemon, last: str) -> None:
         if c.driver != daemon.driver.name:
             # not restoring container because it was created with another storage driver
             continue
+        config_of = getattr(daemon.layer_store, "config_of", None)
+        if config_of is not None:  # the containerd store: config.v2.json has the target
+            config = config_of(c.image)
+            if config:
+                c.image_on_disk, c.image = c.image, config
         try:
             daemon.rw_layers[cid] = daemon.layer_store.get_rw_layer(cid)
         except Exception as e:

@@ -128,16 +128,19 @@ def test_images_mirrored_with_docker29_names_and_ids(client, tmp_path):
     assert sizes["total"] == sizes["content"] + sizes["unpacked"]
     top = imgs.top_chain_id(two)
     ct = client.containers.create(img, "true")
-    client.images.remove("two:1", force=True)  # 20.10's rmi -f of a stopped container's image
+    # Docker 29: rmi -f of the only name of a container's image keeps the image, dangling
+    # (moby 29: image_delete.go softImageDelete); only the untag is reported
+    assert client.api.remove_image("two:1", force=True) == [{"Untagged": "two:1"}]
     assert sorted(r.name for r in imgs.list()) == [
         "docker.io/library/base:latest",
         "docker.io/library/mybase:v1",
+        "moby-dangling@" + img.id,
     ]
-    # the container's lease still holds its snapshots, and through their parents the image's
     assert imgs.sn.stat(NS, f"{ct.id}-init").parent == top
     assert top in [s.name for s in imgs.sn.walk(NS)]
     ct.remove()
-    # rmi's GC was synchronous: only base's blobs and snapshot are left
+    client.images.remove(img.id)  # by ID: the image goes, with a synchronous GC
+    # only base's blobs (manifest, config, layer) and snapshot are left
     assert len(list(imgs.ctrd.local.walk())) == 3
     assert [s.name for s in imgs.sn.walk(NS)] == [imgs.top_chain_id(rec)]
 

@@ -285,11 +285,19 @@ CELLS = [
     ),
     md(
         """
-        (In this version of the model, the containerd mode still keeps its images in the
-        graph-driver image store inside and mirrors every image into containerd; what a
-        client sees — image IDs, sizes, a container's `Image` — is Docker 29's; a pulled
-        image keeps the registry's manifest and compressed blobs, and its digest as ID.)
-
+        There is no `image/` and no `overlay2/` folder beside `containerd/` on this root,
+        as on a Docker 29 install: the layers are the snapshots above, the image is a record
+        in `meta.db`, its config and layers are blobs (a pulled image keeps the registry's
+        manifest and compressed blobs, and its digest as ID):
+        """
+    ),
+    code(
+        """
+        {"containerd store": sorted(p.name for p in new_root.iterdir() if p.is_dir()), "graph driver": sorted(p.name for p in old_root.iterdir() if p.is_dir())}
+        """
+    ),
+    md(
+        """
         One consequence of Docker 29's `docker commit` that its source shows
         (`daemon/containerd/image_commit.go` `applyDiffLayer`): the new layer's snapshot is
         prepared on the container snapshot's **parent**, `<id>-init`, so the committed image's

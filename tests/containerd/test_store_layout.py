@@ -1,0 +1,199 @@
+"""The containerd store keeps everything in containerd, as Docker 29 does: no graph driver
+folder, no layerdb, no imagedb (moby 29 daemon/daemon.go makes no layer store with the
+containerd snapshotter), and what is on disk survives a reopen."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+
+import pytest
+
+from dockerlayers import DockerClient
+from dockerlayers.containerd.images import DANGLING_PREFIX
+
+NS = "moby"
+GRAPH_ONLY = ("image", "overlay2", "aufs", "vfs")
+
+
+def _open(root):
+    return DockerClient(
+        root=str(root), seed=3, clock="virtual", mounts="user", storage="containerd"
+    )
+
+
+@pytest.fixture
+def root(tmp_path):
+    return tmp_path / "docker"
+
+
+def _no_graph_store(root) -> None:
+    present = sorted(os.listdir(root))
+    assert not [d for d in GRAPH_ONLY if d in present], present
+    assert "containerd" in present
+
+
+def _blob(root, digest: str) -> bytes:
+    path = root / "containerd/daemon/io.containerd.content.v1.content/blobs/sha256" / digest[7:]
+    return path.read_bytes()
+
+
+def test_every_verb_leaves_no_graph_store(root, tmp_path):
+    c = _open(root)
+    try:
+        base = c.images.base()
+        ct = c.containers.run(base, ["sh", "-c", "echo hi > /f"], detach=True)
+        ct.wait()
+        snap = ct.commit("snap", "1")
+        ctx = tmp_path / "ctx"
+        ctx.mkdir()
+        (ctx / "Dockerfile").write_text("FROM base\nRUN echo built > /b\n")
+        built, _ = c.images.build(path=str(ctx), tag="built:1")
+        saved = b"".join(c.images.get("built:1").save())
+        c.images.remove("built:1")
+        c.images.load(saved)
+        ct.remove()
+        c.images.remove("snap:1")
+        _no_graph_store(root)
+        assert not any(
+            lease.id.startswith("moby-")
+            for lease in c.daemon.layer_store.containerd.leases.list(NS)
+        )  # the work leases ended
+        assert {i.id for i in c.images.list()} >= {base.id, built.id}
+        assert snap.id not in {i.id for i in c.images.list(all=True)}
+    finally:
+        c.close()
+    _no_graph_store(root)
+
+
+def test_reopen_keeps_images_names_layers_and_containers(root):
+    c = _open(root)
+    base = c.images.base()
+    ct = c.containers.run(base, ["sh", "-c", "echo kept > /data; sleep 100"], detach=True)
+    c.clock.advance(1)
+    img = ct.commit("app", "2")
+    ct.stop(timeout=0)
+    layers = set(c.daemon.layer_store.map())
+    c.close()
+
+    c = _open(root)
+    try:
+        assert c.images.get("app:2").id == img.id
+        assert c.images.get("app:2").attrs["Parent"] == base.id
+        assert set(c.daemon.layer_store.map()) == layers
+        again = c.containers.get(ct.id)
+        assert again.image.id == base.id
+        again.start()
+        c.clock.advance(1)
+        assert again.exec_run("cat /data").output == b"kept\n"  # the same RW snapshot
+        out = c.containers.run("app:2", "cat /data", remove=True)
+        assert out == b"kept\n"  # the committed layer, read from its snapshot
+    finally:
+        c.close()
+
+
+def test_config_v2_json_holds_the_target_digest(root):
+    c = _open(root)
+    try:
+        base = c.images.base()
+        ct = c.containers.create(base, "true")
+        with open(root / "containers" / ct.id / "config.v2.json") as f:
+            assert json.load(f)["Image"] == base.id  # moby 29: ctr.ImageID = img.ID()
+        assert c.api.inspect_container(ct.id)["Image"] == base.id
+    finally:
+        c.close()
+
+
+def test_commit_writes_createImageOCI_content(root):
+    c = _open(root)
+    try:
+        base = c.images.base()
+        ct = c.containers.run(base, ["sh", "-c", "echo x > /x"], detach=True)
+        ct.wait()
+        img = ct.commit("c", "1")
+        raw = _blob(root, img.id)
+        assert hashlib.sha256(raw).hexdigest() == img.id[7:]
+        manifest = json.loads(raw)
+        assert raw.startswith(b'{\n    "mediaType": "application/vnd.oci.image.manifest.v1+json"')
+        layer = manifest["layers"][-1]
+        assert layer["mediaType"] == "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        blob = _blob(root, layer["digest"])
+        assert blob[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # Go's gzip header
+        tar = gzip.decompress(blob)
+        cfg = json.loads(_blob(root, manifest["config"]["digest"]))
+        assert "sha256:" + hashlib.sha256(tar).hexdigest() == cfg["rootfs"]["diff_ids"][-1]
+        with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+            assert "x" in t.getnames()
+        store = c.daemon.layer_store
+        info = store.containerd.content.info(NS, layer["digest"])
+        assert info.labels["containerd.io/uncompressed"] == cfg["rootfs"]["diff_ids"][-1]
+        mlabels = store.containerd.content.info(NS, img.id).labels
+        assert mlabels["containerd.io/gc.ref.content.0"] == manifest["config"]["digest"]
+        rec = store.images.get("docker.io/library/c:1")
+        assert rec.labels["org.mobyproject.image.parent"] == base.id
+        # the image's snapshot sits on the container's init snapshot (applyDiffLayer)
+        top = store.images.top_chain_id(rec)
+        assert store.images.sn.stat(NS, top).parent == f"{ct.id}-init"
+    finally:
+        c.close()
+
+
+def test_import_writes_ImportImage_content(root):
+    c = _open(root)
+    try:
+        base = c.images.base()
+        raw = _blob(root, base.id)
+        assert raw.startswith(b'{"schemaVersion":2,"mediaType":')  # storeJson: compact
+        manifest = json.loads(raw)
+        assert manifest["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"
+        labels = c.daemon.layer_store.containerd.content.info(NS, base.id).labels
+        assert labels == {
+            "containerd.io/gc.ref.content.config": manifest["config"]["digest"],
+            "containerd.io/gc.ref.content.l.0": manifest["layers"][0]["digest"],
+        }
+    finally:
+        c.close()
+
+
+def test_untagged_image_is_a_dangling_record_and_rmi_collects(root):
+    c = _open(root)
+    try:
+        base = c.images.base()
+        ct = c.containers.run(base, ["sh", "-c", "echo y > /y"], detach=True)
+        ct.wait()
+        img = ct.commit()  # no name
+        store = c.daemon.layer_store
+        names = [r.name for r in store.images.list()]
+        assert DANGLING_PREFIX + img.id in names
+        c.api.tag(img.id, "named", "1")
+        names = [r.name for r in store.images.list()]
+        assert DANGLING_PREFIX + img.id not in names  # a name replaces the dangling record
+        assert "docker.io/library/named:1" in names
+        ct.remove()
+        layer_blob = json.loads(_blob(root, img.id))["layers"][-1]["digest"]
+        c.images.remove("named:1")
+        blobs = root / "containerd/daemon/io.containerd.content.v1.content/blobs/sha256"
+        assert not (blobs / layer_blob[7:]).exists()  # the synchronous GC took the blob
+        assert [r.name for r in store.images.list()] == ["docker.io/library/base:latest"]
+    finally:
+        c.close()
+
+
+def test_rmi_force_of_a_used_image_keeps_it_dangling(root):
+    c = _open(root)
+    try:
+        base = c.images.base()
+        ct = c.containers.run(base, ["sh", "-c", "echo z > /z"], detach=True)
+        ct.wait()
+        img = ct.commit("used", "1")
+        user = c.containers.create("used:1", "true")
+        c.images.remove("used:1", force=True)
+        names = [r.name for r in c.daemon.layer_store.images.list()]
+        assert DANGLING_PREFIX + img.id in names
+        assert user.image.id == img.id
+    finally:
+        c.close()
