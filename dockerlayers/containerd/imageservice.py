@@ -175,6 +175,13 @@ class ContainerdImageService(ImageService):
             return soft
         content = self.layer_store.containerd.content
         blobs = {i.digest: i.size for i in content.list("moby")}
+        # moby 29: imageDeleteHelper reports one `Untagged:` per record (not for the
+        # NAME@<digest> a name's record implies)
+        named = {
+            familiar_string(parse_normalized_named(r.name))
+            for r in self.layer_store.images.list()
+            if not r.name.startswith("moby-dangling@")
+        }
         self._held = []
         try:
             records = super().remove(image_ref, force, prune, container_uses)
@@ -188,6 +195,8 @@ class ContainerdImageService(ImageService):
         out: list[DeleteItem] = []
         deleted = [r.deleted for r in records if r.deleted in images]
         for r in records:
+            if r.untagged and "@" in r.untagged and r.untagged not in named:
+                continue
             if r.untagged:
                 owner = deleted[0] if deleted else first
                 out.append(r)

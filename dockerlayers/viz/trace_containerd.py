@@ -183,7 +183,8 @@ RECIPES: dict[str, list[StepSpec]] = {
 }
 RECIPES["create"] = _CREATE
 RECIPES["rm"] = _RM
-# the meta.db and snapshotter writes of anything else (commit, the image mirror) stay visible
+# the meta.db, snapshotter and content writes of every other verb (commit, build, pull,
+# tag) stay visible
 for _verb, _steps in RECIPES.items():
     if _verb not in ("create", "rm"):
         _steps.append(
