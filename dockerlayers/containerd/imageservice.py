@@ -257,6 +257,22 @@ class ContainerdImageService(ImageService):
             return
         super().save(names, out, format, gzip_layers=gzip_layers)
 
+    def stored_manifest(self, config_id: str) -> tuple[bytes, str, Any] | None:
+        """What `docker push` sends on the containerd store: the image's target when it is
+        a manifest (bytes, media type, and a reader of its blobs); None for an index (the
+        platform manifest is pushed as the 20.10 way builds it).
+
+        moby 29: daemon/containerd/image_push.go
+        """
+        from dockerlayers.containerd.images import MANIFEST_TYPES, NAMESPACE
+
+        rec = self.image_store.fs.record_of(config_id)
+        if rec is None or rec.media_type not in MANIFEST_TYPES:
+            return None
+        content = self.layer_store.containerd.content
+        raw = content.read(NAMESPACE, rec.digest)
+        return raw, rec.media_type, lambda d: content.read(NAMESPACE, d)
+
     def load(self, data: Any) -> list[str]:
         """`docker load` on the containerd store: an OCI-layout archive (Docker 25+'s save,
         or `oci`) is imported as it is — blobs as in the archive, the image ID its target

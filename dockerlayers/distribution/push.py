@@ -126,6 +126,10 @@ def push(
     order = list(range(len(diff_ids)))[::-1]  # moby: top layer first
     for i in order:
         em.update(short(diff_ids[i]), "Preparing")
+    stored = getattr(svc, "stored_manifest", None)
+    found = stored(img.id) if stored is not None else None
+    if found is not None:  # the containerd store: the image's content as stored
+        return _push_stored(svc, s, named, img, found, order, diff_ids, em)
     descriptors: dict[int, tuple[str, int]] = {}
     for i in order:
         descriptors[i] = _push_layer(s, svc, ls, meta, named, chains[i], diff_ids[i], em)
@@ -213,3 +217,50 @@ def _push_layer(
 def _blob_size(s: Session, path: str, dgst: str) -> int:
     r = s.request("HEAD", f"/v2/{path}/blobs/{dgst}", scope=f"repository:{path}:pull")
     return int(r.headers.get("Content-Length") or 0)
+
+
+def _push_stored(
+    svc: Any,
+    s: Session,
+    named: Reference,
+    img: Any,
+    found: tuple[bytes, str, Any],
+    order: list[int],
+    diff_ids: list[str],
+    em: Emitter,
+) -> str:
+    """Push on the containerd store: the layers' and config's blobs and the manifest **as
+    stored**, so the pushed digest is the image's ID (its target digest).
+
+    moby 29: daemon/containerd/image_push.go (containerd's remotes push of the target)
+    """
+    raw, media_type, read = found
+    manifest = json.loads(raw)
+    path = named.path
+    for i in order:
+        layer = manifest["layers"][i]
+        id = short(diff_ids[i])
+        if _exists(s, path, layer["digest"]):
+            em.update(id, "Layer already exists")
+            continue
+        data = read(layer["digest"])
+        _upload(s, path, layer["digest"], io.BytesIO(data), len(data), em, id)
+        em.update(id, "Pushed")
+    config = manifest["config"]
+    if not _exists(s, path, config["digest"]):
+        data = read(config["digest"])
+        _upload(s, path, config["digest"], io.BytesIO(data), len(data), None, "")
+    r = s.request(
+        "PUT",
+        f"/v2/{path}/manifests/{named.tag}",
+        scope=f"repository:{path}:pull,push",
+        data=raw,
+        headers={"Content-Type": media_type},
+    )
+    if r.status_code not in (200, 201):
+        raise RegistryError(error_text(r))
+    dgst = "sha256:" + hashlib.sha256(raw).hexdigest()
+    em.message(f"{named.tag}: digest: {dgst} size: {len(raw)}")
+    em.aux({"Tag": named.tag, "Digest": dgst, "Size": len(raw)})
+    svc._event(img.id, named.name + ":" + named.tag, "push")
+    return dgst

@@ -60,3 +60,27 @@ def test_pull_keeps_the_registry_manifest_and_blobs(client, pusher, repo):  # no
     assert labels["containerd.io/gc.ref.content.config"] == manifest["config"]["digest"]
     assert imgs.is_unpacked(rec)
     assert [r.name for r in imgs.list()] == [f"{repo}:1"]  # no re-exported copy beside it
+
+
+def test_push_sends_the_stored_content_and_pull_gets_the_same_id(client, repo, tmp_path):  # noqa: F811
+    base = client.images.base()
+    ct = client.containers.run(base, ["sh", "-c", "echo pushed > /p"], detach=True)
+    ct.wait()
+    img = ct.commit(repo, "7")
+    out = list(client.images.push(repo, "7", stream=True, decode=True))
+    aux = [e["aux"] for e in out if "aux" in e]
+    # moby 29: the target is pushed as stored, so its digest is the image ID
+    assert aux and aux[0]["Digest"] == img.id
+    other = DockerClient(
+        root=str(tmp_path / "third"), seed=9, clock="virtual", mounts="user", storage="containerd"
+    )
+    try:
+        pulled = other.images.pull(repo, tag="7")
+        assert pulled.id == img.id
+        got = other.containers.run(pulled, "cat /p", remove=True)
+        assert got == b"pushed\n"
+        ls = other.daemon.layer_store
+        assert [r.name for r in ls.images.list()] == [f"{repo}:7"]
+        assert not [lease.id for lease in ls.containerd.leases.list(NS)]
+    finally:
+        other.close()
