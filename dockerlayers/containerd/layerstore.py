@@ -331,9 +331,9 @@ class ContainerdLayerStore(LayerStore):
         return tdigest
 
     def import_archive(self, data: bytes, lease: str) -> bool:
-        """The blobs of an OCI-layout archive into the content store as they are (the
-        image service then makes the records); False for 20.10's layout, whose layers are
-        stored as the daemon registers them.
+        """The blobs of a `docker load` archive into the content store as they are — an
+        OCI layout's, or 20.10's layout's with a Docker manifest per image (the image
+        service then makes the records). False when it is neither.
 
         moby 29: image_exporter.go LoadImage (containerd's Import)
         """
@@ -341,12 +341,18 @@ class ContainerdLayerStore(LayerStore):
 
         try:
             with _tarfile.open(fileobj=io.BytesIO(data)) as tar:
-                has_index = "index.json" in tar.getnames()
+                names = set(tar.getnames())
         except _tarfile.TarError:
             return False
-        if has_index:
+        if "index.json" in names:
             self.images.import_blobs(data, lease)
-        return has_index
+            return True
+        if "manifest.json" in names:
+            try:
+                return self.images.import_docker_archive(data, lease)
+            except (KeyError, ValueError, NotFound):
+                return False  # the loader says what is wrong with it
+        return False
 
     def export(self, names: list[str], out: Any) -> bool:
         """`docker save NAME...` from containerd's content: an OCI layout (`oci-layout`,

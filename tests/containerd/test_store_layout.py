@@ -197,3 +197,38 @@ def test_rmi_force_of_a_used_image_keeps_it_dangling(root):
         assert user.image.id == img.id
     finally:
         c.close()
+
+
+def test_load_of_a_20_10_archive_keeps_its_layer_tars(root, tmp_path):
+    """containerd's Import of `manifest.json` archives: layers as they are (uncompressed,
+    `...rootfs.diff.tar`), a Docker schema 2 manifest, compact (importer.go writeManifest)."""
+    g = DockerClient(root=str(tmp_path / "graph"), seed=3, clock="virtual", mounts="user")
+    try:
+        base = g.images.base()
+        ct = g.containers.run(base, ["sh", "-c", "echo 1 > /a"], detach=True)
+        ct.wait()
+        ct.commit("two", "1")
+        data = b"".join(g.images.get("two:1").save(named=True))
+    finally:
+        g.close()
+    c = _open(root)
+    try:
+        (img,) = c.images.load(data)
+        assert img.tags == ["two:1"]
+        raw = _blob(root, img.id)
+        manifest = json.loads(raw)
+        assert raw.startswith(b'{"schemaVersion":2,"mediaType":"application/vnd.docker.')
+        assert manifest["config"]["mediaType"] == "application/vnd.docker.container.image.v1+json"
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            layer_tars = json.load(t.extractfile("manifest.json"))[0]["Layers"]
+            tars = [t.extractfile(name).read() for name in layer_tars]
+        assert [lyr["digest"] for lyr in manifest["layers"]] == [
+            "sha256:" + hashlib.sha256(b).hexdigest() for b in tars
+        ]
+        assert {lyr["mediaType"] for lyr in manifest["layers"]} == {
+            "application/vnd.docker.image.rootfs.diff.tar"
+        }
+        assert c.containers.run("two:1", "cat /a", remove=True) == b"1\n"
+        _no_graph_store(root)
+    finally:
+        c.close()
