@@ -57,7 +57,9 @@ class DockerClient:
     registry_mirrors, insecure_registries: as dockerd's daemon.json keys (which a root's
     `daemon.json` may also hold; these win).
     storage: "graphdriver" (default) or "containerd" (Docker 29's containerd image store,
-    as dockerd's `features: {"containerd-snapshotter": true}`; also read from daemon.json).
+    as dockerd's `features: {"containerd-snapshotter": true}`; also read from daemon.json);
+    there `driver` names the snapshotter: "overlayfs" (the default; "overlay2" means it)
+    or "native" (full copies, as vfs).
     """
 
     def __init__(

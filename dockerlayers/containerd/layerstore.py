@@ -151,6 +151,7 @@ class ContainerdLayerStore(LayerStore):
         self,
         root: str,
         *,
+        snapshotter: str = "overlayfs",
         mounts: str = "auto",
         ids: Any = None,
         now: Any = None,
@@ -158,7 +159,7 @@ class ContainerdLayerStore(LayerStore):
     ) -> None:
         root = os.path.abspath(root)
         self.containerd = Containerd(os.path.join(root, CONTAINERD_DIR), now=now)
-        self.images = ImageService(self.containerd, seed=seed)
+        self.images = ImageService(self.containerd, snapshotter, seed=seed)
         #: container ID -> its layer, and the handles given out on it (released one by one)
         self.rw: dict[str, rwlayer.RWLayer] = {}
         self.handles: dict[str, set[ContainerdRWLayer]] = {}

@@ -56,7 +56,7 @@ LAYER_LEASE_PREFIX = "moby-layer-"
 
 
 class SnapshotDriver:
-    """The storage driver of the containerd store: the overlayfs snapshotter.
+    """The storage driver of the containerd store: its snapshotter (overlayfs, or native).
 
     What `docker info` shows (`Driver: overlayfs`, `driver-type io.containerd.snapshotter.v1`)
     and the graph-driver calls the layer store makes for image layers.
@@ -64,12 +64,12 @@ class SnapshotDriver:
     moby: daemon/info.go (DriverStatus), daemon/snapshotter
     """
 
-    name = "overlayfs"
-
     def __init__(self, store: ContainerdLayerStore, mounts: str = "auto") -> None:
+        #: the snapshotter's name: `overlayfs`, or `native` (full copies, as vfs)
+        self.name = store.images.snapshotter_name
         if mounts not in ("auto", "user", "kernel"):
             raise ValueError(f"mounts must be one of ('auto', 'user', 'kernel'), not {mounts!r}")
-        if mounts == "kernel" and not kernel.overlay_supported():
+        if mounts == "kernel" and self.name == "overlayfs" and not kernel.overlay_supported():
             raise DriverError(
                 95,
                 "overlayfs: the kernel's overlayfs cannot be mounted here (needs root and overlay)",
@@ -89,7 +89,7 @@ class SnapshotDriver:
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
-        return f"<SnapshotDriver overlayfs {self.home}>"
+        return f"<SnapshotDriver {self.name} {self.home}>"
 
     def __str__(self) -> str:
         return self.name
@@ -97,7 +97,7 @@ class SnapshotDriver:
     @property
     def use_kernel(self) -> bool:
         """Mount containers with the kernel's overlayfs (else the user-space union)."""
-        return self.mounts != "user" and kernel.overlay_supported()
+        return self.name == "overlayfs" and self.mounts != "user" and kernel.overlay_supported()
 
     def status(self) -> list[tuple[str, str]]:
         return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]
@@ -134,7 +134,7 @@ class SnapshotDriver:
         try:
             return sn.backend.upper_path(sn.snapshot_id(NAMESPACE, self.snapshot_key(id)))
         except NotFound:
-            raise DriverError(2, f"overlayfs: snapshot {id} does not exist") from None
+            raise DriverError(2, f"{self.name}: snapshot {id} does not exist") from None
 
     def list_ids(self) -> list[str]:
         return [i.name for i in self.store.images.sn.walk(NAMESPACE)]
@@ -179,7 +179,10 @@ class SnapshotDriver:
         key, lease = self._active[id]
         sn = self.store.images.sn
         upper = sn.backend.layer_dirs(sn.resolve_key(NAMESPACE, key))[0]
-        fmt = "overlay" if native_whiteouts_supported(upper) else "aufs"
+        if self.name == "native":  # a full copy: whiteouts delete (containerd's naive apply)
+            fmt = "naive"
+        else:
+            fmt = "overlay" if native_whiteouts_supported(upper) else "aufs"
         if getattr(self._tls, "external", 0):
             return unpack_layer(upper, tar, whiteout_format=fmt)
         tee = _GzipTee(tar, self.store.tmp_dir)

@@ -206,7 +206,12 @@ class Daemon(ImageVerbs):
                 from dockerlayers.containerd.layerstore import ContainerdLayerStore
 
                 self.layer_store = ContainerdLayerStore(
-                    self.root, mounts=mounts, ids=self.ids, now=self.clock.now, seed=seed
+                    self.root,
+                    snapshotter=_snapshotter_for(driver),
+                    mounts=mounts,
+                    ids=self.ids,
+                    now=self.clock.now,
+                    seed=seed,
                 )
                 self.driver = self.layer_store.driver
             else:
@@ -730,6 +735,21 @@ class Daemon(ImageVerbs):
 
     def close(self, timeout: float | None = None) -> None:
         restore.shutdown(self, timeout)
+
+
+def _snapshotter_for(driver: str) -> str:
+    """The snapshotter of the containerd store for the `storage-driver` asked for: with the
+    containerd snapshotter the setting names a snapshotter (`overlayfs`, `native`); the
+    graph drivers' default, `overlay2`, is taken as its counterpart `overlayfs`.
+
+    moby 29: daemon/daemon.go (configured driver "%s" not available)
+    """
+    from dockerlayers.graphdriver.driver import DriverError
+
+    name = {"overlay2": "overlayfs"}.get(driver, driver)
+    if name not in ("overlayfs", "native"):
+        raise DriverError(22, f'configured driver "{driver}" not available: unavailable')
+    return name
 
 
 def _storage_from_daemon_json(root: str) -> str:

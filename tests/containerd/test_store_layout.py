@@ -232,3 +232,34 @@ def test_load_of_a_20_10_archive_keeps_its_layer_tars(root, tmp_path):
         _no_graph_store(root)
     finally:
         c.close()
+
+
+def test_native_snapshotter_is_the_vfs_of_the_containerd_store(root):
+    """`storage-driver: native` with the containerd snapshotter: every snapshot a full copy;
+    restart keeps the active snapshot, a whiteout is a deletion, commit works."""
+    c = DockerClient(
+        root=str(root), driver="native", seed=3, clock="virtual", mounts="user",
+        storage="containerd",
+    )  # fmt: skip
+    try:
+        assert c.daemon.info()["Driver"] == "native"
+        base = c.images.base()
+        cmd = ["sh", "-c", "echo hi > /f; rm /bin/yes; sleep 100"]
+        ct = c.containers.run(base, cmd, detach=True)
+        c.clock.advance(1)
+        store = c.daemon.layer_store
+        n = store.images.sn.snapshot_id(NS, ct.id)
+        native = root / "containerd/daemon/io.containerd.snapshotter.v1.native/snapshots"
+        assert (native / n / "bin" / "sh").exists()  # a full copy of the image, plus the change
+        assert not (native / n / "bin" / "yes").exists()
+        ct.restart(timeout=0)
+        c.clock.advance(1)
+        assert store.images.sn.snapshot_id(NS, ct.id) == n
+        img = ct.commit("n", "1")
+        out = c.containers.run(img, ["sh", "-c", "cat /f; ls /bin/yes || echo gone"], remove=True)
+        assert out.endswith(b"gone\n") and out.startswith(b"hi\n")
+        _no_graph_store(root)
+    finally:
+        c.close()
+    with pytest.raises(OSError, match='configured driver "vfs" not available'):
+        DockerClient(root=str(root), driver="vfs", storage="containerd")
