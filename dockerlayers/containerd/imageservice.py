@@ -37,7 +37,12 @@ from dataclasses import replace
 from typing import Any
 
 from dockerlayers.image.errors import ConflictError, ImageNotFound
-from dockerlayers.image.refname import familiar_name, familiar_string, parse_normalized_named
+from dockerlayers.image.refname import (
+    familiar_name,
+    familiar_string,
+    parse_any_reference,
+    parse_normalized_named,
+)
 from dockerlayers.image.service import DeleteItem, HistoryItem, ImageService, ImageSummary
 from dockerlayers.stringid import truncate_id
 
@@ -162,6 +167,10 @@ class ContainerdImageService(ImageService):
         """
         shown = self.image_ids()
         images = set(self.image_store.map())
+        by_digest = self._remove_by_digest(image_ref)
+        if isinstance(by_digest, list):
+            return by_digest
+        image_ref = by_digest
         try:
             first = super().get_image(image_ref).id
         except ImageNotFound:
@@ -206,6 +215,44 @@ class ContainerdImageService(ImageService):
                 id = shown.get(r.deleted, r.deleted)
                 out.append(DeleteItem(deleted=id))
                 self._emit(id, id, "delete")
+        return out
+
+    def _remove_by_digest(self, image_ref: str) -> str | list[DeleteItem]:
+        """`docker rmi NAME@<digest>` where no record has that name: the records of NAME
+        whose target is the digest stand for it. Some of the image's records: those are
+        untagged (the list returned); all of them: the image goes, as by its ID (the
+        ID returned to remove). Any other reference is returned as it is.
+
+        moby 29: image_delete.go ImageDelete (resolveAllReferences, getSameReferences,
+        untagReferences)
+        """
+        try:
+            ref = parse_any_reference(image_ref)
+        except Exception:
+            return image_ref
+        if not ref.name or not ref.digest or ref.tag:
+            return image_ref
+        records = self.layer_store.images.list()
+        if any(r.name == str(ref) for r in records):
+            return image_ref
+        every = [r for r in records if r.digest == ref.digest]
+        same = [
+            r
+            for r in every
+            if not r.name.startswith("moby-dangling@")
+            and parse_normalized_named(r.name).name == ref.name
+        ]
+        if not same:
+            raise ImageNotFound(f"No such image: {familiar_string(ref)}")
+        config = self.image_store.fs.config_of_target(ref.digest)
+        if len(same) == len(every):
+            return config
+        out = []
+        for r in same:
+            named = parse_normalized_named(r.name)
+            self.reference_store.delete(named)
+            out.append(DeleteItem(untagged=familiar_string(named)))
+            self._emit(ref.digest, familiar_string(named), "untag")
         return out
 
     def _soft_delete(

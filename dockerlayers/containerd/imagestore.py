@@ -27,8 +27,10 @@ containerd: metadata/images.go
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.containerd.errdefs import NotFound
@@ -176,20 +178,46 @@ class ContentConfigs:
         return manifests[0] if manifests else None
 
     def _layer_blobs(self, diff_ids: list[str]) -> list[dict[str, Any]]:
+        """Each layer's descriptor: its blob (by the uncompressed label), with the media
+        type a manifest already gives it (a parent's layers are the parent's
+        descriptors), else the one this store writes new layers with."""
         by_diff: dict[str, Any] = {}
+        known: dict[str, str] = {}
         for info in self.content.list(NAMESPACE):
             d = info.labels.get(LABEL_UNCOMPRESSED)
             if d and d not in by_diff:
                 by_diff[d] = info
+            if any(k.startswith(_GC_CONTENT) for k in info.labels):
+                try:
+                    doc = json.loads(self.content.read(NAMESPACE, info.digest))
+                except (NotFound, ValueError):
+                    continue
+                for lyr in doc.get("layers") or [] if isinstance(doc, dict) else []:
+                    known.setdefault(lyr.get("digest"), lyr.get("mediaType"))
         out = []
         for d in diff_ids:
             info = by_diff.get(d)
             if info is None:
                 raise ImageError(f"failed to get layer blob for {d}: not found")
-            head = self.content.local.read(info.digest)[:2] if info.size else b""
-            mt = MEDIA_DOCKER_LAYER_GZIP if head == b"\x1f\x8b" else MEDIA_LAYER_TAR
+            mt = known.get(info.digest)
+            if not mt:
+                head = self.content.local.read(info.digest)[:2] if info.size else b""
+                mt = self.new_layer_type if head == b"\x1f\x8b" else MEDIA_LAYER_TAR
             out.append({"mediaType": mt, "digest": info.digest, "size": info.size})
         return out
+
+    #: the media type of a layer this store compressed: build's (image_builder.go);
+    #: `docker commit` writes the OCI one (image_commit.go createDiff)
+    new_layer_type = MEDIA_DOCKER_LAYER_GZIP
+
+    @contextlib.contextmanager
+    def committing(self) -> Iterator[None]:
+        """moby 29: image_commit.go (the diff's blob is `...oci.image.layer.v1.tar+gzip`)"""
+        self.new_layer_type = MEDIA_LAYER_GZIP
+        try:
+            yield
+        finally:
+            del self.new_layer_type
 
     def create_image(
         self, config: bytes, config_id: str, diff_ids: list[str], top: str, imported: bool = False
@@ -215,7 +243,7 @@ class ContentConfigs:
             if found is None:
                 layers = self._layer_blobs(diff_ids)
                 cdesc = {"mediaType": MEDIA_CONFIG, "digest": config_id, "size": len(config)}
-                if imported:
+                if imported:  # image_import.go: the rootfs blob, OCI gzip
                     for lyr in layers:
                         lyr["mediaType"] = MEDIA_LAYER_GZIP
                     manifest = {
@@ -428,6 +456,8 @@ class ContainerdReferenceStore(ReferenceStore):
         with self._lock:
             repo = self.repositories.get(name)
             if repo is None or ref_str not in repo:
+                if ref.digest and not any(r.name == str(ref) for r in self.svc.list()):
+                    return True  # NAME@<digest>: gone with the name whose record implied it
                 raise ReferenceDoesNotExist()
             id = repo.pop(ref_str)
             if not repo:

@@ -37,7 +37,6 @@ from dockerlayers.containerd.snapshotlayers import (
 from dockerlayers.graphdriver import fsdiff
 from dockerlayers.graphdriver.rootfs import RootFS
 from dockerlayers.graphdriver.union import UnionRootFS
-from dockerlayers.ioutils import directory_size
 from dockerlayers.layer.errors import MountDoesNotExist, MountNameConflict
 from dockerlayers.layer.store import LayerStore
 
@@ -102,18 +101,44 @@ class ContainerdRWLayer:
     def _lower(self) -> RootFS:
         return UnionRootFS(self._dirs()[1:], writable=False)
 
+    def _native_parent_dir(self) -> str | None:
+        """The parent snapshot's folder when every snapshot is a full copy (native)."""
+        sn = self.store.images.sn
+        if sn.backend.name != "native":
+            return None
+        parent = sn.stat(NAMESPACE, self.name).parent
+        return sn.backend.upper_path(sn.snapshot_id(NAMESPACE, parent)) if parent else ""
+
     def changes(self) -> list[Change]:
+        """`docker diff`: the upper folder against the layers below (overlayfs), or the
+        snapshot's copy against its parent's (native, containerd's walking differ)."""
+        parent = self._native_parent_dir()
+        if parent is not None:
+            from dockerlayers.archive.changes import changes_dirs
+
+            return changes_dirs(self.upper_dir(), parent or None)
         return fsdiff.upper_changes(self.upper_dir(), self._lower())
 
     def size(self) -> int:
-        return directory_size(self.upper_dir())
+        """SizeRw: the snapshotter's usage of `<id>` (blocks, as `du`).
+
+        moby 29: daemon/containerd/service.go GetContainerLayerSize (snapshotter.Usage)
+        """
+        return self.store.images.sn.usage(NAMESPACE, self.name).size
 
     def tar_stream(self) -> BinaryIO:
-        """moby 29: image_commit.go createDiff (the diff of `<id>` against `<id>-init`)"""
+        """moby 29: image_commit.go createDiff (the diff of `<id>` against its parent,
+        `<id>-init` for a container); the new layer is applied on that same parent
+        (applyDiffLayer: `sn.Stat(key).Parent`)"""
         out = _DiffStream()
-        tar_directory(self.upper_dir(), out, whiteout_format="overlay")
+        if self._native_parent_dir() is not None:
+            from dockerlayers.graphdriver.rootfs import DirRootFS
+
+            fsdiff.export_changes_rootfs(DirRootFS(self.upper_dir()), self.changes(), out)
+        else:
+            tar_directory(self.upper_dir(), out, whiteout_format="overlay")
         out.seek(0)
-        out.snapshot_parent = self.init_id
+        out.snapshot_parent = self.store.images.sn.stat(NAMESPACE, self.name).parent
         return out
 
     def metadata(self) -> dict[str, str]:

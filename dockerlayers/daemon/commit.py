@@ -8,6 +8,7 @@ moby: daemon/commit.go CreateImageFromContainer, merge
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from dockerlayers.containerd.ids import shown_image_id
@@ -51,16 +52,18 @@ def commit(
             change_list = [changes] if isinstance(changes, str) else list(changes or [])
             new_cfg = apply_changes(ContainerConfig.from_json(config or c.config), change_list)
             merge(new_cfg, ContainerConfig.from_json(c.config))
-            image_id = commit_image(
-                daemon.image_service,
-                daemon.layer_store,
-                container_id=c.id,
-                parent_id=c.image,
-                container_config=ContainerConfig.from_json(c.config),
-                config=new_cfg,
-                author=author or "",
-                comment=comment or "",
-            )
+            fs = getattr(daemon.image_service.image_store, "fs", None)
+            with getattr(fs, "committing", contextlib.nullcontext)():
+                image_id = commit_image(
+                    daemon.image_service,
+                    daemon.layer_store,
+                    container_id=c.id,
+                    parent_id=c.image,
+                    container_config=ContainerConfig.from_json(c.config),
+                    config=new_cfg,
+                    author=author or "",
+                    comment=comment or "",
+                )
             image_ref = ""
             if repository:
                 image_ref = daemon.image_service.tag(image_id, repository, tag or "")

@@ -77,9 +77,11 @@ class ImageVerbs:
         message: str | None = None,
     ) -> str:
         with self.locked(advance=False):
-            return daemon_images.import_image(
+            id = daemon_images.import_image(
                 self.image_service, tar, repository, tag, changes, message
             )
+            # moby 29: image_import.go ImportImage returns the manifest's digest
+            return shown_image_id(self, id)
 
     def load(self, data: Any) -> list[str]:
         """`docker load`; the IDs of the images loaded (`last_load_output`: its lines)."""

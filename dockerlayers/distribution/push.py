@@ -124,12 +124,12 @@ def push(
         parent = create_chain_id_from_parent(parent, d)
         chains.append(parent)
     order = list(range(len(diff_ids)))[::-1]  # moby: top layer first
-    for i in order:
-        em.update(short(diff_ids[i]), "Preparing")
     stored = getattr(svc, "stored_manifest", None)
     found = stored(img.id) if stored is not None else None
     if found is not None:  # the containerd store: the image's content as stored
-        return _push_stored(svc, s, named, img, found, order, diff_ids, em)
+        return _push_stored(svc, s, named, img, found, order, em)
+    for i in order:
+        em.update(short(diff_ids[i]), "Preparing")
     descriptors: dict[int, tuple[str, int]] = {}
     for i in order:
         descriptors[i] = _push_layer(s, svc, ls, meta, named, chains[i], diff_ids[i], em)
@@ -226,20 +226,23 @@ def _push_stored(
     img: Any,
     found: tuple[bytes, str, Any],
     order: list[int],
-    diff_ids: list[str],
     em: Emitter,
 ) -> str:
     """Push on the containerd store: the layers' and config's blobs and the manifest **as
-    stored**, so the pushed digest is the image's ID (its target digest).
+    stored**, so the pushed digest is the image's ID (its target digest); progress names
+    each layer by its blob's digest.
 
-    moby 29: daemon/containerd/image_push.go (containerd's remotes push of the target)
+    moby 29: daemon/containerd/image_push.go, progress.go (containerd's remotes push)
     """
     raw, media_type, read = found
     manifest = json.loads(raw)
     path = named.path
+    for status in ("Preparing", "Waiting"):
+        for i in order:
+            em.update(short(manifest["layers"][i]["digest"]), status)
     for i in order:
         layer = manifest["layers"][i]
-        id = short(diff_ids[i])
+        id = short(layer["digest"])
         if _exists(s, path, layer["digest"]):
             em.update(id, "Layer already exists")
             continue

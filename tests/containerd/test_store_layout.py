@@ -120,7 +120,9 @@ def test_commit_writes_createImageOCI_content(root):
         manifest = json.loads(raw)
         assert raw.startswith(b'{\n    "mediaType": "application/vnd.oci.image.manifest.v1+json"')
         layer = manifest["layers"][-1]
-        assert layer["mediaType"] == "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        assert layer["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"  # createDiff
+        # the parent's layers are the parent's descriptors (createImageOCI)
+        assert manifest["layers"][0] == json.loads(_blob(root, base.id))["layers"][0]
         blob = _blob(root, layer["digest"])
         assert blob[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # Go's gzip header
         tar = gzip.decompress(blob)
@@ -263,3 +265,33 @@ def test_native_snapshotter_is_the_vfs_of_the_containerd_store(root):
         c.close()
     with pytest.raises(OSError, match='configured driver "vfs" not available'):
         DockerClient(root=str(root), driver="vfs", storage="containerd")
+
+
+def test_build_with_copy_and_rmi_by_id_or_name_at_digest(root, tmp_path):
+    c = _open(root)
+    try:
+        c.images.base()
+        ctx = tmp_path / "ctx"
+        ctx.mkdir()
+        (ctx / "a.txt").write_text("copied\n")
+        (ctx / "Dockerfile").write_text("FROM base\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b\n")
+        img, _ = c.images.build(path=str(ctx), tag="cp:1")
+        assert c.containers.run("cp:1", "cat /b", remove=True) == b"copied\n"
+        top = json.loads(_blob(root, img.id))["layers"][-1]
+        assert top["mediaType"] == "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        # rmi by ID of a named image: its names go, then the image (moby 29 deleteAll)
+        out = c.api.remove_image(img.id)
+        assert out[0] == {"Untagged": "cp:1"} and {"Deleted": img.id} in out
+        img, _ = c.images.build(path=str(ctx), tag="x:1")
+        c.api.tag(img.id, "x", "2")
+        c.api.tag(img.id, "y", "1")
+        # NAME@<digest>: the records of NAME with that target; not all of the image's
+        out = c.api.remove_image(f"x@{img.id}")
+        assert sorted(d["Untagged"] for d in out) == ["x:1", "x:2"]
+        assert c.images.get(img.id).tags == ["y:1"]
+        out = c.api.remove_image(f"y@{img.id}")  # all of them: the image goes
+        assert out[0] == {"Untagged": "y:1"} and {"Deleted": img.id} in out
+        with pytest.raises(Exception, match="No such image"):
+            c.api.remove_image(f"y@{img.id}")
+    finally:
+        c.close()
