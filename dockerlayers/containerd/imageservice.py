@@ -215,6 +215,19 @@ class ContainerdImageService(ImageService):
                 id = shown.get(r.deleted, r.deleted)
                 out.append(DeleteItem(deleted=id))
                 self._emit(id, id, "delete")
+        if (
+            first
+            and first != image_ref
+            and first in self.image_store.images
+            and self.image_store.children(first)
+            and not [r for r in self.references(first) if r.tag]
+            and not any(item.deleted for item in out)
+        ):
+            # moby 29: deleteAll reports the image deleted once its last name went, though
+            # it stays, dangling, for its children (imageDeleteHelper)
+            id = shown.get(first, first)
+            out.append(DeleteItem(deleted=id))
+            self._emit(id, id, "delete")
         return out
 
     def _remove_by_digest(self, image_ref: str) -> str | list[DeleteItem]:
@@ -284,6 +297,96 @@ class ContainerdImageService(ImageService):
         shown = familiar_string(named.tag_name_only())
         self._emit(self.image_id(id), shown, "untag")
         return [DeleteItem(untagged=shown)]
+
+    # -- image prune ------------------------------------------------------------------------
+    def prune_records(self, args: Any, dangling_only: bool, until: float | None) -> dict:
+        """`docker image prune [-a]` on the containerd store: every dangling record (with
+        `-a` every record) that matches the filters, except the last record of an image a
+        container uses, is deleted with a synchronous GC; `Untagged:` per record (a
+        dangling one's name is its digest), `Deleted:` per manifest or index the GC took,
+        and the space is the size of every blob it took.
+
+        moby 29: daemon/containerd/image_prune.go (pruneUnused, pruneAll, imageFamiliarName)
+        """
+        from collections import Counter
+
+        from dockerlayers.containerd.images import DANGLING_PREFIX, INDEX_TYPES, MANIFEST_TYPES
+        from dockerlayers.filters import match_labels
+        from dockerlayers.image import jsonenc
+
+        svc = self.layer_store.images
+        content = self.layer_store.containerd.content
+        config_of = {r.name: cfg for cfg, recs in svc.by_config().items() for r in recs}
+        records = svc.list()
+        refs = Counter(r.digest for r in records)
+        chosen = {}
+        for rec in records:
+            cfg = config_of.get(rec.name)
+            if cfg is None or (dangling_only and not rec.name.startswith(DANGLING_PREFIX)):
+                continue
+            created = jsonenc.parse_rfc3339(rec.created_at) / 1e9 if rec.created_at else None
+            if until is not None and created is not None and created >= until:
+                continue
+            labels = dict(self.image_store.get(cfg).run_config().labels or {})
+            if match_labels(args, labels):
+                chosen[rec.name] = rec
+        used = {config_of[n] for n in chosen if self.container_uses(config_of[n])}
+        for name in sorted(chosen):  # the last record of an image a container uses stays
+            rec = chosen[name]
+            if refs[rec.digest] > 1:
+                refs[rec.digest] -= 1
+            elif config_of[name] in used:
+                del chosen[name]
+        report: list[dict[str, str]] = []
+        reclaimed = 0
+        for name in sorted(chosen):
+            rec, cfg = chosen[name], config_of[name]
+            blobs = self._present_children(rec)
+            svc.delete(name, synchronous=False)
+            if cfg in self.image_store.images and not svc.records_of(cfg):
+                self.image_store.delete(cfg)  # the image is gone (its layer released, GC)
+            else:
+                self.layer_store.containerd.garbage_collect()
+            shown = (
+                rec.digest
+                if name.startswith(DANGLING_PREFIX)
+                else familiar_string(parse_normalized_named(name))
+            )
+            self._emit(rec.digest, shown, "untag")
+            report.append({"Untagged": shown})
+            deleted = False
+            for digest, size, media_type in blobs:
+                try:
+                    content.info("moby", digest)
+                except Exception:
+                    if media_type in MANIFEST_TYPES or media_type in INDEX_TYPES:
+                        deleted = True
+                        report.append({"Deleted": digest})
+                    reclaimed += size
+            if deleted:
+                self._emit(rec.digest, shown, "delete")
+        self.reference_store._reload()
+        self.content_reclaimed += reclaimed
+        return {"ImagesDeleted": report or None, "SpaceReclaimed": reclaimed}
+
+    def _present_children(self, rec: Any) -> list[tuple[str, int, str]]:
+        """(digest, size, media type) of the record's target and every blob it reaches
+        that the content store has. moby 29: image_prune.go walkPresentChildren"""
+        svc = self.layer_store.images
+        out = [(rec.digest, rec.size, rec.media_type)]
+        doc = svc.read_json(rec.digest)
+        manifests = [doc]
+        if "manifests" in doc:
+            manifests = []
+            for m in doc["manifests"]:
+                if self.layer_store.containerd.local.exists(m["digest"]):
+                    out.append((m["digest"], m.get("size", 0), m.get("mediaType", "")))
+                    manifests.append(svc.read_json(m["digest"]))
+        for m in manifests:
+            for d in [m["config"], *m.get("layers", [])]:
+                if self.layer_store.containerd.local.exists(d["digest"]):
+                    out.append((d["digest"], d.get("size", 0), d.get("mediaType", "")))
+        return out
 
     def _emit(self, id: str, name: str, action: str) -> None:
         if self._daemon_log is not None:

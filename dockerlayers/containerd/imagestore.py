@@ -448,6 +448,24 @@ class ContainerdReferenceStore(ReferenceStore):
             if not ref.digest:
                 self._index(Reference(ref.name, "", rec.digest), id)
 
+    def add_digest_record(self, ref: Reference, id: str) -> bool:
+        """`docker pull NAME@<digest>`: a record of that name (containerd's Pull names the
+        image by the reference it was given); True when it is new."""
+        with self._lock:
+            if any(r.name == str(ref) for r in self.svc.list()):
+                return False
+            fs = self.image_store.fs
+            target = fs.preferred.get(id) or fs.target_of(id)
+            rec = next((r for r in self.svc.list() if r.digest == target), None)
+            if rec is None:
+                raise ImageError(f"image {id} has no record in containerd")
+            self.svc.create_image(str(ref), rec.digest, rec.media_type, rec.size, rec.labels)
+            dangling = DANGLING_PREFIX + rec.digest
+            if any(r.name == dangling for r in self.svc.list()):
+                self.svc.delete(dangling, synchronous=False)
+            self._index(ref, id)
+            return True
+
     def delete(self, ref: Reference) -> bool:
         """moby 29: image_delete.go (the name's record goes; an image that stays keeps a
         `moby-dangling@` record)"""

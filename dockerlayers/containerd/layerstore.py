@@ -197,13 +197,12 @@ class ContainerdLayerStore(LayerStore):
 
     def _restore(self) -> None:
         # the leases an earlier daemon held while it worked (a crash) end now
-        ended = False
         for lease in self.containerd.leases.list(NAMESPACE):
             if lease.id.startswith(WORK_LEASE_PREFIXES):
                 self.containerd.leases.delete(NAMESPACE, lease.id)
-                ended = True
-        if ended:
-            self.containerd.garbage_collect()
+        # containerd collects shortly after it starts (gc/scheduler: startup delay), so a
+        # collection an earlier process scheduled and did not live to run happens now
+        self.containerd.garbage_collect()
         super()._restore()
         for lease in self.containerd.leases.list(NAMESPACE):
             try:

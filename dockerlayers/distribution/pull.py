@@ -650,6 +650,9 @@ def _tag(svc: Any, ref: Reference, image_id: str, manifest_digest: str) -> bool:
             changed = True
     # (after the tag: on the containerd store, NAME@<digest> of a named image is no record)
     digested = Reference(ref.name, "", manifest_digest)
+    record = getattr(rs, "add_digest_record", None)
+    if ref.digest and record is not None:  # moby 29: a pull by digest names a record so
+        changed = record(digested, image_id) or changed
     try:
         rs.get(digested)  # moby: a digest keeps its first image ("cannot update")
     except NotFound:

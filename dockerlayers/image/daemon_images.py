@@ -171,6 +171,9 @@ def prune_images(
         elif not args.exact_match("dangling", "true") and not args.exact_match("dangling", "1"):
             raise InvalidFilter("dangling", args.get("dangling"))
     until = until_from_prune_filters(args, now)
+    own = getattr(svc, "prune_records", None)
+    if own is not None:  # the containerd store prunes its records (moby 29: image_prune.go)
+        return own(args, dangling_only, until)
     store = svc.image_store
     candidates = store.heads() if dangling_only else store.map()
     diff_sizes = {chain: layer.diff_size() for chain, layer in svc.layer_store.map().items()}

@@ -176,7 +176,8 @@ def test_image_events_carry_the_target_digest(c29, tmp_path):
 
 
 def test_prune_reports_the_digest_and_the_content_reclaimed():
-    """image_prune.go: `Deleted: <target digest>`, SpaceReclaimed = the blobs deleted."""
+    """image_prune.go: `Untagged: <digest>` (a dangling record's familiar name), then
+    `Deleted: <target digest>`; SpaceReclaimed = the blobs deleted."""
     from dockerlayers import DockerClient
 
     c = DockerClient(seed=3, clock="virtual", mounts="user", storage="containerd")
@@ -192,5 +193,5 @@ def test_prune_reports_the_digest_and_the_content_reclaimed():
         report = c.images.prune()
     finally:
         c.close()
-    assert report["ImagesDeleted"] == [{"Deleted": img.id}]
+    assert report["ImagesDeleted"] == [{"Untagged": img.id}, {"Deleted": img.id}]
     assert report["SpaceReclaimed"] == expected

@@ -84,3 +84,17 @@ def test_push_sends_the_stored_content_and_pull_gets_the_same_id(client, repo, t
         assert not [lease.id for lease in ls.containerd.leases.list(NS)]
     finally:
         other.close()
+
+
+def test_pull_by_digest_names_a_record(client, pusher, repo):  # noqa: F811
+    base = pusher.images.base()
+    ct = pusher.containers.run(base, ["sh", "-c", "echo d > /d"], detach=True)
+    ct.wait()
+    ct.commit(repo, "3")
+    out = list(pusher.images.push(repo, "3", stream=True, decode=True))
+    digest = next(e["aux"]["Digest"] for e in out if "aux" in e)
+    client.images.pull(repo, tag="3")
+    pulled = client.images.pull(f"{repo}@{digest}")
+    assert pulled.id == digest
+    names = sorted(r.name for r in client.daemon.layer_store.images.list())
+    assert names == sorted([f"{repo}:3", f"{repo}@{digest}"])  # moby 29: the pulled reference
