@@ -461,8 +461,9 @@ def image_commands() -> list[Command]:
                 Flag(
                     "layout",
                     kind="string",
-                    help="Archive layout (dockerlayers only): docker (20.10's, the default),"
-                    " docker-25 (Docker 25+'s OCI layout), oci",
+                    help="Archive layout (dockerlayers only): docker (the default: 20.10's,"
+                    " or Docker 29's on the containerd store), docker-25 (Docker 25+'s OCI"
+                    " layout), oci",
                 ),
             ],
             (1, None),
