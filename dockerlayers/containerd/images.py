@@ -46,6 +46,10 @@ from dockerlayers.gostrings import go_quote
 from dockerlayers.process.clock import format_rfc3339nano
 
 NAMESPACE = "moby"
+#: moby 29: daemon/containerd/leases.go (the labels of dockerd's work leases)
+LABEL_PRUNE_LEASE = "moby/prune.images"
+LABEL_EXPIRE = "containerd.io/gc.expire"
+WORK_LEASE_EXPIRY = 8 * 3600
 ANNOTATION_IMAGE_NAME = "io.containerd.image.name"
 ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name"
 DANGLING_PREFIX = "moby-dangling@"
@@ -99,6 +103,21 @@ class ImageService:
         nanos = int(round(self.ctrd.now() * 1e9)) % 1_000_000_000
         b = bytes(self.rng.getrandbits(8) for _ in range(3))
         return f"{nanos}-{base64.urlsafe_b64encode(b).decode()}"
+
+    def create_work_lease(self) -> str:
+        """A lease for work in progress, as dockerd makes them: a random ID (containerd's
+        WithRandomID, the `unique_part` form), `moby/prune.images` and an expiry 8 hours on.
+
+        moby 29: daemon/containerd/leases.go withLease
+        """
+        import datetime
+
+        lid = self.unique_part()
+        expire = datetime.datetime.fromtimestamp(
+            int(self.ctrd.now()) + WORK_LEASE_EXPIRY, datetime.timezone.utc
+        ).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.ctrd.leases.create(NAMESPACE, lid, {LABEL_PRUNE_LEASE: "true", LABEL_EXPIRE: expire})
+        return lid
 
     # -- image records (v1/moby/images) -------------------------------------------------
     def create_image(

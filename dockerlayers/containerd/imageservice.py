@@ -439,7 +439,7 @@ class ContainerdImageService(ImageService):
         else:
             raw = data.read()
         ls = self.layer_store
-        with ls.work_lease("load") as lease:
+        with ls.work_lease() as lease:
             oci = ls.import_archive(raw, lease)
             with ls.driver.external_blobs() if oci else contextlib.nullcontext():
                 lines = super().load(io.BytesIO(raw))
@@ -453,7 +453,7 @@ class ContainerdImageService(ImageService):
     @contextmanager
     def pull_lease(self) -> Iterator[str]:
         """moby 29: image_pull.go (the pull's work under a lease)"""
-        with self.layer_store.work_lease("pull") as lease:
+        with self.layer_store.work_lease() as lease:
             self._pull_lease = lease
             try:
                 yield lease

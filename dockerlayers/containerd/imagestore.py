@@ -232,8 +232,7 @@ class ContentConfigs:
         ImportImage (storeJson)
         """
         ctrd = self.store.layer_store.containerd
-        lease = f"moby-image-{self.svc.unique_part()}"
-        ctrd.leases.create(NAMESPACE, lease)
+        lease = self.svc.create_work_lease()
         try:
             labels = {f"containerd.io/gc.ref.snapshot.{self.svc.snapshotter_name}": top}
             self.content.write_blob(

@@ -26,7 +26,7 @@ from dockerlayers.archive.tar import tar_directory
 from dockerlayers.containerd import rwlayer
 from dockerlayers.containerd.containerd import Containerd
 from dockerlayers.containerd.errdefs import NotFound
-from dockerlayers.containerd.images import NAMESPACE, ImageService
+from dockerlayers.containerd.images import LABEL_PRUNE_LEASE, NAMESPACE, ImageService
 from dockerlayers.containerd.snapshotlayers import (
     LABEL_UNCOMPRESSED,
     SNAPSHOTTER_DRIVER_TYPE,
@@ -42,8 +42,6 @@ from dockerlayers.layer.store import LayerStore
 
 #: where dockerd keeps the containerd it starts itself (libcontainerd/supervisor)
 CONTAINERD_DIR = os.path.join("containerd", "daemon")
-#: leases a daemon holds only while it works (Docker 29's expire; ours go at the next start)
-WORK_LEASE_PREFIXES = ("moby-layer-", "moby-image-", "moby-pull-", "moby-load-", "extract-")
 
 
 class _DiffStream(io.BytesIO):
@@ -197,8 +195,9 @@ class ContainerdLayerStore(LayerStore):
 
     def _restore(self) -> None:
         # the leases an earlier daemon held while it worked (a crash) end now
+        # (Docker 29's expire after 8 hours; the model has no background expiry)
         for lease in self.containerd.leases.list(NAMESPACE):
-            if lease.id.startswith(WORK_LEASE_PREFIXES):
+            if LABEL_PRUNE_LEASE in lease.labels:
                 self.containerd.leases.delete(NAMESPACE, lease.id)
         # containerd collects shortly after it starts (gc/scheduler: startup delay), so a
         # collection an earlier process scheduled and did not live to run happens now
@@ -291,11 +290,10 @@ class ContainerdLayerStore(LayerStore):
         return []
 
     @contextlib.contextmanager
-    def work_lease(self, kind: str) -> Iterator[str]:
+    def work_lease(self) -> Iterator[str]:
         """A lease held while the daemon works (a pull, a load): what it writes stays until
         an image record holds it. moby 29: image_pull.go / image_exporter.go withLease"""
-        lease = f"moby-{kind}-{self.images.unique_part()}"
-        self.containerd.leases.create(NAMESPACE, lease)
+        lease = self.images.create_work_lease()
         try:
             yield lease
         finally:

@@ -15,9 +15,9 @@ registers a layer (load, import, build, commit, pull) lands where Docker 29 puts
   the snapshot, the diff ID from the blob's `containerd.io/uncompressed` label, the size
   from the snapshot's usage, the tar from the blob.
 
-Until an image holds it, a layer is kept by a lease of its own (`moby-layer-<unique>`, as
-Docker 29 holds what it makes under a lease until the image record exists); releasing the
-last reference deletes the lease, and containerd's GC takes the snapshot and the blob.
+Until an image holds it, a layer is kept by a work lease of its own (as Docker 29 holds what
+it makes under a lease until the image record exists); releasing the last reference
+deletes the lease, and containerd's GC takes the snapshot and the blob.
 Nothing lands in `image/<driver>/layerdb` or `overlay2/`: Docker 29 has neither.
 
 moby (docker-v29.0.0): daemon/containerd/image_commit.go (createDiff, applyDiffLayer),
@@ -51,8 +51,6 @@ if TYPE_CHECKING:
 
 LABEL_UNCOMPRESSED = "containerd.io/uncompressed"
 SNAPSHOTTER_DRIVER_TYPE = "io.containerd.snapshotter.v1"
-#: the leases that keep a layer no image holds yet
-LAYER_LEASE_PREFIX = "moby-layer-"
 
 
 class SnapshotDriver:
@@ -152,8 +150,7 @@ class SnapshotDriver:
         containerd: rootfs/apply.go applyLayers (Prepare with the unpack key)
         """
         svc, leases = self.store.images, self.store.containerd.leases
-        lease = LAYER_LEASE_PREFIX + svc.unique_part()
-        leases.create(NAMESPACE, lease)
+        lease = svc.create_work_lease()
         key = f"extract-{svc.unique_part()} {id}"
         try:
             base = snapshot_parent or getattr(self._tls, "snapshot_parent", "")
