@@ -246,3 +246,29 @@ def test_native_snapshotter_same_tree_dirs_and_mounts(rc, ctrd, two_layer_oci, t
     assert line == f"mount -t {m.type} {m.source.replace(ctrd.root, rc.root)} /m -o " + ",".join(
         m.options
     )
+
+
+def test_docker_load_on_the_daemon_matches_ctr_import(rc, two_layer_oci, tmp_path):
+    """`docker load` of an OCI layout on the model's daemon (containerd store) leaves what
+    `ctr images import` leaves on a real containerd 1.6: the same blobs with the same
+    labels, the same image name and target, the same snapshot tree and folders."""
+    from dockerlayers import DockerClient
+
+    _import(rc, two_layer_oci, tmp_path)
+    c = DockerClient(
+        root=str(tmp_path / "model"), seed=3, clock="virtual", mounts="user",
+        storage="containerd",
+    )  # fmt: skip
+    try:
+        (img,) = c.images.load(two_layer_oci)
+        images = c.daemon.layer_store.images
+        real_names = rc.ctr("images", "ls", "-q").split()
+        assert [r.name for r in images.list()] == real_names == ["docker.io/library/two:latest"]
+        assert img.id == images.get(real_names[0]).digest
+        assert rc.snapshots() == _model_tree(images)
+        assert rc.snapshot_dirs() == _model_dirs(images) == ["1", "2"]
+        real_content = {d: rc.content_labels(d) for d in rc.ctr("content", "ls", "-q").split()}
+        assert real_content == _model_content(images)
+        assert c.daemon.layer_store.containerd.leases.list(NS) == []
+    finally:
+        c.close()
