@@ -252,7 +252,8 @@ class ContainerdLayerStore(LayerStore):
         return handle
 
     def _use_kernel(self) -> bool:
-        """The graph driver's answer (mounts="auto" as root with overlay, or "kernel")."""
+        """The driver's answer: overlayfs mounted by the kernel (mounts="auto" as root with
+        overlay, or "kernel"), else the user-space union."""
         return bool(getattr(self.driver, "use_kernel", False))
 
     def _image_for_chain(self, chain: str | None):
