@@ -313,23 +313,21 @@ class ImageService:
             self._write_tree(desc, blobs, lease)
         return descs
 
-    def import_docker_archive(self, data: bytes, lease: str) -> bool:
+    def import_docker_archive(self, data: bytes, lease: str) -> list[dict[str, Any]]:
         """The blobs of a `docker save` archive in 20.10's layout (`manifest.json`) into the
         content store as containerd's Import writes them: each layer tar as it is (an
         uncompressed one `...rootfs.diff.tar`), the config, and a Docker schema 2
-        manifest per image, labelled to its children. No record, no unpack. False when
-        the archive has no `manifest.json`.
+        manifest per image, labelled to its children. No record, no unpack. Returns the
+        manifests' descriptors.
 
         containerd: core/images/archive/importer.go ImportIndex (resolveLayers without
         compression, writeManifest: json.Marshal), images.SetChildrenMappedLabels;
         moby 29: image_exporter.go LoadImage (no WithImportCompression)
         """
         cs = self.ctrd.content
+        descs: list[dict[str, Any]] = []
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            try:
-                entries = json.load(tar.extractfile("manifest.json"))
-            except KeyError:
-                return False
+            entries = json.load(tar.extractfile("manifest.json"))
 
             def read(name: str) -> bytes:
                 f = tar.extractfile(name)
@@ -371,8 +369,13 @@ class ImageService:
                 for i, lyr in enumerate(layers):
                     labels[f"containerd.io/gc.ref.content.l.{i}"] = lyr["digest"]
                 raw = json.dumps(manifest, separators=(",", ":")).encode()
-                cs.write_blob(NAMESPACE, raw, labels=labels, lease=lease)
-        return True
+                info = cs.write_blob(NAMESPACE, raw, labels=labels, lease=lease)
+                desc = {"mediaType": MANIFEST_TYPES[1], "digest": info.digest, "size": info.size}
+                descs.append(desc)
+                for tag in entry.get("RepoTags") or []:  # importer.go: a descriptor per tag
+                    named = {ANNOTATION_IMAGE_NAME: _normalize(tag)}
+                    descs.append({**desc, "annotations": named})
+        return descs
 
     def _write_tree(self, desc: dict[str, Any], blobs: dict[str, bytes], lease: str) -> None:
         """Children first, then the parent with its gc.ref labels.

@@ -440,9 +440,20 @@ class ContainerdImageService(ImageService):
             raw = data.read()
         ls = self.layer_store
         with ls.work_lease() as lease:
-            oci = ls.import_archive(raw, lease)
-            with ls.driver.external_blobs() if oci else contextlib.nullcontext():
-                lines = super().load(io.BytesIO(raw))
+            images = ls.import_archive(raw, lease)
+            # the names the archive gives point at its manifests; where the same config
+            # has another target here already, the name moves (moby 29's LoadImage)
+            fs = self.image_store.fs
+            fs.preferred.update({config: target for config, target, _ in images})
+            try:
+                with ls.driver.external_blobs() if images else contextlib.nullcontext():
+                    lines = super().load(io.BytesIO(raw))
+                for config, target, name in images:
+                    if name and config in self.image_store.images:
+                        fs.preferred[config] = target
+                        self.reference_store._retarget(parse_normalized_named(name), config)
+            finally:
+                fs.preferred.clear()
         # moby 29: image_exporter.go LoadImage (`Loaded image ID: <target digest>`)
         prefix = "Loaded image ID: "
         return [

@@ -141,6 +141,13 @@ class ContentConfigs:
         recs = self.svc.records_of(config_id)
         return recs[0].digest if recs else ""
 
+    def describe(self, digest: str) -> ImageRecord:
+        """A record-shaped descriptor of the blob `digest` (a manifest or an index)."""
+        info = self.content.info(NAMESPACE, digest)
+        doc = json.loads(self.content.read(NAMESPACE, digest))
+        mt = doc.get("mediaType") or (INDEX_TYPES[0] if "manifests" in doc else MEDIA_MANIFEST)
+        return ImageRecord("", digest, mt, info.size)
+
     def record_of(self, config_id: str) -> ImageRecord | None:
         recs = self.svc.records_of(config_id)
         return recs[0] if recs else None
@@ -155,6 +162,25 @@ class ContentConfigs:
         """A manifest already in the content store that names this config (as pulled or
         loaded), or the index that holds it: (digest, media type, size, the manifest)."""
         infos = self.content.list(NAMESPACE)
+        wanted = self.preferred.get(config_id)
+        if wanted:  # the target a pull or a load brought
+            for info in infos:
+                if info.digest == wanted:
+                    doc = json.loads(self.content.read(NAMESPACE, info.digest))
+                    manifest = doc
+                    if "manifests" in doc:
+                        present = [
+                            m for m in doc["manifests"] if self.content.local.exists(m["digest"])
+                        ]
+                        manifest = (
+                            json.loads(self.content.read(NAMESPACE, present[0]["digest"]))
+                            if present
+                            else {}
+                        )
+                    mt = doc.get("mediaType") or (
+                        INDEX_TYPES[0] if "manifests" in doc else MEDIA_MANIFEST
+                    )
+                    return info.digest, mt, info.size, manifest
         manifests = []
         for info in infos:
             refs = [v for k, v in info.labels.items() if k.startswith(_GC_CONTENT)]
@@ -409,6 +435,7 @@ class ContainerdReferenceStore(ReferenceStore):
             old = self.repositories.get(name, {}).get(ref_str)
             if old is not None:
                 if old == id:
+                    self._retarget(ref, id)
                     return
                 if ref.digest:
                     raise ConflictError(f"Cannot overwrite digest {ref.digest}")
@@ -446,6 +473,34 @@ class ContainerdReferenceStore(ReferenceStore):
             self._index(ref, id)
             if not ref.digest:
                 self._index(Reference(ref.name, "", rec.digest), id)
+
+    def _retarget(self, ref: Reference, id: str) -> None:
+        """A name the image has already, given again by a pull or a load whose manifest
+        is another (the same config): the name moves to the new target, and the old
+        target stays as `moby-dangling@<digest>` if no other record holds it.
+
+        moby 29: image_exporter.go LoadImage (ensureDanglingImage), image_pull.go
+        """
+        target = self.image_store.fs.preferred.get(id)
+        records = self.svc.list()
+        current = next((r for r in records if r.name == str(ref)), None)
+        if current is None or not target or current.digest == target:
+            return
+        new = self.image_store.fs.describe(target)
+        if not any(r.digest == current.digest and r.name != current.name for r in records):
+            self.svc.create_image(
+                DANGLING_PREFIX + current.digest,
+                current.digest,
+                current.media_type,
+                current.size,
+                current.labels,
+            )
+        self.svc.create_image(str(ref), new.digest, new.media_type, new.size, current.labels)
+        dangling = DANGLING_PREFIX + new.digest
+        if any(r.name == dangling for r in records):
+            self.svc.delete(dangling, synchronous=False)
+        if not ref.digest:
+            self._index(Reference(ref.name, "", new.digest), id)
 
     def add_digest_record(self, ref: Reference, id: str) -> bool:
         """`docker pull NAME@<digest>`: a record of that name (containerd's Pull names the

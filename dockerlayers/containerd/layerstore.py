@@ -26,7 +26,12 @@ from dockerlayers.archive.tar import tar_directory
 from dockerlayers.containerd import rwlayer
 from dockerlayers.containerd.containerd import Containerd
 from dockerlayers.containerd.errdefs import NotFound
-from dockerlayers.containerd.images import LABEL_PRUNE_LEASE, NAMESPACE, ImageService
+from dockerlayers.containerd.images import (
+    ANNOTATION_IMAGE_NAME,
+    LABEL_PRUNE_LEASE,
+    NAMESPACE,
+    ImageService,
+)
 from dockerlayers.containerd.snapshotlayers import (
     LABEL_UNCOMPRESSED,
     SNAPSHOTTER_DRIVER_TYPE,
@@ -354,10 +359,11 @@ class ContainerdLayerStore(LayerStore):
             )
         return tdigest
 
-    def import_archive(self, data: bytes, lease: str) -> bool:
+    def import_archive(self, data: bytes, lease: str) -> list[tuple[str, str, str]]:
         """The blobs of a `docker load` archive into the content store as they are — an
         OCI layout's, or 20.10's layout's with a Docker manifest per image (the image
-        service then makes the records). False when it is neither.
+        service then makes the records). Returns (config digest, target, name or "") for
+        each image the archive names ([] when the archive is neither).
 
         moby 29: image_exporter.go LoadImage (containerd's Import)
         """
@@ -367,16 +373,30 @@ class ContainerdLayerStore(LayerStore):
             with _tarfile.open(fileobj=io.BytesIO(data)) as tar:
                 names = set(tar.getnames())
         except _tarfile.TarError:
-            return False
-        if "index.json" in names:
-            self.images.import_blobs(data, lease)
-            return True
-        if "manifest.json" in names:
+            return []
+        try:
+            if "index.json" in names:
+                descs = self.images.import_blobs(data, lease)
+            elif "manifest.json" in names:
+                descs = self.images.import_docker_archive(data, lease)
+            else:
+                return []
+        except (KeyError, ValueError, NotFound):
+            return []  # the loader says what is wrong with it
+        out: list[tuple[str, str, str]] = []
+        for desc in descs:
             try:
-                return self.images.import_docker_archive(data, lease)
-            except (KeyError, ValueError, NotFound):
-                return False  # the loader says what is wrong with it
-        return False
+                doc = self.images.read_json(desc["digest"])
+                if "manifests" in doc:
+                    present = [
+                        m for m in doc["manifests"] if self.containerd.local.exists(m["digest"])
+                    ]
+                    doc = self.images.read_json(present[0]["digest"]) if present else {}
+                name = (desc.get("annotations") or {}).get(ANNOTATION_IMAGE_NAME, "")
+                out.append((doc["config"]["digest"], desc["digest"], name))
+            except (KeyError, ValueError, NotFound, IndexError):
+                continue
+        return out
 
     def export(self, names: list[str], out: Any) -> bool:
         """`docker save NAME...` from containerd's content: an OCI layout (`oci-layout`,

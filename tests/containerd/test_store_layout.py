@@ -313,3 +313,22 @@ def test_build_with_copy_and_rmi_by_id_or_name_at_digest(root, tmp_path):
             c.api.remove_image(f"y@{img.id}")
     finally:
         c.close()
+
+
+def test_load_moves_a_name_to_the_archive_manifest(root):
+    """moby 29 LoadImage: a name the archive gives moves to its manifest; the old target
+    stays as `moby-dangling@<digest>` (ensureDanglingImage)."""
+    c = _open(root)
+    try:
+        base = c.images.base()
+        ct = c.containers.run(base, ["sh", "-c", "echo 1 > /a"], detach=True)
+        ct.wait()
+        before = ct.commit("x", "1")
+        oci = c.daemon.save(["x:1"], format="oci")  # the same config, another manifest
+        (loaded,) = c.images.load(oci)
+        assert loaded.id != before.id and loaded.tags == ["x:1"]
+        names = {r.name: r.digest for r in c.daemon.layer_store.images.list()}
+        assert names["docker.io/library/x:1"] == loaded.id
+        assert names[DANGLING_PREFIX + before.id] == before.id
+    finally:
+        c.close()
