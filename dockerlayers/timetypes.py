@@ -88,10 +88,11 @@ def get_timestamp(value: str, now: float) -> float:
 
     moby: api/types/time/timestamp.go GetTimestamp (then ParseTimestamps)
     """
-    try:
-        return now - parse_go_duration(value)
-    except ValueError:
-        pass
+    if value != "0":  # moby: "0" is the Unix epoch, not a zero duration
+        try:
+            return now - parse_go_duration(value)
+        except ValueError:
+            pass
     if re.fullmatch(r"\d+(\.\d+)?", value):
         return float(value)
     m = re.fullmatch(

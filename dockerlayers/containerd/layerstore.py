@@ -199,6 +199,15 @@ class ContainerdLayerStore(LayerStore):
         return SnapshotLayerRecords(self, self.driver)
 
     def _restore(self) -> None:
+        # a crashed earlier process may have left containers' rootfs mounted: nobody uses
+        # them now (moby 29: restore -> Cleanup -> UnmountRWLayer; refCountMounter)
+        from dockerlayers.graphdriver import kernel
+
+        for point in kernel.mounts_under(os.path.join(self.root, "rootfs")):
+            try:
+                kernel.unmount(point)
+            except OSError:
+                pass  # not root: nothing to do about it
         # the leases an earlier daemon held while it worked (a crash) end now
         # (Docker 29's expire after 8 hours; the model has no background expiry)
         for lease in self.containerd.leases.list(NAMESPACE):

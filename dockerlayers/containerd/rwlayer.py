@@ -89,6 +89,10 @@ class RWLayer:
                 home = os.path.join(sn.backend.root, "snapshots")
                 kernel.mount_overlay(target, dirs[1:], dirs[0], work, home)
                 self._fs = DirRootFS(target, now=self.service.ctrd.now)
+            elif self.use_kernel and len(dirs) == 1:
+                # native (or a parentless snapshot): its mount is a bind of the folder
+                kernel.mount(dirs[0], target, "none", "", kernel.MS_BIND | kernel.MS_REC)
+                self._fs = DirRootFS(target, now=self.service.ctrd.now)
             else:
                 self._fs = UnionRootFS(dirs, writable=True, now=self.service.ctrd.now)
             self.root = target

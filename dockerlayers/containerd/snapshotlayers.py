@@ -67,7 +67,7 @@ class SnapshotDriver:
         self.name = store.images.snapshotter_name
         if mounts not in ("auto", "user", "kernel"):
             raise ValueError(f"mounts must be one of ('auto', 'user', 'kernel'), not {mounts!r}")
-        if mounts == "kernel" and self.name == "overlayfs" and not kernel.overlay_supported():
+        if mounts == "kernel" and not kernel.overlay_supported():
             raise DriverError(
                 95,
                 "overlayfs: the kernel's overlayfs cannot be mounted here (needs root and overlay)",
@@ -94,8 +94,9 @@ class SnapshotDriver:
 
     @property
     def use_kernel(self) -> bool:
-        """Mount containers with the kernel's overlayfs (else the user-space union)."""
-        return self.name == "overlayfs" and self.mounts != "user" and kernel.overlay_supported()
+        """Mount containers with the kernel (overlayfs, or a bind of a native snapshot;
+        else the user-space union)."""
+        return self.mounts != "user" and kernel.overlay_supported()
 
     def status(self) -> list[tuple[str, str]]:
         return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]

@@ -13,6 +13,8 @@ from dockerlayers import platform
 from dockerlayers.ioutils import remove_all
 
 MNT_DETACH = 2
+MS_BIND = 0x1000
+MS_REC = 0x4000
 _libc = None
 _probe_lock = threading.Lock()
 _chdir_lock = threading.Lock()

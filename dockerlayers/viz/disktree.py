@@ -90,8 +90,12 @@ def _notes(daemon: Any) -> dict[str, str]:
         notes[m.mount_id] = f"RW layer of {who} (mount-id)"
         if m.init_id:
             notes[m.init_id] = f"init layer of {who}"
+    if getattr(daemon, "storage", "graphdriver") == "containerd":
+        _containerd_notes(daemon, names, notes)
     for summary in daemon.image_service.images(all=True):
         label = image_label(daemon, summary.id)
+        if getattr(daemon, "storage", "graphdriver") == "containerd":
+            continue  # the image is its record's target (above); its config a blob
         notes.setdefault(summary.id.split(":", 1)[-1], f"image {label}")
         try:
             layers = image_ro_layers(daemon, summary.id)
@@ -102,6 +106,53 @@ def _notes(daemon: Any) -> dict[str, str]:
             notes.setdefault(layer.cache_id, note + " (cache-id)")
             notes.setdefault(layer.chain_id.split(":", 1)[-1], note + " (chain-id)")
     return notes
+
+
+def _containerd_notes(daemon: Any, names: dict[str, str], notes: dict[str, str]) -> None:
+    """The containerd store's entries: each `snapshots/<N>` (by its path: whose layer, init
+    or RW snapshot it is) and each blob (a manifest, a config, a layer of which image)."""
+    import os
+
+    store = daemon.layer_store
+    svc, sn = store.images, store.images.sn
+    home = os.path.relpath(sn.backend.root, daemon.root)
+    labels: dict[str, str] = {}
+    for rec in svc.list():
+        cfg = ""
+        try:
+            manifest = svc.manifest(rec)
+            cfg = manifest["config"]["digest"]
+        except Exception:
+            manifest = {"layers": []}
+        label = image_label(daemon, cfg) if cfg else short(rec.digest)
+        notes.setdefault(rec.digest[7:], f"image {label} (its manifest: the image ID)")
+        if cfg:
+            notes.setdefault(cfg[7:], f"config of {label}")
+        try:
+            chains = svc.chain_ids(rec)
+        except Exception:
+            chains = []
+        for i, lyr in enumerate(manifest.get("layers", [])):
+            notes.setdefault(lyr["digest"][7:], f"layer L{i} of {label} (compressed blob)")
+            if i < len(chains):
+                labels.setdefault(chains[i], f"layer L{i} of {label}")
+    for info in sn.walk("moby"):
+        key = info.name
+        try:
+            n = sn.snapshot_id("moby", key)
+        except Exception:
+            continue
+        if key.endswith("-init"):
+            note = f"init snapshot of {names.get(key[:-5], short(key[:-5]))}"
+        elif key in labels:
+            note = f"{labels[key]} (snapshot {key[:19]})"
+        elif key.startswith("sha256:"):
+            note = f"layer snapshot {key[:19]}"
+        elif key.startswith("extract-"):
+            note = "a layer being unpacked"
+        else:
+            note = f"RW snapshot of {names.get(key, short(key))}"
+        notes[f"{home}/snapshots/{n}"] = note
 
 
 def disk_tree(
@@ -148,7 +199,9 @@ def disk_tree(
     def note_for(path: str, name: str, state: Any) -> str:
         bits = []
         key = name.removesuffix("-init") if name.endswith("-init") and name not in notes else name
-        if name in notes:
+        if path.rstrip("/") in notes:
+            bits.append(notes[path.rstrip("/")])
+        elif name in notes:
             bits.append(notes[name])
         elif key in notes:
             bits.append(notes[key])

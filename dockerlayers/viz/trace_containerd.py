@@ -14,11 +14,15 @@ containerd: metadata/snapshot.go, metadata/leases.go, metadata/gc.go
 
 from __future__ import annotations
 
+from dockerlayers.container.container import Container
 from dockerlayers.containerd import rwlayer
 from dockerlayers.containerd.gc import collect
+from dockerlayers.containerd.imagestore import ContainerdReferenceStore, ContentConfigs
+from dockerlayers.containerd.layerstore import ContainerdRWLayer
 from dockerlayers.containerd.leases import LeaseManager
+from dockerlayers.containerd.snapshotlayers import SnapshotDriver
 from dockerlayers.containerd.snapshots.namespaced import Snapshotter
-from dockerlayers.daemon import create, delete
+from dockerlayers.daemon import commit, create, delete, pause
 from dockerlayers.daemon.initlayer import setup_init_layer
 from dockerlayers.viz.snapshot import Snapshot
 from dockerlayers.viz.trace import (
@@ -141,7 +145,8 @@ _RM = [
     ),
     S(
         3,
-        "synchronous GC: removes <id> and <id>-init (records, then folders)",
+        "synchronous GC: removes <id>, and <id>-init unless a committed layer sits on it "
+        "(records, then folders)",
         "driver-dir",
         "driver-files",
         "driver-merged",
@@ -159,6 +164,49 @@ _RM = [
     ),
     S(2, "remove anonymous volumes (-v)", "volumes"),
     S(1, "events.log(destroy)", events=("destroy",), code=_EVENTS_LOG),
+]
+
+
+_COMMIT = [
+    S(0, "daemon.commit (ContainerCommit)", always=True, code=(commit.commit,)),
+    S(1, "pause the container meanwhile", events=("pause",), code=(pause.pause,)),
+    S(
+        1,
+        "image_service.CommitImage (moby 29): createDiff, the diff of <id> against <id>-init",
+        always=True,
+        code=(ContainerdRWLayer.tar_stream,),
+    ),
+    S(
+        2,
+        "the layer's blob (gzip), labelled containerd.io/uncompressed, into the content store",
+        "c8d-content",
+        code=(SnapshotDriver.apply_diff,),
+    ),
+    S(
+        2,
+        "applyDiffLayer: Prepare(extract-<unique> ..., <id>-init), apply the diff, "
+        "Commit(<chain id>) (N kept)",
+        "driver-dir:image",
+        "driver-files:image",
+        "c8d-sn-meta",
+        code=(SnapshotDriver.create, SnapshotDriver.commit),
+    ),
+    S(
+        1,
+        "createImageOCI: config and manifest blobs, record moby-dangling@<manifest digest>",
+        "c8d-meta",
+        events=("create",),
+        code=(ContentConfigs.create_image,),
+    ),
+    S(
+        1,
+        "TagImage: createOrReplaceImage (the name's record replaces the dangling one)",
+        events=("tag",),
+        code=(ContainerdReferenceStore.add_tag,),
+    ),
+    S(1, "unpause", events=("unpause",), code=(pause.unpause,)),
+    S(1, "container.checkpoint (config.v2.json)", "container-config", code=(Container.checkpoint,)),
+    S(1, "events.log(commit)", events=("commit",), code=_EVENTS_LOG),
 ]
 
 
@@ -183,6 +231,7 @@ RECIPES: dict[str, list[StepSpec]] = {
 }
 RECIPES["create"] = _CREATE
 RECIPES["rm"] = _RM
+RECIPES["commit"] = _COMMIT
 # the meta.db, snapshotter and content writes of every other verb (commit, build, pull,
 # tag) stay visible
 for _verb, _steps in RECIPES.items():

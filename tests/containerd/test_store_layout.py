@@ -332,3 +332,41 @@ def test_load_moves_a_name_to_the_archive_manifest(root):
         assert names[DANGLING_PREFIX + before.id] == before.id
     finally:
         c.close()
+
+
+def test_a_crash_leaves_no_kernel_mount_behind(root):
+    """moby 29 restore: a crashed daemon's rootfs mounts are unmounted at the next start
+    (here: a second client on the root, as after a crash); native's mount is a bind."""
+    from dockerlayers.graphdriver import kernel
+
+    if not kernel.overlay_supported():
+        pytest.skip("needs root and the kernel's overlayfs")
+    for driver in ("overlayfs", "native"):
+        where = root / driver
+        c = DockerClient(
+            root=str(where), driver=driver, seed=3, clock="virtual", mounts="kernel",
+            storage="containerd",
+        )  # fmt: skip
+        ct = c.containers.run(c.images.base(), ["sh", "-c", "echo hi > /f; sleep 100"], detach=True)
+        c.clock.advance(1)
+        assert kernel.mounts_under(str(where / "rootfs"))
+        c.daemon.abandon()  # a crash: nothing unmounted, nothing written
+        c = _open_kernel(where, driver)
+        try:
+            assert kernel.mounts_under(str(where / "rootfs")) == []
+            again = c.containers.get(ct.id)
+            again.start()
+            c.clock.advance(1)
+            assert len(kernel.mounts_under(str(where / "rootfs"))) == 1
+            assert again.exec_run("cat /f").output == b"hi\n"
+            again.remove(force=True)
+            assert kernel.mounts_under(str(where / "rootfs")) == []
+        finally:
+            c.close()
+
+
+def _open_kernel(root, driver):
+    return DockerClient(
+        root=str(root), driver=driver, seed=3, clock="virtual", mounts="kernel",
+        storage="containerd",
+    )  # fmt: skip

@@ -77,10 +77,13 @@ CELLS = [
         [[Backing Filesystem extfs] [Supports d_type true] [Using metacopy false] [Native Overlay Diff true] [userxattr false]]   # overlay2
         ```
 
-        The choice is dockerd's `"features": {"containerd-snapshotter": true}` in
-        `/etc/docker/daemon.json` (the default on new Docker 29 installs; an upgraded install
-        keeps its graph driver). The model reads the same key from `<root>/daemon.json`, or
-        takes `DockerClient(storage="containerd")`.
+        Docker 29 uses the containerd store by default, with no setting: only an upgraded
+        install that already has images in a graph driver keeps it, and
+        `"features": {"containerd-snapshotter": false}` (or `"storage-driver": "overlay2"`)
+        in `/etc/docker/daemon.json` opts out; `true` forces the containerd store
+        (`daemon/image_store_choice.go`). The model follows Docker 20.10 by default and
+        takes the containerd store from the same key (`true`) in `<root>/daemon.json`, or
+        from `DockerClient(storage="containerd")`.
         """
     ),
     md(
@@ -263,8 +266,9 @@ CELLS = [
         (`gc.ref.content.config`, `gc.ref.content.l.0`), the layer records its uncompressed
         digest (its DiffID), and the config names the unpacked top snapshot
         (`gc.ref.snapshot.overlayfs` = the top chain ID). The image record points at the
-        manifest, and that is also the **image ID Docker 29 shows**: the manifest's digest,
-        not the config's digest of Docker 20.10–28 (`daemon/containerd/image.go`):
+        manifest, and its digest is the **image ID Docker 29 shows**: the record's target
+        (the manifest, or the index of a multi-platform pull), not the config's digest of
+        Docker 20.10–28 (`daemon/containerd/image.go`):
         """
     ),
     code(
@@ -293,7 +297,10 @@ CELLS = [
     ),
     code(
         """
-        {"containerd store": sorted(p.name for p in new_root.iterdir() if p.is_dir()), "graph driver": sorted(p.name for p in old_root.iterdir() if p.is_dir())}
+        from dockerlayers.viz.snapshot import is_internal  # the model's own files (not Docker's)
+
+        folders = lambda root: sorted(p.name for p in root.iterdir() if p.is_dir() and not is_internal(p.name))  # noqa: E731
+        {"containerd store": folders(new_root), "graph driver": folders(old_root)}
         """
     ),
     md(
