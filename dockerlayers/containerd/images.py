@@ -162,6 +162,7 @@ class ImageService:
             md.write_labels(ibkt, merged)
             ts = format_rfc3339nano(self.ctrd.now())
             md.write_timestamps(ibkt, ibkt.get_time(md.BUCKET_KEY_CREATED_AT) or ts, ts)
+        self._by_config = None  # (its records carry the labels)
         return self.get(name)
 
     def by_config(self) -> dict[str, list[ImageRecord]]:

@@ -119,7 +119,10 @@ def _mirror():
     shutil.rmtree(_ROOT + "-seed", ignore_errors=True)
     os.makedirs(_ROOT, exist_ok=True)
     with open(os.path.join(_ROOT, "daemon.json"), "w") as f:
-        json.dump({"registry-mirrors": [f"http://{reg.host}"]}, f)
+        conf = {"registry-mirrors": [f"http://{reg.host}"]}
+        if os.environ.get("DOCKERPY_HARNESS_STORAGE") == "containerd":
+            conf["features"] = {"containerd-snapshotter": True}  # Docker 29's image store
+        json.dump(conf, f)
     return reg
 
 

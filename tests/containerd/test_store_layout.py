@@ -370,3 +370,16 @@ def _open_kernel(root, driver):
         root=str(root), driver=driver, seed=3, clock="virtual", mounts="kernel",
         storage="containerd",
     )  # fmt: skip
+
+
+def test_parent_of_an_unnamed_commit(root):
+    """The parent label is read back at once (docker-py's CommitTest: commit, inspect)."""
+    c = _open(root)
+    try:
+        base = c.images.base()
+        ct = c.containers.run(base, ["sh", "-c", "echo p > /p"], detach=True)
+        ct.wait()
+        img_id = c.api.commit(ct.id)["Id"]
+        assert c.api.inspect_image(img_id)["Parent"] == base.id
+    finally:
+        c.close()
