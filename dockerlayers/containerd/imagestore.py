@@ -16,8 +16,9 @@ where Docker 29 keeps it (`<root>/containerd/daemon/io.containerd.*`), with no
   `NAME@sha256:...`) whose target is the image's; tagging a dangling image replaces its
   `moby-dangling@` record, and an image that loses its last name while it stays gets one.
 
-Inside, the service still keys an image by its config digest (containers' `Image`, the
-builder's steps); every ID a client sees is the target digest (imageservice.py).
+Inside, the service still keys an image by its config digest (a container's image in memory,
+the builder's steps); every ID a client sees, and `config.v2.json`'s `Image`, is the
+target digest (imageservice.py).
 
 moby (docker-v29.0.0): daemon/containerd/image_builder.go (createImageOCI,
 writeContentsForImage, imageLabelClassicBuilderParent), image_tag.go (TagImage,
