@@ -30,6 +30,7 @@ import copy
 import gzip
 import io
 import json
+import posixpath
 import random
 import tarfile
 from dataclasses import dataclass, field
@@ -271,13 +272,7 @@ class ImageService:
 
         containerd: import.go Import (blobs, then SetChildrenMappedLabels), image.go Unpack
         """
-        blobs: dict[str, bytes] = {}
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for m in tar.getmembers():
-                if m.isfile() and m.name.startswith("blobs/"):
-                    algo, hex_ = m.name.split("/")[1:3]
-                    blobs[f"{algo}:{hex_}"] = tar.extractfile(m).read()
-            index = json.load(tar.extractfile("index.json"))
+        blobs, index = self._read_layout(data)
         lease = f"import-{self.unique_part()}"
         self.ctrd.leases.create(NAMESPACE, lease)
         out = []
@@ -301,18 +296,24 @@ class ImageService:
 
         containerd: import.go Import (the content half)
         """
-        blobs: dict[str, bytes] = {}
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for m in tar.getmembers():
-                if m.isfile() and m.name.startswith("blobs/"):
-                    parts = m.name.split("/")
-                    if len(parts) == 3:
-                        blobs[f"{parts[1]}:{parts[2]}"] = tar.extractfile(m).read()
-            index = json.load(tar.extractfile("index.json"))
+        blobs, index = self._read_layout(data)
         descs = [d for d in index.get("manifests", []) if d.get("digest") in blobs]
         for desc in descs:
             self._write_tree(desc, blobs, lease)
         return descs
+
+    @staticmethod
+    def _read_layout(data: bytes) -> tuple[dict[str, bytes], dict[str, Any]]:
+        """An OCI layout archive's blobs (by digest) and its index.json."""
+        blobs: dict[str, bytes] = {}
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            members = archive_members(tar)
+            for name, m in members.items():
+                parts = name.split("/")
+                if m.isfile() and len(parts) == 3 and parts[0] == "blobs":
+                    blobs[f"{parts[1]}:{parts[2]}"] = tar.extractfile(m).read()
+            index = json.loads(_read_member(tar, members, "index.json"))
+        return blobs, index
 
     def import_docker_archive(self, data: bytes, lease: str) -> list[dict[str, Any]]:
         """The blobs of a `docker save` archive in 20.10's layout (`manifest.json`) into the
@@ -328,13 +329,11 @@ class ImageService:
         cs = self.ctrd.content
         descs: list[dict[str, Any]] = []
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            entries = json.load(tar.extractfile("manifest.json"))
+            members = archive_members(tar)
+            entries = json.loads(_read_member(tar, members, "manifest.json"))
 
             def read(name: str) -> bytes:
-                f = tar.extractfile(name)
-                if f is None:
-                    raise wrap(NotFound, f"layer {go_quote(name)}")
-                return f.read()
+                return _read_member(tar, members, name)
 
             for entry in entries:
                 config = read(entry["Config"])
@@ -553,6 +552,25 @@ class ImageService:
             return self.create_image(img_name, m.digest, MEDIA_MANIFEST, m.size)
         finally:
             self.ctrd.leases.delete(NAMESPACE, lease)
+
+
+def archive_members(tar: tarfile.TarFile) -> dict[str, tarfile.TarInfo]:
+    """An archive's entries by clean name (`./blobs/sha256/x` is `blobs/sha256/x`, as
+    containerd's importer cleans the names; umoci's and skopeo's tars start with `./`)."""
+    out: dict[str, tarfile.TarInfo] = {}
+    for m in tar.getmembers():
+        name = posixpath.normpath(m.name).lstrip("/")
+        if name and name != ".":
+            out.setdefault(name, m)
+    return out
+
+
+def _read_member(tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], name: str) -> bytes:
+    m = members.get(posixpath.normpath(name).lstrip("/"))
+    f = tar.extractfile(m) if m is not None else None
+    if f is None:
+        raise wrap(NotFound, f"file {go_quote(name)} in the archive")
+    return f.read()
 
 
 def _decompress(blob: bytes) -> bytes:

@@ -378,9 +378,11 @@ class ContainerdLayerStore(LayerStore):
         """
         import tarfile as _tarfile
 
+        from dockerlayers.containerd.images import archive_members
+
         try:
             with _tarfile.open(fileobj=io.BytesIO(data)) as tar:
-                names = set(tar.getnames())
+                names = set(archive_members(tar))
         except _tarfile.TarError:
             return []
         try:

@@ -383,3 +383,42 @@ def test_parent_of_an_unnamed_commit(root):
         assert c.api.inspect_image(img_id)["Parent"] == base.id
     finally:
         c.close()
+
+
+def test_load_of_an_umoci_layout_keeps_its_manifest(root, tmp_path):
+    """An OCI layout made by another tool (umoci), tarred with `./` names: containerd's
+    importer cleans the names, keeps every blob, and the image ID is umoci's manifest."""
+    import shutil
+    import subprocess
+
+    if shutil.which("umoci") is None:
+        pytest.skip("umoci not installed (CI: apt-get install umoci)")
+    layout, bundle = tmp_path / "img", tmp_path / "bundle"
+
+    def umoci(*args: str) -> None:
+        subprocess.run(["umoci", *args], check=True, capture_output=True)
+
+    umoci("init", "--layout", str(layout))
+    umoci("new", "--image", f"{layout}:latest")
+    umoci("unpack", "--rootless", "--image", f"{layout}:latest", str(bundle))
+    (bundle / "rootfs" / "hi").write_text("made by umoci\n")
+    umoci("repack", "--image", f"{layout}:latest", str(bundle))
+    archive = tmp_path / "img.tar"
+    subprocess.run(["tar", "cf", str(archive), "-C", str(layout), "."], check=True)
+    index = json.loads((layout / "index.json").read_text())
+    manifest = index["manifests"][0]["digest"]
+    c = _open(root)
+    try:
+        (img,) = c.images.load(archive.read_bytes())
+        assert img.id == manifest
+        doc = json.loads((layout / "blobs" / "sha256" / manifest[7:]).read_bytes())
+        reached = {manifest, doc["config"]["digest"], *(x["digest"] for x in doc["layers"])}
+        kept = {i.digest for i in c.daemon.layer_store.containerd.content.list(NS)}
+        assert kept == reached  # the image's blobs as umoci wrote them (no re-compressed copy)
+        c.api.tag(img.id, "umoci", "1")
+        ct = c.containers.create("umoci:1", "true")  # (no shell in it: read the file out)
+        stream, _ = ct.get_archive("/hi")
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as t:
+            assert t.extractfile("hi").read() == b"made by umoci\n"
+    finally:
+        c.close()
