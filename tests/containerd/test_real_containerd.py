@@ -272,3 +272,38 @@ def test_docker_load_on_the_daemon_matches_ctr_import(rc, two_layer_oci, tmp_pat
         assert c.daemon.layer_store.containerd.leases.list(NS) == []
     finally:
         c.close()
+
+
+def test_docker_archive_load_matches_ctr_import(rc, two_layer_oci, tmp_path):
+    """A `manifest.json` archive made by another tool (skopeo's docker-archive): the model's
+    `docker load` writes the Docker schema 2 manifest containerd's importer writes — the
+    same digest, blobs, labels and snapshots as `ctr images import` on containerd 1.6."""
+    import shutil
+
+    from dockerlayers import DockerClient
+
+    if shutil.which("skopeo") is None:
+        pytest.skip("skopeo not installed (CI: apt-get install skopeo)")
+    src, dst = tmp_path / "two-oci.tar", tmp_path / "two-docker.tar"
+    src.write_bytes(two_layer_oci)
+    subprocess.run(
+        ["skopeo", "copy", "-q", f"oci-archive:{src}", f"docker-archive:{dst}:two:1"],
+        check=True,
+    )
+    _import(rc, dst.read_bytes(), tmp_path)
+    c = DockerClient(
+        root=str(tmp_path / "model"), seed=3, clock="virtual", mounts="user",
+        storage="containerd",
+    )  # fmt: skip
+    try:
+        (img,) = c.images.load(dst.read_bytes())
+        images = c.daemon.layer_store.images
+        real_names = rc.ctr("images", "ls", "-q").split()
+        assert [r.name for r in images.list()] == real_names == ["docker.io/library/two:1"]
+        real_target = rc.ctr("images", "ls").splitlines()[1].split()[2]
+        assert img.id == real_target
+        assert rc.snapshots() == _model_tree(images)
+        real_content = {d: rc.content_labels(d) for d in rc.ctr("content", "ls", "-q").split()}
+        assert real_content == _model_content(images)
+    finally:
+        c.close()
