@@ -244,9 +244,13 @@ class ImageService:
 
     def manifest(self, img: ImageRecord) -> dict[str, Any]:
         """The platform manifest of `img` (the first one of an index)."""
-        doc = self.read_json(img.digest)
+        return self.platform_manifest(img.digest)
+
+    def platform_manifest(self, digest: str) -> dict[str, Any]:
+        """The manifest `digest` is, or for an index the first platform manifest the store
+        has (a pull fetches one of a list), else its first."""
+        doc = self.read_json(digest)
         if doc.get("mediaType") in INDEX_TYPES or "manifests" in doc:
-            # the platform manifest the store has (a pull fetches one of a list)
             entries = doc["manifests"]
             present = [m for m in entries if self.ctrd.local.exists(m["digest"])]
             doc = self.read_json((present or entries)[0]["digest"])

@@ -46,8 +46,7 @@ from dockerlayers.containerd.images import (
 )
 from dockerlayers.containerd.snapshotlayers import LABEL_UNCOMPRESSED
 from dockerlayers.digest import from_bytes, is_digest
-from dockerlayers.image.errors import ConflictError, ImageError, InvalidReference
-from dockerlayers.image.image import new_from_json
+from dockerlayers.image.errors import ImageError, InvalidReference
 from dockerlayers.image.reference import ReferenceDoesNotExist, ReferenceStore
 from dockerlayers.image.refname import (
     Reference,
@@ -162,26 +161,19 @@ class ContentConfigs:
     def _find_target(self, config_id: str) -> tuple[str, str, int, dict] | None:
         """A manifest already in the content store that names this config (as pulled or
         loaded), or the index that holds it: (digest, media type, size, the manifest)."""
-        infos = self.content.list(NAMESPACE)
         wanted = self.preferred.get(config_id)
         if wanted:  # the target a pull or a load brought
-            for info in infos:
-                if info.digest == wanted:
-                    doc = json.loads(self.content.read(NAMESPACE, info.digest))
-                    manifest = doc
-                    if "manifests" in doc:
-                        present = [
-                            m for m in doc["manifests"] if self.content.local.exists(m["digest"])
-                        ]
-                        manifest = (
-                            json.loads(self.content.read(NAMESPACE, present[0]["digest"]))
-                            if present
-                            else {}
-                        )
-                    mt = doc.get("mediaType") or (
-                        INDEX_TYPES[0] if "manifests" in doc else MEDIA_MANIFEST
-                    )
-                    return info.digest, mt, info.size, manifest
+            try:
+                rec = self.describe(wanted)
+            except NotFound:
+                rec = None
+            if rec is not None:
+                try:
+                    manifest = self.svc.platform_manifest(wanted)
+                except NotFound:
+                    manifest = {}
+                return rec.digest, rec.media_type, rec.size, manifest
+        infos = self.content.list(NAMESPACE)
         manifests = []
         for info in infos:
             refs = [v for k, v in info.labels.items() if k.startswith(_GC_CONTENT)]
@@ -339,13 +331,7 @@ class ContainerdImageStore(ImageStore):
 
     def create(self, config: bytes, *, imported: bool = False) -> str:
         """moby 29: image_builder.go createImageOCI (moby: image/store.go Create's checks)"""
-        try:
-            img = new_from_json(config)
-        except ValueError as e:
-            raise ImageError(str(e)) from None
-        non_empty = sum(1 for h in img.history if not h.empty_layer)
-        if non_empty > len(img.rootfs.diff_ids):
-            raise ImageError("too many non-empty layers in History section")
+        img = self.parse(config)
         with self._lock:
             id = img.id
             if id in self.images:
@@ -384,11 +370,7 @@ class ContainerdReferenceStore(ReferenceStore):
     def __init__(self, image_store: ContainerdImageStore) -> None:
         self.image_store = image_store
         self.svc = image_store.layer_store.images
-        self.json_path = ""
-        self.repositories: dict[str, dict[str, str]] = {}
-        self._by_id: dict[str, dict[str, Reference]] = {}
-        self._lock = threading.RLock()
-        self._reload()
+        super().__init__("")  # no repositories.json: `_reload` reads the records
 
     def __repr__(self) -> str:
         return f"<ContainerdReferenceStore {sum(len(r) for r in self.repositories.values())} refs>"
@@ -425,55 +407,54 @@ class ContainerdReferenceStore(ReferenceStore):
     def _save(self) -> None:
         """Nothing to write: every change was a record."""
 
-    def _add_reference(self, ref: Reference, id: str, force: bool) -> None:
-        """moby 29: image_tag.go TagImage (createOrReplaceImage; the dangling record goes)"""
-        name, ref_str = familiar_name(ref), familiar_string(ref)
-        if name == "sha256":
-            raise InvalidReference(
-                "refusing to create an ambiguous tag using digest algorithm as name"
+    def _point(self, ref: Reference, id: str, old: str | None) -> None:
+        """`ref` names image `id` (it named `old` before): a record whose target is the
+        image's, replacing its dangling one; the image `old` loses it and stays dangling
+        if no other record holds it.
+
+        moby 29: image_tag.go TagImage (createOrReplaceImage; the dangling record goes)
+        """
+        rec = self._target_record(id)
+        records = self.svc.list()
+        if (
+            ref.digest
+            and ref.digest == rec.digest
+            and any(
+                r.digest == rec.digest and not r.name.startswith(DANGLING_PREFIX) for r in records
             )
-        with self._lock:
-            old = self.repositories.get(name, {}).get(ref_str)
-            if old is not None:
-                if old == id:
-                    self._retarget(ref, id)
-                    return
-                if ref.digest:
-                    raise ConflictError(f"Cannot overwrite digest {ref.digest}")
-                if not force:
-                    raise ConflictError(
-                        f"tag {ref_str} is already set to image {old}, "
-                        "use the force option to replace it"
-                    )
-            fs = self.image_store.fs
-            target = fs.preferred.get(id) or fs.target_of(id)
-            records = self.svc.list()
-            rec = next((r for r in records if r.digest == target), None)
-            if rec is None:
-                raise ImageError(f"image {id} has no record in containerd")
-            if (
-                ref.digest
-                and ref.digest == rec.digest
-                and any(
-                    r.digest == rec.digest and not r.name.startswith(DANGLING_PREFIX)
-                    for r in records
-                )
-            ):
-                # NAME@<target digest> of a named image: Docker 29 derives it, no record
-                self._index(ref, id)
-                return
-            replaced = next((r for r in records if r.name == str(ref)), None)
-            self.svc.create_image(str(ref), rec.digest, rec.media_type, rec.size, rec.labels)
-            dangling = DANGLING_PREFIX + rec.digest
-            if any(r.name == dangling for r in records):
-                self.svc.delete(dangling, synchronous=False)
-            if old is not None:
-                self._forget(old, ref_str)
-                if replaced is not None:
-                    self._keep_dangling(old, replaced)
+        ):
+            # NAME@<target digest> of a named image: Docker 29 derives it, no record
             self._index(ref, id)
-            if not ref.digest:
-                self._index(Reference(ref.name, "", rec.digest), id)
+            return
+        replaced = next((r for r in records if r.name == str(ref)), None)
+        self._name(ref, rec, rec.labels)
+        if old is not None:
+            self._forget(old, familiar_string(ref))
+            if replaced is not None:
+                self._keep_dangling(old, replaced)
+        self._index(ref, id)
+        if not ref.digest:
+            self._index(Reference(ref.name, "", rec.digest), id)
+
+    def _target_record(self, id: str) -> ImageRecord:
+        """The record a new name of image `id` copies: the pull's or load's target, else
+        the image's first record."""
+        fs = self.image_store.fs
+        target = fs.preferred.get(id) or fs.target_of(id)
+        rec = next((r for r in self.svc.list() if r.digest == target), None)
+        if rec is None:
+            raise ImageError(f"image {id} has no record in containerd")
+        return rec
+
+    def _name(self, ref: Reference, target: ImageRecord, labels: dict[str, str]) -> None:
+        """The record `ref` with `target`'s target; the target's dangling record goes."""
+        self.svc.create_image(str(ref), target.digest, target.media_type, target.size, labels)
+        dangling = DANGLING_PREFIX + target.digest
+        if any(r.name == dangling for r in self.svc.list()):
+            self.svc.delete(dangling, synchronous=False)
+
+    def _same_reference(self, ref: Reference, id: str) -> None:
+        self._retarget(ref, id)
 
     def _retarget(self, ref: Reference, id: str) -> None:
         """A name the image has already, given again by a pull or a load whose manifest
@@ -496,10 +477,7 @@ class ContainerdReferenceStore(ReferenceStore):
                 current.size,
                 current.labels,
             )
-        self.svc.create_image(str(ref), new.digest, new.media_type, new.size, current.labels)
-        dangling = DANGLING_PREFIX + new.digest
-        if any(r.name == dangling for r in records):
-            self.svc.delete(dangling, synchronous=False)
+        self._name(ref, new, current.labels)
         if not ref.digest:
             self._index(Reference(ref.name, "", new.digest), id)
 
@@ -509,15 +487,8 @@ class ContainerdReferenceStore(ReferenceStore):
         with self._lock:
             if any(r.name == str(ref) for r in self.svc.list()):
                 return False
-            fs = self.image_store.fs
-            target = fs.preferred.get(id) or fs.target_of(id)
-            rec = next((r for r in self.svc.list() if r.digest == target), None)
-            if rec is None:
-                raise ImageError(f"image {id} has no record in containerd")
-            self.svc.create_image(str(ref), rec.digest, rec.media_type, rec.size, rec.labels)
-            dangling = DANGLING_PREFIX + rec.digest
-            if any(r.name == dangling for r in self.svc.list()):
-                self.svc.delete(dangling, synchronous=False)
+            rec = self._target_record(id)
+            self._name(ref, rec, rec.labels)
             self._index(ref, id)
             return True
 

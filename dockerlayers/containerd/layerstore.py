@@ -34,7 +34,6 @@ from dockerlayers.containerd.images import (
 )
 from dockerlayers.containerd.snapshotlayers import (
     LABEL_UNCOMPRESSED,
-    SNAPSHOTTER_DRIVER_TYPE,
     SnapshotDriver,
     SnapshotLayerRecords,
     SnapshotRoLayer,
@@ -397,12 +396,7 @@ class ContainerdLayerStore(LayerStore):
         out: list[tuple[str, str, str]] = []
         for desc in descs:
             try:
-                doc = self.images.read_json(desc["digest"])
-                if "manifests" in doc:
-                    present = [
-                        m for m in doc["manifests"] if self.containerd.local.exists(m["digest"])
-                    ]
-                    doc = self.images.read_json(present[0]["digest"]) if present else {}
+                doc = self.images.platform_manifest(desc["digest"])
                 name = (desc.get("annotations") or {}).get(ANNOTATION_IMAGE_NAME, "")
                 out.append((doc["config"]["digest"], desc["digest"], name))
             except (KeyError, ValueError, NotFound, IndexError):
@@ -554,9 +548,6 @@ class ContainerdLayerStore(LayerStore):
             if any(r.digest[7:].startswith(hex_) for r in recs):
                 return cfg
         return None
-
-    def driver_status(self) -> list[tuple[str, str]]:
-        return [("driver-type", SNAPSHOTTER_DRIVER_TYPE)]
 
 
 def _familiar(full: str) -> str:

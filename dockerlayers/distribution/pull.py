@@ -587,20 +587,25 @@ def _fill(ls: Any, prepared: Prepared, blob: _Blob, readers: list[_Prefetch]) ->
     inflate or untar."""
 
     def verify(diff_id: str) -> None:
-        blob.wait()
-        error = blob.outcome()
-        if error is not None:
-            raise error
+        _raise_download_error(blob)
 
     try:
         readers.append(_Prefetch(decompress_stream(blob.reader())))
         ls.fill(prepared, readers[-1], verify)
     except Exception as e:
-        blob.wait()
-        error = blob.outcome()
-        if error is not None and error is not e:
-            raise error from None
+        _raise_download_error(blob, e)
         raise
+
+
+def _raise_download_error(blob: _Blob, current: BaseException | None = None) -> None:
+    """Once the download has ended: its error, if it failed (and it is not `current`,
+    the error being handled, which is raised again by the caller)."""
+    blob.wait()
+    error = blob.outcome()
+    if error is not None and error is not current:
+        if current is None:
+            raise error
+        raise error from None
 
 
 def _register(
@@ -616,20 +621,14 @@ def _register(
     for errors)."""
 
     def verify(diff_id: str) -> None:
-        blob.wait()
-        error = blob.outcome()
-        if error is not None:
-            raise error
+        _raise_download_error(blob)
         em.update(id, "Extracting", size, size)
 
     try:
         readers.append(_Prefetch(decompress_stream(blob.reader())))
         return ls.register_stream(readers[-1], parent, verify)
     except Exception as e:
-        blob.wait()
-        error = blob.outcome()
-        if error is not None and error is not e:
-            raise error from None
+        _raise_download_error(blob, e)
         raise
 
 

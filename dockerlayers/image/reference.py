@@ -123,7 +123,8 @@ class ReferenceStore:
 
     def __init__(self, json_path: str) -> None:
         self.json_path = json_path
-        remove_temp_files(os.path.dirname(json_path))  # a crashed write's temp file
+        if json_path:
+            remove_temp_files(os.path.dirname(json_path))  # a crashed write's temp file
         self.repositories: dict[str, dict[str, str]] = {}
         self._by_id: dict[str, dict[str, Reference]] = {}
         self._lock = threading.RLock()
@@ -206,11 +207,10 @@ class ReferenceStore:
                 "refusing to create an ambiguous tag using digest algorithm as name"
             )
         with self._lock:
-            snapshot = self._snapshot()
-            repo = self.repositories.get(name, {})
-            old = repo.get(ref_str)
+            old = self.repositories.get(name, {}).get(ref_str)
             if old is not None:
                 if old == id:
+                    self._same_reference(ref, id)
                     return
                 if ref.digest:
                     raise ConflictError(f"Cannot overwrite digest {ref.digest}")
@@ -219,10 +219,20 @@ class ReferenceStore:
                         f"tag {ref_str} is already set to image {old}, "
                         "use the force option to replace it"
                     )
-                self._forget(old, ref_str)
-            self.repositories.setdefault(name, {})[ref_str] = id
-            self._by_id.setdefault(id, {})[ref_str] = ref
-            self._save_or_restore(snapshot)
+            self._point(ref, id, old)
+
+    def _same_reference(self, ref: Reference, id: str) -> None:
+        """`ref` names `id` already: nothing to change."""
+
+    def _point(self, ref: Reference, id: str, old: str | None) -> None:
+        """Point `ref` at `id` (away from `old`), then save."""
+        name, ref_str = familiar_name(ref), familiar_string(ref)
+        snapshot = self._snapshot()
+        if old is not None:
+            self._forget(old, ref_str)
+        self.repositories.setdefault(name, {})[ref_str] = id
+        self._by_id.setdefault(id, {})[ref_str] = ref
+        self._save_or_restore(snapshot)
 
     def _forget(self, id: str, ref_str: str) -> None:
         refs = self._by_id.get(id)

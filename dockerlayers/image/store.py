@@ -93,13 +93,7 @@ class ImageStore:
 
         moby: image/store.go Create
         """
-        try:
-            img = new_from_json(config)
-        except ValueError as e:
-            raise ImageError(str(e)) from None
-        non_empty = sum(1 for h in img.history if not h.empty_layer)
-        if non_empty > len(img.rootfs.diff_ids):
-            raise ImageError("too many non-empty layers in History section")
+        img = self.parse(config)
         with self._lock:
             id = img.id
             if id in self.images:
@@ -117,6 +111,18 @@ class ImageStore:
                     raise ImageError(f"failed to get layer {chain}: {e}") from None
             self.images[id] = _ImageMeta(layer)
             return id
+
+    @staticmethod
+    def parse(config: bytes) -> Image:
+        """The image a config describes, checked as Create checks it (ImageError if not)."""
+        try:
+            img = new_from_json(config)
+        except ValueError as e:
+            raise ImageError(str(e)) from None
+        non_empty = sum(1 for h in img.history if not h.empty_layer)
+        if non_empty > len(img.rootfs.diff_ids):
+            raise ImageError("too many non-empty layers in History section")
+        return img
 
     def get(self, id: str) -> Image:
         """The image `id`, its config verified against the ID; `parent` from metadata.
