@@ -42,6 +42,15 @@ def missing() -> str | None:
     return None
 
 
+def ctr_bytes(n: int) -> str:
+    """containerd's progress.Bytes, as `ctr snapshots usage` prints sizes."""
+    units = ["B", "KiB", "MiB", "GiB"]
+    v, i = float(n), 0
+    while v >= 1024 and i < len(units) - 1:
+        v, i = v / 1024, i + 1
+    return f"{v:.1f} {units[i]}"
+
+
 class RealContainerd:
     def __init__(self, d: str, root: str | None = None) -> None:
         """A containerd with its state and sockets in `d`, its root `root` (default d/root:

@@ -38,15 +38,6 @@ def _human_size(n: int) -> str:
     return f"{v:.4g}{units[i]}"
 
 
-def _ctr_bytes(n: int) -> str:
-    """containerd's progress.Bytes, as `ctr snapshots usage` prints sizes."""
-    units = ["B", "KiB", "MiB", "GiB"]
-    v, i = float(n), 0
-    while v >= 1024 and i < len(units) - 1:
-        v, i = v / 1024, i + 1
-    return f"{v:.1f} {units[i]}"
-
-
 def _rows(out: str) -> list[list[str]]:
     return [r.split() for r in out.splitlines()[1:] if r.strip()]
 
@@ -134,7 +125,7 @@ def test_real_containerd_lists_what_the_model_made(tmp_path):
             assert rc.snapshot_info(key)["Created"] == when  # Go read the binary times
         real_usage = rc.usage()
         for key, u in usage.items():
-            assert real_usage[key] == (_ctr_bytes(u.size), u.inodes)
+            assert real_usage[key] == (real.ctr_bytes(u.size), u.inodes)
         assert rc.mount_options(b.id) == (mount.type, mount.options)
         # containerd's own collection (a lease deleted with --sync runs one) keeps it all
         lid = rc.ctr("leases", "create").split()[0]
@@ -189,5 +180,5 @@ def test_model_reads_what_a_real_containerd_wrote(tmp_path, base_oci):
     for i in sn.walk(NS):
         if i.kind == "Committed":
             u = sn.usage(NS, i.name)
-            assert real_usage[i.name] == (_ctr_bytes(u.size), u.inodes)
+            assert real_usage[i.name] == (real.ctr_bytes(u.size), u.inodes)
     assert sn.snapshot_id(NS, "c1") == "2"

@@ -68,15 +68,6 @@ def _model_content(images):
     return {i.digest: i.labels for i in images.ctrd.content.list(NS)}
 
 
-def _ctr_bytes(n: int) -> str:
-    """containerd's progress.Bytes as `ctr snapshots usage` prints it."""
-    units = ["B", "KiB", "MiB", "GiB"]
-    v, i = float(n), 0
-    while v >= 1024 and i < len(units) - 1:
-        v, i = v / 1024, i + 1
-    return f"{v:.1f} {units[i]}"
-
-
 def _wait_for(pred, timeout=5.0):
     end = time.time() + timeout
     while time.time() < end:
@@ -97,7 +88,7 @@ def test_import_same_tree_content_labels(rc, images, two_layer_oci, tmp_path):
     usage = rc.usage()
     for chain in images.chain_ids(img):
         u = images.sn.usage(NS, chain)
-        assert usage[chain] == (_ctr_bytes(u.size), u.inodes)
+        assert usage[chain] == (real.ctr_bytes(u.size), u.inodes)
 
 
 def test_docker29_container_steps_restart_and_rm(rc, images, base_oci, tmp_path):
@@ -248,23 +239,24 @@ def test_native_snapshotter_same_tree_dirs_and_mounts(rc, ctrd, two_layer_oci, t
     )
 
 
-def test_docker_load_on_the_daemon_matches_ctr_import(rc, two_layer_oci, tmp_path):
-    """`docker load` of an OCI layout on the model's daemon (containerd store) leaves what
-    `ctr images import` leaves on a real containerd 1.6: the same blobs with the same
-    labels, the same image name and target, the same snapshot tree and folders."""
+def _load_matches_ctr_import(rc, archive: bytes, tmp_path, name: str) -> None:
+    """`ctr images import` on the real containerd, `docker load` on the model's daemon
+    (containerd store): the same image name and target (the image ID), the same snapshot
+    tree and folders, the same blobs with the same labels, no lease left."""
     from dockerlayers import DockerClient
 
-    _import(rc, two_layer_oci, tmp_path)
+    _import(rc, archive, tmp_path)
     c = DockerClient(
         root=str(tmp_path / "model"), seed=3, clock="virtual", mounts="user",
         storage="containerd",
     )  # fmt: skip
     try:
-        (img,) = c.images.load(two_layer_oci)
+        (img,) = c.images.load(archive)
         images = c.daemon.layer_store.images
         real_names = rc.ctr("images", "ls", "-q").split()
-        assert [r.name for r in images.list()] == real_names == ["docker.io/library/two:latest"]
-        assert img.id == images.get(real_names[0]).digest
+        assert [r.name for r in images.list()] == real_names == [name]
+        real_target = rc.ctr("images", "ls").splitlines()[1].split()[2]
+        assert img.id == images.get(name).digest == real_target
         assert rc.snapshots() == _model_tree(images)
         assert rc.snapshot_dirs() == _model_dirs(images) == ["1", "2"]
         real_content = {d: rc.content_labels(d) for d in rc.ctr("content", "ls", "-q").split()}
@@ -274,13 +266,17 @@ def test_docker_load_on_the_daemon_matches_ctr_import(rc, two_layer_oci, tmp_pat
         c.close()
 
 
+def test_docker_load_on_the_daemon_matches_ctr_import(rc, two_layer_oci, tmp_path):
+    """`docker load` of an OCI layout on the model's daemon leaves what `ctr images import`
+    leaves on a real containerd 1.6."""
+    _load_matches_ctr_import(rc, two_layer_oci, tmp_path, "docker.io/library/two:latest")
+
+
 def test_docker_archive_load_matches_ctr_import(rc, two_layer_oci, tmp_path):
     """A `manifest.json` archive made by another tool (skopeo's docker-archive): the model's
     `docker load` writes the Docker schema 2 manifest containerd's importer writes — the
     same digest, blobs, labels and snapshots as `ctr images import` on containerd 1.6."""
     import shutil
-
-    from dockerlayers import DockerClient
 
     if shutil.which("skopeo") is None:
         pytest.skip("skopeo not installed (CI: apt-get install skopeo)")
@@ -290,20 +286,4 @@ def test_docker_archive_load_matches_ctr_import(rc, two_layer_oci, tmp_path):
         ["skopeo", "copy", "-q", f"oci-archive:{src}", f"docker-archive:{dst}:two:1"],
         check=True,
     )
-    _import(rc, dst.read_bytes(), tmp_path)
-    c = DockerClient(
-        root=str(tmp_path / "model"), seed=3, clock="virtual", mounts="user",
-        storage="containerd",
-    )  # fmt: skip
-    try:
-        (img,) = c.images.load(dst.read_bytes())
-        images = c.daemon.layer_store.images
-        real_names = rc.ctr("images", "ls", "-q").split()
-        assert [r.name for r in images.list()] == real_names == ["docker.io/library/two:1"]
-        real_target = rc.ctr("images", "ls").splitlines()[1].split()[2]
-        assert img.id == real_target
-        assert rc.snapshots() == _model_tree(images)
-        real_content = {d: rc.content_labels(d) for d in rc.ctr("content", "ls", "-q").split()}
-        assert real_content == _model_content(images)
-    finally:
-        c.close()
+    _load_matches_ctr_import(rc, dst.read_bytes(), tmp_path, "docker.io/library/two:1")
